@@ -1,0 +1,169 @@
+"""The accounts API: sign-up, JWT login, profiles, public user pages, notifications."""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import services
+from accounts.notifications import mark_notifications_read
+from accounts.models import Notification, User
+from accounts.serializers import (
+    CountSerializer,
+    LoginSerializer,
+    MeSerializer,
+    NotificationSerializer,
+    PasswordChangeSerializer,
+    PublicUserSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    SessionSerializer,
+    TokenPairSerializer,
+    UserStatsSerializer,
+)
+from polls import selectors
+from polls.api import UUID_PATTERN, errors_for, poll_data
+from polls.models import Poll
+from polls.serializers import PollSerializer
+from quickpoll.ratelimits import check_rate, rate_limited_response
+
+
+def _session(user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"user": MeSerializer(user).data, "access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = User.objects.filter(is_active=True).order_by("created_at")
+    serializer_class = PublicUserSerializer
+    permission_classes = [AllowAny]
+    lookup_value_regex = UUID_PATTERN
+
+    @extend_schema(summary="Create an account", request=RegisterSerializer, responses={201: SessionSerializer, **errors_for(400, 409, 429)})
+    @action(detail=False, methods=["post"])
+    def register(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.register_user(**serializer.validated_data)
+        return Response(_session(user), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Log in with a username or email address",
+        request=LoginSerializer,
+        responses={200: SessionSerializer, **errors_for(400, 401, 429)},
+    )
+    @action(detail=False, methods=["post"])
+    def login(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = serializer.validated_data["username"].casefold()
+        # Besides the per-IP limit: one account's password is not guessed from many addresses.
+        usage = check_rate(
+            request, group="login-account", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key=lambda group, req: account
+        )
+        if usage.limited:
+            return rate_limited_response(usage)
+        user = services.log_in(request=request, **serializer.validated_data)
+        return Response(_session(user))
+
+    @extend_schema(summary="Swap a refresh token for a new pair (the old one stops working)", request=RefreshSerializer, responses={200: TokenPairSerializer, **errors_for(400, 401)})
+    @action(detail=False, methods=["post"], url_path="token/refresh")
+    def token_refresh(self, request):
+        serializer = TokenRefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data)
+
+    @extend_schema(summary="Log out: the refresh token stops working", request=RefreshSerializer, responses={204: None, **errors_for(400, 401)})
+    @action(detail=False, methods=["post"])
+    def logout(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            RefreshToken(serializer.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise AuthenticationFailed(str(exc), code="token_not_valid") from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], summary="My profile", responses={200: MeSerializer, **errors_for(401)})
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change my profile (display name, bio, email, avatar as multipart upload)",
+        request={"application/json": MeSerializer, "multipart/form-data": MeSerializer},
+        responses={200: MeSerializer, **errors_for(400, 401, 409)},
+    )
+    @action(
+        detail=False,
+        methods=["get", "patch"],
+        permission_classes=[IsAuthenticated],
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+    )
+    def me(self, request):
+        if request.method == "PATCH":
+            serializer = MeSerializer(request.user, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            services.update_profile(user=request.user, **serializer.validated_data)
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(summary="Change my password", request=PasswordChangeSerializer, responses={204: None, **errors_for(400, 401)})
+    @action(detail=False, methods=["post"], url_path="me/password", permission_classes=[IsAuthenticated])
+    def password(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.change_password(user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="How many active accounts there are", responses={200: CountSerializer})
+    @action(detail=False)
+    def count(self, request):
+        return Response({"count": self.get_queryset().count()})
+
+    @extend_schema(summary="A user's polls (unlisted ones only to that user and moderators)", responses={200: PollSerializer(many=True), **errors_for(404)})
+    @action(detail=True)
+    def polls(self, request, pk=None):
+        user = self.get_object()
+        polls = Poll.objects.filter(author=user).select_related("author").prefetch_related("options")
+        if not (request.user.is_staff or request.user.pk == user.pk):
+            polls = polls.filter(is_public=True)
+        page = self.paginate_queryset(polls.order_by("-created_at"))
+        return self.get_paginated_response(poll_data(request, page))
+
+    @extend_schema(summary="A user's statistics", responses={200: UserStatsSerializer, **errors_for(404)})
+    @action(detail=True)
+    def stats(self, request, pk=None):
+        return Response(selectors.user_stats(self.get_object()))
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Notification.objects.none()
+        notifications = Notification.objects.filter(recipient=self.request.user)
+        unread = self.request.query_params.get("unread", "").lower()
+        if unread in {"1", "true", "yes"}:
+            notifications = notifications.filter(read_at__isnull=True)
+        return notifications
+
+    @extend_schema(summary="Mark one notification read", request=None, responses={200: NotificationSerializer, **errors_for(401, 404)})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = get_object_or_404(self.get_queryset(), pk=pk)
+        mark_notifications_read(recipient=request.user, notification_ids=[notification.pk])
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(summary="Mark all my notifications read", request=None, responses={200: CountSerializer, **errors_for(401)})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"count": mark_notifications_read(recipient=request.user)})

@@ -1,0 +1,103 @@
+"""Shapes of the accounts API. Another user's email address never leaves PublicUserSerializer."""
+
+from django.conf import settings
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Notification, User
+
+
+class PublicUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "bio", "avatar", "created_at"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    """The signed-in user's own profile, email included."""
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "bio",
+            "avatar",
+            "is_verified",
+            "is_staff",
+            "created_at",
+            "updated_at",
+            "last_login",
+        ]
+        read_only_fields = ["id", "username", "is_verified", "is_staff", "created_at", "updated_at", "last_login"]
+
+    def validate_avatar(self, avatar):
+        # ImageField has already opened the file with Pillow; content_type is what Pillow found, not the filename.
+        if avatar.size > settings.MAX_FILE_SIZE:
+            raise serializers.ValidationError(f"Avatars are at most {settings.MAX_FILE_SIZE} bytes.")
+        if getattr(avatar, "content_type", None) not in settings.ALLOWED_FILE_TYPES:
+            raise serializers.ValidationError(f"Avatars must be one of: {', '.join(settings.ALLOWED_FILE_TYPES)}.")
+        return avatar
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=254, help_text="Username or email address.")
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(write_only=True, max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+
+class SessionSerializer(serializers.Serializer):
+    """What register and login answer: the account and a fresh token pair."""
+
+    user = MeSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class UserStatsSerializer(serializers.Serializer):
+    polls_created = serializers.IntegerField()
+    votes_cast = serializers.IntegerField()
+    likes_given = serializers.IntegerField()
+    likes_received = serializers.IntegerField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    poll_id = serializers.UUIDField(read_only=True, allow_null=True)
+    message = serializers.SerializerMethodField()
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "poll_id", "message", "payload", "is_read", "read_at", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_message(self, notification) -> str:
+        return notification.payload.get("message", notification.get_kind_display())

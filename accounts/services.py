@@ -1,0 +1,101 @@
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import errors
+from accounts.models import User
+from polls import services as poll_services
+from polls.models import Like, Vote
+
+MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
+
+
+def make_moderator(*, user: User) -> User:
+    """Give an account the moderators' admin: staff status and the moderators group."""
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=MODERATORS_GROUP))
+    return user
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise errors.InvalidAccount({"password": list(exc.messages)}) from None
+
+
+def _check_unique(*, username: str | None = None, email: str | None = None, exclude: User | None = None) -> None:
+    others = User.objects.exclude(pk=exclude.pk) if exclude else User.objects.all()
+    if username is not None and others.filter(username__iexact=username).exists():
+        raise errors.UsernameTaken()
+    if email is not None and others.filter(email__iexact=email).exists():
+        raise errors.EmailTaken()
+
+
+def register_user(*, username: str, email: str, password: str) -> User:
+    email = User.objects.normalize_email(email)
+    _check_unique(username=username, email=email)
+    user = User(username=username, email=email)
+    _check_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Lost a race with another sign-up for the same name or address.
+        _check_unique(username=username, email=email)
+        raise
+    return user
+
+
+def log_in(*, request, username: str, password: str) -> User:
+    """Check credentials (username or email); inactive accounts cannot log in."""
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise errors.InvalidCredentials()
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user
+
+
+_PROFILE_FIELDS = {"display_name", "bio", "avatar", "email"}
+
+
+def update_profile(*, user: User, **changes) -> User:
+    unknown = set(changes) - _PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    if "email" in changes:
+        changes["email"] = User.objects.normalize_email(changes["email"])
+        _check_unique(email=changes["email"], exclude=user)
+        if changes["email"].lower() != user.email.lower():
+            changes["is_verified"] = False
+    for name, value in changes.items():
+        setattr(user, name, value)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        _check_unique(email=user.email, exclude=user)
+        raise
+    return user
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> User:
+    if not user.check_password(current_password):
+        raise errors.WrongPassword()
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    return user
+
+
+def delete_account(*, user: User) -> None:
+    """Delete an account; its votes and likes leave the counters of others' polls first."""
+    with transaction.atomic():
+        poll_services.retract_votes(votes=Vote.objects.filter(ballot__user=user))
+        poll_services.remove_likes(likes=Like.objects.filter(user=user))
+        user.delete()

@@ -1,0 +1,361 @@
+"""The polls, votes and likes API: thin viewsets over polls.services and polls.selectors."""
+
+import csv
+import io
+import json
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+
+from accounts.models import User
+from polls import errors, selectors, services
+from polls.filters import PollFilter
+from polls.models import Like, Poll, Vote
+from polls.serializers import (
+    ExportQuerySerializer,
+    LikeCreateSerializer,
+    LikeSerializer,
+    PollSerializer,
+    PollWriteSerializer,
+    ReportSerializer,
+    VoteCreateSerializer,
+    VoteResultSerializer,
+    VoterVoteSerializer,
+    VoteSerializer,
+)
+from polls.viewcounts import record_view
+from polls.voters import voter_from_request
+from quickpoll.api_errors import ErrorSerializer
+
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 429)}
+
+
+def errors_for(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+def poll_data(request, polls, *, many: bool = True):
+    """Serialise polls with what the requester has done on them (one batch of queries)."""
+    polls = list(polls) if many else [polls]
+    states = selectors.voter_states(polls=polls, voter=voter_from_request(request, issue=False))
+    serializer = PollSerializer(polls, many=True, context={"request": request, "voter_states": states})
+    return serializer.data if many else serializer.data[0]
+
+
+def _csv_cell(value) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    text = str(value)
+    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
+
+
+def _export_csv(poll: Poll) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["option", "votes", "percentage"])
+    for option in selectors.poll_results(poll)["options"]:
+        writer.writerow([_csv_cell(option["text"]), option["votes"], option["percentage"]])
+    writer.writerow([])
+    writer.writerow(["ballot", "voter_kind", "cast_at", "option"])
+    for row in selectors.export_rows(poll):
+        for text in row["options"]:
+            writer.writerow([row["ballot"], row["voter_kind"], row["cast_at"], _csv_cell(text)])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{poll.slug}.csv"'
+    return response
+
+
+def _export_json(poll: Poll) -> HttpResponse:
+    body = {
+        "poll": {"id": str(poll.pk), "title": poll.title, "exported_for": "author or moderator"},
+        "results": selectors.poll_results(poll),
+        "ballots": list(selectors.export_rows(poll)),
+    }
+    response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{poll.slug}.json"'
+    return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Public polls, paginated, filterable and sortable"),
+    retrieve=extend_schema(summary="One poll by id (unlisted polls too)", responses={200: PollSerializer, **errors_for(404)}),
+    destroy=extend_schema(summary="Delete a poll (author or moderator)", responses={204: None, **errors_for(401, 403, 404)}),
+)
+class PollViewSet(viewsets.ModelViewSet):
+    serializer_class = PollSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    lookup_value_regex = UUID_PATTERN
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = PollFilter
+    ordering_fields = ["created_at", "total_votes", "likes_count", "expires_at", "title"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.public_polls().prefetch_related("options")
+        return Poll.objects.select_related("author").prefetch_related("options")
+
+    def _page(self, queryset):
+        page = self.paginate_queryset(queryset.prefetch_related("options"))
+        return self.get_paginated_response(poll_data(self.request, page))
+
+    def list(self, request, *args, **kwargs):
+        return self._page(self.filter_queryset(self.get_queryset()))
+
+    def retrieve(self, request, *args, **kwargs):
+        poll = self.get_object()
+        record_view(poll)
+        return Response(poll_data(request, poll, many=False))
+
+    @extend_schema(
+        summary="Create a poll",
+        request=PollWriteSerializer,
+        responses={201: PollSerializer, **errors_for(400, 401, 429)},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = PollWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = services.create_poll(author=request.user, **serializer.validated_data)
+        return Response(poll_data(request, poll, many=False), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a poll (author or moderator); options only while it has no votes",
+        request=PollWriteSerializer,
+        responses={200: PollSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    def update(self, request, *args, partial=False, **kwargs):
+        poll = self.get_object()
+        serializer = PollWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        poll = services.update_poll(poll=poll, actor=request.user, **serializer.validated_data)
+        return Response(poll_data(request, Poll.objects.prefetch_related("options").get(pk=poll.pk), many=False))
+
+    def destroy(self, request, *args, **kwargs):
+        services.delete_poll(poll=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Trending: most votes and likes lately, newest activity weighing most")
+    @action(detail=False)
+    def trending(self, request):
+        return self._page(selectors.trending_polls())
+
+    @extend_schema(summary="Popular: most votes and likes of all time")
+    @action(detail=False)
+    def popular(self, request):
+        return self._page(selectors.popular_polls())
+
+    @extend_schema(summary="Recent: newest first")
+    @action(detail=False)
+    def recent(self, request):
+        return self._page(selectors.recent_polls())
+
+    @extend_schema(
+        summary="Search titles, descriptions and options",
+        parameters=[OpenApiParameter("q", str, required=True, description="Words to look for")],
+        responses={200: PollSerializer(many=True), **errors_for(400)},
+    )
+    @action(detail=False)
+    def search(self, request):
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            raise serializers.ValidationError({"q": ["Say what to search for."]})
+        if len(query) > 200:
+            raise serializers.ValidationError({"q": ["Search for at most 200 characters."]})
+        return self._page(selectors.search_polls(query))
+
+    @extend_schema(
+        summary="Platform totals and today's activity (public polls only)",
+        responses={200: inline_serializer("PlatformStats", {"total_polls": serializers.IntegerField()})},
+    )
+    @action(detail=False)
+    def stats(self, request):
+        return Response(selectors.platform_stats())
+
+    def _set_active(self, active: bool):
+        poll = services.set_poll_active(poll=self.get_object(), actor=self.request.user, active=active)
+        return Response(poll_data(self.request, poll, many=False))
+
+    @extend_schema(summary="Reopen a poll (author or moderator)", request=None, responses={200: PollSerializer, **errors_for(401, 403, 404)})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return self._set_active(True)
+
+    @extend_schema(summary="Close a poll (author or moderator)", request=None, responses={200: PollSerializer, **errors_for(401, 403, 404)})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        return self._set_active(False)
+
+    @extend_schema(
+        summary="Report a poll to the moderators",
+        request=ReportSerializer,
+        responses={201: ReportSerializer, **errors_for(400, 401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def report(self, request, pk=None):
+        serializer = ReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.report_poll(poll=self.get_object(), reporter=request.user, **serializer.validated_data)
+        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Export totals and anonymised ballots (author or moderator)",
+        parameters=[ExportQuerySerializer],
+        responses={(200, "application/json"): dict, (200, "text/csv"): str, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=True, permission_classes=[IsAuthenticated])
+    def export(self, request, pk=None):
+        poll = self.get_object()
+        if not poll.is_managed_by(request.user):
+            raise errors.NotOwner()
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
+
+
+def _managed_poll(request, poll_id) -> Poll:
+    poll = get_object_or_404(Poll, pk=poll_id)
+    if not poll.is_managed_by(request.user):
+        raise errors.NotOwner()
+    return poll
+
+
+def _user_or_staff(request, user_id, what: str) -> User:
+    user = get_object_or_404(User, pk=user_id)
+    if not (request.user.is_staff or request.user.pk == user.pk):
+        raise errors.NotOwner(f"Only that user or a moderator can see their {what}.")
+    return user
+
+
+class VoteViewSet(viewsets.GenericViewSet):
+    queryset = Vote.objects.select_related("ballot__user", "option", "poll")
+    serializer_class = VoteSerializer
+    permission_classes = [AllowAny]
+    lookup_value_regex = UUID_PATTERN
+
+    @extend_schema(
+        summary="Vote: one ballot per voter per poll; anonymous where the poll allows it",
+        request=VoteCreateSerializer,
+        responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
+    )
+    def create(self, request):
+        serializer = VoteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = get_object_or_404(Poll, pk=serializer.validated_data["poll_id"])
+        ballot = services.cast_vote(
+            poll=poll, voter=voter_from_request(request), option_ids=serializer.validated_data["option_ids"]
+        )
+        visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=True)
+        body = {
+            "ballot_id": ballot.pk,
+            "votes": VoteSerializer(ballot.votes.select_related("option"), many=True).data,
+            "results": selectors.poll_results(poll) if visible else None,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _vote_for(self, request) -> Vote:
+        vote = self.get_object()
+        voter = voter_from_request(request, issue=False)
+        if not (vote.poll.is_managed_by(request.user) or (voter is not None and voter.owns(vote.ballot))):
+            raise errors.NotOwner("Only the voter, the poll's author or a moderator can see this vote.")
+        return vote
+
+    @extend_schema(summary="One vote (its voter, the poll's author or a moderator)", responses={200: VoterVoteSerializer, **errors_for(403, 404)})
+    def retrieve(self, request, pk=None):
+        return Response(VoterVoteSerializer(self._vote_for(request), context={"request": request}).data)
+
+    @extend_schema(summary="Take back a vote (its voter while the poll is open, or a moderator)", responses={204: None, **errors_for(403, 404)})
+    def destroy(self, request, pk=None):
+        services.withdraw_vote(vote=self.get_object(), voter=voter_from_request(request, issue=False), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A poll's votes (author or moderator)",
+        responses={200: VoterVoteSerializer(many=True), **errors_for(401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Take back my whole ballot on a poll, to vote again",
+        responses={204: None, **errors_for(400, 403, 404)},
+    )
+    @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
+    def poll(self, request, poll_id=None):
+        if request.method == "DELETE":
+            poll = get_object_or_404(Poll, pk=poll_id)
+            voter = voter_from_request(request, issue=False)
+            if voter is None:
+                raise errors.NotVoted()
+            services.retract_ballot(poll=poll, voter=voter)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        poll = _managed_poll(request, poll_id)
+        page = self.paginate_queryset(self.get_queryset().filter(poll=poll))
+        return self.get_paginated_response(VoterVoteSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Vote statistics of a poll (where its results are visible to you)",
+        responses={200: inline_serializer("VoteStats", {"total_votes": serializers.IntegerField()}), **errors_for(403, 404)},
+    )
+    @action(detail=False, url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})/stats")
+    def poll_stats(self, request, poll_id=None):
+        poll = get_object_or_404(Poll, pk=poll_id)
+        state = selectors.voter_states(polls=[poll], voter=voter_from_request(request, issue=False)).get(poll.pk)
+        if not selectors.can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted)):
+            raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
+        return Response(selectors.vote_stats(poll))
+
+    @extend_schema(summary="A user's votes (that user or a moderator)", responses={200: VoteSerializer(many=True), **errors_for(401, 403, 404)})
+    @action(detail=False, url_path=rf"user/(?P<user_id>{UUID_PATTERN})", permission_classes=[IsAuthenticated])
+    def user(self, request, user_id=None):
+        user = _user_or_staff(request, user_id, "votes")
+        page = self.paginate_queryset(self.get_queryset().filter(ballot__user=user))
+        return self.get_paginated_response(VoteSerializer(page, many=True).data)
+
+
+class LikeViewSet(viewsets.GenericViewSet):
+    queryset = Like.objects.select_related("poll")
+    serializer_class = LikeSerializer
+    permission_classes = [AllowAny]
+    lookup_value_regex = UUID_PATTERN
+
+    @extend_schema(
+        summary="Like a poll (anonymous where the poll allows it)",
+        request=LikeCreateSerializer,
+        responses={201: LikeSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    def create(self, request):
+        serializer = LikeCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        poll = get_object_or_404(Poll, pk=serializer.validated_data["poll_id"])
+        like = services.like_poll(poll=poll, voter=voter_from_request(request))
+        like.poll.refresh_from_db(fields=["likes_count"])
+        return Response(LikeSerializer(like).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Unlike by like id (the liker or a moderator)", responses={204: None, **errors_for(403, 404)})
+    def destroy(self, request, pk=None):
+        services.withdraw_like(like=self.get_object(), voter=voter_from_request(request, issue=False), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Unlike a poll without knowing the like's id", responses={204: None, **errors_for(404)})
+    @action(detail=False, methods=["delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
+    def poll(self, request, poll_id=None):
+        poll = get_object_or_404(Poll, pk=poll_id)
+        voter = voter_from_request(request, issue=False)
+        if voter is None:
+            raise errors.NotLiked()
+        services.unlike_poll(poll=poll, voter=voter)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="A user's likes (that user or a moderator)", responses={200: LikeSerializer(many=True), **errors_for(401, 403, 404)})
+    @action(detail=False, url_path=rf"user/(?P<user_id>{UUID_PATTERN})", permission_classes=[IsAuthenticated])
+    def user(self, request, user_id=None):
+        user = _user_or_staff(request, user_id, "likes")
+        page = self.paginate_queryset(self.get_queryset().filter(user=user))
+        return self.get_paginated_response(LikeSerializer(page, many=True).data)

@@ -1,0 +1,96 @@
+import random
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import make_moderator
+from polls import services
+from polls.models import Poll, Report
+from polls.voters import Voter
+
+DEMO_PASSWORD = "quickpoll-demo"
+DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
+MODERATOR = "moderator"
+
+# (title, options, settings, share of voters who vote)
+DEMO_POLLS = [
+    ("Which language should our team learn next?", ["Python", "Rust", "Go", "TypeScript"], {}, 1.0),
+    (
+        "Which toppings belong on a pizza? (pick up to three)",
+        ["Mushrooms", "Pineapple", "Olives", "Basil", "Anchovies"],
+        {"allow_multiple": True, "max_choices": 3},
+        0.9,
+    ),
+    (
+        "Tabs or spaces?",
+        ["Tabs", "Spaces"],
+        {"results_visibility": Poll.ResultsVisibility.AFTER_VOTE, "description": "Results show once you vote."},
+        0.8,
+    ),
+    (
+        "When should the team offsite happen?",
+        ["March", "May", "September"],
+        {"results_visibility": Poll.ResultsVisibility.AFTER_CLOSE, "expires_at_in": timedelta(days=3)},
+        0.6,
+    ),
+    (
+        "Rate this week's talk (only the speaker sees results)",
+        ["Great", "Good", "Needs work"],
+        {"results_visibility": Poll.ResultsVisibility.OWNER_ONLY},
+        0.7,
+    ),
+    ("Unlisted: lunch order for Friday", ["Sushi", "Tacos", "Salad"], {"is_public": False}, 0.5),
+    ("Members only: next book club pick", ["Dune", "Piranesi", "Middlemarch"], {"allow_anonymous": False}, 0.8),
+    ("Closed: best editor of the year", ["Vim", "Emacs", "VS Code", "Helix"], {"expire": True}, 1.0),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo users, polls of every kind, votes and likes (once; later runs change nothing)."
+
+    def handle(self, *args, **options):
+        if User.objects.filter(username=MODERATOR).exists():
+            self.stdout.write("Demo data is already loaded.")
+            return
+        rng = random.Random(2026)
+        with transaction.atomic():
+            users = [
+                User.objects.create_user(username=name, email=f"{name}@example.com", password=DEMO_PASSWORD)
+                for name in DEMO_USERS
+            ]
+            moderator = User.objects.create_user(
+                username=MODERATOR, email="moderator@example.com", password=DEMO_PASSWORD
+            )
+            make_moderator(user=moderator)
+            for index, (title, option_texts, settings, turnout) in enumerate(DEMO_POLLS):
+                self._create_poll(rng, users[index % len(users)], users, title, option_texts, dict(settings), turnout)
+            first_poll = Poll.objects.order_by("created_at").first()
+            services.report_poll(poll=first_poll, reporter=users[-1], reason=Report.Reason.OTHER, note="Just a demo report.")
+        self.stdout.write(self.style.SUCCESS(f"Loaded {len(DEMO_POLLS)} demo polls."))
+        self.stdout.write(f"Accounts: {', '.join(DEMO_USERS)} and {MODERATOR} (moderator); password: {DEMO_PASSWORD}")
+
+    def _create_poll(self, rng, author, users, title, option_texts, settings, turnout):
+        expire = settings.pop("expire", False)
+        expires_in = settings.pop("expires_at_in", None)
+        if expires_in or expire:
+            settings["expires_at"] = timezone.now() + (expires_in or timedelta(hours=1))
+        poll = services.create_poll(author=author, title=title, options=option_texts, **settings)
+        option_ids = list(poll.options.values_list("id", flat=True))
+        voters = [Voter(user=user) for user in users if user != author]
+        if poll.allow_anonymous:
+            voters += [
+                Voter(anon_id=f"demo-visitor-{n}", ip_address=f"192.0.2.{n}", user_agent="demo") for n in range(1, 40)
+            ]
+        for voter in voters:
+            if rng.random() > turnout:
+                continue
+            picks = rng.sample(option_ids, rng.randint(1, poll.choice_limit) if poll.allow_multiple else 1)
+            services.cast_vote(poll=poll, voter=voter, option_ids=picks)
+            if rng.random() < 0.3:
+                services.like_poll(poll=poll, voter=voter)
+        if expire:
+            # Backdate the closing time so visitors see a finished poll with final results.
+            Poll.objects.filter(pk=poll.pk).update(expires_at=timezone.now() - timedelta(days=2))

@@ -1,0 +1,217 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 20
+
+
+class Poll(models.Model):
+    class ResultsVisibility(models.TextChoices):
+        ALWAYS = "always", "Always"
+        AFTER_VOTE = "after_vote", "After voting"
+        AFTER_CLOSE = "after_close", "After the poll closes"
+        OWNER_ONLY = "owner_only", "Only to the author"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=2000)
+    slug = models.SlugField(max_length=220, unique=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="polls")
+    is_active = models.BooleanField(default=True)
+    allow_multiple = models.BooleanField(default=False)
+    max_choices = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For multiple-choice polls: how many options a voter may pick (empty: any)."
+    )
+    is_public = models.BooleanField(default=True, help_text="Unlisted polls open by link but never appear in lists.")
+    allow_anonymous = models.BooleanField(default=True, help_text="Visitors without an account may vote and like.")
+    results_visibility = models.CharField(
+        max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.ALWAYS
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised counters: moved only with F() expressions by polls.services.
+    total_votes = models.PositiveIntegerField(default=0)
+    likes_count = models.PositiveIntegerField(default=0)
+    views_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_choices__isnull=True) | Q(max_choices__gte=1), name="poll_max_choices_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(allow_multiple=True) | Q(max_choices__isnull=True) | Q(max_choices=1),
+                name="poll_single_choice_has_no_max",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_public", "-created_at"], name="poll_public_recent_idx"),
+            models.Index(fields=["author", "-created_at"], name="poll_author_recent_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.is_active and not self.is_expired
+
+    def is_managed_by(self, user) -> bool:
+        """The author and staff (moderators) may edit, close and export a poll."""
+        return user is not None and user.is_authenticated and (user.is_staff or user.pk == self.author_id)
+
+    @property
+    def choice_limit(self) -> int:
+        """How many options one ballot may hold."""
+        if not self.allow_multiple:
+            return 1
+        return self.max_choices or MAX_OPTIONS
+
+
+class Option(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    text = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    vote_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "position"], name="option_unique_position"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class VoterRecord(models.Model):
+    """What one voter may do once per poll: cast a ballot, like it.
+
+    The voter is an account or an anonymous visitor's anon_id, never both. The
+    unique constraints make the "once" hold in the database, whichever of two
+    racing requests gets there first.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="%(class)ss")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="%(class)ss"
+    )
+    anon_id = models.CharField(max_length=64, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(anon_id="")) | (Q(user__isnull=True) & ~Q(anon_id="")),
+                name="%(class)s_has_one_voter",
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "user"], condition=Q(user__isnull=False), name="%(class)s_one_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "anon_id"], condition=~Q(anon_id=""), name="%(class)s_one_per_anon"
+            ),
+        ]
+
+    @property
+    def voter_label(self) -> str:
+        return str(self.user) if self.user_id else f"anonymous {self.anon_id[:8]}"
+
+
+class Ballot(VoterRecord):
+    """One voter's ballot on one poll; its votes are the options picked."""
+
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta(VoterRecord.Meta):
+        indexes = [models.Index(fields=["poll", "ip_address"], name="ballot_poll_ip_idx")]
+
+    def __str__(self):
+        return f"{self.voter_label} on {self.poll}"
+
+
+class Vote(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="votes")
+    # poll repeats ballot.poll so counts per poll need no join; services keep them equal.
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "option"], name="vote_one_per_option"),
+        ]
+        indexes = [models.Index(fields=["poll", "created_at"], name="vote_poll_time_idx")]
+
+    def __str__(self):
+        return f"{self.ballot.voter_label} → {self.option}"
+
+    @property
+    def user(self):
+        return self.ballot.user
+
+    @property
+    def anon_id(self) -> str:
+        return self.ballot.anon_id
+
+
+class Like(VoterRecord):
+    class Meta(VoterRecord.Meta):
+        indexes = [models.Index(fields=["poll", "created_at"], name="like_poll_time_idx")]
+
+    def __str__(self):
+        return f"{self.voter_label} likes {self.poll}"
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abusive or hateful"
+        MISLEADING = "misleading", "Misleading"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open report per person per poll: reporting again adds nothing for moderators.
+            models.UniqueConstraint(
+                fields=["poll", "reporter"], condition=Q(status="open"), name="report_one_open_per_reporter"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.poll}"

@@ -1,0 +1,215 @@
+"""Reads that several callers share: lists, search, results and statistics.
+
+Anything listed to the public goes through public_polls(), so an unlisted poll
+never shows up in a list, a search or a total; it opens by its id or link only.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncHour
+from django.utils import timezone
+
+from accounts.models import User
+from polls.models import Ballot, Like, Option, Poll, Vote
+from polls.voters import Voter
+
+# Trending looks at the last two days; newer activity weighs more (a stepped time decay).
+TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
+
+
+def public_polls() -> QuerySet[Poll]:
+    return Poll.objects.filter(is_public=True).select_related("author")
+
+
+def recent_polls() -> QuerySet[Poll]:
+    return public_polls().order_by("-created_at")
+
+
+def popular_polls() -> QuerySet[Poll]:
+    return public_polls().annotate(popularity=F("total_votes") + 2 * F("likes_count")).order_by(
+        "-popularity", "-created_at"
+    )
+
+
+def _count_since(model, since) -> Subquery:
+    rows = model.objects.filter(poll=OuterRef("pk"), created_at__gte=since).values("poll")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), Value(0))
+
+
+def trending_polls() -> QuerySet[Poll]:
+    """Polls with the most votes and likes lately, recent hours counting most."""
+    now = timezone.now()
+    score = Value(0)
+    for hours, weight in TRENDING_WEIGHTS:
+        since = now - timedelta(hours=hours)
+        score = score + weight * (_count_since(Vote, since) + 2 * _count_since(Like, since))
+    horizon = now - timedelta(hours=TRENDING_WEIGHTS[-1][0])
+    active_lately = Exists(Vote.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon)) | Exists(
+        Like.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon)
+    )
+    return public_polls().filter(active_lately).annotate(trend_score=score).order_by("-trend_score", "-created_at")
+
+
+def search_polls(query: str) -> QuerySet[Poll]:
+    """Title, description and option text. Ranked full-text search on PostgreSQL."""
+    query = query.strip()
+    polls = public_polls()
+    if not query:
+        return polls.none()
+    if connection.vendor == "postgresql":
+        text_query = SearchQuery(query, search_type="websearch", config="english")
+        vector = SearchVector("title", weight="A", config="english") + SearchVector(
+            "description", weight="B", config="english"
+        )
+        option_hit = Exists(
+            Option.objects.filter(poll=OuterRef("pk"))
+            .annotate(document=SearchVector("text", config="english"))
+            .filter(document=text_query)
+        )
+        return (
+            polls.annotate(document=vector, rank=SearchRank(vector, text_query), option_hit=option_hit)
+            # Full-text misses word fragments ("pyth"); the title substring catches those.
+            .filter(Q(document=text_query) | Q(option_hit=True) | Q(title__icontains=query))
+            .order_by("-rank", "-total_votes", "-created_at")
+        )
+    option_hit = Exists(Option.objects.filter(poll=OuterRef("pk"), text__icontains=query))
+    return polls.filter(Q(title__icontains=query) | Q(description__icontains=query) | option_hit).order_by(
+        "-total_votes", "-created_at"
+    )
+
+
+def platform_stats() -> dict:
+    polls = Poll.objects.filter(is_public=True)
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    totals = polls.aggregate(votes=Coalesce(Sum("total_votes"), 0), likes=Coalesce(Sum("likes_count"), 0))
+    now = timezone.now()
+    return {
+        "total_polls": polls.count(),
+        "open_polls": polls.filter(is_active=True).exclude(expires_at__lte=now).count(),
+        "total_votes": totals["votes"],
+        "total_likes": totals["likes"],
+        "total_users": User.objects.filter(is_active=True).count(),
+        "today": {
+            "polls_created": polls.filter(created_at__gte=today).count(),
+            "votes": Vote.objects.filter(poll__is_public=True, created_at__gte=today).count(),
+            "likes": Like.objects.filter(poll__is_public=True, created_at__gte=today).count(),
+        },
+    }
+
+
+# --- One poll -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoterState:
+    """What one voter has done on one poll."""
+
+    ballot_id: str | None = None
+    my_votes: list[str] = field(default_factory=list)
+    liked: bool = False
+
+    @property
+    def has_voted(self) -> bool:
+        return self.ballot_id is not None
+
+
+def voter_states(*, polls, voter: Voter | None) -> dict:
+    """VoterState per poll id for a page of polls, in three queries whatever the page size."""
+    poll_ids = [poll.pk for poll in polls]
+    if voter is None or not poll_ids:
+        return {}
+    ballots = Ballot.objects.filter(poll_id__in=poll_ids, **voter.lookup()).prefetch_related("votes")
+    liked = set(Like.objects.filter(poll_id__in=poll_ids, **voter.lookup()).values_list("poll_id", flat=True))
+    states = {poll_id: VoterState(liked=True) for poll_id in liked}
+    for ballot in ballots:
+        my_votes = [str(vote.option_id) for vote in ballot.votes.all()]
+        states[ballot.poll_id] = VoterState(ballot_id=str(ballot.pk), my_votes=my_votes, liked=ballot.poll_id in liked)
+    return states
+
+
+def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:
+    rule = poll.results_visibility
+    if poll.is_managed_by(user) or rule == Poll.ResultsVisibility.ALWAYS:
+        return True
+    if rule == Poll.ResultsVisibility.AFTER_VOTE:
+        return has_voted or not poll.is_open
+    if rule == Poll.ResultsVisibility.AFTER_CLOSE:
+        return not poll.is_open
+    return False
+
+
+def results_hidden_reason(poll: Poll) -> str:
+    """Tells a voter when hidden results will show."""
+    rule = poll.results_visibility
+    if rule == Poll.ResultsVisibility.AFTER_VOTE:
+        return "Results show once you have voted."
+    if rule == Poll.ResultsVisibility.AFTER_CLOSE:
+        if poll.expires_at:
+            return f"Results show when the poll closes, at {poll.expires_at.isoformat()}."
+        return "Results show when the author closes the poll."
+    return "Only the poll's author sees the results."
+
+
+def option_results(options) -> dict:
+    """Counts and percentages for a poll's options (Option rows, in display order)."""
+    options = list(options)
+    total = sum(option.vote_count for option in options)
+    return {
+        "total_votes": total,
+        "options": [
+            {
+                "id": str(option.pk),
+                "text": option.text,
+                "votes": option.vote_count,
+                "percentage": round(100 * option.vote_count / total, 1) if total else 0.0,
+            }
+            for option in options
+        ],
+    }
+
+
+def poll_results(poll: Poll) -> dict:
+    """Results read fresh from the counters (not from a prefetched, possibly older copy)."""
+    return option_results(Option.objects.filter(poll=poll).order_by("position").only("id", "text", "vote_count"))
+
+
+def vote_stats(poll: Poll) -> dict:
+    ballots = Ballot.objects.filter(poll=poll)
+    votes = Vote.objects.filter(poll=poll)
+    per_hour = (
+        votes.annotate(hour=TruncHour("created_at")).values("hour").annotate(votes=Count("pk")).order_by("hour")
+    )
+    return {
+        **poll_results(poll),
+        "unique_voters": ballots.count(),
+        "account_voters": ballots.filter(user__isnull=False).count(),
+        "anonymous_voters": ballots.filter(user__isnull=True).count(),
+        "account_votes": votes.filter(ballot__user__isnull=False).count(),
+        "anonymous_votes": votes.filter(ballot__user__isnull=True).count(),
+        "votes_per_hour": [{"hour": row["hour"].isoformat(), "votes": row["votes"]} for row in per_hour],
+    }
+
+
+def user_stats(user: User) -> dict:
+    return {
+        "polls_created": Poll.objects.filter(author=user).count(),
+        "votes_cast": Vote.objects.filter(ballot__user=user).count(),
+        "likes_given": Like.objects.filter(user=user).count(),
+        "likes_received": Poll.objects.filter(author=user).aggregate(n=Coalesce(Sum("likes_count"), 0))["n"],
+    }
+
+
+def export_rows(poll: Poll):
+    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked."""
+    ballots = Ballot.objects.filter(poll=poll).order_by("created_at").prefetch_related("votes__option")
+    for number, ballot in enumerate(ballots.iterator(chunk_size=500), start=1):
+        yield {
+            "ballot": number,
+            "voter_kind": "account" if ballot.user_id else "anonymous",
+            "cast_at": ballot.created_at.isoformat(),
+            "options": [vote.option.text for vote in ballot.votes.all()],
+        }

@@ -1,0 +1,198 @@
+"""Shapes of the polls API. They validate input shape only; rules live in polls.services."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import PublicUserSerializer
+from polls import selectors
+from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote
+from polls.selectors import VoterState
+
+
+class ResultOptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    text = serializers.CharField()
+    votes = serializers.IntegerField(required=False, help_text="Present when results are visible to you.")
+    percentage = serializers.FloatField(required=False, help_text="Present when results are visible to you.")
+
+
+class ResultsSerializer(serializers.Serializer):
+    total_votes = serializers.IntegerField()
+    options = ResultOptionSerializer(many=True)
+
+
+class PollSerializer(serializers.ModelSerializer):
+    """A poll as its reader sees it: results only where the poll's rule allows.
+
+    The view passes `voter_states` (poll id → VoterState) in the context, so a page
+    of polls costs one query for "have I voted / liked", not one per poll.
+    """
+
+    author = PublicUserSerializer(read_only=True)
+    options = serializers.SerializerMethodField()
+    is_expired = serializers.BooleanField(read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+    has_voted = serializers.SerializerMethodField()
+    my_votes = serializers.SerializerMethodField()
+    liked = serializers.SerializerMethodField()
+    can_vote = serializers.SerializerMethodField()
+    results_visible = serializers.SerializerMethodField()
+    results_note = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Poll
+        fields = [
+            "id",
+            "title",
+            "description",
+            "slug",
+            "author",
+            "is_active",
+            "is_public",
+            "allow_multiple",
+            "max_choices",
+            "allow_anonymous",
+            "results_visibility",
+            "expires_at",
+            "is_expired",
+            "is_open",
+            "total_votes",
+            "likes_count",
+            "views_count",
+            "created_at",
+            "updated_at",
+            "options",
+            "has_voted",
+            "my_votes",
+            "liked",
+            "can_vote",
+            "results_visible",
+            "results_note",
+        ]
+        read_only_fields = fields
+
+    def _state(self, poll) -> VoterState:
+        return self.context.get("voter_states", {}).get(poll.pk, VoterState())
+
+    def _user(self):
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_results_visible(self, poll) -> bool:
+        return selectors.can_see_results(poll=poll, user=self._user(), has_voted=self._state(poll).has_voted)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_results_note(self, poll) -> str | None:
+        return None if self.get_results_visible(poll) else selectors.results_hidden_reason(poll)
+
+    @extend_schema_field(ResultOptionSerializer(many=True))
+    def get_options(self, poll) -> list[dict]:
+        if self.get_results_visible(poll):
+            return selectors.option_results(poll.options.all())["options"]
+        return [{"id": str(option.pk), "text": option.text} for option in poll.options.all()]
+
+    def get_has_voted(self, poll) -> bool:
+        return self._state(poll).has_voted
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_my_votes(self, poll) -> list[str]:
+        return self._state(poll).my_votes
+
+    def get_liked(self, poll) -> bool:
+        return self._state(poll).liked
+
+    def get_can_vote(self, poll) -> bool:
+        user = self._user()
+        signed_in = user is not None and user.is_authenticated
+        return poll.is_open and not self._state(poll).has_voted and (signed_in or poll.allow_anonymous)
+
+
+class PollWriteSerializer(serializers.Serializer):
+    """Create (and PUT/PATCH) body; the seed's example {"title", "description", "options", "allow_multiple"} works as is."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    options = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=200),
+        max_length=100,
+        help_text=f"Option texts, 2 to {MAX_OPTIONS}, all different.",
+    )
+    allow_multiple = serializers.BooleanField(required=False, default=False)
+    max_choices = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_OPTIONS, default=None)
+    is_public = serializers.BooleanField(required=False, default=True)
+    allow_anonymous = serializers.BooleanField(required=False, default=True)
+    results_visibility = serializers.ChoiceField(
+        choices=Poll.ResultsVisibility.choices, required=False, default=Poll.ResultsVisibility.ALWAYS
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["id", "poll", "reason", "note", "status", "created_at"]
+        read_only_fields = ["id", "poll", "status", "created_at"]
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "csv"], default="json")
+
+
+# --- Votes and likes ------------------------------------------------------------------------
+
+
+class VoteCreateSerializer(serializers.Serializer):
+    poll_id = serializers.UUIDField()
+    option_ids = serializers.ListField(child=serializers.UUIDField(), max_length=100, allow_empty=True)
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    """A vote; who cast it only for the poll's author and staff, the IP and browser for staff alone."""
+
+    poll_id = serializers.UUIDField(read_only=True)
+    option_id = serializers.UUIDField(read_only=True)
+    ballot_id = serializers.UUIDField(read_only=True)
+    option_text = serializers.CharField(source="option.text", read_only=True)
+
+    class Meta:
+        model = Vote
+        fields = ["id", "poll_id", "option_id", "option_text", "ballot_id", "created_at"]
+
+
+class VoterVoteSerializer(VoteSerializer):
+    voter = serializers.SerializerMethodField()
+
+    class Meta(VoteSerializer.Meta):
+        fields = VoteSerializer.Meta.fields + ["voter"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_voter(self, vote) -> dict:
+        ballot = vote.ballot
+        user = ballot.user
+        voter = {"kind": "account" if user else "anonymous", "user": PublicUserSerializer(user).data if user else None}
+        request = self.context.get("request")
+        if request is not None and request.user.is_staff:
+            voter |= {"ip_address": ballot.ip_address, "user_agent": ballot.user_agent}
+        return voter
+
+
+class VoteResultSerializer(serializers.Serializer):
+    """Answer to a vote: what was recorded, and the results when the voter may see them."""
+
+    ballot_id = serializers.UUIDField()
+    votes = VoteSerializer(many=True)
+    results = ResultsSerializer(allow_null=True)
+
+
+class LikeCreateSerializer(serializers.Serializer):
+    poll_id = serializers.UUIDField()
+
+
+class LikeSerializer(serializers.ModelSerializer):
+    poll_id = serializers.UUIDField(read_only=True)
+    likes_count = serializers.IntegerField(source="poll.likes_count", read_only=True)
+
+    class Meta:
+        model = Like
+        fields = ["id", "poll_id", "likes_count", "created_at"]

@@ -1,0 +1,339 @@
+"""Every write to polls, votes, likes and reports goes through these functions.
+
+The REST API, the HTML pages, the admin and the management commands call them and
+only translate the domain errors of polls.errors into their own answer.
+"""
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+
+from accounts.models import Notification, User
+from accounts.notifications import notify
+from polls import errors
+from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
+from polls.voters import Voter
+
+
+# --- Polls ----------------------------------------------------------------------------
+
+
+def _require_manager(poll: Poll, actor: User | None) -> None:
+    if actor is None or not actor.is_authenticated:
+        raise errors.LoginRequired()
+    if not poll.is_managed_by(actor):
+        raise errors.NotOwner()
+
+
+def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
+    cleaned = [" ".join(str(text).split()) for text in texts]
+    problems = []
+    if any(not text for text in cleaned):
+        problems.append("Options cannot be blank.")
+    if any(len(text) > 100 for text in cleaned):
+        problems.append("Options are at most 100 characters.")
+    if len({text.casefold() for text in cleaned}) != len(cleaned):
+        problems.append("Options must be different from each other.")
+    if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
+        problems.append(f"A poll has between {MIN_OPTIONS} and {MAX_OPTIONS} options.")
+    return cleaned, problems
+
+
+def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not poll.title.strip():
+        problems["title"] = ["A poll needs a title."]
+    elif len(poll.title) > 200:
+        problems["title"] = ["Titles are at most 200 characters."]
+    if poll.max_choices is not None:
+        if not poll.allow_multiple and poll.max_choices != 1:
+            problems["max_choices"] = ["Only multiple-choice polls can let voters pick several options."]
+        elif not 1 <= poll.max_choices <= option_count:
+            problems["max_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
+    if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
+        problems["expires_at"] = ["The closing time must be in the future."]
+    return problems
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:200].strip("-") or "poll"
+    # A random suffix keeps slugs unique without a read-then-write race.
+    return f"{base}-{get_random_string(6, 'abcdefghijkmnpqrstuvwxyz23456789')}"
+
+
+def create_poll(
+    *,
+    author: User,
+    title: str,
+    options: Iterable[str],
+    description: str = "",
+    allow_multiple: bool = False,
+    max_choices: int | None = None,
+    is_public: bool = True,
+    allow_anonymous: bool = True,
+    results_visibility: str = Poll.ResultsVisibility.ALWAYS,
+    expires_at: datetime | None = None,
+) -> Poll:
+    texts, option_problems = _clean_options(options)
+    poll = Poll(
+        author=author,
+        title=title.strip(),
+        description=description.strip(),
+        allow_multiple=allow_multiple,
+        max_choices=max_choices,
+        is_public=is_public,
+        allow_anonymous=allow_anonymous,
+        results_visibility=results_visibility,
+        expires_at=expires_at,
+    )
+    problems = _check_poll(poll, len(texts), expiry_changed=True)
+    if option_problems:
+        problems["options"] = option_problems
+    if problems:
+        raise errors.InvalidPoll(problems)
+    poll.slug = _unique_slug(poll.title)
+    with transaction.atomic():
+        poll.save()
+        Option.objects.bulk_create(Option(poll=poll, text=text, position=index) for index, text in enumerate(texts))
+    return poll
+
+
+_EDITABLE_FIELDS = {
+    "title",
+    "description",
+    "allow_multiple",
+    "max_choices",
+    "is_public",
+    "allow_anonymous",
+    "results_visibility",
+    "expires_at",
+}
+
+
+def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None, **changes) -> Poll:
+    """Change a poll's fields and, while it has no votes, its options."""
+    _require_manager(poll, actor)
+    unknown = set(changes) - _EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        # Locking the poll row orders this edit against votes arriving at the same moment.
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        texts = None
+        problems: dict[str, list[str]] = {}
+        if options is not None:
+            texts, option_problems = _clean_options(options)
+            current = list(locked.options.values_list("text", flat=True))
+            if texts != current and locked.total_votes > 0:
+                raise errors.OptionsLocked()
+            if option_problems:
+                problems["options"] = option_problems
+        for field, value in changes.items():
+            if field in {"title", "description"}:
+                value = value.strip()
+            setattr(locked, field, value)
+        if not locked.allow_multiple:
+            locked.max_choices = None
+        option_count = len(texts) if texts is not None else locked.options.count()
+        problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
+        if locked.total_votes > 0 and "allow_multiple" in changes and changes["allow_multiple"] != poll.allow_multiple:
+            problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
+        if problems:
+            raise errors.InvalidPoll(problems)
+        locked.save()
+        if texts is not None and texts != list(locked.options.values_list("text", flat=True)):
+            locked.options.all().delete()
+            Option.objects.bulk_create(
+                Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
+            )
+    return locked
+
+
+def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
+    _require_manager(poll, actor)
+    with transaction.atomic():
+        # Only a real change notifies: closing a closed poll twice tells nobody anything.
+        changed = Poll.objects.filter(pk=poll.pk, is_active=not active).update(
+            is_active=active, updated_at=timezone.now()
+        )
+        poll.refresh_from_db()
+        if changed and not active:
+            notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
+    return poll
+
+
+def delete_poll(*, poll: Poll, actor: User) -> None:
+    _require_manager(poll, actor)
+    poll.delete()
+
+
+def remove_options(*, options: QuerySet[Option]) -> int:
+    """Remove options (an offensive one, say) and the votes on them, counters following."""
+    with transaction.atomic():
+        option_ids = list(options.values_list("pk", flat=True))
+        retract_votes(votes=Vote.objects.filter(option_id__in=option_ids))
+        deleted, _ = Option.objects.filter(pk__in=option_ids).delete()
+    return deleted
+
+
+# --- Votes ------------------------------------------------------------------------------
+
+
+def _check_can_take_part(poll: Poll, voter: Voter) -> None:
+    if not poll.is_open:
+        raise errors.PollClosed()
+    if voter.is_anonymous and not poll.allow_anonymous:
+        raise errors.LoginRequired("Log in to take part in this poll.")
+
+
+def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
+    """Record a voter's ballot: one per voter per poll, whatever races it meets."""
+    _check_can_take_part(poll, voter)
+    try:
+        wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
+    except ValueError:
+        raise errors.InvalidOption() from None
+    if not wanted:
+        raise errors.InvalidOption("Pick at least one option.")
+    options = list(Option.objects.filter(poll=poll, pk__in=wanted))
+    if len(options) != len(wanted):
+        raise errors.InvalidOption()
+    if len(options) > poll.choice_limit:
+        raise errors.TooManyOptions(
+            "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
+        )
+    if voter.is_anonymous:
+        from_same_ip = Ballot.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address).count()
+        if voter.ip_address and from_same_ip >= settings.ANONYMOUS_BALLOTS_PER_IP:
+            raise errors.AnonymousLimitReached()
+    try:
+        with transaction.atomic():
+            ballot = Ballot.objects.create(poll=poll, user_agent=voter.user_agent[:300], **voter.identity())
+            Vote.objects.bulk_create(Vote(ballot=ballot, poll=poll, option=option) for option in options)
+            # Poll row first, then options: every writer takes the locks in that order.
+            Poll.objects.filter(pk=poll.pk).update(total_votes=F("total_votes") + len(options))
+            Option.objects.filter(pk__in=[option.pk for option in options]).update(vote_count=F("vote_count") + 1)
+            notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=voter.user)
+    except IntegrityError:
+        if Ballot.objects.filter(poll=poll, **voter.lookup()).exists():
+            raise errors.AlreadyVoted() from None
+        raise
+    return ballot
+
+
+def retract_votes(*, votes: QuerySet[Vote]) -> int:
+    """Delete votes and move every counter they touched; empty ballots go too.
+
+    Returns how many votes were removed. Two retractions racing on the same vote
+    remove it once: the second finds it gone after waiting for the row lock.
+    """
+    with transaction.atomic():
+        rows = list(votes.select_for_update().values_list("pk", "poll_id", "option_id", "ballot_id"))
+        if not rows:
+            return 0
+        Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).delete()
+        per_poll = Counter(poll_id for _, poll_id, _, _ in rows)
+        per_option = Counter(option_id for _, _, option_id, _ in rows)
+        for poll_id, count in sorted(per_poll.items()):
+            Poll.objects.filter(pk=poll_id).update(total_votes=F("total_votes") - count)
+        for option_id, count in sorted(per_option.items()):
+            Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") - count)
+        Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
+    return len(rows)
+
+
+def _require_owner_or_staff(record, voter: Voter | None, actor: User | None) -> bool:
+    """Whether the actor acts as staff; raises unless they are staff or the record's own voter."""
+    as_staff = actor is not None and actor.is_authenticated and actor.is_staff
+    if not as_staff and (voter is None or not voter.owns(record)):
+        raise errors.NotOwner("Only the voter or a moderator can take this back.")
+    return as_staff
+
+
+def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
+    """Take back one vote: its voter while the poll is open, or a moderator at any time."""
+    if not _require_owner_or_staff(vote.ballot, voter, actor):
+        _check_can_take_part(vote.poll, voter)
+    retract_votes(votes=Vote.objects.filter(pk=vote.pk))
+
+
+def retract_ballot(*, poll: Poll, voter: Voter) -> int:
+    """Take back a voter's whole ballot on a poll, so they can vote again."""
+    _check_can_take_part(poll, voter)
+    removed = retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup())))
+    if not removed:
+        raise errors.NotVoted()
+    return removed
+
+
+# --- Likes --------------------------------------------------------------------------------
+
+
+def like_poll(*, poll: Poll, voter: Voter) -> Like:
+    _check_can_take_part(poll, voter)
+    try:
+        with transaction.atomic():
+            like = Like.objects.create(poll=poll, **voter.identity())
+            Poll.objects.filter(pk=poll.pk).update(likes_count=F("likes_count") + 1)
+            notify(recipient=poll.author, kind=Notification.Kind.LIKE, poll=poll, actor=voter.user)
+    except IntegrityError:
+        if Like.objects.filter(poll=poll, **voter.lookup()).exists():
+            raise errors.AlreadyLiked() from None
+        raise
+    return like
+
+
+def remove_likes(*, likes: QuerySet[Like]) -> int:
+    """Delete likes and lower each poll's count by what was really deleted."""
+    with transaction.atomic():
+        rows = list(likes.select_for_update().values_list("pk", "poll_id"))
+        if not rows:
+            return 0
+        Like.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        for poll_id, count in sorted(Counter(poll_id for _, poll_id in rows).items()):
+            Poll.objects.filter(pk=poll_id).update(likes_count=F("likes_count") - count)
+    return len(rows)
+
+
+def withdraw_like(*, like: Like, voter: Voter | None, actor: User | None) -> None:
+    _require_owner_or_staff(like, voter, actor)
+    if not remove_likes(likes=Like.objects.filter(pk=like.pk)):
+        raise errors.NotLiked()
+
+
+def unlike_poll(*, poll: Poll, voter: Voter) -> None:
+    if not remove_likes(likes=Like.objects.filter(poll=poll, **voter.lookup())):
+        raise errors.NotLiked()
+
+
+# --- Reports ------------------------------------------------------------------------------
+
+
+def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> Report:
+    if reason not in Report.Reason.values:
+        raise errors.PollError(f"Choose a reason: {', '.join(Report.Reason.values)}.")
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
+            # The reporter stays anonymous to the author.
+            notify(recipient=poll.author, kind=Notification.Kind.REPORT, poll=poll)
+    except IntegrityError:
+        raise errors.AlreadyReported() from None
+    return report
+
+
+def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -> int:
+    """Resolve or dismiss open reports; reports already handled keep their outcome."""
+    if status not in {Report.Status.RESOLVED, Report.Status.DISMISSED}:
+        raise ValueError(f"Reports are resolved or dismissed, not {status!r}")
+    return reports.filter(status=Report.Status.OPEN).update(
+        status=status, handled_by=moderator, handled_at=timezone.now()
+    )

@@ -1,0 +1,93 @@
+"""Who is voting: an account, or an anonymous visitor known by an anon_id.
+
+Anonymous visitors get a random anon_id in a cookie the first time they take part;
+API clients may send their own in the X-Anon-Id header instead.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from accounts.models import User
+from polls import errors
+
+ANON_COOKIE = "quickpoll_anon"
+ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
+_ANON_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass(frozen=True)
+class Voter:
+    user: User | None = None
+    anon_id: str = ""
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    def __post_init__(self):
+        if (self.user is None) == (not self.anon_id):
+            raise ValueError("A voter is either an account or an anonymous id, not both or neither.")
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user is None
+
+    def lookup(self) -> dict:
+        """Filter arguments selecting this voter's ballots or likes."""
+        if self.user is not None:
+            return {"user": self.user}
+        return {"user__isnull": True, "anon_id": self.anon_id}
+
+    def owns(self, record) -> bool:
+        """Whether a ballot or like was made by this voter."""
+        if self.user is not None:
+            return record.user_id == self.user.pk
+        return record.user_id is None and record.anon_id == self.anon_id
+
+    def identity(self) -> dict:
+        """Field values that record this voter on a new ballot or like."""
+        return {"user": self.user, "anon_id": self.anon_id, "ip_address": self.ip_address}
+
+
+def voter_from_request(request, *, issue: bool = True) -> Voter | None:
+    """The voter behind a request; with `issue`, a first-time visitor gets a new anon_id.
+
+    Without `issue`, a visitor who never took part is None (nothing to look up).
+    """
+    context = {"ip_address": request.META.get("REMOTE_ADDR") or None, "user_agent": request.headers.get("User-Agent", "")}
+    if request.user.is_authenticated:
+        return Voter(user=request.user, **context)
+    sent = request.headers.get("X-Anon-Id")
+    if sent is not None and not _ANON_ID.match(sent):
+        raise errors.InvalidAnonId()
+    anon_id = sent or request.COOKIES.get(ANON_COOKIE, "")
+    if not _ANON_ID.match(anon_id):
+        if not issue:
+            return None
+        anon_id = secrets.token_urlsafe(24)
+        # On the Django request (under DRF's wrapper), where AnonymousIdMiddleware looks.
+        getattr(request, "_request", request).issued_anon_id = anon_id
+    return Voter(anon_id=anon_id, **context)
+
+
+class AnonymousIdMiddleware:
+    """Hands a newly issued anon_id back to the browser as a long-lived cookie."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        anon_id = getattr(request, "issued_anon_id", None)
+        if anon_id and response.status_code < 400:
+            response.set_cookie(
+                ANON_COOKIE,
+                anon_id,
+                max_age=ANON_COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+            response.headers["X-Anon-Id"] = anon_id
+        return response

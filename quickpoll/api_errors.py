@@ -1,0 +1,70 @@
+"""One error shape for the whole API: {"code": ..., "detail": ..., "fields": {...}}.
+
+Domain errors (quickpoll.errors.DomainError) carry their own code and status; DRF's exceptions get
+stable codes here. `fields` appears on validation errors only.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from quickpoll.errors import DomainError
+
+_CODES = [
+    (exceptions.NotAuthenticated, "login_required"),
+    (exceptions.AuthenticationFailed, "authentication_failed"),
+    (exceptions.PermissionDenied, "forbidden"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.Throttled, "rate_limited"),
+    (exceptions.ParseError, "invalid"),
+    (exceptions.ValidationError, "invalid"),
+]
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error (documented in the OpenAPI schema)."""
+
+    code = serializers.CharField(help_text="Stable, machine-readable: already_voted, not_found, invalid, ...")
+    detail = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Validation errors by field name.",
+    )
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    for exc_class, code in _CODES:
+        if isinstance(exc, exc_class):
+            return code
+    return exc.default_code
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, getattr(exc, "fields", None)), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = error_body("invalid", "Some fields are not valid.", fields)
+    else:
+        response.data = error_body(_code_for(exc), str(exc.detail))
+    return response

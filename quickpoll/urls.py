@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import NotificationViewSet, UserViewSet
+from polls.api import LikeViewSet, PollViewSet, VoteViewSet
+from quickpoll import views
+
+admin.site.site_header = f"{settings.APP_NAME} moderation"
+admin.site.site_title = f"{settings.APP_NAME} moderation"
+
+
+class OptionalSlashRouter(DefaultRouter):
+    """Every API path answers with or without its trailing slash, so a POST is never redirected."""
+
+    include_format_suffixes = False
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("polls", PollViewSet, basename="poll")
+router.register("votes", VoteViewSet, basename="vote")
+router.register("likes", LikeViewSet, basename="like")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    re_path(r"^health/?$", views.health, name="health"),
+    re_path(r"^api/info/?$", views.api_info, name="api-info"),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/", include(router.urls)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "quickpoll.views.bad_request"
+handler403 = "quickpoll.views.permission_denied"
+handler404 = "quickpoll.views.page_not_found"
+handler500 = "quickpoll.views.server_error"
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
