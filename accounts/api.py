@@ -1,6 +1,5 @@
 """The accounts API: sign-up, JWT login, profiles, public user pages, notifications."""
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -33,7 +32,7 @@ from polls import selectors
 from polls.api import UUID_PATTERN, errors_for, poll_data
 from polls.models import Poll
 from polls.serializers import PollSerializer
-from quickpoll.ratelimits import check_rate, rate_limited_response
+from quickpoll.ratelimits import login_account_usage, rate_limited_response
 
 
 def _session(user: User) -> dict:
@@ -64,11 +63,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def login(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        account = serializer.validated_data["username"].casefold()
-        # Besides the per-IP limit: one account's password is not guessed from many addresses.
-        usage = check_rate(
-            request, group="login-account", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key=lambda group, req: account
-        )
+        usage = login_account_usage(request, serializer.validated_data["username"])
         if usage.limited:
             return rate_limited_response(usage)
         user = services.log_in(request=request, **serializer.validated_data)

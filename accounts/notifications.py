@@ -1,8 +1,11 @@
 """Telling people what happened to their polls."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Notification, User
+from accounts.serializers import NotificationSerializer
+from realtime import events
 
 _MESSAGES = {
     Notification.Kind.VOTE: "New votes on “{title}”.",
@@ -27,7 +30,11 @@ def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> No
         "actor": actor_name,
         "message": _MESSAGES[kind].format(title=poll.title, actor=actor_name),
     }
-    return Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
+    notification = Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
+    # The same payload the REST notification list returns, live to every tab of the recipient.
+    message = {"type": "notification", "notification": NotificationSerializer(notification).data}
+    transaction.on_commit(lambda: events.publish_to_user(recipient.pk, message))
+    return notification
 
 
 def mark_notifications_read(*, recipient: User, notification_ids=None) -> int:

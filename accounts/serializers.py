@@ -1,10 +1,11 @@
 """Shapes of the accounts API. Another user's email address never leaves PublicUserSerializer."""
 
-from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.avatars import check_avatar
 from accounts.models import Notification, User
 
 
@@ -36,11 +37,10 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "username", "is_verified", "is_staff", "created_at", "updated_at", "last_login"]
 
     def validate_avatar(self, avatar):
-        # ImageField has already opened the file with Pillow; content_type is what Pillow found, not the filename.
-        if avatar.size > settings.MAX_FILE_SIZE:
-            raise serializers.ValidationError(f"Avatars are at most {settings.MAX_FILE_SIZE} bytes.")
-        if getattr(avatar, "content_type", None) not in settings.ALLOWED_FILE_TYPES:
-            raise serializers.ValidationError(f"Avatars must be one of: {', '.join(settings.ALLOWED_FILE_TYPES)}.")
+        try:
+            check_avatar(avatar)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
         return avatar
 
 

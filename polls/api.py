@@ -222,6 +222,8 @@ class PollViewSet(viewsets.ModelViewSet):
 
 def _managed_poll(request, poll_id) -> Poll:
     poll = get_object_or_404(Poll, pk=poll_id)
+    if not request.user.is_authenticated:
+        raise errors.LoginRequired()
     if not poll.is_managed_by(request.user):
         raise errors.NotOwner()
     return poll

@@ -36,6 +36,8 @@ class Poll(models.Model):
     total_votes = models.PositiveIntegerField(default=0)
     likes_count = models.PositiveIntegerField(default=0)
     views_count = models.PositiveIntegerField(default=0)
+    # Grows with every change to the counts: live clients keep the newest snapshot they saw.
+    results_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -21,6 +21,18 @@ from accounts.notifications import notify
 from polls import errors
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.voters import Voter
+from realtime import events
+
+
+def _move_counters(poll_id, **deltas: int) -> None:
+    """Move a poll's counters in one UPDATE (F(), never read-modify-write) and bump its results version."""
+    changes = {field: F(field) + delta for field, delta in deltas.items()}
+    Poll.objects.filter(pk=poll_id).update(results_version=F("results_version") + 1, **changes)
+
+
+def _announce_results(poll_ids) -> None:
+    for poll in Poll.objects.filter(pk__in=set(poll_ids)).only("id", "is_public"):
+        transaction.on_commit(lambda poll=poll: events.publish_results_changed(poll))
 
 
 # --- Polls ----------------------------------------------------------------------------
@@ -103,6 +115,7 @@ def create_poll(
     with transaction.atomic():
         poll.save()
         Option.objects.bulk_create(Option(poll=poll, text=text, position=index) for index, text in enumerate(texts))
+        transaction.on_commit(lambda: events.publish_poll_created(poll))
     return poll
 
 
@@ -154,6 +167,9 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
             Option.objects.bulk_create(
                 Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
             )
+        _move_counters(locked.pk)
+        transaction.on_commit(lambda: events.publish_poll_event(locked, "poll.updated"))
+        _announce_results([locked.pk])
     return locked
 
 
@@ -162,17 +178,24 @@ def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
     with transaction.atomic():
         # Only a real change notifies: closing a closed poll twice tells nobody anything.
         changed = Poll.objects.filter(pk=poll.pk, is_active=not active).update(
-            is_active=active, updated_at=timezone.now()
+            is_active=active, updated_at=timezone.now(), results_version=F("results_version") + 1
         )
         poll.refresh_from_db()
-        if changed and not active:
-            notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
+        if changed:
+            if not active:
+                notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
+            kind = "poll.updated" if active else "poll.closed"
+            transaction.on_commit(lambda: events.publish_poll_event(poll, kind))
+            _announce_results([poll.pk])
     return poll
 
 
 def delete_poll(*, poll: Poll, actor: User) -> None:
     _require_manager(poll, actor)
-    poll.delete()
+    poll_id = poll.pk
+    with transaction.atomic():
+        poll.delete()
+        transaction.on_commit(lambda: events.publish_poll_deleted(poll_id))
 
 
 def remove_options(*, options: QuerySet[Option]) -> int:
@@ -219,9 +242,18 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
             ballot = Ballot.objects.create(poll=poll, user_agent=voter.user_agent[:300], **voter.identity())
             Vote.objects.bulk_create(Vote(ballot=ballot, poll=poll, option=option) for option in options)
             # Poll row first, then options: every writer takes the locks in that order.
-            Poll.objects.filter(pk=poll.pk).update(total_votes=F("total_votes") + len(options))
+            _move_counters(poll.pk, total_votes=len(options))
             Option.objects.filter(pk__in=[option.pk for option in options]).update(vote_count=F("vote_count") + 1)
             notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=voter.user)
+            transaction.on_commit(lambda: events.publish_results_changed(poll))
+            if voter.user is not None:
+                confirmation = {
+                    "type": "vote.cast",
+                    "poll_id": str(poll.pk),
+                    "ballot_id": str(ballot.pk),
+                    "option_ids": [str(option.pk) for option in options],
+                }
+                transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
     except IntegrityError:
         if Ballot.objects.filter(poll=poll, **voter.lookup()).exists():
             raise errors.AlreadyVoted() from None
@@ -243,10 +275,11 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
         per_poll = Counter(poll_id for _, poll_id, _, _ in rows)
         per_option = Counter(option_id for _, _, option_id, _ in rows)
         for poll_id, count in sorted(per_poll.items()):
-            Poll.objects.filter(pk=poll_id).update(total_votes=F("total_votes") - count)
+            _move_counters(poll_id, total_votes=-count)
         for option_id, count in sorted(per_option.items()):
             Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") - count)
         Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
+        _announce_results(per_poll)
     return len(rows)
 
 
@@ -282,8 +315,12 @@ def like_poll(*, poll: Poll, voter: Voter) -> Like:
     try:
         with transaction.atomic():
             like = Like.objects.create(poll=poll, **voter.identity())
-            Poll.objects.filter(pk=poll.pk).update(likes_count=F("likes_count") + 1)
+            _move_counters(poll.pk, likes_count=1)
             notify(recipient=poll.author, kind=Notification.Kind.LIKE, poll=poll, actor=voter.user)
+            transaction.on_commit(lambda: events.publish_results_changed(poll))
+            if voter.user is not None:
+                confirmation = {"type": "like.added", "poll_id": str(poll.pk), "like_id": str(like.pk)}
+                transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
     except IntegrityError:
         if Like.objects.filter(poll=poll, **voter.lookup()).exists():
             raise errors.AlreadyLiked() from None
@@ -298,8 +335,10 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
         if not rows:
             return 0
         Like.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-        for poll_id, count in sorted(Counter(poll_id for _, poll_id in rows).items()):
-            Poll.objects.filter(pk=poll_id).update(likes_count=F("likes_count") - count)
+        per_poll = Counter(poll_id for _, poll_id in rows)
+        for poll_id, count in sorted(per_poll.items()):
+            _move_counters(poll_id, likes_count=-count)
+        _announce_results(per_poll)
     return len(rows)
 
 

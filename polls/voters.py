@@ -91,3 +91,13 @@ class AnonymousIdMiddleware:
             )
             response.headers["X-Anon-Id"] = anon_id
         return response
+
+
+def voter_from_scope(scope) -> Voter | None:
+    """The voter behind a WebSocket (account, or the anon_id cookie or header); None if unknown."""
+    user = scope.get("user")
+    if user is not None and user.is_authenticated:
+        return Voter(user=user)
+    headers = dict(scope.get("headers") or [])
+    anon_id = headers.get(b"x-anon-id", b"").decode("latin-1") or scope.get("cookies", {}).get(ANON_COOKIE, "")
+    return Voter(anon_id=anon_id) if _ANON_ID.match(anon_id) else None

@@ -8,14 +8,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from realtime.auth import BrowserOriginValidator, JwtAuthMiddleware  # noqa: E402
+from realtime.events import ServerLoopMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Browsers may only open sockets from pages on our own hosts (no cross-site hijacking).
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+application = ServerLoopMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": BrowserOriginValidator(
+                AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            ),
+        }
+    )
 )

@@ -51,6 +51,19 @@ def check_rate(request, *, group: str, limit: int, key) -> RateUsage:
     )
 
 
+def auth_ip_usage(request) -> RateUsage:
+    """Login and register attempts from one IP, from the API and the pages together."""
+    return check_rate(request, group="auth-ip", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key="ip")
+
+
+def login_account_usage(request, account: str) -> RateUsage:
+    """Login attempts on one account from anywhere: a password is not guessed from many addresses."""
+    account = account.casefold()
+    return check_rate(
+        request, group="auth-account", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key=lambda group, req: account
+    )
+
+
 def rate_limited_response(usage: RateUsage) -> JsonResponse:
     response = JsonResponse(
         error_body("rate_limited", f"Too many requests; try again in {usage.reset} seconds."), status=429
@@ -73,7 +86,7 @@ class ApiRateLimitMiddleware:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         if _AUTH_PATHS.match(request.path):
-            usage = check_rate(request, group="api-auth", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key="ip")
+            usage = auth_ip_usage(request)
         else:
             usage = check_rate(request, group="api", limit=settings.RATE_LIMIT_REQUESTS, key="ip")
         response = rate_limited_response(usage) if usage.limited else self.get_response(request)

@@ -39,6 +39,8 @@ urlpatterns = [
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
+    path("", include("polls.urls")),
+    path("", include("accounts.urls")),
 ]
 
 handler400 = "quickpoll.views.bad_request"

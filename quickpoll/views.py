@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from polls import selectors
 from polls.models import MAX_OPTIONS
 from quickpoll.api_errors import error_body
 
@@ -115,7 +116,16 @@ def home(request):
                 },
             }
         )
-    return render(request, "home.html")
+    sections = [
+        ("trending", "Trending", "Most votes and likes in the last hours", selectors.trending_polls()),
+        ("popular", "Popular", "Most votes and likes of all time", selectors.popular_polls()),
+        ("recent", "Recent", "Newest polls", selectors.recent_polls()),
+    ]
+    context = {
+        "sections": [(key, title, blurb, list(polls[:6])) for key, title, blurb, polls in sections],
+        "stats": selectors.platform_stats(),
+    }
+    return render(request, "home.html", context)
 
 
 # --- Error pages: JSON under /api/, a friendly page elsewhere ------------------------------

@@ -1,2 +1,11 @@
-# WebSocket routes; the consumers for /ws/poll, /ws/user and /ws/global are added here.
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from realtime import consumers
+
+UUID = r"[0-9a-fA-F-]{32,36}"
+
+websocket_urlpatterns = [
+    re_path(rf"^ws/poll/(?P<poll_id>{UUID})/?$", consumers.PollResultsConsumer.as_asgi()),
+    re_path(rf"^ws/user/(?P<user_id>{UUID})/?$", consumers.UserConsumer.as_asgi()),
+    re_path(r"^ws/global/?$", consumers.GlobalConsumer.as_asgi()),
+]

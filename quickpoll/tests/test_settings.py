@@ -271,8 +271,8 @@ def test_redis_url_switches_cache_and_channel_layer_to_redis_with_the_password()
     cache, layer = loaded["CACHES"]["default"], loaded["CHANNEL_LAYERS"]["default"]
     assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert cache["LOCATION"] == "rediss://:s3cret@h:6380/0"
-    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == ["rediss://:s3cret@h:6380/0"]
+    assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert layer["CONFIG"]["hosts"][0]["address"] == "rediss://:s3cret@h:6380/0"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,46 @@
+"""HTML forms for accounts. The rules (unique names, password strength) live in accounts.services."""
+
+from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from accounts.avatars import check_avatar
+from accounts.models import User
+from quickpoll.forms import ServiceErrorsMixin
+
+
+class RegisterForm(ServiceErrorsMixin, forms.Form):
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = forms.EmailField(max_length=254)
+    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password_again = forms.CharField(
+        strip=False, label="Password, again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(max_length=254, label="Username or email")
+    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class ProfileForm(ServiceErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["display_name", "bio", "email", "avatar"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 3}), "avatar": forms.FileInput(attrs={"accept": "image/*"})}
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if avatar and avatar != self.initial.get("avatar"):
+            check_avatar(avatar)
+        return avatar
+
+
+class PasswordForm(ServiceErrorsMixin, forms.Form):
+    current_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("accounts/register/", views.register, name="register"),
+    path("accounts/login/", views.log_in, name="login"),
+    path("accounts/logout/", views.log_out, name="logout"),
+    path("accounts/settings/", views.account_settings, name="account-settings"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("u/<str:username>/", views.profile, name="profile"),
+]

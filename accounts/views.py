@@ -1,0 +1,148 @@
+"""Account pages: register, log in and out, profile, settings, notifications. Same services as the API."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import errors, services
+from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from accounts.models import Notification, User
+from accounts.notifications import mark_notifications_read
+from polls import selectors
+from polls.models import Ballot, Like, Poll, Vote
+from quickpoll.ratelimits import auth_ip_usage, login_account_usage
+
+
+def _next_url(request, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _too_many_attempts(request, form, usage) -> bool:
+    if usage.limited:
+        form.add_error(None, f"Too many attempts. Try again in {usage.reset} seconds.")
+    return usage.limited
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and not _too_many_attempts(request, form, auth_ip_usage(request)):
+        data = form.cleaned_data
+        try:
+            user = services.register_user(username=data["username"], email=data["email"], password=data["password"])
+        except errors.InvalidAccount as exc:
+            form.add_service_errors(exc.fields)
+        except errors.UsernameTaken as exc:
+            form.add_error("username", exc.message)
+        except errors.EmailTaken as exc:
+            form.add_error("email", exc.message)
+        else:
+            login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
+            messages.success(request, f"Welcome to QuickPoll, {user.username}!")
+            return redirect(_next_url(request))
+    status = 400 if form.errors else 200
+    return render(request, "accounts/register.html", {"form": form, "next": _next_url(request, "")}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def log_in(request):
+    form = LoginForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not _too_many_attempts(request, form, auth_ip_usage(request))
+        and not _too_many_attempts(request, form, login_account_usage(request, form.cleaned_data["username"]))
+    ):
+        try:
+            user = services.log_in(request=request, **form.cleaned_data)
+        except errors.InvalidCredentials as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user)
+            return redirect(_next_url(request))
+    status = 400 if form.errors else 200
+    return render(request, "accounts/login.html", {"form": form, "next": _next_url(request, "")}, status=status)
+
+
+@require_POST
+def log_out(request):
+    logout(request)
+    messages.success(request, "You are logged out.")
+    return redirect("home")
+
+
+@require_GET
+def profile(request, username):
+    person = get_object_or_404(User, username__iexact=username, is_active=True)
+    is_me = request.user.is_authenticated and request.user.pk == person.pk
+    polls = Poll.objects.filter(author=person).order_by("-created_at")
+    if not (is_me or request.user.is_staff):
+        polls = polls.filter(is_public=True)
+    context = {
+        "person": person,
+        "is_me": is_me,
+        "polls": Paginator(polls, 20).get_page(request.GET.get("page")),
+        "stats": selectors.user_stats(person),
+    }
+    if is_me:
+        context["my_ballots"] = (
+            Ballot.objects.filter(user=person)
+            .select_related("poll")
+            .prefetch_related(Prefetch("votes", queryset=Vote.objects.select_related("option")))[:20]
+        )
+        context["my_likes"] = Like.objects.filter(user=person).select_related("poll")[:20]
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_settings(request):
+    user = request.user
+    profile_form = ProfileForm(instance=user, prefix="profile")
+    password_form = PasswordForm(prefix="password")
+    if request.method == "POST" and "profile-email" in request.POST:
+        profile_form = ProfileForm(request.POST, request.FILES, instance=User.objects.get(pk=user.pk), prefix="profile")
+        if profile_form.is_valid():
+            changes = {name: profile_form.cleaned_data[name] for name in profile_form.changed_data}
+            try:
+                services.update_profile(user=user, **changes)
+            except errors.EmailTaken as exc:
+                profile_form.add_error("email", exc.message)
+            else:
+                messages.success(request, "Profile saved.")
+                return redirect("account-settings")
+    elif request.method == "POST":
+        password_form = PasswordForm(request.POST, prefix="password")
+        if password_form.is_valid():
+            try:
+                services.change_password(user=user, **password_form.cleaned_data)
+            except errors.WrongPassword as exc:
+                password_form.add_error("current_password", exc.message)
+            except errors.InvalidAccount as exc:
+                password_form.add_error("new_password", exc.fields.get("password", [exc.message])[0])
+            else:
+                update_session_auth_hash(request, user)  # stay logged in on this device
+                messages.success(request, "Password changed.")
+                return redirect("account-settings")
+    status = 400 if profile_form.errors or password_form.errors else 200
+    context = {"profile_form": profile_form, "password_form": password_form}
+    return render(request, "accounts/settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    if request.method == "POST":
+        mark_notifications_read(recipient=request.user)
+        return redirect("notifications")
+    items = Notification.objects.filter(recipient=request.user).select_related("poll")
+    page = Paginator(items, 30).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})

@@ -1,0 +1,94 @@
+"""HTML forms for polls. They check shape; the rules (and their messages) come from polls.services."""
+
+from django import forms
+
+from polls.models import MAX_OPTIONS, MIN_OPTIONS, Poll, Report
+from quickpoll.forms import ServiceErrorsMixin
+
+
+class OptionListWidget(forms.Widget):
+    """One text input per option, all named "options"; blank ones are ignored.
+
+    Without JavaScript the form shows a few spare inputs; with it, options can be
+    added, removed and reordered (static/js/quickpoll.js).
+    """
+
+    template_name = "polls/widgets/option_list.html"
+    spare_inputs = 2
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        values = list(value or [])
+        count = max(MIN_OPTIONS, min(MAX_OPTIONS, len(values) + self.spare_inputs))
+        context["widget"]["options"] = values + [""] * (count - len(values))
+        context["widget"]["max_options"] = MAX_OPTIONS
+        return context
+
+
+class OptionListField(forms.Field):
+    widget = OptionListWidget
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [text.strip() for text in value if text and text.strip()]
+
+
+class PollForm(ServiceErrorsMixin, forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    options = OptionListField(help_text=f"Between {MIN_OPTIONS} and {MAX_OPTIONS} different options.")
+    allow_multiple = forms.BooleanField(required=False, label="Voters may pick several options")
+    max_choices = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_OPTIONS,
+        label="At most this many picks",
+        help_text="For multiple choice; leave empty for no limit.",
+    )
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Closes at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to keep the poll open until you close it.",
+    )
+    is_public = forms.BooleanField(
+        required=False, initial=True, label="List it publicly", help_text="Unlisted polls open by link only."
+    )
+    allow_anonymous = forms.BooleanField(required=False, initial=True, label="Visitors without an account may vote")
+    results_visibility = forms.ChoiceField(
+        choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label="Show results"
+    )
+
+    def __init__(self, *args, options_locked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if options_locked:
+            # The service refuses option changes once votes exist; the form says so up front.
+            self.fields["options"].disabled = True
+            self.fields["options"].help_text = "Options are fixed once the poll has votes."
+            self.fields["allow_multiple"].disabled = True
+
+    @classmethod
+    def initial_for(cls, poll: Poll) -> dict:
+        return {
+            "title": poll.title,
+            "description": poll.description,
+            "options": [option.text for option in poll.options.all()],
+            "allow_multiple": poll.allow_multiple,
+            "max_choices": poll.max_choices,
+            "expires_at": poll.expires_at,
+            "is_public": poll.is_public,
+            "allow_anonymous": poll.allow_anonymous,
+            "results_visibility": poll.results_visibility,
+        }
+
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(choices=Report.Reason.choices)
+    note = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

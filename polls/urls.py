@@ -1,0 +1,17 @@
+from django.urls import path
+
+from polls import views
+
+urlpatterns = [
+    path("polls/", views.browse, name="browse"),
+    path("polls/new/", views.create, name="poll-create"),
+    path("p/<str:ref>/", views.poll_detail, name="poll-detail"),
+    path("p/<str:ref>/results/", views.poll_results, name="poll-results"),
+    path("p/<str:ref>/vote/", views.vote, name="poll-vote"),
+    path("p/<str:ref>/retract/", views.retract, name="poll-retract"),
+    path("p/<str:ref>/like/", views.like, name="poll-like"),
+    path("p/<str:ref>/report/", views.report, name="poll-report"),
+    path("p/<str:ref>/open/", views.set_open, name="poll-set-open"),
+    path("p/<str:ref>/edit/", views.edit, name="poll-edit"),
+    path("p/<str:ref>/delete/", views.delete, name="poll-delete"),
+]

@@ -1,0 +1,250 @@
+"""The polls pages: thin views over polls.services and polls.selectors.
+
+Every action is a plain form post (CSRF-protected, works without JavaScript) that
+redirects back to the poll; live updates are added on top by static/js/quickpoll.js.
+"""
+
+import uuid
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from polls import errors, selectors, services
+from polls.forms import PollForm, ReportForm
+from polls.models import Poll
+from polls.viewcounts import record_view
+from polls.voters import voter_from_request
+
+PAGE_SIZE = 12
+
+
+def _poll_or_404(ref: str) -> Poll:
+    """A poll by its slug or its id: both make shareable links."""
+    polls = Poll.objects.select_related("author").prefetch_related("options")
+    try:
+        return get_object_or_404(polls, pk=uuid.UUID(ref))
+    except ValueError:
+        return get_object_or_404(polls, slug=ref)
+
+
+def _back_to(poll: Poll):
+    return redirect("poll-detail", ref=poll.slug)
+
+
+def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
+    """What templates/polls/_results.html needs, the same for the page and its refreshes."""
+    visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
+    return {
+        "poll": poll,
+        "results": selectors.option_results(poll.options.all()) if visible else None,
+        "results_note": None if visible else selectors.results_hidden_reason(poll),
+        "my_votes": set(state.my_votes),
+    }
+
+
+def _voter_state(request, poll: Poll) -> selectors.VoterState:
+    voter = voter_from_request(request, issue=False)
+    return selectors.voter_states(polls=[poll], voter=voter).get(poll.pk, selectors.VoterState())
+
+
+@require_GET
+def browse(request):
+    query = request.GET.get("q", "").strip()[:200]
+    status = request.GET.get("status", "")
+    multiple = request.GET.get("multiple", "") == "1"
+    polls = selectors.search_polls(query) if query else selectors.recent_polls()
+    now = timezone.now()
+    if status == "open":
+        polls = polls.filter(is_active=True).exclude(expires_at__lte=now)
+    elif status == "closed":
+        polls = polls.filter(Q(is_active=False) | Q(expires_at__lte=now))
+    if multiple:
+        polls = polls.filter(allow_multiple=True)
+    page = Paginator(polls.prefetch_related("options"), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "polls/browse.html",
+        {"page": page, "query": query, "status": status, "multiple": multiple, "filters": filters.urlencode()},
+    )
+
+
+@require_GET
+def poll_detail(request, ref):
+    poll = _poll_or_404(ref)
+    record_view(poll)
+    state = _voter_state(request, poll)
+    share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
+    signed_in = request.user.is_authenticated
+    context = {
+        **results_context(request, poll, state),
+        "state": state,
+        "can_vote": poll.is_open and not state.has_voted and (signed_in or poll.allow_anonymous),
+        "login_to_vote": poll.is_open and not signed_in and not poll.allow_anonymous,
+        "can_manage": poll.is_managed_by(request.user),
+        "share_url": share_url,
+        "share_qr": segno.make(share_url, error="m").svg_inline(scale=4, title="QR code of this poll's link"),
+        "report_form": ReportForm(),
+    }
+    if context["can_manage"]:
+        context |= _vote_chart(selectors.vote_stats(poll)["votes_per_hour"][-48:])
+    return render(request, "polls/detail.html", context)
+
+
+def _vote_chart(rows: list[dict]) -> dict:
+    """Bars of an inline SVG chart (no script needed): 10 units apart, up to 96 units tall."""
+    if not rows:
+        return {}
+    peak = max(row["votes"] for row in rows)
+    bars = []
+    for index, row in enumerate(rows):
+        height = max(2, round(96 * row["votes"] / peak))
+        bars.append({"hour": row["hour"], "votes": row["votes"], "x": index * 10 + 1, "y": 100 - height, "height": height})
+    return {"chart": bars, "chart_width": len(bars) * 10}
+
+
+@require_GET
+def poll_results(request, ref):
+    """The results block alone: what a page without a live socket reloads."""
+    poll = _poll_or_404(ref)
+    return render(request, "polls/_results.html", results_context(request, poll, _voter_state(request, poll)))
+
+
+def _act(request, poll: Poll, action, success: str):
+    try:
+        action()
+    except errors.PollError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return _back_to(poll)
+
+
+@require_POST
+def vote(request, ref):
+    poll = _poll_or_404(ref)
+    option_ids = request.POST.getlist("option")
+    return _act(
+        request,
+        poll,
+        lambda: services.cast_vote(poll=poll, voter=voter_from_request(request), option_ids=option_ids),
+        "Your vote is in.",
+    )
+
+
+@require_POST
+def retract(request, ref):
+    poll = _poll_or_404(ref)
+    voter = voter_from_request(request, issue=False)
+
+    def take_back():
+        if voter is None:
+            raise errors.NotVoted()
+        services.retract_ballot(poll=poll, voter=voter)
+
+    return _act(request, poll, take_back, "Your vote is taken back; you can vote again.")
+
+
+@require_POST
+def like(request, ref):
+    poll = _poll_or_404(ref)
+    if request.POST.get("undo"):
+        voter = voter_from_request(request, issue=False)
+
+        def unlike():
+            if voter is None:
+                raise errors.NotLiked()
+            services.unlike_poll(poll=poll, voter=voter)
+
+        return _act(request, poll, unlike, "You no longer like this poll.")
+    return _act(request, poll, lambda: services.like_poll(poll=poll, voter=voter_from_request(request)), "Liked.")
+
+
+@login_required
+@require_POST
+def report(request, ref):
+    poll = _poll_or_404(ref)
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a reason for the report.")
+        return _back_to(poll)
+    return _act(
+        request,
+        poll,
+        lambda: services.report_poll(poll=poll, reporter=request.user, **form.cleaned_data),
+        "Thank you: the moderators will look at this poll.",
+    )
+
+
+@login_required
+@require_POST
+def set_open(request, ref):
+    poll = _poll_or_404(ref)
+    active = request.POST.get("open") == "1"
+    return _act(
+        request,
+        poll,
+        lambda: services.set_poll_active(poll=poll, actor=request.user, active=active),
+        "The poll is open again." if active else "The poll is closed.",
+    )
+
+
+@login_required
+@require_POST
+def delete(request, ref):
+    poll = _poll_or_404(ref)
+    try:
+        services.delete_poll(poll=poll, actor=request.user)
+    except errors.PollError as exc:
+        messages.error(request, exc.message)
+        return _back_to(poll)
+    messages.success(request, "The poll is deleted.")
+    return redirect("profile", username=request.user.username)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    form = PollForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            poll = services.create_poll(author=request.user, **form.cleaned_data)
+        except errors.InvalidPoll as exc:
+            form.add_service_errors(exc.fields)
+        else:
+            messages.success(request, "Your poll is live. Share the link!")
+            return _back_to(poll)
+    return render(request, "polls/form.html", {"form": form, "creating": True}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, ref):
+    poll = _poll_or_404(ref)
+    if not poll.is_managed_by(request.user):
+        raise PermissionDenied
+    locked = poll.total_votes > 0
+    form = PollForm(request.POST or None, initial=PollForm.initial_for(poll), options_locked=locked)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name in form.changed_data}
+        options = changes.pop("options", None)  # disabled (locked) fields never count as changed
+        try:
+            services.update_poll(poll=poll, actor=request.user, options=options, **changes)
+        except errors.InvalidPoll as exc:
+            form.add_service_errors(exc.fields)
+        except errors.PollError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Changes saved.")
+            return _back_to(poll)
+    context = {"form": form, "poll": poll, "creating": False}
+    return render(request, "polls/form.html", context, status=400 if form.errors else 200)

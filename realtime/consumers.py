@@ -1,0 +1,216 @@
+"""WebSocket consumers. They only relay: what to send is decided in realtime.events and polls.selectors."""
+
+import asyncio
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from polls import selectors
+from polls.models import Poll
+from polls.voters import voter_from_scope
+from realtime import events
+from realtime.auth import BEARER_SUBPROTOCOL
+
+logger = logging.getLogger(__name__)
+
+# Close codes: 4xxx mirror the HTTP status a REST client would get.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_GONE = 4410
+CLOSE_TOO_MANY_CONNECTIONS = 4429
+
+VOTE_CHECK_INTERVAL = 2.0  # seconds
+
+
+class QuickPollConsumer(AsyncWebsocketConsumer):
+    """Common to every socket: the connection cap, ping/pong, heartbeats, bad frames."""
+
+    open_connections = 0  # in this server process
+
+    async def connect(self):
+        # Counted before any await, so two connections cannot both take the last place.
+        if QuickPollConsumer.open_connections >= settings.WEBSOCKET_MAX_CONNECTIONS:
+            self.counted = False
+            await self.accept(self._subprotocol())
+            await self.close(code=CLOSE_TOO_MANY_CONNECTIONS)
+            return
+        QuickPollConsumer.open_connections += 1
+        self.counted = True
+        self.joined: list[str] = []
+        self.heartbeat = None
+        refusal = await self.authorize()
+        if refusal is not None:
+            await self.close(code=refusal)  # before accept: the handshake is refused
+            return
+        for group in self.groups_to_join():
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+            except Exception:
+                # No live updates without the channel layer, but the snapshot below still arrives.
+                logger.warning("could not join %s; this socket gets no live updates", group, exc_info=True)
+        await self.accept(self._subprotocol())
+        self.heartbeat = asyncio.create_task(self._beat())
+        await self.opened()
+
+    async def disconnect(self, code):
+        if not getattr(self, "counted", False):
+            return
+        QuickPollConsumer.open_connections -= 1
+        self.counted = False
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        for group in self.joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("could not leave %s", group, exc_info=True)
+
+    def _subprotocol(self) -> str | None:
+        return BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in (self.scope.get("subprotocols") or []) else None
+
+    async def _beat(self):
+        while True:
+            await asyncio.sleep(settings.WEBSOCKET_HEARTBEAT_INTERVAL)
+            await self.send_json({"type": "heartbeat", "server_time": events.now_iso()})
+
+    async def send_json(self, message: dict):
+        await self.send(text_data=json.dumps(message))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            frame = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError):
+            await self.send_json({"type": "error", "code": "invalid_json", "detail": "Send JSON frames."})
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if kind == "ping":
+            await self.send_json({"type": "pong", "server_time": events.now_iso()})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "detail": "Send {\"type\": \"ping\"}."})
+
+    # Overridden by each socket kind.
+    async def authorize(self) -> int | None:
+        """None to accept, or the close code that refuses the socket."""
+        return None
+
+    def groups_to_join(self) -> list[str]:
+        return []
+
+    async def opened(self):
+        pass
+
+
+@database_sync_to_async
+def _load_poll(poll_id) -> Poll | None:
+    return Poll.objects.select_related("author").filter(pk=poll_id).first()
+
+
+@database_sync_to_async
+def _has_voted(poll: Poll, voter) -> bool:
+    state = selectors.voter_states(polls=[poll], voter=voter).get(poll.pk)
+    return bool(state and state.has_voted)
+
+
+class PollResultsConsumer(QuickPollConsumer):
+    """/ws/poll/{id}: a results snapshot now and whenever counts change, if the poll's rule lets you see them."""
+
+    async def authorize(self):
+        self.poll = await _load_poll(self.scope["url_route"]["kwargs"]["poll_id"])
+        user = self.scope.get("user")
+        if self.poll is None or not (self.poll.is_public or self.poll.is_managed_by(user)):
+            return CLOSE_NOT_FOUND
+        self.voter = voter_from_scope(self.scope)
+        self.version_sent = -1
+        self.last_vote_check = float("-inf")
+        return None
+
+    def groups_to_join(self):
+        return [events.poll_group(self.poll.pk)]
+
+    async def _can_see(self, *, is_open: bool) -> bool:
+        if is_open != self.poll.is_open:  # closed or reopened since we looked: after_close depends on it
+            self.poll = await _load_poll(self.poll.pk) or self.poll
+        has_voted = False
+        if self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter is not None:
+            # A hidden subscriber asks "have I voted yet?" at most every few seconds, not on every snapshot.
+            now = time.monotonic()
+            if now - self.last_vote_check >= VOTE_CHECK_INTERVAL:
+                self.last_vote_check = now
+                has_voted = await _has_voted(self.poll, self.voter)
+        return selectors.can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
+
+    async def _send_snapshot(self):
+        message = await database_sync_to_async(events.results_message)(self.poll.pk)
+        if message is None:
+            return
+        if await self._can_see(is_open=message["is_open"]):
+            self.version_sent = message["version"]
+            await self.send_json(message)
+        else:
+            await self.send_json(events.results_hidden_message(self.poll))
+
+    async def opened(self):
+        self.results_visible = False
+        await self._send_snapshot()
+        self.results_visible = self.version_sent >= 0
+
+    async def results_snapshot(self, event):
+        if event["version"] <= self.version_sent:
+            return  # an older snapshot overtaken by a newer one
+        if not self.results_visible:
+            self.results_visible = await self._can_see(is_open=event["is_open"])
+            if not self.results_visible:
+                return
+        self.version_sent = event["version"]
+        await self.send(text_data=event["text"])
+
+    async def poll_event(self, event):
+        message = event["message"]
+        await self.send_json(message)
+        if message["type"] == "poll.deleted":
+            await self.close(code=CLOSE_GONE)
+            return
+        # Its visibility rule or open state may have changed: look again, and say so if results now hide.
+        self.poll = await _load_poll(self.poll.pk) or self.poll
+        self.last_vote_check = float("-inf")
+        self.results_visible = await self._can_see(is_open=self.poll.is_open)
+        if not self.results_visible:
+            self.version_sent = -1
+            await self.send_json(events.results_hidden_message(self.poll))
+
+
+class UserConsumer(QuickPollConsumer):
+    """/ws/user/{id}: that user's notifications and confirmations, for that user alone."""
+
+    async def authorize(self):
+        user = self.scope.get("user")
+        if self.scope.get("auth_error") or user is None or not user.is_authenticated:
+            return CLOSE_UNAUTHENTICATED
+        if str(user.pk).replace("-", "") != self.scope["url_route"]["kwargs"]["user_id"].replace("-", "").lower():
+            return CLOSE_FORBIDDEN
+        return None
+
+    def groups_to_join(self):
+        return [events.user_group(self.scope["user"].pk)]
+
+    async def user_event(self, event):
+        await self.send_json(event["message"])
+
+
+class GlobalConsumer(QuickPollConsumer):
+    """/ws/global: public activity only; unlisted polls never appear here."""
+
+    def groups_to_join(self):
+        return [events.GLOBAL_GROUP]
+
+    async def opened(self):
+        await self.send_json(await database_sync_to_async(events.stats_message)())
+
+    async def public_event(self, event):
+        await self.send_json(event["message"])

@@ -1,0 +1,229 @@
+"""What QuickPoll tells WebSocket subscribers, and through which groups.
+
+This module owns the group names and every message shape. Services call the
+publish_* functions from transaction.on_commit, so nothing rolled back is ever
+announced. A broadcast that fails (Redis down, say) is logged and dropped: the
+vote or like it announces has already been committed and stays counted.
+
+Result updates are coalesced per poll: a vote only marks its poll "changed", and
+at most one `results` snapshot per RESULTS_INTERVAL leaves each server process.
+Every snapshot carries absolute counts and the poll's `results_version`, so a
+client that missed one is corrected by the next and can drop any older one.
+"""
+
+import asyncio
+import contextvars
+import json
+import logging
+from datetime import datetime, timezone as dt_timezone
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
+
+from polls import selectors
+from polls.models import Poll
+
+logger = logging.getLogger(__name__)
+
+RESULTS_INTERVAL = 0.2  # seconds between two snapshots of one poll, per server process
+STATS_INTERVAL = 2.0  # seconds between two platform counters on /ws/global
+SEND_TIMEOUT = 2.0  # a broadcast never holds a request longer than this
+
+GLOBAL_GROUP = "global"
+
+
+def poll_group(poll_id) -> str:
+    return f"poll.{poll_id}"
+
+
+def user_group(user_id) -> str:
+    return f"user.{user_id}"
+
+
+def now_iso() -> str:
+    return datetime.now(dt_timezone.utc).isoformat()
+
+
+# --- Message shapes ---------------------------------------------------------------------------
+
+
+def results_message(poll_id) -> dict | None:
+    """The `results` snapshot of a poll as it is committed now; None if it is gone."""
+    poll = Poll.objects.filter(pk=poll_id).only(
+        "id", "likes_count", "results_version", "is_active", "expires_at", "results_visibility", "author_id"
+    ).first()
+    if poll is None:
+        return None
+    results = selectors.poll_results(poll)
+    # The same template the poll page includes, so the page and its live refreshes never disagree.
+    html = render_to_string(
+        "polls/_results.html", {"poll": poll, "results": results, "my_votes": set(), "version": poll.results_version}
+    )
+    return {
+        "type": "results",
+        "poll_id": str(poll.pk),
+        "version": poll.results_version,
+        **results,
+        "likes_count": poll.likes_count,
+        "is_open": poll.is_open,
+        "server_time": now_iso(),
+        "html": html,
+    }
+
+
+def results_hidden_message(poll: Poll) -> dict:
+    return {
+        "type": "results_hidden",
+        "poll_id": str(poll.pk),
+        "reason": selectors.results_hidden_reason(poll),
+        "visible_from": poll.expires_at.isoformat()
+        if poll.results_visibility == Poll.ResultsVisibility.AFTER_CLOSE and poll.expires_at
+        else None,
+    }
+
+
+def poll_summary(poll: Poll) -> dict:
+    return {
+        "id": str(poll.pk),
+        "title": poll.title,
+        "slug": poll.slug,
+        "author": poll.author.public_name,
+        "allow_multiple": poll.allow_multiple,
+        "expires_at": poll.expires_at.isoformat() if poll.expires_at else None,
+        "created_at": poll.created_at.isoformat(),
+    }
+
+
+# --- Sending ---------------------------------------------------------------------------------------
+
+
+async def _group_send(group: str, message: dict) -> None:
+    try:
+        await asyncio.wait_for(get_channel_layer().group_send(group, message), SEND_TIMEOUT)
+    except Exception:
+        logger.warning("broadcast to %s skipped: the channel layer failed", group, exc_info=True)
+
+
+def _send_from_sync(group: str, message: dict) -> None:
+    async_to_sync(_group_send)(group, message)
+
+
+class Coalescer:
+    """Sends at most one message per key per interval, built when it leaves, not when asked for.
+
+    It runs on the server's event loop (remembered by ServerLoopMiddleware). Called
+    anywhere else (a management command, a test without a server), it sends at
+    once, since a timer on a throwaway event loop would never fire.
+    """
+
+    def __init__(self, interval: float, send):
+        self.interval = interval
+        self.send = send  # async callable(key)
+        self.server_loop: asyncio.AbstractEventLoop | None = None
+        self._scheduled: set = set()
+
+    async def request(self, key) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self.server_loop:
+            await self.send(key)
+            return
+        if key in self._scheduled:
+            return
+        self._scheduled.add(key)
+        # A fresh context: the request that asked must not lend its (soon finished) thread to the flush.
+        loop.call_later(self.interval, lambda: loop.create_task(self._flush(key)), context=contextvars.Context())
+
+    async def _flush(self, key) -> None:
+        self._scheduled.discard(key)
+        await self.send(key)
+
+
+async def _send_results(poll_id) -> None:
+    try:
+        message = await database_sync_to_async(results_message, thread_sensitive=False)(poll_id)
+    except Exception:
+        logger.warning("results snapshot of poll %s skipped", poll_id, exc_info=True)
+        return
+    if message is not None:
+        # Encoded once here, not once per subscriber.
+        envelope = {"type": "results.snapshot", "text": json.dumps(message), "version": message["version"]}
+        await _group_send(poll_group(poll_id), envelope | {"is_open": message["is_open"]})
+
+
+def stats_message() -> dict:
+    trending = [str(pk) for pk in selectors.trending_polls().values_list("pk", flat=True)[:5]]
+    return {"type": "stats", **selectors.platform_stats(), "trending": trending, "server_time": now_iso()}
+
+
+async def _send_stats(_key) -> None:
+    try:
+        message = await database_sync_to_async(stats_message, thread_sensitive=False)()
+    except Exception:
+        logger.warning("platform counters skipped", exc_info=True)
+        return
+    await _group_send(GLOBAL_GROUP, {"type": "public.event", "message": message})
+
+
+results = Coalescer(RESULTS_INTERVAL, _send_results)
+stats = Coalescer(STATS_INTERVAL, _send_stats)
+
+
+class ServerLoopMiddleware:
+    """ASGI middleware: tells the coalescers which event loop serves the sockets."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        loop = asyncio.get_running_loop()
+        if results.server_loop is not loop:
+            results.server_loop = stats.server_loop = loop
+        return await self.app(scope, receive, send)
+
+
+async def _request_results(poll_id, public: bool) -> None:
+    await results.request(str(poll_id))
+    if public:
+        await stats.request("global")
+
+
+# --- What services call (from transaction.on_commit) ------------------------------------------------
+
+
+def publish_results_changed(poll: Poll) -> None:
+    """Votes or likes of a poll changed: subscribers get a fresh snapshot soon."""
+    try:
+        async_to_sync(_request_results)(poll.pk, poll.is_public)
+    except Exception:
+        logger.warning("could not schedule results of poll %s", poll.pk, exc_info=True)
+
+
+def publish_poll_event(poll: Poll, kind: str) -> None:
+    """`poll.updated` or `poll.closed` to the poll's subscribers."""
+    message = {
+        "type": kind,
+        "poll_id": str(poll.pk),
+        "title": poll.title,
+        "is_open": poll.is_open,
+        "is_public": poll.is_public,
+        "server_time": now_iso(),
+    }
+    _send_from_sync(poll_group(poll.pk), {"type": "poll.event", "message": message})
+
+
+def publish_poll_deleted(poll_id) -> None:
+    message = {"type": "poll.deleted", "poll_id": str(poll_id), "server_time": now_iso()}
+    _send_from_sync(poll_group(poll_id), {"type": "poll.event", "message": message})
+
+
+def publish_poll_created(poll: Poll) -> None:
+    if poll.is_public:
+        message = {"type": "poll.created", "poll": poll_summary(poll), "server_time": now_iso()}
+        _send_from_sync(GLOBAL_GROUP, {"type": "public.event", "message": message})
+
+
+def publish_to_user(user_id, message: dict) -> None:
+    """A notification or a confirmation of the user's own vote or like, to all their tabs."""
+    _send_from_sync(user_group(user_id), {"type": "user.event", "message": message})
