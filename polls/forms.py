@@ -15,6 +15,7 @@ class OptionListWidget(forms.Widget):
 
     template_name = "polls/widgets/option_list.html"
     spare_inputs = 2
+    inputs_for_a_new_poll = 4
 
     def value_from_datadict(self, data, files, name):
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
@@ -22,7 +23,7 @@ class OptionListWidget(forms.Widget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         values = list(value or [])
-        count = max(MIN_OPTIONS, min(MAX_OPTIONS, len(values) + self.spare_inputs))
+        count = min(MAX_OPTIONS, max(self.inputs_for_a_new_poll, len(values) + self.spare_inputs))
         context["widget"]["options"] = values + [""] * (count - len(values))
         context["widget"]["max_options"] = MAX_OPTIONS
         return context

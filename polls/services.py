@@ -173,21 +173,35 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
     return locked
 
 
+def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
+    """Open or close a poll, once: switching to the state it is already in changes and tells nothing."""
+    changed = Poll.objects.filter(pk=poll.pk, is_active=not active).update(
+        is_active=active, updated_at=timezone.now(), results_version=F("results_version") + 1
+    )
+    poll.refresh_from_db()
+    if changed:
+        if not active:
+            notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
+        kind = "poll.updated" if active else "poll.closed"
+        transaction.on_commit(lambda: events.publish_poll_event(poll, kind))
+        _announce_results([poll.pk])
+    return bool(changed)
+
+
 def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
     _require_manager(poll, actor)
     with transaction.atomic():
-        # Only a real change notifies: closing a closed poll twice tells nobody anything.
-        changed = Poll.objects.filter(pk=poll.pk, is_active=not active).update(
-            is_active=active, updated_at=timezone.now(), results_version=F("results_version") + 1
-        )
-        poll.refresh_from_db()
-        if changed:
-            if not active:
-                notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
-            kind = "poll.updated" if active else "poll.closed"
-            transaction.on_commit(lambda: events.publish_poll_event(poll, kind))
-            _announce_results([poll.pk])
+        _switch(poll, active=active, actor=actor)
     return poll
+
+
+def close_expired_polls() -> int:
+    """Close the polls whose time is up: authors hear of it, subscribers get the final results."""
+    closed = 0
+    for poll in Poll.objects.filter(is_active=True, expires_at__lte=timezone.now()).select_related("author"):
+        with transaction.atomic():
+            closed += _switch(poll, active=False, actor=None)
+    return closed
 
 
 def delete_poll(*, poll: Poll, actor: User) -> None:

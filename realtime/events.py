@@ -106,8 +106,12 @@ async def _group_send(group: str, message: dict) -> None:
         logger.warning("broadcast to %s skipped: the channel layer failed", group, exc_info=True)
 
 
-def _send_from_sync(group: str, message: dict) -> None:
-    async_to_sync(_group_send)(group, message)
+def _from_sync(coroutine_function, *args) -> None:
+    """Run a broadcast step from synchronous code (a service's on_commit); failures are logged, never raised."""
+    try:
+        async_to_sync(coroutine_function)(*args)
+    except Exception:
+        logger.warning("broadcast %s%r skipped", coroutine_function.__name__, args, exc_info=True)
 
 
 class Coalescer:
@@ -194,10 +198,7 @@ async def _request_results(poll_id, public: bool) -> None:
 
 def publish_results_changed(poll: Poll) -> None:
     """Votes or likes of a poll changed: subscribers get a fresh snapshot soon."""
-    try:
-        async_to_sync(_request_results)(poll.pk, poll.is_public)
-    except Exception:
-        logger.warning("could not schedule results of poll %s", poll.pk, exc_info=True)
+    _from_sync(_request_results, poll.pk, poll.is_public)
 
 
 def publish_poll_event(poll: Poll, kind: str) -> None:
@@ -210,20 +211,20 @@ def publish_poll_event(poll: Poll, kind: str) -> None:
         "is_public": poll.is_public,
         "server_time": now_iso(),
     }
-    _send_from_sync(poll_group(poll.pk), {"type": "poll.event", "message": message})
+    _from_sync(_group_send, poll_group(poll.pk), {"type": "poll.event", "message": message})
 
 
 def publish_poll_deleted(poll_id) -> None:
     message = {"type": "poll.deleted", "poll_id": str(poll_id), "server_time": now_iso()}
-    _send_from_sync(poll_group(poll_id), {"type": "poll.event", "message": message})
+    _from_sync(_group_send, poll_group(poll_id), {"type": "poll.event", "message": message})
 
 
 def publish_poll_created(poll: Poll) -> None:
     if poll.is_public:
         message = {"type": "poll.created", "poll": poll_summary(poll), "server_time": now_iso()}
-        _send_from_sync(GLOBAL_GROUP, {"type": "public.event", "message": message})
+        _from_sync(_group_send, GLOBAL_GROUP, {"type": "public.event", "message": message})
 
 
 def publish_to_user(user_id, message: dict) -> None:
     """A notification or a confirmation of the user's own vote or like, to all their tabs."""
-    _send_from_sync(user_group(user_id), {"type": "user.event", "message": message})
+    _from_sync(_group_send, user_group(user_id), {"type": "user.event", "message": message})
