@@ -52,3 +52,26 @@ def owner_client(owner):
     client = APIClient()
     client.force_authenticate(user=owner)
     return client
+
+
+@pytest.fixture
+def client_for(db):
+    """Makes API clients: signed in as the given user, or anonymous with None."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def other_client(client_for, other_user):
+    return client_for(other_user)
+
+
+@pytest.fixture
+def staff_api_client(client_for, staff_user):
+    return client_for(staff_user)

@@ -73,7 +73,10 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="token/refresh")
     def token_refresh(self, request):
         serializer = TokenRefreshSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:  # rotated, logged out, expired or forged
+            raise AuthenticationFailed(str(exc), code="token_not_valid") from None
         return Response(serializer.validated_data)
 
     @extend_schema(summary="Log out: the refresh token stops working", request=RefreshSerializer, responses={204: None, **errors_for(400, 401)})
@@ -133,7 +136,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(summary="A user's statistics", responses={200: UserStatsSerializer, **errors_for(404)})
     @action(detail=True)
     def stats(self, request, pk=None):
-        return Response(selectors.user_stats(self.get_object()))
+        return Response(selectors.user_stats(self.get_object(), viewer=request.user))
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):

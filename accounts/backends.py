@@ -2,15 +2,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
+def find_account(identifier: str):
+    """The account a login names, by username or email; usernames may contain "@", so they win."""
+    users = get_user_model()._default_manager
+    return users.filter(username__iexact=identifier).first() or users.filter(email__iexact=identifier).first()
+
+
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with a username or an email address, either without regard to case."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        users = get_user_model()._default_manager
-        # Usernames may contain "@", so a username match wins over an email match.
-        user = users.filter(username__iexact=username).first() or users.filter(email__iexact=username).first()
+        user = find_account(username)
         if user is None:
             # Hash anyway, so the response time does not reveal which accounts exist.
             get_user_model()().set_password(password)

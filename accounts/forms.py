@@ -28,15 +28,21 @@ class LoginForm(forms.Form):
     password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
-class ProfileForm(ServiceErrorsMixin, forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ["display_name", "bio", "email", "avatar"]
-        widgets = {"bio": forms.Textarea(attrs={"rows": 3}), "avatar": forms.FileInput(attrs={"accept": "image/*"})}
+class ProfileForm(forms.Form):
+    """Shape only: a taken email address is refused by accounts.services.update_profile."""
+
+    display_name = forms.CharField(max_length=80, required=False)
+    bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    email = forms.EmailField(max_length=254)
+    avatar = forms.ImageField(required=False, widget=forms.FileInput(attrs={"accept": "image/*"}))
+
+    @classmethod
+    def initial_for(cls, user: User) -> dict:
+        return {"display_name": user.display_name, "bio": user.bio, "email": user.email}
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
-        if avatar and avatar != self.initial.get("avatar"):
+        if avatar:
             check_avatar(avatar)
         return avatar
 

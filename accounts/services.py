@@ -21,11 +21,11 @@ def make_moderator(*, user: User) -> User:
     return user
 
 
-def _check_password(password: str, user: User) -> None:
+def _check_password(password: str, user: User, *, field: str = "password") -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise errors.InvalidAccount({"password": list(exc.messages)}) from None
+        raise errors.InvalidAccount({field: list(exc.messages)}) from None
 
 
 def _check_unique(*, username: str | None = None, email: str | None = None, exclude: User | None = None) -> None:
@@ -87,7 +87,7 @@ def update_profile(*, user: User, **changes) -> User:
 def change_password(*, user: User, current_password: str, new_password: str) -> User:
     if not user.check_password(current_password):
         raise errors.WrongPassword()
-    _check_password(new_password, user)
+    _check_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     return user

@@ -90,7 +90,7 @@ def profile(request, username):
         "person": person,
         "is_me": is_me,
         "polls": Paginator(polls, 20).get_page(request.GET.get("page")),
-        "stats": selectors.user_stats(person),
+        "stats": selectors.user_stats(person, viewer=request.user),
     }
     if is_me:
         context["my_ballots"] = (
@@ -106,10 +106,11 @@ def profile(request, username):
 @require_http_methods(["GET", "POST"])
 def account_settings(request):
     user = request.user
-    profile_form = ProfileForm(instance=user, prefix="profile")
+    initial = ProfileForm.initial_for(user)
+    profile_form = ProfileForm(initial=initial, prefix="profile")
     password_form = PasswordForm(prefix="password")
     if request.method == "POST" and "profile-email" in request.POST:
-        profile_form = ProfileForm(request.POST, request.FILES, instance=User.objects.get(pk=user.pk), prefix="profile")
+        profile_form = ProfileForm(request.POST, request.FILES, initial=initial, prefix="profile")
         if profile_form.is_valid():
             changes = {name: profile_form.cleaned_data[name] for name in profile_form.changed_data}
             try:
@@ -127,7 +128,7 @@ def account_settings(request):
             except errors.WrongPassword as exc:
                 password_form.add_error("current_password", exc.message)
             except errors.InvalidAccount as exc:
-                password_form.add_error("new_password", exc.fields.get("password", [exc.message])[0])
+                password_form.add_service_errors(exc.fields)
             else:
                 update_session_auth_hash(request, user)  # stay logged in on this device
                 messages.success(request, "Password changed.")

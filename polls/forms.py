@@ -40,6 +40,20 @@ class OptionListField(forms.Field):
         return [text.strip() for text in value if text and text.strip()]
 
 
+class MinuteDateTimeField(forms.DateTimeField):
+    """The browser's datetime-local input has minutes, not seconds: compare at that precision,
+    so sending an untouched form back never "changes" a closing time set to the second."""
+
+    def has_changed(self, initial, data):
+        def minute(value):
+            return value.replace(second=0, microsecond=0) if value else None
+
+        try:
+            return minute(initial) != minute(self.to_python(data))
+        except forms.ValidationError:
+            return True
+
+
 class PollForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -52,7 +66,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         label="At most this many picks",
         help_text="For multiple choice; leave empty for no limit.",
     )
-    expires_at = forms.DateTimeField(
+    expires_at = MinuteDateTimeField(
         required=False,
         label="Closes at (UTC)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -91,5 +105,16 @@ class PollForm(ServiceErrorsMixin, forms.Form):
 
 
 class ReportForm(forms.Form):
-    reason = forms.ChoiceField(choices=Report.Reason.choices)
-    note = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.ChoiceField(
+        choices=Report.Reason.choices,
+        error_messages={
+            "required": "Choose a reason for the report.",
+            "invalid_choice": "Choose a reason for the report.",
+        },
+    )
+    note = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "Keep the note under %(limit_value)d characters."},
+    )

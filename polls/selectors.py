@@ -194,12 +194,16 @@ def vote_stats(poll: Poll) -> dict:
     }
 
 
-def user_stats(user: User) -> dict:
+def user_stats(user: User, *, viewer: User | None) -> dict:
+    """A user's numbers; their unlisted polls count only for themselves and moderators."""
+    polls = Poll.objects.filter(author=user)
+    if viewer is None or not (viewer.is_staff or viewer.pk == user.pk):
+        polls = polls.filter(is_public=True)
     return {
-        "polls_created": Poll.objects.filter(author=user).count(),
+        "polls_created": polls.count(),
         "votes_cast": Vote.objects.filter(ballot__user=user).count(),
         "likes_given": Like.objects.filter(user=user).count(),
-        "likes_received": Poll.objects.filter(author=user).aggregate(n=Coalesce(Sum("likes_count"), 0))["n"],
+        "likes_received": polls.aggregate(n=Coalesce(Sum("likes_count"), 0))["n"],
     }
 
 

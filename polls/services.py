@@ -376,8 +376,9 @@ def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> R
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
-            # The reporter stays anonymous to the author.
-            notify(recipient=poll.author, kind=Notification.Kind.REPORT, poll=poll)
+            if reporter.pk != poll.author_id:
+                # The reporter stays anonymous to the author.
+                notify(recipient=poll.author, kind=Notification.Kind.REPORT, poll=poll)
     except IntegrityError:
         raise errors.AlreadyReported() from None
     return report

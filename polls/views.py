@@ -4,11 +4,12 @@ Every action is a plain form post (CSRF-protected, works without JavaScript) tha
 redirects back to the poll; live updates are added on top by static/js/quickpoll.js.
 """
 
-import uuid
+import re
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -26,13 +27,15 @@ from polls.voters import voter_from_request
 PAGE_SIZE = 12
 
 
+_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def _poll_or_404(ref: str) -> Poll:
-    """A poll by its slug or its id: both make shareable links."""
+    """A poll by its slug or its id: both make shareable links (a slug never has an id's shape)."""
     polls = Poll.objects.select_related("author").prefetch_related("options")
-    try:
-        return get_object_or_404(polls, pk=uuid.UUID(ref))
-    except ValueError:
-        return get_object_or_404(polls, slug=ref)
+    if _CANONICAL_UUID.match(ref.lower()):
+        return get_object_or_404(polls, pk=ref)
+    return get_object_or_404(polls, slug=ref)
 
 
 def _back_to(poll: Poll):
@@ -50,8 +53,16 @@ def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
     }
 
 
+def _known_voter(request):
+    """The voter a page can look up, or None; a malformed X-Anon-Id header just means "unknown" here."""
+    try:
+        return voter_from_request(request, issue=False)
+    except errors.InvalidAnonId:
+        return None
+
+
 def _voter_state(request, poll: Poll) -> selectors.VoterState:
-    voter = voter_from_request(request, issue=False)
+    voter = _known_voter(request)
     return selectors.voter_states(polls=[poll], voter=voter).get(poll.pk, selectors.VoterState())
 
 
@@ -144,7 +155,7 @@ def vote(request, ref):
 @require_POST
 def retract(request, ref):
     poll = _poll_or_404(ref)
-    voter = voter_from_request(request, issue=False)
+    voter = _known_voter(request)
 
     def take_back():
         if voter is None:
@@ -158,7 +169,7 @@ def retract(request, ref):
 def like(request, ref):
     poll = _poll_or_404(ref)
     if request.POST.get("undo"):
-        voter = voter_from_request(request, issue=False)
+        voter = _known_voter(request)
 
         def unlike():
             if voter is None:
@@ -169,13 +180,21 @@ def like(request, ref):
     return _act(request, poll, lambda: services.like_poll(poll=poll, voter=voter_from_request(request)), "Liked.")
 
 
-@login_required
+def _login_first(request, poll: Poll):
+    """Anonymous visitors log in and come back to the poll (not to the POST-only action URL)."""
+    return redirect_to_login(reverse("poll-detail", kwargs={"ref": poll.slug}))
+
+
 @require_POST
 def report(request, ref):
     poll = _poll_or_404(ref)
+    if not request.user.is_authenticated:
+        return _login_first(request, poll)
     form = ReportForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a reason for the report.")
+        for problems in form.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
         return _back_to(poll)
     return _act(
         request,
@@ -185,10 +204,11 @@ def report(request, ref):
     )
 
 
-@login_required
 @require_POST
 def set_open(request, ref):
     poll = _poll_or_404(ref)
+    if not request.user.is_authenticated:
+        return _login_first(request, poll)
     active = request.POST.get("open") == "1"
     return _act(
         request,
@@ -198,10 +218,11 @@ def set_open(request, ref):
     )
 
 
-@login_required
 @require_POST
 def delete(request, ref):
     poll = _poll_or_404(ref)
+    if not request.user.is_authenticated:
+        return _login_first(request, poll)
     try:
         services.delete_poll(poll=poll, actor=request.user)
     except errors.PollError as exc:

@@ -52,6 +52,26 @@ def _code_for(exc: exceptions.APIException) -> str:
     return exc.default_code
 
 
+def _messages(errors) -> list[str]:
+    """Flatten DRF's nested errors (list items, nested objects) into plain sentences."""
+    if isinstance(errors, dict):
+        out = []
+        for key, value in errors.items():
+            label = f"Item {int(key) + 1}" if str(key).isdigit() else str(key)
+            out += [f"{label}: {message}" for message in _messages(value)]
+        return out
+    if isinstance(errors, (list, tuple)):
+        return [message for item in errors for message in _messages(item)]
+    return [str(errors)]
+
+
+def _detail(detail) -> str:
+    """One sentence from an exception's detail, which may be a string, a list or a dict."""
+    if isinstance(detail, dict) and "detail" in detail:
+        return str(detail["detail"])
+    return " ".join(_messages(detail))
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, getattr(exc, "fields", None)), status=exc.status)
@@ -63,8 +83,9 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = {field: _messages(value) for field, value in errors.items()}
         response.data = error_body("invalid", "Some fields are not valid.", fields)
     else:
-        response.data = error_body(_code_for(exc), str(exc.detail))
+        response.data = error_body(_code_for(exc), _detail(exc.detail))
     return response

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 
+from accounts.backends import find_account
 from quickpoll.api_errors import error_body
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,13 @@ def auth_ip_usage(request) -> RateUsage:
     return check_rate(request, group="auth-ip", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key="ip")
 
 
-def login_account_usage(request, account: str) -> RateUsage:
-    """Login attempts on one account from anywhere: a password is not guessed from many addresses."""
-    account = account.casefold()
+def login_account_usage(request, identifier: str) -> RateUsage:
+    """Login attempts on one account from anywhere: a password is not guessed from many addresses.
+
+    Counted per account, whether it is named by username or by email address.
+    """
+    user = find_account(identifier)
+    account = str(user.pk) if user is not None else identifier.casefold()
     return check_rate(
         request, group="auth-account", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key=lambda group, req: account
     )

@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from polls import selectors
 from polls.models import MAX_OPTIONS
@@ -102,6 +103,7 @@ def api_info(request):
 
 
 @require_GET
+@vary_on_headers("Accept")
 def home(request):
     if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
         return JsonResponse(
@@ -159,3 +161,7 @@ def page_not_found(request, exception):
 
 def server_error(request):
     return _error_response(request, 500)
+
+
+def csrf_failure(request, reason=""):
+    return _error_response(request, 403)

@@ -4,7 +4,6 @@ The server is the real ASGI application (pages, API and WebSockets) served by
 uvicorn in a thread of the test process, so it shares the test database.
 """
 
-import os
 import shutil
 import socket
 import threading
@@ -35,16 +34,17 @@ def chromium_path():
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
     # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls are
     # still plain synchronous code, so Django's "called from async" guard does not apply.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def _free_port() -> int:

@@ -1,0 +1,368 @@
+"""The API as a whole: one error shape, 404s, rate limits (and their failing open) and the OpenAPI schema."""
+
+import re
+import uuid
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from django.conf import settings as django_settings
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.test import APIClient
+
+from polls import services
+from polls.models import Ballot, Poll, Report
+from polls.tests.factories import PollFactory, pick
+from polls.voters import Voter
+from quickpoll import ratelimits
+from quickpoll.tests.assertions import assert_error
+
+pytestmark = pytest.mark.django_db
+
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+# --- one error shape -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(owner, other_user, client_for):
+    """A poll other_user voted on, liked and reported; a closed poll; an owner-only poll; clients for everyone."""
+    poll = PollFactory(author=owner)
+    services.cast_vote(poll=poll, voter=Voter(user=other_user), option_ids=pick(poll, "Red"))
+    services.like_poll(poll=poll, voter=Voter(user=other_user))
+    services.report_poll(poll=poll, reporter=other_user, reason=Report.Reason.SPAM)
+    closed = PollFactory(author=owner)
+    Poll.objects.filter(pk=closed.pk).update(is_active=False)
+    hidden = PollFactory(author=owner, results_visibility=Poll.ResultsVisibility.OWNER_ONLY)
+    csrf_client = APIClient(enforce_csrf_checks=True)
+    csrf_client.force_login(other_user)  # a browser session, posting without its CSRF token
+    return SimpleNamespace(
+        poll=poll,
+        closed=closed,
+        hidden=hidden,
+        anonymous=client_for(),
+        owner=client_for(owner),
+        other=client_for(other_user),
+        csrf=csrf_client,
+        red=str(pick(poll, "Red")[0]),
+        blue=str(pick(poll, "Blue")[0]),
+    )
+
+
+def _vote(client, poll, *option_ids, **headers):
+    return client.post("/api/votes", {"poll_id": str(poll.pk), "option_ids": list(option_ids)}, format="json", **headers)
+
+
+def _post(client, path, body, **extra):
+    return client.post(path, body, format="json", **extra)
+
+
+NEW_ACCOUNT = {"username": "OTHER", "email": "n@example.org", "password": "a-Good-pass-123"}
+NEW_PASSWORD = {"current_password": "x", "new_password": "y-Long-enough-1"}
+
+# name: (request, status, code, fields)
+ERRORS = {
+    "validation": (lambda w: _post(w.owner, "/api/polls", {}), 400, "invalid", {"title", "options"}),
+    "rule-broken": (lambda w: _post(w.owner, "/api/polls", {"title": "t", "options": ["a"]}), 400, "invalid", {"options"}),
+    "malformed-json": (lambda w: w.owner.post("/api/polls", "{", content_type="application/json"), 400, "invalid", None),
+    "invalid-option": (lambda w: _vote(w.owner, w.poll, str(pick(w.closed, "Red")[0])), 400, "invalid_option", None),
+    "too-many-options": (lambda w: _vote(w.owner, w.poll, w.red, w.blue), 400, "too_many_options", None),
+    "invalid-anon-id": (lambda w: _vote(w.anonymous, w.poll, w.red, HTTP_X_ANON_ID="nope"), 400, "invalid_anon_id", None),
+    "wrong-password": (lambda w: _post(w.other, "/api/users/me/password", NEW_PASSWORD), 400, "wrong_password", None),
+    "login-required": (lambda w: w.anonymous.get("/api/users/me"), 401, "login_required", None),
+    "invalid-credentials": (
+        lambda w: _post(w.anonymous, "/api/users/login", {"username": "other", "password": "x"}),
+        401,
+        "invalid_credentials",
+        None,
+    ),
+    "bad-bearer-token": (
+        lambda w: w.anonymous.get("/api/users/me", HTTP_AUTHORIZATION="Bearer not-a-token"),
+        401,
+        "authentication_failed",
+        None,
+    ),
+    "poll-closed": (lambda w: _vote(w.other, w.closed, str(pick(w.closed, "Red")[0])), 403, "poll_closed", None),
+    "not-owner": (lambda w: w.other.delete(f"/api/polls/{w.poll.pk}"), 403, "not_owner", None),
+    "results-hidden": (lambda w: w.other.get(f"/api/votes/poll/{w.hidden.pk}/stats"), 403, "results_hidden", None),
+    "csrf-forbidden": (lambda w: _post(w.csrf, "/api/polls", {"title": "t", "options": ["a", "b"]}), 403, "forbidden", None),
+    "drf-not-found": (lambda w: w.anonymous.get(f"/api/polls/{uuid.UUID(int=0)}"), 404, "not_found", None),
+    "url-not-found": (lambda w: w.anonymous.get("/api/no-such-thing"), 404, "not_found", None),
+    "method-not-allowed": (lambda w: w.owner.delete("/api/polls"), 405, "method_not_allowed", None),
+    "not-acceptable": (lambda w: w.anonymous.get("/api/polls", HTTP_ACCEPT="application/xml"), 406, "not_acceptable", None),
+    "already-voted": (lambda w: _vote(w.other, w.poll, w.red), 409, "already_voted", None),
+    "already-liked": (lambda w: _post(w.other, "/api/likes", {"poll_id": str(w.poll.pk)}), 409, "already_liked", None),
+    "already-reported": (
+        lambda w: _post(w.other, f"/api/polls/{w.poll.pk}/report", {"reason": "spam"}),
+        409,
+        "already_reported",
+        None,
+    ),
+    "options-locked": (
+        lambda w: w.owner.patch(f"/api/polls/{w.poll.pk}", {"options": ["x", "y"]}, format="json"),
+        409,
+        "options_locked",
+        None,
+    ),
+    "username-taken": (lambda w: _post(w.anonymous, "/api/users/register", NEW_ACCOUNT), 409, "username_taken", None),
+    "email-taken": (
+        lambda w: w.owner.patch("/api/users/me", {"email": "other@example.com"}, format="json"),
+        409,
+        "email_taken",
+        None,
+    ),
+    "unsupported-media-type": (
+        lambda w: w.owner.post("/api/polls", "title=t", content_type="text/plain"),
+        415,
+        "unsupported_media_type",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_every_error_has_one_shape(world, case):
+    make_request, status, code, fields = ERRORS[case]
+
+    assert_error(make_request(world), status, code, fields=fields)
+
+
+def test_a_bad_bearer_token_is_explained_in_a_sentence(api_client):
+    body = assert_error(api_client.get("/api/users/me", HTTP_AUTHORIZATION="Bearer not-a-token"), 401, "authentication_failed")
+
+    assert "ErrorDetail" not in body["detail"] and not body["detail"].startswith("{")
+
+
+def test_validation_messages_are_lists_of_strings_as_documented(other_client, owner):
+    poll = PollFactory(author=owner)
+
+    response = other_client.post("/api/votes", {"poll_id": str(poll.pk), "option_ids": ["not-a-uuid"]}, format="json")
+
+    messages = assert_error(response, 400, "invalid", fields={"option_ids"})["fields"]["option_ids"]
+    assert isinstance(messages, list) and all(isinstance(message, str) for message in messages)
+
+
+def test_an_unknown_api_path_answers_json(api_client):
+    response = api_client.get("/api/nothing/here")
+
+    assert_error(response, 404, "not_found")
+
+
+def test_an_unknown_page_answers_html(client):
+    response = client.get("/nothing/here")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Not found" in response.content
+    assert b'"code"' not in response.content
+
+
+# --- rate limits ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """Rate limits on: 3 API requests and 2 login/register attempts per hour-long window."""
+    settings.RATE_LIMIT_ENABLED = True
+    settings.RATELIMIT_ENABLE = True
+    settings.RATE_LIMIT_REQUESTS = 3
+    settings.RATE_LIMIT_AUTH_REQUESTS = 2
+    # An hour-long window: a test never straddles two windows.
+    settings.RATE_LIMIT_WINDOW = 3600
+    return settings
+
+
+def rate_headers(response) -> tuple[int, int, int]:
+    return tuple(int(response.headers[name]) for name in RATE_HEADERS)
+
+
+def test_the_fourth_request_is_rate_limited(rate_limits, api_client):
+    responses = [api_client.get("/api/polls") for _ in range(4)]
+
+    assert [response.status_code for response in responses] == [200, 200, 200, 429]
+    assert [rate_headers(response)[:2] for response in responses] == [(3, 2), (3, 1), (3, 0), (3, 0)]
+    assert all(0 < rate_headers(response)[2] <= 3600 for response in responses)
+    limited = responses[-1]
+    body = assert_error(limited, 429, "rate_limited")
+    assert 0 < int(limited.headers["Retry-After"]) <= 3600
+    assert limited.headers["Retry-After"] in body["detail"]
+    assert "Retry-After" not in responses[0].headers
+
+
+def test_every_api_response_carries_the_rate_headers(rate_limits, api_client, owner_client, owner):
+    poll = PollFactory(author=owner)
+    responses = [
+        api_client.get("/api/nothing/here"),
+        owner_client.post("/api/polls", {}, format="json"),
+        api_client.post("/api/votes", {"poll_id": str(poll.pk), "option_ids": [str(pick(poll, "Red")[0])]}, format="json"),
+    ]
+
+    assert [response.status_code for response in responses] == [404, 400, 201]
+    assert [rate_headers(response)[:2] for response in responses] == [(3, 2), (3, 1), (3, 0)]
+
+
+def test_rate_limits_count_per_client_address(rate_limits, api_client):
+    for _ in range(3):
+        api_client.get("/api/polls")
+
+    assert_error(api_client.get("/api/polls"), 429, "rate_limited")
+    assert api_client.get("/api/polls", REMOTE_ADDR="198.51.100.20").status_code == 200
+
+
+def test_pages_outside_the_api_are_not_limited(rate_limits, client):
+    responses = [client.get("/health") for _ in range(5)]
+
+    assert {response.status_code for response in responses} == {200}
+    assert "X-RateLimit-Limit" not in responses[-1].headers
+
+
+def test_a_rate_limited_vote_is_not_counted(rate_limits, api_client, owner):
+    poll = PollFactory(author=owner)
+    for _ in range(3):
+        api_client.get("/api/polls")
+
+    response = api_client.post("/api/votes", {"poll_id": str(poll.pk), "option_ids": [str(pick(poll, "Red")[0])]}, format="json")
+
+    assert_error(response, 429, "rate_limited")
+    assert not Ballot.objects.exists()
+
+
+def test_with_limits_off_nothing_is_refused_but_headers_tell_the_limit(rate_limits, api_client):
+    rate_limits.RATE_LIMIT_ENABLED = False
+    rate_limits.RATELIMIT_ENABLE = False
+
+    responses = [api_client.get("/api/polls") for _ in range(10)]
+
+    assert {response.status_code for response in responses} == {200}
+    assert {rate_headers(response) for response in responses} == {(3, 3, 3600)}
+
+
+def login(client, username: str, password: str = "wrong-password", **extra):
+    return client.post("/api/users/login", {"username": username, "password": password}, format="json", **extra)
+
+
+def test_login_and_register_share_a_tighter_budget_per_address(rate_limits, api_client, owner):
+    attempts = [
+        login(api_client, "owner"),
+        api_client.post("/api/users/register", {"username": "x", "email": "x@example.org", "password": "short"}, format="json"),
+        login(api_client, "owner", "pw-Quick-1234"),
+    ]
+
+    assert [response.status_code for response in attempts] == [401, 400, 429]
+    assert rate_headers(attempts[0])[:2] == (2, 1)
+    assert_error(attempts[-1], 429, "rate_limited")
+    assert "Retry-After" in attempts[-1].headers
+    # The general API budget is separate.
+    assert api_client.get("/api/polls").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/users/login/", "/api/users/register/"])
+def test_the_auth_budget_covers_both_spellings_of_the_path(rate_limits, api_client, path):
+    for _ in range(2):
+        api_client.post(path, {}, format="json")
+
+    assert_error(api_client.post(path, {}, format="json"), 429, "rate_limited")
+
+
+def test_one_account_is_limited_whatever_address_guesses_its_password(rate_limits, api_client, owner):
+    attempts = [login(api_client, name, REMOTE_ADDR=f"198.51.100.{n}") for n, name in enumerate(["owner", "OWNER"], start=1)]
+
+    assert [response.status_code for response in attempts] == [401, 401]
+    # The right password from a fresh address is refused too: the account's budget is spent.
+    limited = login(api_client, "Owner", "pw-Quick-1234", REMOTE_ADDR="198.51.100.3")
+    assert_error(limited, 429, "rate_limited")
+    assert "Retry-After" in limited.headers
+    # Another account from another fresh address is not affected.
+    assert login(api_client, "other", REMOTE_ADDR="198.51.100.4").status_code == 401
+
+
+def test_the_account_budget_covers_its_username_and_its_email(rate_limits, api_client, owner):
+    for number in (1, 2):
+        login(api_client, "owner", REMOTE_ADDR=f"198.51.100.{number}")
+
+    assert_error(login(api_client, "owner@example.com", REMOTE_ADDR="198.51.100.3"), 429, "rate_limited")
+
+
+def test_limits_fail_open_when_counting_raises(rate_limits, api_client, monkeypatch, caplog):
+    def broken_get_usage(*args, **kwargs):
+        raise ConnectionError("redis is gone")
+
+    monkeypatch.setattr(ratelimits, "get_usage", broken_get_usage)
+
+    responses = [api_client.get("/api/polls") for _ in range(5)]
+
+    assert {response.status_code for response in responses} == {200}
+    assert rate_headers(responses[-1]) == (3, 3, 3600)
+    assert "rate limit check failed" in caplog.text
+
+
+def test_limits_fail_open_when_redis_is_unreachable(rate_limits, api_client, owner, monkeypatch, caplog):
+    # A real Redis client pointed at a port nobody listens on: every cache call raises ConnectionError.
+    dead_redis = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}})
+    monkeypatch.setattr("django_ratelimit.core.caches", {"default": dead_redis})
+    poll = PollFactory(author=owner)
+
+    listed = [api_client.get("/api/polls") for _ in range(4)]
+    voted = api_client.post("/api/votes", {"poll_id": str(poll.pk), "option_ids": [str(pick(poll, "Red")[0])]}, format="json")
+
+    assert {response.status_code for response in listed} == {200}
+    assert voted.status_code == 201
+    assert "rate limit check failed" in caplog.text
+
+
+# --- OpenAPI schema and docs ---------------------------------------------------------------------------------
+
+_METHODS = re.compile(r"^(?:(?:GET|POST|PUT|PATCH|DELETE)\b\s*)+")
+
+
+def readme_endpoint_paths() -> set[str]:
+    """Every path in the README's endpoint table; "/popular" after "/api/polls/trending" means "/api/polls/popular"."""
+    section = (django_settings.BASE_DIR / "README.md").read_text().split("### Endpoints", 1)[1]
+    table = section.strip().split("\n\n", 1)[0]  # the table ends at the first blank line
+    rows = table.splitlines()
+    paths: set[str] = set()
+    for row in rows[2:]:  # after the header and its rule
+        first_cell = re.split(r"(?<!\\)\|", row)[1]
+        previous = None
+        for chunk in re.findall(r"`([^`]+)`", first_cell):
+            path = _METHODS.sub("", chunk).split("?")[0].strip()
+            if not path.startswith("/"):
+                continue
+            if not path.startswith("/api/"):
+                path = previous.rsplit("/", 1)[0] + path
+            paths.add(path)
+            previous = path
+    return paths
+
+
+def same_shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_the_readme_table_is_read_whole():
+    paths = readme_endpoint_paths()
+
+    assert {"/api/polls/popular", "/api/polls/{id}/deactivate", "/api/polls/{id}/export", "/api/likes/poll/{poll_id}"} <= paths
+    assert len(paths) >= 30
+
+
+@pytest.mark.parametrize("path", ["/api/schema", "/api/schema/"])
+def test_the_schema_lists_every_endpoint_of_the_readme(api_client, path):
+    response = api_client.get(path)
+
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    documented = {same_shape(path) for path in schema["paths"]}
+    assert {same_shape(path) for path in readme_endpoint_paths()} - documented == set()
+    assert not [path for path in schema["paths"] if path != "/" and path.endswith("/")]
+    assert set(schema["components"]["schemas"]["Error"]["properties"]) == {"code", "detail", "fields"}
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/", "/redoc", "/redoc/"])
+def test_the_api_docs_pages_load(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
