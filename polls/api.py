@@ -33,6 +33,7 @@ from polls.serializers import (
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.api_errors import ErrorSerializer
+from quickpoll.ratelimits import rate_limited_response, voter_usage
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -251,9 +252,11 @@ class VoteViewSet(viewsets.GenericViewSet):
         serializer = VoteCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         poll = get_object_or_404(Poll, pk=serializer.validated_data["poll_id"])
-        ballot = services.cast_vote(
-            poll=poll, voter=voter_from_request(request), option_ids=serializer.validated_data["option_ids"]
-        )
+        voter = voter_from_request(request)
+        usage = voter_usage(request, voter)
+        if usage.limited:
+            return rate_limited_response(usage)
+        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=serializer.validated_data["option_ids"])
         visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
             "ballot_id": ballot.pk,
@@ -336,7 +339,11 @@ class LikeViewSet(viewsets.GenericViewSet):
         serializer = LikeCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         poll = get_object_or_404(Poll, pk=serializer.validated_data["poll_id"])
-        like = services.like_poll(poll=poll, voter=voter_from_request(request))
+        voter = voter_from_request(request)
+        usage = voter_usage(request, voter)
+        if usage.limited:
+            return rate_limited_response(usage)
+        like = services.like_poll(poll=poll, voter=voter)
         like.poll.refresh_from_db(fields=["likes_count"])
         return Response(LikeSerializer(like).data, status=status.HTTP_201_CREATED)
 

@@ -23,6 +23,7 @@ from polls.forms import PollForm, ReportForm
 from polls.models import Poll
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
+from quickpoll.ratelimits import voter_usage
 
 PAGE_SIZE = 12
 
@@ -130,26 +131,36 @@ def poll_results(request, ref):
     return render(request, "polls/_results.html", results_context(request, poll, _voter_state(request, poll)))
 
 
-def _act(request, poll: Poll, action, success: str):
+def _act(request, poll: Poll, action, success: str | None = None):
     try:
         action()
     except errors.PollError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, success)
+        if success:
+            messages.success(request, success)
     return _back_to(poll)
+
+
+def _throttled(request, voter) -> bool:
+    usage = voter_usage(request, voter)
+    if usage.limited:
+        messages.error(request, f"That was a lot of clicks. Try again in {usage.reset} seconds.")
+    return usage.limited
 
 
 @require_POST
 def vote(request, ref):
     poll = _poll_or_404(ref)
     option_ids = request.POST.getlist("option")
-    return _act(
-        request,
-        poll,
-        lambda: services.cast_vote(poll=poll, voter=voter_from_request(request), option_ids=option_ids),
-        "Your vote is in.",
-    )
+
+    def cast():
+        voter = voter_from_request(request)
+        if not _throttled(request, voter):
+            services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
+            messages.success(request, "Your vote is in.")
+
+    return _act(request, poll, cast)
 
 
 @require_POST
@@ -177,7 +188,14 @@ def like(request, ref):
             services.unlike_poll(poll=poll, voter=voter)
 
         return _act(request, poll, unlike, "You no longer like this poll.")
-    return _act(request, poll, lambda: services.like_poll(poll=poll, voter=voter_from_request(request)), "Liked.")
+
+    def like_it():
+        voter = voter_from_request(request)
+        if not _throttled(request, voter):
+            services.like_poll(poll=poll, voter=voter)
+            messages.success(request, "Liked.")
+
+    return _act(request, poll, like_it)
 
 
 def _login_first(request, poll: Poll):

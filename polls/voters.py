@@ -33,6 +33,11 @@ class Voter:
     def is_anonymous(self) -> bool:
         return self.user is None
 
+    @property
+    def key(self) -> str:
+        """One string per voter, account or anonymous (for sets and messages between servers)."""
+        return f"user:{self.user.pk}" if self.user is not None else f"anon:{self.anon_id}"
+
     def lookup(self) -> dict:
         """Filter arguments selecting this voter's ballots or likes."""
         if self.user is not None:

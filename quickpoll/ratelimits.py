@@ -69,6 +69,11 @@ def login_account_usage(request, identifier: str) -> RateUsage:
     )
 
 
+def voter_usage(request, voter) -> RateUsage:
+    """Votes and likes by one voter (an account or an anon_id), from whatever address."""
+    return check_rate(request, group="voter", limit=settings.RATE_LIMIT_VOTER_REQUESTS, key=lambda g, r: voter.key)
+
+
 def rate_limited_response(usage: RateUsage) -> JsonResponse:
     response = JsonResponse(
         error_body("rate_limited", f"Too many requests; try again in {usage.reset} seconds."), status=429
