@@ -259,7 +259,7 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
             _move_counters(poll.pk, total_votes=len(options))
             Option.objects.filter(pk__in=[option.pk for option in options]).update(vote_count=F("vote_count") + 1)
             notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=voter.user)
-            transaction.on_commit(lambda: events.publish_results_changed(poll))
+            transaction.on_commit(lambda: events.publish_results_changed(poll, voter.key))
             if voter.user is not None:
                 confirmation = {
                     "type": "vote.cast",

@@ -1,13 +1,17 @@
 """WebSocket consumers. They only relay: what to send is decided in realtime.events and polls.selectors."""
 
 import asyncio
+import functools
 import json
 import logging
-import time
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from polls import selectors
 from polls.models import Poll
@@ -24,30 +28,48 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_GONE = 4410
 CLOSE_TOO_MANY_CONNECTIONS = 4429
 
-VOTE_CHECK_INTERVAL = 2.0  # seconds
-
 
 class QuickPollConsumer(AsyncWebsocketConsumer):
     """Common to every socket: the connection cap, ping/pong, heartbeats, bad frames."""
 
     open_connections = 0  # in this server process
 
+    async def __call__(self, scope, receive, send):
+        # As channels' AsyncConsumer.__call__, except that a channel layer out of reach (Redis
+        # down) leaves the socket working, with its snapshot but no live updates, instead of failing it.
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            try:
+                self.channel_name = await asyncio.wait_for(self.channel_layer.new_channel(), events.SEND_TIMEOUT)
+            except Exception:
+                logger.warning("channel layer unreachable; this socket gets no live updates", exc_info=True)
+                self.channel_layer = None
+            else:
+                self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+                sources.append(self.channel_receive)
+        try:
+            await await_many_dispatch(sources, self.dispatch)
+        except StopConsumer:
+            pass
+
     async def connect(self):
+        self.joined: list[str] = []
+        self.heartbeat = None
         # Counted before any await, so two connections cannot both take the last place.
         if QuickPollConsumer.open_connections >= settings.WEBSOCKET_MAX_CONNECTIONS:
             self.counted = False
-            await self.accept(self._subprotocol())
-            await self.close(code=CLOSE_TOO_MANY_CONNECTIONS)
+            await self._refuse(CLOSE_TOO_MANY_CONNECTIONS)
             return
         QuickPollConsumer.open_connections += 1
         self.counted = True
-        self.joined: list[str] = []
-        self.heartbeat = None
-        refusal = await self.authorize()
+        refusal = CLOSE_UNAUTHENTICATED if self.scope.get("auth_error") else await self.authorize()
         if refusal is not None:
-            await self.close(code=refusal)  # before accept: the handshake is refused
+            await self._refuse(refusal)
             return
-        for group in self.groups_to_join():
+        for group in self.groups_to_join() if self.channel_layer is not None else []:
             try:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.joined.append(group)
@@ -70,6 +92,11 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.warning("could not leave %s", group, exc_info=True)
+
+    async def _refuse(self, code: int):
+        # Accepted first, so that every client, not only test harnesses, can read why it was closed.
+        await self.accept(self._subprotocol())
+        await self.close(code=code)
 
     def _subprotocol(self) -> str | None:
         return BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in (self.scope.get("subprotocols") or []) else None
@@ -96,7 +123,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
 
     # Overridden by each socket kind.
     async def authorize(self) -> int | None:
-        """None to accept, or the close code that refuses the socket."""
+        """None to serve the socket, or the close code that refuses it."""
         return None
 
     def groups_to_join(self) -> list[str]:
@@ -108,7 +135,10 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
 
 @database_sync_to_async
 def _load_poll(poll_id) -> Poll | None:
-    return Poll.objects.select_related("author").filter(pk=poll_id).first()
+    try:
+        return Poll.objects.select_related("author").filter(pk=poll_id).first()
+    except ValidationError:  # not an id at all
+        return None
 
 
 @database_sync_to_async
@@ -127,22 +157,18 @@ class PollResultsConsumer(QuickPollConsumer):
             return CLOSE_NOT_FOUND
         self.voter = voter_from_scope(self.scope)
         self.version_sent = -1
-        self.last_vote_check = float("-inf")
         return None
 
     def groups_to_join(self):
         return [events.poll_group(self.poll.pk)]
 
-    async def _can_see(self, *, is_open: bool) -> bool:
+    async def _can_see(self, *, is_open: bool, voted_now: bool = False) -> bool:
+        """`voted_now`: a snapshot says this subscriber has just voted, so no query is needed."""
         if is_open != self.poll.is_open:  # closed or reopened since we looked: after_close depends on it
             self.poll = await _load_poll(self.poll.pk) or self.poll
-        has_voted = False
-        if self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter is not None:
-            # A hidden subscriber asks "have I voted yet?" at most every few seconds, not on every snapshot.
-            now = time.monotonic()
-            if now - self.last_vote_check >= VOTE_CHECK_INTERVAL:
-                self.last_vote_check = now
-                has_voted = await _has_voted(self.poll, self.voter)
+        has_voted = voted_now
+        if not has_voted and self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter:
+            has_voted = await _has_voted(self.poll, self.voter)
         return selectors.can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
 
     async def _send_snapshot(self):
@@ -164,7 +190,11 @@ class PollResultsConsumer(QuickPollConsumer):
         if event["version"] <= self.version_sent:
             return  # an older snapshot overtaken by a newer one
         if not self.results_visible:
-            self.results_visible = await self._can_see(is_open=event["is_open"])
+            # Hidden until this subscriber votes, or until the poll closes: both show in the snapshot.
+            voted_now = self.voter is not None and self.voter.key in event["voters"]
+            if not voted_now and event["is_open"] == self.poll.is_open:
+                return
+            self.results_visible = await self._can_see(is_open=event["is_open"], voted_now=voted_now)
             if not self.results_visible:
                 return
         self.version_sent = event["version"]
@@ -178,7 +208,6 @@ class PollResultsConsumer(QuickPollConsumer):
             return
         # Its visibility rule or open state may have changed: look again, and say so if results now hide.
         self.poll = await _load_poll(self.poll.pk) or self.poll
-        self.last_vote_check = float("-inf")
         self.results_visible = await self._can_see(is_open=self.poll.is_open)
         if not self.results_visible:
             self.version_sent = -1

@@ -106,6 +106,21 @@ async def _group_send(group: str, message: dict) -> None:
         logger.warning("broadcast to %s skipped: the channel layer failed", group, exc_info=True)
 
 
+_in_flight: set = set()  # keeps fire-and-forget sends alive until they finish
+
+
+async def _dispatch(group: str, message: dict) -> None:
+    """On the server's loop, send in the background: a slow or hung Redis never holds a request.
+    Anywhere else (no lasting loop), send now."""
+    loop = asyncio.get_running_loop()
+    if loop is not results.server_loop:
+        await _group_send(group, message)
+        return
+    task = loop.create_task(_group_send(group, message), context=contextvars.Context())
+    _in_flight.add(task)
+    task.add_done_callback(_in_flight.discard)
+
+
 def _from_sync(coroutine_function, *args) -> None:
     """Run a broadcast step from synchronous code (a service's on_commit); failures are logged, never raised."""
     try:
@@ -117,21 +132,25 @@ def _from_sync(coroutine_function, *args) -> None:
 class Coalescer:
     """Sends at most one message per key per interval, built when it leaves, not when asked for.
 
-    It runs on the server's event loop (remembered by ServerLoopMiddleware). Called
-    anywhere else (a management command, a test without a server), it sends at
-    once, since a timer on a throwaway event loop would never fire.
+    Requests may carry notes (who voted); a message carries the notes of every
+    request it answers. It runs on the server's event loop (remembered by
+    ServerLoopMiddleware). Called anywhere else (a management command, a test
+    without a server), it sends at once: a timer on a throwaway loop never fires.
     """
 
     def __init__(self, interval: float, send):
         self.interval = interval
-        self.send = send  # async callable(key)
+        self.send = send  # async callable(key, notes)
         self.server_loop: asyncio.AbstractEventLoop | None = None
         self._scheduled: set = set()
+        self._notes: dict = {}
 
-    async def request(self, key) -> None:
+    async def request(self, key, note=None) -> None:
+        if note is not None:
+            self._notes.setdefault(key, set()).add(note)
         loop = asyncio.get_running_loop()
         if loop is not self.server_loop:
-            await self.send(key)
+            await self._flush(key)
             return
         if key in self._scheduled:
             return
@@ -141,19 +160,26 @@ class Coalescer:
 
     async def _flush(self, key) -> None:
         self._scheduled.discard(key)
-        await self.send(key)
+        await self.send(key, self._notes.pop(key, set()))
 
 
-async def _send_results(poll_id) -> None:
+async def _send_results(poll_id, voters: set) -> None:
     try:
-        message = await database_sync_to_async(results_message, thread_sensitive=False)(poll_id)
+        message = await database_sync_to_async(results_message)(poll_id)
     except Exception:
         logger.warning("results snapshot of poll %s skipped", poll_id, exc_info=True)
         return
     if message is not None:
-        # Encoded once here, not once per subscriber.
-        envelope = {"type": "results.snapshot", "text": json.dumps(message), "version": message["version"]}
-        await _group_send(poll_group(poll_id), envelope | {"is_open": message["is_open"]})
+        # Encoded once here, not once per subscriber. `voters` (who voted since the last snapshot)
+        # stays between servers: it lets a subscriber hidden until voting see results, without a query.
+        envelope = {
+            "type": "results.snapshot",
+            "text": json.dumps(message),
+            "version": message["version"],
+            "is_open": message["is_open"],
+            "voters": sorted(voters),
+        }
+        await _group_send(poll_group(poll_id), envelope)
 
 
 def stats_message() -> dict:
@@ -161,9 +187,9 @@ def stats_message() -> dict:
     return {"type": "stats", **selectors.platform_stats(), "trending": trending, "server_time": now_iso()}
 
 
-async def _send_stats(_key) -> None:
+async def _send_stats(_key, _notes) -> None:
     try:
-        message = await database_sync_to_async(stats_message, thread_sensitive=False)()
+        message = await database_sync_to_async(stats_message)()
     except Exception:
         logger.warning("platform counters skipped", exc_info=True)
         return
@@ -187,8 +213,8 @@ class ServerLoopMiddleware:
         return await self.app(scope, receive, send)
 
 
-async def _request_results(poll_id, public: bool) -> None:
-    await results.request(str(poll_id))
+async def _request_results(poll_id, public: bool, voter_key: str | None) -> None:
+    await results.request(str(poll_id), voter_key)
     if public:
         await stats.request("global")
 
@@ -196,9 +222,9 @@ async def _request_results(poll_id, public: bool) -> None:
 # --- What services call (from transaction.on_commit) ------------------------------------------------
 
 
-def publish_results_changed(poll: Poll) -> None:
-    """Votes or likes of a poll changed: subscribers get a fresh snapshot soon."""
-    _from_sync(_request_results, poll.pk, poll.is_public)
+def publish_results_changed(poll: Poll, voter_key: str | None = None) -> None:
+    """Votes or likes of a poll changed (by `voter_key`, when a vote): subscribers get a fresh snapshot soon."""
+    _from_sync(_request_results, poll.pk, poll.is_public, voter_key)
 
 
 def publish_poll_event(poll: Poll, kind: str) -> None:
@@ -211,20 +237,20 @@ def publish_poll_event(poll: Poll, kind: str) -> None:
         "is_public": poll.is_public,
         "server_time": now_iso(),
     }
-    _from_sync(_group_send, poll_group(poll.pk), {"type": "poll.event", "message": message})
+    _from_sync(_dispatch, poll_group(poll.pk), {"type": "poll.event", "message": message})
 
 
 def publish_poll_deleted(poll_id) -> None:
     message = {"type": "poll.deleted", "poll_id": str(poll_id), "server_time": now_iso()}
-    _from_sync(_group_send, poll_group(poll_id), {"type": "poll.event", "message": message})
+    _from_sync(_dispatch, poll_group(poll_id), {"type": "poll.event", "message": message})
 
 
 def publish_poll_created(poll: Poll) -> None:
     if poll.is_public:
         message = {"type": "poll.created", "poll": poll_summary(poll), "server_time": now_iso()}
-        _from_sync(_group_send, GLOBAL_GROUP, {"type": "public.event", "message": message})
+        _from_sync(_dispatch, GLOBAL_GROUP, {"type": "public.event", "message": message})
 
 
 def publish_to_user(user_id, message: dict) -> None:
     """A notification or a confirmation of the user's own vote or like, to all their tabs."""
-    _from_sync(_group_send, user_group(user_id), {"type": "user.event", "message": message})
+    _from_sync(_dispatch, user_group(user_id), {"type": "user.event", "message": message})

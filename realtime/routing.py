@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from realtime import consumers
 
-UUID = r"[0-9a-fA-F-]{32,36}"
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 websocket_urlpatterns = [
     re_path(rf"^ws/poll/(?P<poll_id>{UUID})/?$", consumers.PollResultsConsumer.as_asgi()),
