@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Iterable
 
+import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -22,6 +23,8 @@ from polls import errors
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.voters import Voter
 from realtime import events
+
+logger = structlog.get_logger(__name__)
 
 
 def _move_counters(poll_id, **deltas: int) -> None:
@@ -270,8 +273,17 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
                 transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
     except IntegrityError:
         if Ballot.objects.filter(poll=poll, **voter.lookup()).exists():
+            logger.info("vote_refused", poll_id=str(poll.pk), reason="already_voted")
             raise errors.AlreadyVoted() from None
         raise
+    logger.info(
+        "vote_cast",
+        poll_id=str(poll.pk),
+        ballot_id=str(ballot.pk),
+        voter="account" if voter.user else "anonymous",
+        user_id=str(voter.user.pk) if voter.user else None,
+        options=len(options),
+    )
     return ballot
 
 
@@ -294,6 +306,7 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
             Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") - count)
         Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
         _announce_results(per_poll)
+    logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
     return len(rows)
 
 

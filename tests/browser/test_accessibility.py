@@ -24,7 +24,7 @@ def serious_violations(page) -> list[str]:
 @pytest.fixture
 def member_page(live_url, new_page):
     user = UserFactory()
-    page = new_page()
+    page = new_page(bypass_csp=True)  # axe is injected as an inline script, which our policy forbids
     log_in(page, live_url, user)
     PollFactory(author=user, title="Lunch?", options=["Soup", "Salad"], description="Answer by noon")
     return page
