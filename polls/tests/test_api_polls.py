@@ -467,7 +467,7 @@ def test_lists_do_not_count_views(api_client, poll):
 # --- create ------------------------------------------------------------------------------------------
 
 
-def test_the_seed_example_body_creates_a_poll(owner_client, owner):
+def test_the_readme_example_body_creates_a_poll(owner_client, owner):
     response = owner_client.post("/api/polls", SEED_POLL_BODY, content_type="application/json")
 
     assert response.status_code == 201

@@ -36,7 +36,7 @@ def close(poll: Poll, how: str = "inactive") -> None:
 # --- casting a vote -------------------------------------------------------------------------------
 
 
-def test_the_seed_example_vote_body_is_accepted(other_client, poll):
+def test_the_readme_example_vote_body_is_accepted(other_client, poll):
     red = pick(poll, "Red")[0]
     body = f'{{"poll_id": "{poll.pk}", "option_ids": ["{red}"]}}'
 
