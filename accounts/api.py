@@ -1,7 +1,8 @@
 """The accounts API: sign-up, JWT login, profiles, public user pages, notifications."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
@@ -29,17 +30,24 @@ from accounts.serializers import (
     UserStatsSerializer,
 )
 from polls import selectors
-from polls.api import UUID_PATTERN, errors_for, poll_data
+from polls.api import ANON_ID, UUID_PATTERN, errors_for, poll_data
 from polls.models import Poll
 from polls.serializers import PollSerializer
 from quickpoll.ratelimits import login_account_usage, rate_limited_response
 
 
-def _session(user: User) -> dict:
+def _session(request, user: User) -> dict:
     refresh = RefreshToken.for_user(user)
-    return {"user": MeSerializer(user).data, "access": str(refresh.access_token), "refresh": str(refresh)}
+    me = MeSerializer(user, context={"request": request}).data
+    return {"user": me, "access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="Public profiles, oldest first", responses={200: PublicUserSerializer(many=True), **errors_for(404)}
+    ),
+    retrieve=extend_schema(summary="One public profile", responses={200: PublicUserSerializer, **errors_for(404)}),
+)
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = User.objects.filter(is_active=True).order_by("created_at")
     serializer_class = PublicUserSerializer
@@ -52,7 +60,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.register_user(**serializer.validated_data)
-        return Response(_session(user), status=status.HTTP_201_CREATED)
+        return Response(_session(request, user), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Log in with a username or email address",
@@ -67,7 +75,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         if usage.limited:
             return rate_limited_response(usage)
         user = services.log_in(request=request, **serializer.validated_data)
-        return Response(_session(user))
+        return Response(_session(request, user))
 
     @extend_schema(summary="Swap a refresh token for a new pair (the old one stops working)", request=RefreshSerializer, responses={200: TokenPairSerializer, **errors_for(400, 401)})
     @action(detail=False, methods=["post"], url_path="token/refresh")
@@ -108,7 +116,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
             serializer = MeSerializer(request.user, data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
             services.update_profile(user=request.user, **serializer.validated_data)
-        return Response(MeSerializer(request.user).data)
+        return Response(MeSerializer(request.user, context={"request": request}).data)
 
     @extend_schema(summary="Change my password", request=PasswordChangeSerializer, responses={204: None, **errors_for(400, 401)})
     @action(detail=False, methods=["post"], url_path="me/password", permission_classes=[IsAuthenticated])
@@ -123,7 +131,11 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def count(self, request):
         return Response({"count": self.get_queryset().count()})
 
-    @extend_schema(summary="A user's polls (unlisted ones only to that user and moderators)", responses={200: PollSerializer(many=True), **errors_for(404)})
+    @extend_schema(
+        summary="A user's polls (unlisted ones only to that user and moderators)",
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    )
     @action(detail=True)
     def polls(self, request, pk=None):
         user = self.get_object()
@@ -139,6 +151,16 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(selectors.user_stats(self.get_object(), viewer=request.user))
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="My notifications, newest first",
+        parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, description="true: only those not yet read")],
+        responses={200: NotificationSerializer(many=True), **errors_for(401, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One of my notifications", responses={200: NotificationSerializer, **errors_for(401, 404)}
+    ),
+)
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated]

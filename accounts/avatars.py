@@ -3,6 +3,10 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from PIL import Image
+
+
+MAX_SIDE = 4096  # pixels: a small file may still claim a huge picture that stalls browsers
 
 
 def check_avatar(avatar) -> None:
@@ -12,3 +16,14 @@ def check_avatar(avatar) -> None:
         raise ValidationError(f"Avatars are at most {filesizeformat(settings.MAX_FILE_SIZE)}.")
     if getattr(avatar, "content_type", None) not in settings.ALLOWED_FILE_TYPES:
         raise ValidationError(f"Avatars must be one of: {', '.join(settings.ALLOWED_FILE_TYPES)}.")
+    # ImageField only verifies the header; decoding every pixel catches a truncated or corrupt file.
+    avatar.seek(0)
+    try:
+        with Image.open(avatar) as image:
+            if max(image.size) > MAX_SIDE:
+                raise ValidationError(f"Avatars are at most {MAX_SIDE} × {MAX_SIDE} pixels.")
+            image.load()
+    except (OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError("This image is damaged or incomplete.") from None
+    finally:
+        avatar.seek(0)

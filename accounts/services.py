@@ -3,6 +3,8 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from django.utils import timezone
 
 from accounts import errors
@@ -29,10 +31,11 @@ def _check_password(password: str, user: User, *, field: str = "password") -> No
 
 
 def _check_unique(*, username: str | None = None, email: str | None = None, exclude: User | None = None) -> None:
+    """Login takes a username or an email in one field, so neither may equal another account's other."""
     others = User.objects.exclude(pk=exclude.pk) if exclude else User.objects.all()
-    if username is not None and others.filter(username__iexact=username).exists():
+    if username is not None and others.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists():
         raise errors.UsernameTaken()
-    if email is not None and others.filter(email__iexact=email).exists():
+    if email is not None and others.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
         raise errors.EmailTaken()
 
 
@@ -85,11 +88,15 @@ def update_profile(*, user: User, **changes) -> User:
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> User:
+    """Change a password and end every API session: a stolen refresh token stops working too."""
     if not user.check_password(current_password):
         raise errors.WrongPassword()
     _check_password(new_password, user, field="new_password")
     user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
+    with transaction.atomic():
+        user.save(update_fields=["password", "updated_at"])
+        for token in OutstandingToken.objects.filter(user=user):
+            BlacklistedToken.objects.get_or_create(token=token)
     return user
 
 

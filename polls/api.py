@@ -7,10 +7,11 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
@@ -22,6 +23,7 @@ from polls.serializers import (
     ExportQuerySerializer,
     LikeCreateSerializer,
     LikeSerializer,
+    PlatformStatsSerializer,
     PollSerializer,
     PollWriteSerializer,
     ReportSerializer,
@@ -29,15 +31,36 @@ from polls.serializers import (
     VoteResultSerializer,
     VoterVoteSerializer,
     VoteSerializer,
+    VoteStatsSerializer,
 )
 from polls.viewcounts import record_view
-from polls.voters import voter_from_request
+from polls.voters import ANON_ID_PATTERN, voter_from_request
 from quickpoll.api_errors import ErrorSerializer
 from quickpoll.ratelimits import rate_limited_response, voter_usage
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
-ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 429)}
+ERRORS = {
+    code: OpenApiResponse(ErrorSerializer, description=codes)
+    for code, codes in {
+        400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
+        "too_many_options, invalid_anon_id, wrong_password",
+        401: "login_required, authentication_failed, invalid_credentials",
+        403: "poll_closed, not_owner, results_hidden, forbidden",
+        404: "not_found",
+        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken",
+        429: "rate_limited (with Retry-After), anonymous_limit",
+    }.items()
+}
+
+# Read wherever the requester's votes and likes matter; a malformed one is a 400 invalid_anon_id.
+ANON_ID = OpenApiParameter(
+    "X-Anon-Id",
+    str,
+    OpenApiParameter.HEADER,
+    pattern=ANON_ID_PATTERN,
+    description="Who an anonymous visitor is (ignored with a token): the anon_id the server issued, or your own.",
+)
 
 
 def errors_for(*codes: int) -> dict:
@@ -74,6 +97,13 @@ def _export_csv(poll: Poll) -> HttpResponse:
     return response
 
 
+class ExportNegotiation(DefaultContentNegotiation):
+    """?format= picks CSV or JSON, so Accept: text/csv is no 406; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 def _export_json(poll: Poll) -> HttpResponse:
     body = {
         "poll": {"id": str(poll.pk), "title": poll.title, "exported_for": "author or moderator"},
@@ -86,8 +116,21 @@ def _export_json(poll: Poll) -> HttpResponse:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Public polls, paginated, filterable and sortable"),
-    retrieve=extend_schema(summary="One poll by id (unlisted polls too)", responses={200: PollSerializer, **errors_for(404)}),
+    list=extend_schema(
+        summary="Public polls, paginated, filterable and sortable",
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One poll by id (unlisted polls too)",
+        parameters=[ANON_ID],
+        responses={200: PollSerializer, **errors_for(400, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a poll's fields (author or moderator); options only while it has no votes",
+        request=PollWriteSerializer,
+        responses={200: PollSerializer, **errors_for(400, 401, 403, 404, 409)},
+    ),
     destroy=extend_schema(summary="Delete a poll (author or moderator)", responses={204: None, **errors_for(401, 403, 404)}),
 )
 class PollViewSet(viewsets.ModelViewSet):
@@ -143,25 +186,41 @@ class PollViewSet(viewsets.ModelViewSet):
         services.delete_poll(poll=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Trending: most votes and likes lately, newest activity weighing most")
+    @extend_schema(
+        summary="Trending: most votes and likes lately, newest activity weighing most",
+        filters=False,
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    )
     @action(detail=False)
     def trending(self, request):
         return self._page(selectors.trending_polls())
 
-    @extend_schema(summary="Popular: most votes and likes of all time")
+    @extend_schema(
+        summary="Popular: most votes and likes of all time",
+        filters=False,
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    )
     @action(detail=False)
     def popular(self, request):
         return self._page(selectors.popular_polls())
 
-    @extend_schema(summary="Recent: newest first")
+    @extend_schema(
+        summary="Recent: newest first",
+        filters=False,
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    )
     @action(detail=False)
     def recent(self, request):
         return self._page(selectors.recent_polls())
 
     @extend_schema(
         summary="Search titles, descriptions and options",
-        parameters=[OpenApiParameter("q", str, required=True, description="Words to look for")],
-        responses={200: PollSerializer(many=True), **errors_for(400)},
+        filters=False,
+        parameters=[OpenApiParameter("q", str, required=True, description="Words to look for"), ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
     )
     @action(detail=False)
     def search(self, request):
@@ -174,7 +233,7 @@ class PollViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Platform totals and today's activity (public polls only)",
-        responses={200: inline_serializer("PlatformStats", {"total_polls": serializers.IntegerField()})},
+        responses={200: PlatformStatsSerializer},
     )
     @action(detail=False)
     def stats(self, request):
@@ -211,7 +270,7 @@ class PollViewSet(viewsets.ModelViewSet):
         parameters=[ExportQuerySerializer],
         responses={(200, "application/json"): dict, (200, "text/csv"): str, **errors_for(400, 401, 403, 404)},
     )
-    @action(detail=True, permission_classes=[IsAuthenticated])
+    @action(detail=True, permission_classes=[IsAuthenticated], content_negotiation_class=ExportNegotiation)
     def export(self, request, pk=None):
         poll = self.get_object()
         if not poll.is_managed_by(request.user):
@@ -246,6 +305,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Vote: one ballot per voter per poll; anonymous where the poll allows it",
         request=VoteCreateSerializer,
+        parameters=[ANON_ID],
         responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
@@ -272,11 +332,19 @@ class VoteViewSet(viewsets.GenericViewSet):
             raise errors.NotOwner("Only the voter, the poll's author or a moderator can see this vote.")
         return vote
 
-    @extend_schema(summary="One vote (its voter, the poll's author or a moderator)", responses={200: VoterVoteSerializer, **errors_for(403, 404)})
+    @extend_schema(
+        summary="One vote (its voter, the poll's author or a moderator)",
+        parameters=[ANON_ID],
+        responses={200: VoterVoteSerializer, **errors_for(400, 403, 404)},
+    )
     def retrieve(self, request, pk=None):
         return Response(VoterVoteSerializer(self._vote_for(request), context={"request": request}).data)
 
-    @extend_schema(summary="Take back a vote (its voter while the poll is open, or a moderator)", responses={204: None, **errors_for(403, 404)})
+    @extend_schema(
+        summary="Take back a vote (its voter while the poll is open, or a moderator)",
+        parameters=[ANON_ID],
+        responses={204: None, **errors_for(400, 401, 403, 404)},
+    )
     def destroy(self, request, pk=None):
         services.withdraw_vote(vote=self.get_object(), voter=voter_from_request(request, issue=False), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -289,7 +357,8 @@ class VoteViewSet(viewsets.GenericViewSet):
     @extend_schema(
         methods=["DELETE"],
         summary="Take back my whole ballot on a poll, to vote again",
-        responses={204: None, **errors_for(400, 403, 404)},
+        parameters=[ANON_ID],
+        responses={204: None, **errors_for(400, 401, 403, 404)},
     )
     @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
@@ -306,7 +375,8 @@ class VoteViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Vote statistics of a poll (where its results are visible to you)",
-        responses={200: inline_serializer("VoteStats", {"total_votes": serializers.IntegerField()}), **errors_for(403, 404)},
+        parameters=[ANON_ID],
+        responses={200: VoteStatsSerializer, **errors_for(400, 403, 404)},
     )
     @action(detail=False, url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})/stats")
     def poll_stats(self, request, poll_id=None):
@@ -333,7 +403,8 @@ class LikeViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Like a poll (anonymous where the poll allows it)",
         request=LikeCreateSerializer,
-        responses={201: LikeSerializer, **errors_for(400, 401, 403, 404, 409)},
+        parameters=[ANON_ID],
+        responses={201: LikeSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
         serializer = LikeCreateSerializer(data=request.data)
@@ -347,12 +418,20 @@ class LikeViewSet(viewsets.GenericViewSet):
         like.poll.refresh_from_db(fields=["likes_count"])
         return Response(LikeSerializer(like).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Unlike by like id (the liker or a moderator)", responses={204: None, **errors_for(403, 404)})
+    @extend_schema(
+        summary="Unlike by like id (the liker or a moderator)",
+        parameters=[ANON_ID],
+        responses={204: None, **errors_for(400, 403, 404)},
+    )
     def destroy(self, request, pk=None):
         services.withdraw_like(like=self.get_object(), voter=voter_from_request(request, issue=False), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Unlike a poll without knowing the like's id", responses={204: None, **errors_for(404)})
+    @extend_schema(
+        summary="Unlike a poll without knowing the like's id",
+        parameters=[ANON_ID],
+        responses={204: None, **errors_for(400, 404)},
+    )
     @action(detail=False, methods=["delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)

@@ -56,7 +56,8 @@ def trending_polls() -> QuerySet[Poll]:
 
 def search_polls(query: str) -> QuerySet[Poll]:
     """Title, description and option text. Ranked full-text search on PostgreSQL."""
-    query = query.strip()
+    # PostgreSQL refuses NUL in a query (a 500) and no stored text holds one, so it can only miss.
+    query = query.replace("\x00", " ").strip()
     polls = public_polls()
     if not query:
         return polls.none()

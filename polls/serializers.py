@@ -21,6 +21,39 @@ class ResultsSerializer(serializers.Serializer):
     options = ResultOptionSerializer(many=True)
 
 
+class PlatformTodaySerializer(serializers.Serializer):
+    polls_created = serializers.IntegerField()
+    votes = serializers.IntegerField()
+    likes = serializers.IntegerField()
+
+
+class PlatformStatsSerializer(serializers.Serializer):
+    """Documents selectors.platform_stats() (public polls only)."""
+
+    total_polls = serializers.IntegerField()
+    open_polls = serializers.IntegerField()
+    total_votes = serializers.IntegerField()
+    total_likes = serializers.IntegerField()
+    total_users = serializers.IntegerField()
+    today = PlatformTodaySerializer()
+
+
+class VotesInHourSerializer(serializers.Serializer):
+    hour = serializers.DateTimeField()
+    votes = serializers.IntegerField()
+
+
+class VoteStatsSerializer(ResultsSerializer):
+    """Documents selectors.vote_stats()."""
+
+    unique_voters = serializers.IntegerField()
+    account_voters = serializers.IntegerField()
+    anonymous_voters = serializers.IntegerField()
+    account_votes = serializers.IntegerField()
+    anonymous_votes = serializers.IntegerField()
+    votes_per_hour = VotesInHourSerializer(many=True)
+
+
 class PollSerializer(serializers.ModelSerializer):
     """A poll as its reader sees it: results only where the poll's rule allows.
 
@@ -160,17 +193,28 @@ class VoteSerializer(serializers.ModelSerializer):
         fields = ["id", "poll_id", "option_id", "option_text", "ballot_id", "created_at"]
 
 
+class VoterSerializer(serializers.Serializer):
+    """Documents VoterVoteSerializer.get_voter: who voted, for the poll's author; the address for staff only."""
+
+    # A plain string: an enum here would share the name KindEnum with Notification.kind and rename that one.
+    kind = serializers.CharField(help_text="account or anonymous")
+    user = PublicUserSerializer(allow_null=True)
+    ip_address = serializers.IPAddressField(required=False, allow_null=True, help_text="Moderators only.")
+    user_agent = serializers.CharField(required=False, help_text="Moderators only.")
+
+
 class VoterVoteSerializer(VoteSerializer):
     voter = serializers.SerializerMethodField()
 
     class Meta(VoteSerializer.Meta):
         fields = VoteSerializer.Meta.fields + ["voter"]
 
-    @extend_schema_field(serializers.DictField())
+    @extend_schema_field(VoterSerializer)
     def get_voter(self, vote) -> dict:
         ballot = vote.ballot
         user = ballot.user
-        voter = {"kind": "account" if user else "anonymous", "user": PublicUserSerializer(user).data if user else None}
+        public = PublicUserSerializer(user, context=self.context).data if user else None
+        voter = {"kind": "account" if user else "anonymous", "user": public}
         request = self.context.get("request")
         if request is not None and request.user.is_staff:
             voter |= {"ip_address": ballot.ip_address, "user_agent": ballot.user_agent}

@@ -218,9 +218,14 @@ def delete_poll(*, poll: Poll, actor: User) -> None:
 def remove_options(*, options: QuerySet[Option]) -> int:
     """Remove options (an offensive one, say) and the votes on them, counters following."""
     with transaction.atomic():
-        option_ids = list(options.values_list("pk", flat=True))
+        rows = list(options.values_list("pk", "poll_id"))
+        option_ids = [pk for pk, _ in rows]
         retract_votes(votes=Vote.objects.filter(option_id__in=option_ids))
         deleted, _ = Option.objects.filter(pk__in=option_ids).delete()
+        poll_ids = {poll_id for _, poll_id in rows}
+        for poll_id in poll_ids:
+            _move_counters(poll_id)  # the option list changed even where no one had picked it
+        _announce_results(poll_ids)
     return deleted
 
 

@@ -15,7 +15,8 @@ from polls import errors
 
 ANON_COOKIE = "quickpoll_anon"
 ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
-_ANON_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+ANON_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+_ANON_ID = re.compile(ANON_ID_PATTERN)
 
 
 @dataclass(frozen=True)

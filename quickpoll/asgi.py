@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from quickpoll.outages import SocketOutageMiddleware  # noqa: E402
 from realtime.auth import BrowserOriginValidator, JwtAuthMiddleware  # noqa: E402
 from realtime.events import ServerLoopMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -17,8 +18,8 @@ application = ServerLoopMiddleware(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": BrowserOriginValidator(
-                AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            "websocket": SocketOutageMiddleware(
+                BrowserOriginValidator(AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))))
             ),
         }
     )

@@ -1,4 +1,70 @@
+"""Postprocessing hooks for the OpenAPI schema drf-spectacular generates (see SPECTACULAR_SETTINGS)."""
+
+import copy
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+# From the middleware (rate limits, outages) and JWT authentication, in front of every view.
+_COMMON_ERRORS = {
+    "401": "authentication_failed: the Authorization header holds a token that is malformed, expired or revoked.",
+    "429": "rate_limited: too many requests from this address in the window; see Retry-After.",
+    "503": "service_unavailable: the database is briefly out of reach; see Retry-After.",
+}
+_RATE_HEADERS = {
+    "X-RateLimit-Limit": "Requests allowed per window.",
+    "X-RateLimit-Remaining": "Requests left in this window.",
+    "X-RateLimit-Reset": "Seconds until the window starts afresh.",
+}
+_RETRY_AFTER = {
+    # anonymous_limit (a network has used up its anonymous ballots on a poll) does not pass with time.
+    "429": ("Seconds to wait before trying again (with rate_limited).", False),
+    "503": ("Seconds to wait before trying again.", True),
+}
+_METHODS = {"get", "put", "patch", "post", "delete"}
+_WRITES = {"put", "patch", "post", "delete"}
+
+
 def strip_trailing_slashes(result, generator, request, public):
-    """Document paths without a trailing slash (/api/polls), as the README does; both spellings are served."""
+    """Document paths as the seed named them (/api/polls); both spellings are served."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
     return result
+
+
+def document_common_answers(result, generator, request, public):
+    """Add the answers that come from in front of every view, where its decorator left them out.
+
+    Everywhere 401 (a bad token), 429 (the rate limit) and 503 (the database out of reach); 403 on
+    writes (a browser session without its CSRF token); 404 where a path names an object; 400 and 415
+    where a body is parsed. Every answer carries the X-RateLimit-* headers; a 503 adds Retry-After,
+    and so does a 429 rate_limited.
+    """
+    for path, item in result["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.get("responses", {})
+            errors = dict(_COMMON_ERRORS)
+            if method in _WRITES:
+                errors["403"] = "forbidden: a signed-in browser session (cookieAuth) sent no CSRF token."
+            if any(parameter["in"] == "path" for parameter in operation.get("parameters", [])):
+                errors["404"] = "not_found: nothing has that id, or the id is not one."
+            if "requestBody" in operation:
+                errors["400"] = "invalid: the body is malformed or breaks a rule; `fields` says where."
+                errors["415"] = "unsupported_media_type: the body is not in one of the documented media types."
+            for status, description in errors.items():
+                # Fresh copies: a YAML rendering would turn shared objects into anchors and aliases.
+                responses.setdefault(status, {"description": description, "content": copy.deepcopy(_ERROR)})
+            for status, response in responses.items():
+                headers = response.setdefault("headers", {})
+                for name, text in _RATE_HEADERS.items():
+                    headers[name] = _integer_header(text)
+                if status in _RETRY_AFTER:
+                    headers["Retry-After"] = _integer_header(*_RETRY_AFTER[status])
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
+def _integer_header(description: str, required: bool = True) -> dict:
+    return {"description": description, "required": required, "schema": {"type": "integer"}}

@@ -107,14 +107,18 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", {"postgres", "postgresql", "sqlite"})
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-            # A restarted PostgreSQL must not leave dead connections behind.
-            conn_health_checks=True,
-        )
-    }
+    # Health checks: a restarted PostgreSQL leaves broken connections, replaced before use.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI every request runs in a thread of its own, so connections kept per thread
+        # (CONN_MAX_AGE) pile up; a pool shares a bounded number across all threads.
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+            }
+        }
 else:
     DATABASES = {
         "default": {
@@ -188,6 +192,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
+    # Access tokens carry a fingerprint of the password: changing it ends them at once.
+    "CHECK_REVOKE_TOKEN": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{APP_NAME} API",
@@ -202,6 +208,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "quickpoll.openapi.strip_trailing_slashes",
+        "quickpoll.openapi.document_common_answers",
     ],
 }
 
@@ -268,6 +275,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "quickpoll.views.csrf_failure"
+SESSION_ENGINE = "quickpoll.sessions"
 if PRODUCTION:
     # TLS ends at the proxy in front of us; trust its header, and only its header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

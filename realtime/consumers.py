@@ -54,6 +54,9 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
             await await_many_dispatch(sources, self.dispatch)
         except StopConsumer:
             pass
+        finally:
+            # A handler that raised (the database out of reach) never reached disconnect(): give the place back.
+            await self.disconnect(None)
 
     async def connect(self):
         self.joined: list[str] = []
@@ -208,6 +211,9 @@ class PollResultsConsumer(QuickPollConsumer):
             return
         # Its visibility rule or open state may have changed: look again, and say so if results now hide.
         self.poll = await _load_poll(self.poll.pk) or self.poll
+        if not (self.poll.is_public or self.poll.is_managed_by(self.scope.get("user"))):
+            await self.close(code=CLOSE_NOT_FOUND)  # made unlisted: only its author and moderators stay
+            return
         self.results_visible = await self._can_see(is_open=self.poll.is_open)
         if not self.results_visible:
             self.version_sent = -1

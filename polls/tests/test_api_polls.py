@@ -274,6 +274,12 @@ def test_search_needs_a_reasonable_query(api_client, searchable, query):
     assert_error(api_client.get(f"/api/polls/search{query}"), 400, "invalid", fields={"q"})
 
 
+@pytest.mark.parametrize(("query", "expected"), [("pancakes%00", ["Breakfast"]), ("%00", [])])
+def test_search_with_a_nul_character_answers_like_any_other(api_client, searchable, query, expected):
+    # PostgreSQL refuses NUL in a query: this was a 500 there (found by tests/fuzz).
+    assert titles(api_client, f"/api/polls/search?q={query}") == expected
+
+
 # --- platform statistics -----------------------------------------------------------------------
 
 
@@ -784,6 +790,16 @@ def test_others_cannot_export(client_for, request, exported_poll, exporter, stat
 
 def test_export_refuses_unknown_formats(owner_client, exported_poll):
     assert_error(owner_client.get(f"/api/polls/{exported_poll.pk}/export?format=xml"), 400, "invalid", fields={"format"})
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "text/html"])
+def test_export_answers_whatever_accept_says(owner_client, other_client, exported_poll, accept):
+    # The format parameter decides; Accept: text/csv, the documented type, was a 406 not_acceptable.
+    response = owner_client.get(f"/api/polls/{exported_poll.pk}/export?format=csv", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert_error(other_client.get(f"/api/polls/{exported_poll.pk}/export", HTTP_ACCEPT=accept), 403, "not_owner")
 
 
 # --- missing polls, wrong methods, slashes and bodies -------------------------------------------------

@@ -130,6 +130,15 @@ def test_search_with_sql_looking_input_is_plain_text(owner, query):
     assert Poll.objects.count() == 2
 
 
+def test_search_with_a_nul_character_answers_like_any_other(owner):
+    PollFactory(author=owner, title="Best breakfast", options=["Pancakes", "Porridge"])
+
+    response = Client().get("/polls/", {"q": "breakfast\x00"})
+
+    assert response.status_code == 200  # a 500 on PostgreSQL, which refuses NUL in a query
+    assert len(cards(response)) == 1
+
+
 def test_browse_filters_open_and_closed_polls(owner):
     PollFactory(author=owner, title="Still open")
     close(PollFactory(author=owner, title="Closed by hand"))

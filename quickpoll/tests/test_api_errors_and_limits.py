@@ -143,6 +143,14 @@ def test_validation_messages_are_lists_of_strings_as_documented(other_client, ow
     assert isinstance(messages, list) and all(isinstance(message, str) for message in messages)
 
 
+@pytest.mark.parametrize("path", ["/api/users/me", "/"])
+def test_a_session_cookie_with_a_nul_is_no_session(api_client, path):
+    # A quoted cookie's octal escape decodes to a NUL, which PostgreSQL refuses: this was a 500 there.
+    response = api_client.get(path, HTTP_COOKIE='sessionid="abcdefgh\\000ijklmnop"')
+
+    assert response.status_code == (401 if path.startswith("/api/") else 200)
+
+
 def test_an_unknown_api_path_answers_json(api_client):
     response = api_client.get("/api/nothing/here")
 

@@ -10,7 +10,8 @@
     if (announcer) announcer.textContent = text;
   }
 
-  // A socket that reconnects with backoff, unless the server said "go away" (4xxx codes).
+  // A socket that reconnects with backoff, unless the server said "go away" (4xxx codes;
+  // 4503, the database briefly out of reach, means "come back soon").
   function liveSocket(path, onMessage, onState) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var delay = 1000;
@@ -24,7 +25,7 @@
       };
       socket.onclose = function (event) {
         if (onState) onState(false);
-        if (event.code >= 4000 && event.code < 5000) return;
+        if (event.code >= 4000 && event.code < 5000 && event.code !== 4503) return;
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, 30000);
       };

@@ -31,7 +31,8 @@ def chromium_path():
     return path
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's event loop must stop before other packages' async tests run.
+@pytest.fixture(scope="package")
 def browser(chromium_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -53,7 +54,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_url(django_db_setup):
     uvicorn = pytest.importorskip("uvicorn")
     from quickpoll.asgi import application
