@@ -116,7 +116,8 @@ if DATABASE_URL:
             "pool": {
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1),
-                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+                # Short: while PostgreSQL restarts, a request should get its 503 soon, not hang.
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 2, minimum=1),
             }
         }
 else:
