@@ -2,6 +2,8 @@
 
 import copy
 
+from drf_spectacular.views import SpectacularAPIView
+
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 # From the middleware (rate limits, outages) and JWT authentication, in front of every view.
@@ -68,3 +70,18 @@ def document_common_answers(result, generator, request, public):
 
 def _integer_header(description: str, required: bool = True) -> dict:
     return {"description": description, "required": required, "schema": {"type": "integer"}}
+
+
+class SchemaView(SpectacularAPIView):
+    """/api/schema: YAML by default, JSON by Accept header or ?format=json.
+
+    DRF's own ?format= switch is off project-wide (the export endpoint reads ?format=csv),
+    so the schema view reads it itself.
+    """
+
+    def perform_content_negotiation(self, request, force=False):
+        wanted = request.query_params.get("format")
+        for renderer in self.get_renderers():
+            if wanted and renderer.format == wanted:
+                return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)

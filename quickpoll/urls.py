@@ -3,12 +3,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from csp.decorators import csp_update
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import NotificationViewSet, UserViewSet
 from polls.api import LikeViewSet, PollViewSet, VoteViewSet
 from quickpoll import views
+from quickpoll.openapi import SchemaView
 
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
 
@@ -37,7 +38,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^health/?$", views.health, name="health"),
     re_path(r"^api/info/?$", views.api_info, name="api-info"),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/schema/?$", SchemaView.as_view(), name="schema"),
     # The split Swagger view serves its start-up script as a file, so the docs need no inline
     # script; Swagger UI and ReDoc do style elements inline, and ReDoc renders in a blob: worker.
     re_path(r"^docs/?$", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="docs"),

@@ -509,11 +509,6 @@ def test_the_readme_table_lists_every_operation_of_the_schema():
     assert schema_operations() - readme_operations() == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="quickpoll/settings.py sets URL_FORMAT_OVERRIDE=None (so ?format= reaches the export endpoint), "
-    "so /api/schema?format=json answers YAML (application/vnd.oai.openapi) instead of JSON",
-)
 def test_the_schema_answers_json_for_format_json():
     response = bearer_client().get("/api/schema?format=json")
 
