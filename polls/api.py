@@ -364,10 +364,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     def poll(self, request, poll_id=None):
         if request.method == "DELETE":
             poll = get_object_or_404(Poll, pk=poll_id)
-            voter = voter_from_request(request, issue=False)
-            if voter is None:
-                raise errors.NotVoted()
-            services.retract_ballot(poll=poll, voter=voter)
+            services.retract_ballot(poll=poll, voter=voter_from_request(request, issue=False))
             return Response(status=status.HTTP_204_NO_CONTENT)
         poll = _managed_poll(request, poll_id)
         page = self.paginate_queryset(self.get_queryset().filter(poll=poll))
@@ -435,10 +432,7 @@ class LikeViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)
-        voter = voter_from_request(request, issue=False)
-        if voter is None:
-            raise errors.NotLiked()
-        services.unlike_poll(poll=poll, voter=voter)
+        services.unlike_poll(poll=poll, voter=voter_from_request(request, issue=False))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="A user's likes (that user or a moderator)", responses={200: LikeSerializer(many=True), **errors_for(401, 403, 404)})

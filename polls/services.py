@@ -330,8 +330,13 @@ def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> Non
     retract_votes(votes=Vote.objects.filter(pk=vote.pk))
 
 
-def retract_ballot(*, poll: Poll, voter: Voter) -> int:
-    """Take back a voter's whole ballot on a poll, so they can vote again."""
+def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
+    """Take back a voter's whole ballot on a poll, so they can vote again.
+
+    `voter` is None for a visitor we have never seen: they have nothing to take back.
+    """
+    if voter is None:
+        raise errors.NotVoted()
     _check_can_take_part(poll, voter)
     removed = retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup())))
     if not removed:
@@ -380,8 +385,9 @@ def withdraw_like(*, like: Like, voter: Voter | None, actor: User | None) -> Non
         raise errors.NotLiked()
 
 
-def unlike_poll(*, poll: Poll, voter: Voter) -> None:
-    if not remove_likes(likes=Like.objects.filter(poll=poll, **voter.lookup())):
+def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
+    """`voter` is None for a visitor we have never seen: they like nothing."""
+    if voter is None or not remove_likes(likes=Like.objects.filter(poll=poll, **voter.lookup())):
         raise errors.NotLiked()
 
 

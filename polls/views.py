@@ -167,12 +167,7 @@ def vote(request, ref):
 def retract(request, ref):
     poll = _poll_or_404(ref)
     voter = _known_voter(request)
-
-    def take_back():
-        if voter is None:
-            raise errors.NotVoted()
-        services.retract_ballot(poll=poll, voter=voter)
-
+    take_back = lambda: services.retract_ballot(poll=poll, voter=voter)  # noqa: E731
     return _act(request, poll, take_back, "Your vote is taken back; you can vote again.")
 
 
@@ -181,12 +176,7 @@ def like(request, ref):
     poll = _poll_or_404(ref)
     if request.POST.get("undo"):
         voter = _known_voter(request)
-
-        def unlike():
-            if voter is None:
-                raise errors.NotLiked()
-            services.unlike_poll(poll=poll, voter=voter)
-
+        unlike = lambda: services.unlike_poll(poll=poll, voter=voter)  # noqa: E731
         return _act(request, poll, unlike, "You no longer like this poll.")
 
     def like_it():
