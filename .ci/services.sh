@@ -16,6 +16,7 @@
 #     REDIS_PORT                   Redis port      (default 56379)
 #     QUICKPOLL_CI_EXTRA_PACKAGES  extra Debian packages to install in the same
 #                                  apt-get call if any install is needed
+#     QUICKPOLL_DURABLE=1          fsync every commit (the benchmark); tests run without
 #
 # Outputs (exported):
 #     DATABASE_URL=postgres://postgres@127.0.0.1:$PGPORT/quickpoll
@@ -262,9 +263,12 @@ _qp_services_start() {
         fi
     fi
 
+    # Tests trade durability for speed; the benchmark (QUICKPOLL_DURABLE=1) keeps every commit on disk.
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ "${QUICKPOLL_DURABLE:-0}" == 1 ]] && durability="-c fsync=on -c synchronous_commit=on"
     _qp_say "starting PostgreSQL $pg_version on 127.0.0.1:$pgport"
     if ! (cd "$state_dir" && _qp_as_pg_user "$pg_bin/pg_ctl" -w -t "$timeout" -D "$state_dir/pgdata" \
-            -o "-c listen_addresses=127.0.0.1 -p $pgport -k $state_dir/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+            -o "-c listen_addresses=127.0.0.1 -p $pgport -k $state_dir/sock $durability -c max_connections=300" \
             -l "$state_dir/postgresql.log" start >/dev/null); then
         _qp_err "PostgreSQL failed to start; log follows:"
         tail -n 50 "$state_dir/postgresql.log" >&2
