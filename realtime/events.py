@@ -133,7 +133,7 @@ class Coalescer:
     """Sends at most one message per key per interval, built when it leaves, not when asked for.
 
     Requests may carry notes (who voted); a message carries the notes of every
-    request it answers. It runs on the server's event loop (remembered by
+    request it answers, and the time of the earliest. It runs on the server's event loop (remembered by
     ServerLoopMiddleware). Called anywhere else (a management command, a test
     without a server), it sends at once: a timer on a throwaway loop never fires.
     """
@@ -144,10 +144,12 @@ class Coalescer:
         self.server_loop: asyncio.AbstractEventLoop | None = None
         self._scheduled: set = set()
         self._notes: dict = {}
+        self._since: dict = {}
 
-    async def request(self, key, note=None) -> None:
+    async def request(self, key, note=None, at: datetime | None = None) -> None:
         if note is not None:
             self._notes.setdefault(key, set()).add(note)
+        self._since.setdefault(key, at or datetime.now(dt_timezone.utc))
         loop = asyncio.get_running_loop()
         if loop is not self.server_loop:
             await self._flush(key)
@@ -160,16 +162,18 @@ class Coalescer:
 
     async def _flush(self, key) -> None:
         self._scheduled.discard(key)
-        await self.send(key, self._notes.pop(key, set()))
+        await self.send(key, self._notes.pop(key, set()), self._since.pop(key))
 
 
-async def _send_results(poll_id, voters: set) -> None:
+async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
     try:
         message = await database_sync_to_async(results_message)(poll_id)
     except Exception:
         logger.warning("results snapshot of poll %s skipped", poll_id, exc_info=True)
         return
     if message is not None:
+        # The commit of the earliest change this snapshot answers: a client can tell how late it is.
+        message["committed_at"] = committed_at.isoformat()
         # Encoded once here, not once per subscriber. `voters` (who voted since the last snapshot)
         # stays between servers: it lets a subscriber hidden until voting see results, without a query.
         envelope = {
@@ -187,7 +191,7 @@ def stats_message() -> dict:
     return {"type": "stats", **selectors.platform_stats(), "trending": trending, "server_time": now_iso()}
 
 
-async def _send_stats(_key, _notes) -> None:
+async def _send_stats(_key, _notes, _since) -> None:
     try:
         message = await database_sync_to_async(stats_message)()
     except Exception:
@@ -213,8 +217,8 @@ class ServerLoopMiddleware:
         return await self.app(scope, receive, send)
 
 
-async def _request_results(poll_id, public: bool, voter_key: str | None) -> None:
-    await results.request(str(poll_id), voter_key)
+async def _request_results(poll_id, public: bool, voter_key: str | None, committed_at: datetime) -> None:
+    await results.request(str(poll_id), voter_key, committed_at)
     if public:
         await stats.request("global")
 
@@ -224,7 +228,7 @@ async def _request_results(poll_id, public: bool, voter_key: str | None) -> None
 
 def publish_results_changed(poll: Poll, voter_key: str | None = None) -> None:
     """Votes or likes of a poll changed (by `voter_key`, when a vote): subscribers get a fresh snapshot soon."""
-    _from_sync(_request_results, poll.pk, poll.is_public, voter_key)
+    _from_sync(_request_results, poll.pk, poll.is_public, voter_key, datetime.now(dt_timezone.utc))
 
 
 def publish_poll_event(poll: Poll, kind: str) -> None:
