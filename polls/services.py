@@ -6,8 +6,9 @@ only translate the domain errors of polls.errors into their own answer.
 
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import structlog
 from django.conf import settings
@@ -19,7 +20,8 @@ from django.utils.text import slugify
 
 from accounts.models import Notification, User
 from accounts.notifications import notify
-from polls import errors
+from polls import errors, public_bodies
+from polls.group_commit import GroupCommit
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.voters import Voter
 from realtime import events
@@ -31,6 +33,7 @@ def _move_counters(poll_id, **deltas: int) -> None:
     """Move a poll's counters in one UPDATE (F(), never read-modify-write) and bump its results version."""
     changes = {field: F(field) + delta for field, delta in deltas.items()}
     Poll.objects.filter(pk=poll_id).update(results_version=F("results_version") + 1, **changes)
+    public_bodies.forget_on_commit(poll_id)
 
 
 def _announce_results(poll_ids) -> None:
@@ -183,6 +186,7 @@ def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
     )
     poll.refresh_from_db()
     if changed:
+        public_bodies.forget_on_commit(poll.pk)
         if not active:
             notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
         kind = "poll.updated" if active else "poll.closed"
@@ -212,6 +216,7 @@ def delete_poll(*, poll: Poll, actor: User) -> None:
     poll_id = poll.pk
     with transaction.atomic():
         poll.delete()
+        public_bodies.forget_on_commit(poll_id)
         transaction.on_commit(lambda: events.publish_poll_deleted(poll_id))
 
 
@@ -239,6 +244,19 @@ def _check_can_take_part(poll: Poll, voter: Voter) -> None:
         raise errors.LoginRequired("Log in to take part in this poll.")
 
 
+@dataclass
+class _BallotToWrite:
+    poll: Poll
+    voter: Voter
+    options: list[Option]
+    ballot: Ballot = field(init=False)
+    votes: list[Vote] = field(init=False)
+
+    def __post_init__(self):
+        self.ballot = Ballot(poll=self.poll, user_agent=self.voter.user_agent[:300], **self.voter.identity())
+        self.votes = [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
+
+
 def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
     """Record a voter's ballot: one per voter per poll, whatever races it meets."""
     _check_can_take_part(poll, voter)
@@ -255,32 +273,19 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
         raise errors.TooManyOptions(
             "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
         )
-    if voter.is_anonymous:
-        from_same_ip = Ballot.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address).count()
-        if voter.ip_address and from_same_ip >= settings.ANONYMOUS_BALLOTS_PER_IP:
+    if voter.is_anonymous and voter.ip_address:
+        limit = settings.ANONYMOUS_BALLOTS_PER_IP
+        same_ip = Ballot.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address)
+        if same_ip[:limit].count() >= limit:
             raise errors.AnonymousLimitReached()
-    try:
-        with transaction.atomic():
-            ballot = Ballot.objects.create(poll=poll, user_agent=voter.user_agent[:300], **voter.identity())
-            Vote.objects.bulk_create(Vote(ballot=ballot, poll=poll, option=option) for option in options)
-            # Poll row first, then options: every writer takes the locks in that order.
-            _move_counters(poll.pk, total_votes=len(options))
-            Option.objects.filter(pk__in=[option.pk for option in options]).update(vote_count=F("vote_count") + 1)
-            notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=voter.user)
-            transaction.on_commit(lambda: events.publish_results_changed(poll, voter.key))
-            if voter.user is not None:
-                confirmation = {
-                    "type": "vote.cast",
-                    "poll_id": str(poll.pk),
-                    "ballot_id": str(ballot.pk),
-                    "option_ids": [str(option.pk) for option in options],
-                }
-                transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
-    except IntegrityError:
-        if Ballot.objects.filter(poll=poll, **voter.lookup()).exists():
-            logger.info("vote_refused", poll_id=str(poll.pk), reason="already_voted")
-            raise errors.AlreadyVoted() from None
-        raise
+    request = _BallotToWrite(poll=poll, voter=voter, options=options)
+    if transaction.get_connection().in_atomic_block:
+        # Inside the caller's transaction: no other thread may commit it, so no batch.
+        ballot = _write_ballots([request])[0]
+    else:
+        ballot = _ballot_box.submit(request)
+    if isinstance(ballot, BaseException):
+        raise ballot
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),
@@ -290,6 +295,85 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
         options=len(options),
     )
     return ballot
+
+
+def _write_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Exception]:
+    """Write ballots in one transaction; each gets its Ballot, or the error to raise in its own request."""
+    try:
+        with transaction.atomic():
+            return _insert_ballots(requests)
+    except IntegrityError:
+        if len(requests) == 1:
+            raise
+    # One bad ballot (an option deleted a moment ago, say) must not sink the others: one at a time.
+    outcomes: list[Ballot | Exception] = []
+    for request in requests:
+        try:
+            with transaction.atomic():
+                [outcome] = _insert_ballots([request])
+        except IntegrityError as error:  # PostgreSQL checks foreign keys at the commit
+            outcome = error
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _insert_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Exception]:
+    Ballot.objects.bulk_create([request.ballot for request in requests], ignore_conflicts=True)
+    # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
+    stored = set(Ballot.objects.filter(pk__in=[request.ballot.pk for request in requests]).values_list("pk", flat=True))
+    accepted = [request for request in requests if request.ballot.pk in stored]
+    Vote.objects.bulk_create([vote for request in accepted for vote in request.votes])
+    per_poll = Counter()
+    per_option = Counter()
+    for request in accepted:
+        per_poll[request.poll.pk] += len(request.votes)
+        per_option.update(option.pk for option in request.options)
+    # Poll rows first, then options, each in id order: every writer takes the locks in that order.
+    for poll_id, count in sorted(per_poll.items()):
+        _move_counters(poll_id, total_votes=count)
+    for option_id, count in sorted(per_option.items()):
+        Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") + count)
+    _announce_ballots(accepted)
+    outcomes: list[Ballot | Exception] = []
+    for request in requests:
+        if request.ballot.pk in stored:
+            outcomes.append(request.ballot)
+        elif Ballot.objects.filter(poll=request.poll, **request.voter.lookup()).exists():
+            logger.info("vote_refused", poll_id=str(request.poll.pk), reason="already_voted")
+            outcomes.append(errors.AlreadyVoted())
+        else:
+            raise IntegrityError(f"ballot {request.ballot.pk} was refused by a constraint")
+    return outcomes
+
+
+def _announce_ballots(accepted: Sequence[_BallotToWrite]) -> None:
+    """One notice per poll to its author, fresh results to subscribers, a confirmation to each voter's tabs."""
+    voters_by_poll: dict = {}
+    for request in accepted:
+        voters_by_poll.setdefault(request.poll, []).append(request.voter)
+    for poll, voters in voters_by_poll.items():
+        others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
+        if others:
+            notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=others[0].user)
+    confirmations = [
+        (
+            request.voter.user.pk,
+            {
+                "type": "vote.cast",
+                "poll_id": str(request.poll.pk),
+                "ballot_id": str(request.ballot.pk),
+                "option_ids": [str(option.pk) for option in request.options],
+            },
+        )
+        for request in accepted
+        if request.voter.user is not None
+    ]
+    changed = {poll: [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
+    transaction.on_commit(lambda: events.publish_ballots(changed, confirmations))
+
+
+# A thread waiting for another's batch gives its connection back to the pool meanwhile.
+_ballot_box = GroupCommit(_write_ballots, before_waiting=lambda: transaction.get_connection().close())
 
 
 def retract_votes(*, votes: QuerySet[Vote]) -> int:

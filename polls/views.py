@@ -4,6 +4,7 @@ Every action is a plain form post (CSRF-protected, works without JavaScript) tha
 redirects back to the poll; live updates are added on top by static/js/quickpoll.js.
 """
 
+import functools
 import re
 
 import segno
@@ -90,10 +91,16 @@ def browse(request):
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _qr_svg(url: str) -> str:
+    """A poll's link never changes, so its QR code is drawn once per process, not per view."""
+    return segno.make(url, error="m").svg_inline(scale=4, title="QR code of this poll's link")
+
+
 @require_GET
 def poll_detail(request, ref):
     poll = _poll_or_404(ref)
-    record_view(poll)
+    record_view(poll.pk)
     state = _voter_state(request, poll)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
     signed_in = request.user.is_authenticated
@@ -104,7 +111,7 @@ def poll_detail(request, ref):
         "login_to_vote": poll.is_open and not signed_in and not poll.allow_anonymous,
         "can_manage": poll.is_managed_by(request.user),
         "share_url": share_url,
-        "share_qr": segno.make(share_url, error="m").svg_inline(scale=4, title="QR code of this poll's link"),
+        "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
     }
     if context["can_manage"]:

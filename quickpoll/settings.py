@@ -137,7 +137,7 @@ if REDIS_URL:
     REDIS_URL = with_password(REDIS_URL, env_str("REDIS_PASSWORD"))
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "quickpoll.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "quickpoll",
             # Fail fast when Redis is unreachable: the cache must never stall a vote.
@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
+# Proxies (nginx in bin/production) whose X-Forwarded-For names the client, for the WSGI side.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- Limits -------------------------------------------------------------------------
@@ -240,11 +242,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Outside production static files come straight from static/, with or without DEBUG (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

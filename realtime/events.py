@@ -15,6 +15,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import threading
 from datetime import datetime, timezone as dt_timezone
 
 from asgiref.sync import async_to_sync
@@ -121,8 +122,20 @@ async def _dispatch(group: str, message: dict) -> None:
     task.add_done_callback(_in_flight.discard)
 
 
+def _log_failure(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("broadcast skipped", exc_info=future.exception())
+
+
 def _from_sync(coroutine_function, *args) -> None:
-    """Run a broadcast step from synchronous code (a service's on_commit); failures are logged, never raised."""
+    """Run a broadcast step from synchronous code (a service's on_commit); failures are logged, never raised.
+
+    In a WSGI process it is handed to the broadcast thread's loop and the request goes on at once.
+    """
+    loop = results.server_loop
+    if loop is not None and loop is _broadcast_loop:
+        asyncio.run_coroutine_threadsafe(coroutine_function(*args), loop).add_done_callback(_log_failure)
+        return
     try:
         async_to_sync(coroutine_function)(*args)
     except Exception:
@@ -146,9 +159,8 @@ class Coalescer:
         self._notes: dict = {}
         self._since: dict = {}
 
-    async def request(self, key, note=None, at: datetime | None = None) -> None:
-        if note is not None:
-            self._notes.setdefault(key, set()).add(note)
+    async def request(self, key, notes=(), at: datetime | None = None) -> None:
+        self._notes.setdefault(key, set()).update(notes)
         self._since.setdefault(key, at or datetime.now(dt_timezone.utc))
         loop = asyncio.get_running_loop()
         if loop is not self.server_loop:
@@ -204,6 +216,20 @@ results = Coalescer(RESULTS_INTERVAL, _send_results)
 stats = Coalescer(STATS_INTERVAL, _send_stats)
 
 
+_broadcast_loop: asyncio.AbstractEventLoop | None = None
+
+
+def start_broadcast_loop() -> None:
+    """For a WSGI process, which has no event loop of its own: broadcasts and their coalescing
+    run on a loop in a background thread, so a request never waits for Redis."""
+    global _broadcast_loop
+    if _broadcast_loop is not None:
+        return
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="quickpoll-broadcasts", daemon=True).start()
+    _broadcast_loop = results.server_loop = stats.server_loop = loop
+
+
 class ServerLoopMiddleware:
     """ASGI middleware: tells the coalescers which event loop serves the sockets."""
 
@@ -217,18 +243,31 @@ class ServerLoopMiddleware:
         return await self.app(scope, receive, send)
 
 
-async def _request_results(poll_id, public: bool, voter_key: str | None, committed_at: datetime) -> None:
-    await results.request(str(poll_id), voter_key, committed_at)
+async def _request_results(poll_id, public: bool, voter_keys, committed_at: datetime) -> None:
+    await results.request(str(poll_id), voter_keys, committed_at)
     if public:
         await stats.request("global")
+
+
+async def _publish_ballots(changed: dict, confirmations: list, committed_at: datetime) -> None:
+    for poll, voter_keys in changed.items():
+        await _request_results(poll.pk, poll.is_public, voter_keys, committed_at)
+    for user_id, message in confirmations:
+        await _dispatch(user_group(user_id), {"type": "user.event", "message": message})
 
 
 # --- What services call (from transaction.on_commit) ------------------------------------------------
 
 
-def publish_results_changed(poll: Poll, voter_key: str | None = None) -> None:
-    """Votes or likes of a poll changed (by `voter_key`, when a vote): subscribers get a fresh snapshot soon."""
-    _from_sync(_request_results, poll.pk, poll.is_public, voter_key, datetime.now(dt_timezone.utc))
+def publish_results_changed(poll: Poll) -> None:
+    """Likes or votes of a poll changed: its subscribers get a fresh snapshot soon."""
+    _from_sync(_request_results, poll.pk, poll.is_public, [], datetime.now(dt_timezone.utc))
+
+
+def publish_ballots(changed: dict[Poll, list[str]], confirmations: list[tuple]) -> None:
+    """Ballots were committed: a snapshot soon for each poll (with who voted), and to each
+    account voter's tabs the confirmation of their vote. One step onto the server's loop for all."""
+    _from_sync(_publish_ballots, changed, confirmations, datetime.now(dt_timezone.utc))
 
 
 def publish_poll_event(poll: Poll, kind: str) -> None:

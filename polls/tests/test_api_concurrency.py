@@ -12,7 +12,7 @@ from accounts.models import Notification
 from accounts.tests.factories import UserFactory
 from polls import services
 from polls.models import Ballot, Like, Vote
-from polls.tests.factories import PollFactory, like_counts, pick, vote_counts
+from polls.tests.factories import PollFactory, like_counts, pick, visitor, vote_counts
 from polls.voters import Voter
 
 pytestmark = [
@@ -25,6 +25,20 @@ pytestmark = [
 ]
 
 ANON_ID = "racing-anon-voter-0001"
+
+
+@pytest.fixture(autouse=True)
+def connection_per_thread():
+    """Up to 50 threads here hold a connection each, as 50 server threads would. A server
+    runs fewer threads than its pool has connections (WEB_THREADS, DATABASE_POOL_MAX_SIZE)."""
+    pool = connection.pool
+    if pool is None:
+        yield
+        return
+    sizes = pool.min_size, pool.max_size
+    pool.resize(sizes[0], 60)
+    yield
+    pool.resize(*sizes)
 
 
 def run_together(count: int, work) -> list:
@@ -116,6 +130,19 @@ def test_two_hundred_voters_at_once_are_all_counted(poll, owner):
     assert dict(poll.options.values_list("text", "vote_count")) == {"Red": 67, "Green": 67, "Blue": 66}
     # The poll row lock orders the votes, so the author's unread "new votes" notice stays one.
     assert Notification.objects.filter(recipient=owner, kind=Notification.Kind.VOTE).count() == 1
+
+
+def test_thirty_threads_voting_at_once_are_written_in_shared_batches_and_all_counted(poll, monkeypatch):
+    batches = []
+    write_ballots = services._write_ballots
+    monkeypatch.setattr(services._ballot_box, "_write_batch", lambda requests: batches.append(len(requests)) or write_ballots(requests))
+    voters = [visitor(number, ip_address=f"10.1.0.{number}") for number in range(1, 31)]
+
+    results = run_together(30, lambda index: services.cast_vote(poll=poll, voter=voters[index], option_ids=pick(poll, "Red")))
+
+    assert all(isinstance(ballot, Ballot) for ballot in results)
+    assert vote_counts(poll) == (30, 30, 30)
+    assert sum(batches) == 30 and len(batches) < 30
 
 
 @pytest.mark.parametrize("voter", ["account", "anonymous"])

@@ -12,10 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from polls import services
+from polls import services, viewcounts
 from polls.models import Ballot, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick, visitor, vote_counts
-from polls.viewcounts import VIEWS_PER_WRITE
 from polls.voters import Voter
 from quickpoll.tests.assertions import assert_error
 
@@ -445,25 +444,36 @@ def updates_in(queries) -> list[str]:
     return [query["sql"] for query in queries.captured_queries if query["sql"].lstrip().upper().startswith("UPDATE")]
 
 
-def test_views_reach_the_database_once_per_batch(api_client, poll):
-    with CaptureQueriesContext(connection) as first_views:
-        for _ in range(VIEWS_PER_WRITE - 1):
+def test_without_a_flusher_each_view_is_written_at_once(api_client, poll):
+    detail(api_client, poll)
+    detail(api_client, poll)
+
+    poll.refresh_from_db()
+    assert poll.views_count == 2
+
+
+def test_with_the_flusher_reads_write_nothing_and_a_flush_writes_each_poll_once(api_client, poll, monkeypatch):
+    monkeypatch.setattr(viewcounts, "_flusher", "running")  # as in quickpoll.wsgi, without the thread
+    other = PollFactory(author=poll.author)
+
+    with CaptureQueriesContext(connection) as reads:
+        for _ in range(5):
             detail(api_client, poll)
+        detail(api_client, other)
 
-    assert updates_in(first_views) == []
+    assert updates_in(reads) == []
+    with CaptureQueriesContext(connection) as flush:
+        assert viewcounts.flush_views() == 2
+
+    assert len(updates_in(flush)) == 2
     poll.refresh_from_db()
-    assert poll.views_count == 0
-
-    with CaptureQueriesContext(connection) as batch_view:
-        detail(api_client, poll)
-
-    assert len(updates_in(batch_view)) == 1
-    poll.refresh_from_db()
-    assert poll.views_count == VIEWS_PER_WRITE == 25
+    other.refresh_from_db()
+    assert (poll.views_count, other.views_count) == (5, 1)
+    assert viewcounts.flush_views() == 0
 
 
 def test_lists_do_not_count_views(api_client, poll):
-    for _ in range(VIEWS_PER_WRITE):
+    for _ in range(3):
         page(api_client, "/api/polls")
 
     poll.refresh_from_db()
@@ -886,3 +896,48 @@ def test_a_body_over_the_upload_limit_is_a_client_error(owner_client, settings, 
     assert 400 <= response.status_code < 500
     assert set(response.json()) == {"code", "detail"}
     assert not Poll.objects.exists()
+
+
+def vote(client, poll, text: str = "Red"):
+    return client.post("/api/votes", {"poll_id": str(poll.pk), "option_ids": [str(pick(poll, text)[0])]}, format="json")
+
+
+# --- the shared answer for visitors with nothing of their own ------------------------------------------
+
+
+def test_visitors_with_nothing_of_their_own_share_one_cached_answer(api_client, poll, monkeypatch):
+    monkeypatch.setattr(viewcounts, "_flusher", "running")
+    first = detail(api_client, poll)
+
+    with CaptureQueriesContext(connection) as again:
+        second = detail(api_client, poll)
+
+    assert second == first
+    assert again.captured_queries == []
+
+
+def test_a_committed_vote_drops_the_cached_answer(api_client, client_for, other_user, poll, django_capture_on_commit_callbacks):
+    assert detail(api_client, poll)["total_votes"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert vote(client_for(other_user), poll).status_code == 201
+
+    assert detail(api_client, poll)["total_votes"] == 1
+
+
+def test_a_deleted_poll_is_gone_at_once_for_cached_readers(api_client, owner_client, poll, django_capture_on_commit_callbacks):
+    detail(api_client, poll)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_client.delete(f"/api/polls/{poll.pk}").status_code == 204
+
+    assert api_client.get(f"/api/polls/{poll.pk}").status_code == 404
+
+
+def test_voters_and_accounts_get_their_own_answer_not_the_shared_one(api_client, client_for, other_user, poll):
+    detail(api_client, poll)  # the shared answer is cached
+    vote(client_for(other_user), poll)
+
+    mine = detail(client_for(other_user), poll)
+
+    assert (mine["has_voted"], mine["total_votes"]) == (True, 1)

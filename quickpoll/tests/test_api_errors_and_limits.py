@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from django.conf import settings as django_settings
-from django.core.cache.backends.redis import RedisCache
+from quickpoll.cache import SharedRedisCache
 from rest_framework.test import APIClient
 
 from polls import services
@@ -307,7 +307,7 @@ def test_limits_fail_open_when_counting_raises(rate_limits, api_client, monkeypa
 
 def test_limits_fail_open_when_redis_is_unreachable(rate_limits, api_client, owner, monkeypatch, caplog):
     # A real Redis client pointed at a port nobody listens on: every cache call raises ConnectionError.
-    dead_redis = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}})
+    dead_redis = SharedRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}})
     monkeypatch.setattr("django_ratelimit.core.caches", {"default": dead_redis})
     poll = PollFactory(author=owner)
 

@@ -269,7 +269,7 @@ def test_database_url_switches_to_postgresql():
 def test_redis_url_switches_cache_and_channel_layer_to_redis_with_the_password():
     loaded = load_settings("CACHES", "CHANNEL_LAYERS", REDIS_URL="rediss://h:6380/0", REDIS_PASSWORD="s3cret")
     cache, layer = loaded["CACHES"]["default"], loaded["CHANNEL_LAYERS"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "quickpoll.cache.SharedRedisCache"
     assert cache["LOCATION"] == "rediss://:s3cret@h:6380/0"
     assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert layer["CONFIG"]["hosts"][0]["address"] == "rediss://:s3cret@h:6380/0"

@@ -180,7 +180,7 @@ def test_a_notification_carries_title_and_name_as_plain_text_and_its_page_escape
     sent = []
     monkeypatch.setattr(events, "publish_to_user", lambda user_id, message: sent.append((user_id, message)))
     # Not under test here, and its snapshot would run the ORM through database_sync_to_async from this thread.
-    monkeypatch.setattr(events, "publish_results_changed", lambda poll, voter_key=None: None)
+    monkeypatch.setattr(events, "publish_results_changed", lambda poll: None)
     User.objects.filter(pk=third_user.pk).update(display_name=SCRIPT)
     third_user.refresh_from_db()
 

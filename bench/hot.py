@@ -1,0 +1,56 @@
+"""The hot poll: many distinct voters on one fresh poll, and the checks that every 201 counted once."""
+
+import json
+import random
+import time
+from typing import Iterator
+
+from bench import prepare
+from bench.httpclient import LoadResult, Request, run, run_load
+
+QUIET_SECONDS = 1.0  # after the last response, before the counts are read
+
+
+def _vote_body(poll: dict) -> bytes:
+    return json.dumps({"poll_id": poll["id"], "option_ids": [random.choice(poll["option_ids"])]}).encode()
+
+
+def account_votes(poll: dict, tokens: list[str]) -> Iterator[Request]:
+    """One vote per account, a random option each; runs dry after the last token."""
+    for token in tokens:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        yield "POST", "/api/votes", headers, _vote_body(poll)
+
+
+def anonymous_votes(poll: dict) -> Iterator[Request]:
+    """One vote per new anonymous visitor (a fresh X-Anon-Id each)."""
+    while True:
+        headers = {"X-Anon-Id": prepare.anon_id(), "Content-Type": "application/json"}
+        yield "POST", "/api/votes", headers, _vote_body(poll)
+
+
+def repeat(path: str) -> Iterator[Request]:
+    request = ("GET", path, None, None)
+    while True:
+        yield request
+
+
+def load(server, *, connections: int, seconds: float, requests) -> LoadResult:
+    return run(run_load(server.host, server.port, connections=connections, seconds=seconds, requests=requests))
+
+
+def vote_phase(server, *, poll: dict, voters: str, connections: int, seconds: float, tokens: list[str]) -> dict:
+    """Vote on `poll` for `seconds`, then check poll counter == option counters == Vote rows == 201s."""
+    requests = account_votes(poll, tokens) if voters == "account" else anonymous_votes(poll)
+    result = load(server, connections=connections, seconds=seconds, requests=requests)
+    time.sleep(QUIET_SECONDS)
+    counts = prepare.poll_counts(poll["id"])
+    accepted = result.count(201)
+    summary = result.summary(201)
+    summary.update(
+        voters=voters,
+        poll_id=poll["id"],
+        counts=counts,
+        consistent=counts["total_votes"] == counts["option_sum"] == counts["vote_rows"] == accepted,
+    )
+    return summary

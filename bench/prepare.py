@@ -1,0 +1,72 @@
+"""The benchmark's data, made and checked through QuickPoll's own models and services.
+
+Call `setup()` first (with the server's environment); every other function runs outside any
+event loop, because the Django ORM is synchronous.
+"""
+
+import os
+import uuid
+
+BENCH_PASSWORD = "bench-voter-password"
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+
+
+def make_author():
+    from accounts.models import User
+
+    return User.objects.create_user(username="bench-author", email="bench-author@example.invalid", password=BENCH_PASSWORD)
+
+
+def make_voter_tokens(count: int, *, batch: int = 5000) -> list[str]:
+    """`count` fresh accounts and an access token for each; one password hash serves them all."""
+    from django.contrib.auth.hashers import make_password
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+
+    password = make_password(BENCH_PASSWORD)
+    tokens = []
+    for start in range(0, count, batch):
+        users = [
+            User(username=f"bench-voter-{n}", email=f"bench-voter-{n}@example.invalid", password=password)
+            for n in range(start, min(count, start + batch))
+        ]
+        User.objects.bulk_create(users, batch_size=batch)
+        tokens.extend(str(AccessToken.for_user(user)) for user in users)
+    return tokens
+
+
+def make_poll(*, author, title: str) -> dict:
+    """A fresh open poll: four options, single choice, anonymous voters allowed."""
+    from polls.services import create_poll
+
+    poll = create_poll(author=author, title=title, options=["Red", "Green", "Blue", "Yellow"], allow_anonymous=True)
+    return {
+        "id": str(poll.pk),
+        "slug": poll.slug,
+        "option_ids": [str(pk) for pk in poll.options.order_by("position").values_list("pk", flat=True)],
+    }
+
+
+def poll_counts(poll_id: str) -> dict:
+    """The poll's three views of its votes: its counter, its options' counters, its Vote rows."""
+    from django.db.models import Sum
+
+    from polls.models import Ballot, Option, Poll, Vote
+
+    return {
+        "total_votes": Poll.objects.values_list("total_votes", flat=True).get(pk=poll_id),
+        "option_sum": Option.objects.filter(poll_id=poll_id).aggregate(total=Sum("vote_count"))["total"] or 0,
+        "vote_rows": Vote.objects.filter(poll_id=poll_id).count(),
+        "ballot_rows": Ballot.objects.filter(poll_id=poll_id).count(),
+    }
+
+
+def anon_id() -> str:
+    return str(uuid.uuid4())

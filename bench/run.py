@@ -1,0 +1,529 @@
+"""QuickPoll's benchmark: every figure next to a baseline measured in the same run.
+
+Run through bench/run, which starts PostgreSQL and Redis and sets the server's environment.
+Prints the tables and writes them as JSON to STATE_DIR/results.json. Exits 1 when a
+correctness check fails (a 201 not counted exactly once) or a section could not run;
+performance targets are reported as PASS/FAIL but do not change the exit code.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from bench import hot, naive, prepare, reads
+from bench.httpclient import run
+from bench.servers import PORT_STEP, ROOT, Server
+
+try:
+    from bench import sockets
+except ImportError:  # written separately; the other sections run without it
+    sockets = None
+
+CONCURRENCY = (8, 32, 64)
+SOCKET_SECTION_TIMEOUT = 240  # seconds, each WebSocket figure
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.state_dir = Path(args.state_dir).resolve()
+        self.database_url = os.environ["DATABASE_URL"]
+        self.results: dict = {"machine": {}, "hot": [], "pgbench": {}, "trivial": {}, "reads": [], "scale_out": {}, "sockets": {}}
+        self.failures: list[str] = []
+        self.servers: list[Server] = []
+        self.port = args.port
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def server(self, name: str, workers: int) -> Server:
+        server = Server(name=name, port=self.port, workers=workers, state_dir=self.state_dir)
+        self.port += PORT_STEP
+        self.servers.append(server)
+        say(f"starting bin/production ({name}, WEB_CONCURRENCY={workers}) on 127.0.0.1:{server.port}")
+        return server.start()
+
+    def stop(self, server: Server) -> None:
+        server.stop()
+        self.servers.remove(server)
+
+    def section(self, name: str, function, *args, **kwargs):
+        """Run one part of the benchmark; a crash is recorded as a failure and the rest goes on."""
+        started = time.monotonic()
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            self.failures.append(f"{name}: {type(error).__name__}: {error}")
+            say(f"FAILED {name}:\n{traceback.format_exc()}")
+            return None
+        finally:
+            say(f"{name} took {time.monotonic() - started:.0f}s")
+
+    def db_total(self, poll_id: str):
+        parts = urlsplit(self.database_url)
+        connection = psycopg.connect(
+            host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres", dbname=parts.path.lstrip("/"),
+            autocommit=True,
+        )  # fmt: skip
+
+        def total() -> int:
+            return connection.execute("SELECT total_votes FROM polls_poll WHERE id = %s", (poll_id,)).fetchone()[0]
+
+        return total
+
+    # --- the run ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        args = self.args
+        self.results["machine"] = machine(self.database_url)
+        self.results["settings"] = {
+            "vote_seconds": args.seconds, "trivial_seconds": args.trivial_seconds, "read_seconds": args.read_seconds,
+            "concurrency": list(CONCURRENCY), "voters": args.voters,
+        }  # fmt: skip
+        print_header(self.results["machine"])
+
+        prepare.setup()
+        say(f"making {args.voters} voter accounts and their access tokens")
+        started = time.monotonic()
+        self.author = prepare.make_author()
+        self.tokens = prepare.make_voter_tokens(args.voters)
+        say(f"voters ready in {time.monotonic() - started:.1f}s")
+        naive.create_database(self.database_url, polls=len(CONCURRENCY))
+        try:
+            self.measure()
+        except Exception as error:  # a server that would not start: report what was measured
+            self.failures.append(f"{type(error).__name__}: {error}")
+            say(f"FAILED:\n{traceback.format_exc()}")
+        return self.report()
+
+    def measure(self) -> None:
+        main = self.server("main", 2)
+        try:
+            self.section("hot poll", self.hot_poll, main)
+            self.section("pgbench", self.pgbench)
+            self.section("reads", self.reads, main)
+            self.section("scale-out (2 processes)", self.scale_out, main, 2)
+            self.section("sockets fan-out", self.fanout, main)
+        finally:
+            self.stop(main)
+        single = self.server("single", 1)
+        try:
+            self.section("scale-out (1 process)", self.scale_out, single, 1)
+            self.section("sockets idle", self.idle, single)
+            self.section("sockets cross-process", self.cross_process, single)
+        finally:
+            self.stop(single)
+
+    def report(self) -> int:
+        self.check_server_logs()
+        targets = self.targets()
+        self.results["targets"] = targets
+        self.results["failures"] = self.failures
+        print_tables(self.results, targets)
+        (self.state_dir / "results.json").write_text(json.dumps(self.results, indent=2, default=str))
+        say(f"results written to {self.state_dir / 'results.json'}")
+        if self.failures:
+            print("\nFAILURES:")
+            for failure in self.failures:
+                print(f"  - {failure}")
+            return 1
+        return 0
+
+    def hot_poll(self, server: Server) -> None:
+        for connections in CONCURRENCY:
+            say(f"trivial view, {connections} connections, {self.args.trivial_seconds}s")
+            trivial = hot.load(server, connections=connections, seconds=self.args.trivial_seconds, requests=hot.repeat("/bench/trivial"))
+            self.results["trivial"][connections] = trivial.summary(200)
+            for voters in ("account", "anonymous"):
+                self.vote_phase(server, voters, connections, record=self.results["hot"])
+
+    def vote_phase(self, server: Server, voters: str, connections: int, *, record: list) -> dict:
+        poll = prepare.make_poll(author=self.author, title=f"Hot poll {voters} {connections} {len(record)}")
+        say(f"hot poll, {voters} voters, {connections} connections, {self.args.seconds}s")
+        phase = hot.vote_phase(
+            server, poll=poll, voters=voters, connections=connections, seconds=self.args.seconds, tokens=self.tokens
+        )
+        phase["server"] = server.name
+        phase["workers"] = server.workers
+        record.append(phase)
+        counts = phase["counts"]
+        line = (
+            f"  201s={phase['wanted']} poll.total_votes={counts['total_votes']} sum(option.vote_count)={counts['option_sum']}"
+            f" Vote rows={counts['vote_rows']} Ballot rows={counts['ballot_rows']}"
+        )
+        say(line + ("  OK" if phase["consistent"] else "  MISMATCH"))
+        if not phase["consistent"]:
+            self.failures.append(f"hot poll {voters} c={connections} on {server.name}: counts differ:{line}")
+        if phase["exhausted"]:
+            self.failures.append(f"hot poll {voters} c={connections}: ran out of voters; raise --voters")
+        if phase["wanted"] == 0:
+            self.failures.append(f"hot poll {voters} c={connections}: no vote accepted ({phase['statuses']})")
+        return phase
+
+    def pgbench(self) -> None:
+        for poll, clients in enumerate(CONCURRENCY, start=1):
+            say(f"pgbench naive vote, {clients} clients, {self.args.seconds}s")
+            figures = naive.run_pgbench(
+                self.database_url, poll=poll, clients=clients, seconds=self.args.seconds, log_dir=self.state_dir
+            )
+            self.results["pgbench"][clients] = figures
+            if not figures["consistent"]:
+                self.failures.append(f"pgbench c={clients}: naive counts differ {figures['counts']}")
+
+    def reads(self, server: Server) -> None:
+        polls = [phase for phase in self.results["hot"] if phase["voters"] == "account"]
+        if polls:  # a poll with thousands of votes, like a hot one
+            poll_id = polls[-1]["poll_id"]
+            from polls.models import Poll
+
+            poll = {"id": poll_id, "slug": Poll.objects.values_list("slug", flat=True).get(pk=poll_id)}
+        else:
+            poll = prepare.make_poll(author=self.author, title="Read poll")
+        for kind, path in (("api", f"/api/polls/{poll['id']}"), ("page", f"/p/{poll['slug']}/")):
+            say(f"reads {path}, 64 connections, {self.args.read_seconds}s")
+            phase = reads.read_phase(
+                server, database_url=self.database_url, poll=poll, kind=kind, path=path, connections=64,
+                seconds=self.args.read_seconds,
+            )  # fmt: skip
+            self.results["reads"].append(phase)
+            say(f"  {phase['wanted']} reads, {phase['writing_transactions']} writing transactions, views_count +{phase['views_count_moved']}")
+            if phase["wanted"] == 0:
+                self.failures.append(f"reads {kind}: no 200 ({phase['statuses']})")
+
+    def scale_out(self, server: Server, workers: int) -> None:
+        record: list = []
+        self.vote_phase(server, "account", 64, record=record)
+        self.results["scale_out"][workers] = record[0]
+
+    # --- WebSockets (bench/sockets.py) ---------------------------------------------------------
+
+    def _sockets(self, name: str, make_coroutine) -> None:
+        if sockets is None or not hasattr(sockets, name):
+            self.results["sockets"].setdefault(name, []).append({"skipped": "bench/sockets.py not there"})
+            return
+        figures = run(asyncio.wait_for(make_coroutine(), SOCKET_SECTION_TIMEOUT))
+        self.results["sockets"].setdefault(name, []).append(figures)
+
+    def fanout(self, server: Server) -> None:
+        for subscribers in self.args.fanout:
+            poll = prepare.make_poll(author=self.author, title=f"Fan-out {subscribers}")
+            say(f"sockets fan-out: {subscribers} subscribers")
+            self.section(
+                f"fan-out {subscribers}",
+                self._sockets,
+                "fanout",
+                lambda poll=poll, subscribers=subscribers: sockets.fanout(
+                    host=server.host, port=server.port, poll_id=poll["id"], option_ids=poll["option_ids"],
+                    subscribers=subscribers, votes_per_second=self.args.fanout_votes_per_second,
+                    seconds=self.args.fanout_seconds, db_total=self.db_total(poll["id"]),
+                ),
+            )  # fmt: skip
+
+    def idle(self, server: Server) -> None:
+        poll = prepare.make_poll(author=self.author, title="Idle sockets")
+        say(f"sockets idle: {self.args.idle} connections on one process (pid {server.pid})")
+        self._sockets(
+            "idle_connections",
+            lambda: sockets.idle_connections(
+                host=server.host, port=server.port, server_pid=server.pid, poll_id=poll["id"], count=self.args.idle
+            ),
+        )
+
+    def cross_process(self, single: Server) -> None:
+        other = self.server("second", 1)
+        try:
+            poll = prepare.make_poll(author=self.author, title="Cross-process")
+            say("sockets cross-process: subscriber on one server, vote on another")
+            self._sockets(
+                "cross_process",
+                lambda: sockets.cross_process(
+                    a=(single.host, single.port), b=(other.host, other.port), poll_id=poll["id"], option_ids=poll["option_ids"]
+                ),
+            )
+        finally:
+            self.stop(other)
+
+    # --- verdicts ----------------------------------------------------------------------------
+
+    def check_server_logs(self) -> None:
+        """Errors and warnings in the server logs, grouped by message: evidence to read next to the figures."""
+        found = {}
+        for path in sorted(self.state_dir.glob("server-*.log")):
+            counts: Counter = Counter()
+            lines = 0
+            with open(path, errors="replace") as log:
+                for line in log:
+                    lines += 1
+                    level, event = _log_entry(line)
+                    if level in ("error", "critical", "warning"):
+                        counts[(level, _UUID.sub("<id>", event)[:160])] += 1
+            found[path.name] = {
+                "lines": lines,
+                "errors": sum(n for (level, _), n in counts.items() if level != "warning"),
+                "warnings": sum(n for (level, _), n in counts.items() if level == "warning"),
+                "top": [{"level": level, "event": event, "count": n} for (level, event), n in counts.most_common(5)],
+            }
+        self.results["server_logs"] = found
+
+    def targets(self) -> list[dict]:
+        targets = []
+
+        def add(name, value, passed, detail=""):
+            targets.append({"target": name, "value": value, "pass": passed, "detail": detail})
+
+        hot_phases = {(p["voters"], p["connections"]): p for p in self.results["hot"]}
+        for voters in ("account", "anonymous"):
+            at64 = hot_phases.get((voters, 64))
+            if at64 is None:
+                continue
+            rate = at64["wanted_per_second"]
+            add(f"{voters}: >=1000 accepted votes/s at 64 conns", f"{rate:.0f}/s", rate >= 1000)
+            add(f"{voters}: p99 < 250 ms at 64 conns", f"{at64['p99_ms']:.0f} ms", at64["p99_ms"] < 250)
+            best = max((hot_phases[(voters, c)]["wanted_per_second"] for c in (8, 32) if (voters, c) in hot_phases), default=0)
+            if best:
+                add(f"{voters}: 64 conns within 20% of best of 8/32", f"{rate / best:.2f}x of {best:.0f}/s", rate >= 0.8 * best)
+            pgbench = self.results["pgbench"].get(64)
+            if pgbench:
+                ratio = rate / pgbench["tps"]
+                add(f"{voters}: >=1.0x pgbench naive tps at 64", f"{ratio:.2f}x of {pgbench['tps']:.0f} tps", ratio >= 1.0)
+        trivial64 = self.results["trivial"].get(64)
+        for phase in self.results["reads"]:
+            if trivial64:
+                ratio = phase["wanted_per_second"] / trivial64["wanted_per_second"]
+                add(f"read {phase['kind']}: >=0.8x trivial view at 64", f"{ratio:.2f}x", ratio >= 0.8)
+            add(f"read {phase['kind']}: 0 database writes per read", f"{phase['writes_per_read']}", phase["writing_transactions"] == 0,
+                f"{phase['writing_transactions']} writing transactions for {phase['wanted']} reads")  # fmt: skip
+        for figures in self.results["sockets"].get("fanout", []):
+            if "latency_p99_ms" in figures:
+                limit = 500 if figures["subscribers"] <= 1000 else 1000
+                add(f"fan-out {figures['subscribers']} subscribers: p99 <= {limit} ms", f"{figures['latency_p99_ms']} ms",
+                    figures["latency_p99_ms"] <= limit)  # fmt: skip
+        for figures in self.results["sockets"].get("idle_connections", []):
+            if "kib_per_connection" in figures:
+                value = figures["kib_per_connection"]
+                add("idle socket: <= 100 KiB per connection", f"{value} KiB", not math.isnan(value) and value <= 100)
+        for figures in self.results["sockets"].get("cross_process", []):
+            if "seen" in figures:
+                add("cross-process: a vote on one server reaches a subscriber on another", f"{figures.get('seen_after_ms')} ms", bool(figures["seen"]))
+        return targets
+
+
+# --- output ------------------------------------------------------------------------------------
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _log_entry(line: str) -> tuple[str, str]:
+    """(level, message) of a server log line: QuickPoll's JSON lines, or uvicorn's own "LEVEL: message"."""
+    if line.startswith("{"):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return "", ""
+        return str(entry.get("level", "")).lower(), str(entry.get("event", ""))
+    level, colon, message = line.partition(":")
+    if colon and level in ("ERROR", "WARNING", "CRITICAL"):
+        return level.lower(), message.strip()
+    return "", ""
+
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def machine(database_url: str) -> dict:
+    parts = urlsplit(database_url)
+    with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres", dbname="postgres") as connection:
+        pg_version = connection.execute("SHOW server_version").fetchone()[0]
+        fsync = connection.execute("SHOW fsync").fetchone()[0]
+        synchronous_commit = connection.execute("SHOW synchronous_commit").fetchone()[0]
+    try:
+        import redis
+
+        redis_version = redis.Redis.from_url(os.environ["REDIS_URL"]).info()["redis_version"]
+    except Exception as error:  # only for the header
+        redis_version = f"unknown ({error})"
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
+    with open("/proc/meminfo") as meminfo:
+        memory_gib = int(meminfo.readline().split()[1]) / 1024 / 1024
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": _cpu_model(),
+        "memory_gib": round(memory_gib, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "postgresql": pg_version,
+        "postgresql_fsync": fsync,
+        "postgresql_synchronous_commit": synchronous_commit,
+        "redis": redis_version,
+        "kernel": platform.release(),
+        "commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def print_header(info: dict) -> None:
+    print("=" * 100)
+    print("QuickPoll benchmark")
+    print(f"  machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory_gib']} GiB, load average {info['load_average']}, Linux {info['kernel']}")
+    print(f"  Python {info['python']}, PostgreSQL {info['postgresql']} (fsync={info['postgresql_fsync']}, "
+          f"synchronous_commit={info['postgresql_synchronous_commit']}), Redis {info['redis']}")  # fmt: skip
+    print(f"  QuickPoll {info['commit']}, {info['date']}")
+    print("=" * 100, flush=True)
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(cell) for cell in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _ratio(value, baseline) -> str:
+    return f"{value / baseline:.2f}x" if baseline else "n/a"
+
+
+def _errors(errors: dict) -> str:
+    return ", ".join(f"{status}:{n}" for status, n in errors.items()) or "-"
+
+
+def print_tables(results: dict, targets: list[dict]) -> None:
+    print()
+    print(f"1. Hot poll: one fresh poll per phase, {results['settings']['vote_seconds']}s each, distinct voters, random option")
+    print("   baselines: pgbench naive vote transaction (same PostgreSQL, own tables), trivial view (same server and client)")
+    rows = []
+    for phase in results["hot"]:
+        c = phase["connections"]
+        pgbench = results["pgbench"].get(c, {})
+        trivial = results["trivial"].get(c, {})
+        counts = phase["counts"]
+        rows.append([
+            phase["voters"], c, f"{phase['wanted_per_second']:.0f}", f"{phase['p50_ms']:.1f}", f"{phase['p99_ms']:.1f}",
+            _errors(phase["errors"]),
+            f"{pgbench.get('tps', 0):.0f}" if pgbench else "n/a", _ratio(phase["wanted_per_second"], pgbench.get("tps")),
+            f"{trivial.get('wanted_per_second', 0):.0f}" if trivial else "n/a",
+            _ratio(phase["wanted_per_second"], trivial.get("wanted_per_second")),
+            f"{phase['wanted']}={counts['total_votes']}={counts['option_sum']}={counts['vote_rows']}",
+            "ok" if phase["consistent"] else "MISMATCH",
+        ])  # fmt: skip
+    print(_table(
+        ["voters", "conns", "votes/s", "p50 ms", "p99 ms", "errors", "pgbench tps", "x pgbench", "trivial req/s",
+         "x trivial", "201s=poll=options=rows", "check"], rows))  # fmt: skip
+    baseline_rows = []
+    for c in CONCURRENCY:
+        pgbench = results["pgbench"].get(c)
+        trivial = results["trivial"].get(c)
+        if pgbench:
+            baseline_rows.append([f"pgbench naive vote c={c}", f"{pgbench['tps']:.0f} tps", f"{pgbench['p50_ms']:.1f}", f"{pgbench['p99_ms']:.1f}",
+                                  f"failed {pgbench['failed']}", "ok" if pgbench["consistent"] else "MISMATCH"])  # fmt: skip
+        if trivial:
+            baseline_rows.append([f"trivial view c={c}", f"{trivial['wanted_per_second']:.0f} req/s", f"{trivial['p50_ms']:.1f}",
+                                  f"{trivial['p99_ms']:.1f}", _errors(trivial["errors"]), f"client cpu {trivial['client_cpu']}"])  # fmt: skip
+    if baseline_rows:
+        print()
+        print(_table(["baseline", "rate", "p50 ms", "p99 ms", "errors", "note"], baseline_rows))
+
+    if results["reads"]:
+        print()
+        trivial64 = results["trivial"].get(64, {})
+        print(f"2. Reads: 64 connections, {results['settings']['read_seconds']}s each, against the trivial view at 64 "
+              f"({trivial64.get('wanted_per_second', 0):.0f} req/s)")  # fmt: skip
+        rows = [
+            [phase["kind"], phase["path"], f"{phase['wanted_per_second']:.0f}", f"{phase['p50_ms']:.1f}", f"{phase['p99_ms']:.1f}",
+             _errors(phase["errors"]), _ratio(phase["wanted_per_second"], trivial64.get("wanted_per_second")),
+             phase["writing_transactions"], phase["writes_per_read"], phase["views_count_moved"]]
+            for phase in results["reads"]
+        ]  # fmt: skip
+        print(_table(["read", "path", "req/s", "p50 ms", "p99 ms", "errors", "x trivial", "writing txns", "writes/read", "views_count +"], rows))
+
+    scale = results["scale_out"]
+    if scale:
+        print()
+        print(f"3. Scale-out: hot poll, account voters, 64 connections, {results['settings']['vote_seconds']}s, per WEB_CONCURRENCY")
+        rows = [
+            [workers, f"{phase['wanted_per_second']:.0f}", f"{phase['p50_ms']:.1f}", f"{phase['p99_ms']:.1f}", _errors(phase["errors"]),
+             _ratio(phase["wanted_per_second"], scale.get(1, {}).get("wanted_per_second")), "ok" if phase["consistent"] else "MISMATCH"]
+            for workers, phase in sorted(scale.items())
+        ]  # fmt: skip
+        print(_table(["processes", "votes/s", "p50 ms", "p99 ms", "errors", "x 1 process", "check"], rows))
+
+    print()
+    print("4. WebSockets (bench/sockets.py)")
+    if not results["sockets"]:
+        print("   not run")
+    for name, runs in results["sockets"].items():
+        for figures in runs:
+            label = name + (f" {figures['subscribers']}" if "subscribers" in figures else "")
+            shown = {key: value for key, value in figures.items() if key not in ("failures",)}
+            print(f"   {label}: " + ", ".join(f"{key}={value}" for key, value in shown.items()))
+
+    print()
+    print("Targets")
+    print(_table(["target", "measured", "pass", "detail"], [[t["target"], t["value"], "PASS" if t["pass"] else "FAIL", t["detail"]] for t in targets]))
+    logs = results.get("server_logs", {})
+    if logs:
+        print()
+        print("Server logs (in the state directory)")
+        for name, summary in logs.items():
+            print(f"  {name}: {summary['lines']} lines, {summary['errors']} errors, {summary['warnings']} warnings")
+            for entry in summary["top"]:
+                print(f"    {entry['count']:>6} x {entry['level']}: {entry['event']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", default=os.environ.get("QUICKPOLL_CI_STATE_DIR", "/tmp/quickpoll-bench"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("QUICKPOLL_BENCH_PORT", "18100")))
+    parser.add_argument("--seconds", type=float, default=20, help="each vote phase and each pgbench run")
+    parser.add_argument("--trivial-seconds", type=float, default=10)
+    parser.add_argument("--read-seconds", type=float, default=12)
+    parser.add_argument("--voters", type=int, default=50_000, help="accounts made (reused across polls)")
+    parser.add_argument("--fanout", type=int, nargs="*", default=[1000, 5000], help="subscriber counts")
+    parser.add_argument("--fanout-seconds", type=float, default=10)
+    parser.add_argument("--fanout-votes-per-second", type=float, default=50)
+    parser.add_argument("--idle", type=int, default=5000, help="idle sockets on one process")
+    parser.add_argument("--quick", action="store_true", help="a smoke test: 3 s phases, fewer voters and sockets")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds = args.trivial_seconds = args.read_seconds = 3
+        args.voters = min(args.voters, 10_000)
+        args.fanout, args.fanout_seconds, args.idle = [200], 3, 500
+    args.seconds = int(args.seconds)  # pgbench -T takes whole seconds
+    # A TERM (bench/run's trap, a CI timeout) unwinds through the finally blocks that stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bench = Bench(args)
+    try:
+        return bench.run()
+    finally:
+        for server in list(bench.servers):
+            server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

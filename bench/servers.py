@@ -1,0 +1,102 @@
+"""QuickPoll under test: bin/production started and stopped by the benchmark.
+
+Each server runs in a process group of its own, listed in STATE_DIR/servers.pids so that
+bench/run's exit trap can end it even if this Python process dies first. bin/production may
+use PORT and the next few ports (its own backends), so servers are PORT_STEP apart.
+"""
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 60  # seconds for /health to answer 200
+PORT_STEP = 10
+
+
+class Server:
+    def __init__(self, *, name: str, port: int, workers: int, state_dir: Path):
+        self.name = name
+        self.host = "127.0.0.1"
+        self.port = port
+        self.workers = workers
+        self.state_dir = state_dir
+        self.log_path = state_dir / f"server-{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Server":
+        env = {**os.environ, "WEB_CONCURRENCY": str(self.workers), "HOST": self.host, "PORT": str(self.port)}
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(ROOT / "bin" / "production")],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        with open(self.state_dir / "servers.pids", "a") as pids:
+            pids.write(f"{self.process.pid}\n")
+        self._wait_healthy()
+        return self
+
+    @property
+    def pid(self) -> int:
+        """The process serving WebSockets: uvicorn's (its worker's, when it has a supervisor)."""
+        group = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            # Fields after the command's closing parenthesis: state, ppid, pgrp, ...
+            _, ppid, pgrp = stat.rpartition(")")[2].split()[:3]
+            if int(pgrp) == self.process.pid and b"uvicorn" in cmdline:
+                group.append((int(entry.name), int(ppid)))
+        pids = {pid for pid, _ in group}
+        workers = [pid for pid, ppid in group if ppid in pids]
+        if workers or group:
+            return sorted(workers or pids)[0]
+        return self.process.pid
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        url = f"http://{self.host}:{self.port}/health"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server {self.name} exited ({self.process.returncode}); see {self.log_path}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"server {self.name} not healthy after {START_TIMEOUT}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)  # uvicorn's graceful shutdown is 10 s
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def log_lines(self, needle: str) -> list[str]:
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return [line.rstrip() for line in log if needle in line]
+        except OSError:
+            return []

@@ -1,0 +1,46 @@
+"""What a visitor with no account and no ballot sees of a poll, cached for a moment.
+
+Every such visitor of a poll gets the same answer, so a poll on a live stream is
+read from the database about once per change, not once per viewer. Each change
+made through polls.services drops the copy when it commits; a read that raced a
+change may put back the older answer, which then lives at most BODY_SECONDS.
+The cache failing (Redis down) only means reading the database again.
+"""
+
+import logging
+
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+BODY_SECONDS = 2
+
+
+def _key(poll_id) -> str:
+    return f"poll-public-body:{poll_id}"
+
+
+def get(poll_id) -> dict | None:
+    try:
+        return cache.get(_key(poll_id))
+    except Exception:
+        logger.warning("cached poll %s unreadable", poll_id, exc_info=True)
+        return None
+
+
+def put(poll_id, body: dict) -> None:
+    try:
+        cache.set(_key(poll_id), body, BODY_SECONDS)
+    except Exception:
+        logger.warning("poll %s not cached", poll_id, exc_info=True)
+
+
+def forget_on_commit(poll_id) -> None:
+    def forget():
+        try:
+            cache.delete(_key(poll_id))
+        except Exception:
+            logger.warning("cached poll %s not dropped; it expires by itself", poll_id, exc_info=True)
+
+    transaction.on_commit(forget)

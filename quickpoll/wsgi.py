@@ -1,0 +1,23 @@
+"""QuickPoll's HTTP side for production: pages and the API under a WSGI server (granian).
+
+WebSockets stay on the ASGI application (quickpoll.asgi), in processes of their own;
+bin/production starts both behind nginx. The README's performance section says why.
+"""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+from granian.utils.proxies import wrap_wsgi_with_proxy_headers
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quickpoll.settings")
+django_application = get_wsgi_application()
+
+from django.conf import settings  # noqa: E402
+
+from polls.viewcounts import start_flusher  # noqa: E402
+from realtime.events import start_broadcast_loop  # noqa: E402
+
+start_broadcast_loop()
+start_flusher()
+# The client's address comes from X-Forwarded-For, but only when a trusted proxy (nginx) sent it.
+application = wrap_wsgi_with_proxy_headers(django_application, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
