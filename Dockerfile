@@ -1,4 +1,5 @@
-# QuickPoll production image: daphne serving HTTP and WebSockets on port 8000.
+# QuickPoll production image: bin/production on port 8000 (nginx in front of granian for HTTP
+# and uvicorn for WebSockets; the README's performance section says why).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     ENVIRONMENT=production
 
 WORKDIR /app
+
+# nginx fronts the two servers; envsubst (gettext-base) fills in its configuration.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nginx gettext-base \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
 COPY quickpoll ./quickpoll
@@ -26,4 +32,4 @@ USER quickpoll
 EXPOSE 8000
 
 # Migrations run on every release, before the server takes traffic.
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne --bind 0.0.0.0 --port 8000 --proxy-headers quickpoll.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec bin/production"]

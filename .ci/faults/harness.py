@@ -32,7 +32,7 @@ STATE_DIR = Path(os.environ["QUICKPOLL_CI_STATE_DIR"])
 WORK_DIR = STATE_DIR / "faults"
 PYTHON = sys.executable
 
-STARTUP_TIMEOUT = 30.0  # seconds for daphne to answer /health
+STARTUP_TIMEOUT = 30.0  # seconds for a server to answer /health
 REQUEST_TIMEOUT = 10.0  # one HTTP request, end to end
 SERVICE_TIMEOUT = 20.0  # PostgreSQL or Redis to stop or come back
 
@@ -82,12 +82,21 @@ def migrate() -> None:
 
 
 class Server:
-    """One daphne process, run the way the README's production section runs it."""
+    """One bin/production (nginx, granian, uvicorn), as the README's production section runs it,
+    with one process of each server: a machine of its own behind a load balancer."""
 
     def __init__(self, name: str, env: dict | None = None):
         self.name = name
-        self.env = env or {}
         self.port = free_port()
+        self.env = {
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "HTTP_BACKEND_PORT": str(free_port()),
+            "SOCKET_BACKEND_PORT": str(free_port()),
+            "WEB_CONCURRENCY": "1",
+            "SOCKET_CONCURRENCY": "1",
+            **(env or {}),
+        }
         self.log = WORK_DIR / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -102,11 +111,12 @@ class Server:
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as output:
             self.process = subprocess.Popen(
-                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "quickpoll.asgi:application"],
+                [str(REPO / "bin" / "production")],
                 cwd=REPO,
                 env=_server_env(self.env),
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its servers share a process group: one signal reaches all
             )
         return self
 
@@ -123,20 +133,26 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer /health within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
+    def _signal(self, number: int) -> None:
+        try:
+            os.killpg(self.process.pid, number)
+        except ProcessLookupError:
+            pass
+
     def kill(self) -> None:
-        """SIGKILL: no cleanup, no goodbye, as when the kernel's OOM killer steps in."""
+        """SIGKILL to every process of it: no cleanup, no goodbye, as when its machine dies."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            self._signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        self._signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self._signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def log_tail(self, lines: int = 40) -> str:

@@ -1,6 +1,6 @@
-"""Fault: one of two server processes is killed (SIGKILL) in the middle of the load, then replaced.
+"""Fault: one of two servers is killed (SIGKILL, every process of it) in the middle of the load, then replaced.
 
-Two daphne processes share PostgreSQL and Redis, as behind a load balancer; voters
+Two servers (bin/production each) share PostgreSQL and Redis, as behind a load balancer; voters
 vote and like through both. One is killed with requests in flight; its voters move
 to the survivor (as a load balancer would) until a replacement is up. Checked:
 - the survivor and the replacement answer every request with 201, no 5xx;
