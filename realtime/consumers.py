@@ -1,14 +1,13 @@
 """WebSocket consumers. They only relay: what to send is decided in realtime.events and polls.selectors."""
 
 import asyncio
-import functools
 import json
 import logging
 
 from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from polls import selectors
 from polls.models import Poll
 from polls.voters import voter_from_scope
 from realtime import events
+from realtime.hub import Mailbox, hub
 from realtime.auth import BEARER_SUBPROTOCOL
 
 logger = logging.getLogger(__name__)
@@ -35,28 +35,27 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
     open_connections = 0  # in this server process
 
     async def __call__(self, scope, receive, send):
-        # As channels' AsyncConsumer.__call__, except that a channel layer out of reach (Redis
-        # down) leaves the socket working, with its snapshot but no live updates, instead of failing it.
+        # As channels' AsyncConsumer.__call__, except that group messages come from this
+        # process's hub (realtime.hub), through the socket's mailbox, not a channel per socket.
         self.scope = scope
         self.base_send = send
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources = [receive]
-        if self.channel_layer is not None:
-            try:
-                self.channel_name = await asyncio.wait_for(self.channel_layer.new_channel(), events.SEND_TIMEOUT)
-            except Exception:
-                logger.warning("channel layer unreachable; this socket gets no live updates", exc_info=True)
-                self.channel_layer = None
-            else:
-                self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-                sources.append(self.channel_receive)
+        self.mailbox = Mailbox()
         try:
-            await await_many_dispatch(sources, self.dispatch)
+            await await_many_dispatch([receive, self.mailbox.next], self.dispatch)
         except StopConsumer:
             pass
         finally:
             # A handler that raised (the database out of reach) never reached disconnect(): give the place back.
             await self.disconnect(None)
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler: a thread hop per
+        # message per socket, so 5,000 hops for one snapshot to 5,000 sockets. Every query here
+        # goes through database_sync_to_async, which closes them itself; messages go straight in.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         self.joined: list[str] = []
@@ -72,13 +71,9 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         if refusal is not None:
             await self._refuse(refusal)
             return
-        for group in self.groups_to_join() if self.channel_layer is not None else []:
-            try:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.joined.append(group)
-            except Exception:
-                # No live updates without the channel layer, but the snapshot below still arrives.
-                logger.warning("could not join %s; this socket gets no live updates", group, exc_info=True)
+        for group in self.groups_to_join():
+            await hub().join(group, self.mailbox)
+            self.joined.append(group)
         await self.accept(self._subprotocol())
         self.heartbeat = asyncio.create_task(self._beat())
         await self.opened()
@@ -91,10 +86,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         for group in self.joined:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:
-                logger.warning("could not leave %s", group, exc_info=True)
+            hub().leave(group, self.mailbox)
 
     async def _refuse(self, code: int):
         # Accepted first, so that every client, not only test harnesses, can read why it was closed.
@@ -249,3 +241,10 @@ class GlobalConsumer(QuickPollConsumer):
 
     async def public_event(self, event):
         await self.send_json(event["message"])
+
+
+class UnknownSocket(QuickPollConsumer):
+    """A /ws/ path that names no socket."""
+
+    async def authorize(self):
+        return CLOSE_NOT_FOUND

@@ -1,0 +1,128 @@
+"""One channel-layer subscription per group per server process, shared by its sockets.
+
+Channels gives each socket a channel of its own and delivers every group message once
+per socket through the layer. With 5,000 sockets on one poll that is 5,000 queue hops
+per snapshot, more than one process can do five times a second. Here a process listens
+once per group and drops each message into the mailbox of each of its sockets on that
+group. A socket that is slow to write falls behind alone, and only sends the newest
+results snapshot when it catches up: each carries absolute counts.
+
+A group's listener outlives a channel layer that fails (Redis restarting): it retries
+until it can subscribe again, and its sockets get live updates again by themselves.
+"""
+
+import asyncio
+import logging
+from collections import deque
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 1.0
+SUBSCRIBE_TIMEOUT = 2.0
+SNAPSHOT = "results.snapshot"
+
+
+class Mailbox:
+    """What one socket has yet to handle: every other message in order; of snapshots, the newest."""
+
+    def __init__(self):
+        self._messages: deque = deque()
+        self._snapshot: dict | None = None
+        self._ready = asyncio.Event()
+
+    def post(self, message: dict) -> None:
+        if message["type"] == SNAPSHOT:
+            self._snapshot = message
+        else:
+            self._messages.append(message)
+        self._ready.set()
+
+    async def next(self) -> dict:
+        while True:
+            await self._ready.wait()
+            if self._messages:
+                message = self._messages.popleft()
+            elif self._snapshot is not None:
+                message, self._snapshot = self._snapshot, None
+            else:
+                self._ready.clear()
+                continue
+            if not self._messages and self._snapshot is None:
+                self._ready.clear()
+            return message
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self._members: dict[str, set[Mailbox]] = {}
+        self._listeners: dict[str, asyncio.Task] = {}
+        self._subscribed: dict[str, asyncio.Event] = {}
+
+    async def join(self, group: str, mailbox: Mailbox) -> None:
+        """Returns once the group's messages reach this process (or after SUBSCRIBE_TIMEOUT if the
+        layer is out of reach), so that nothing sent after the caller's first snapshot is missed."""
+        self._members.setdefault(group, set()).add(mailbox)
+        if group not in self._listeners:
+            self._subscribed[group] = asyncio.Event()
+            self._listeners[group] = self.loop.create_task(self._listen(group))
+        try:
+            await asyncio.wait_for(self._subscribed[group].wait(), SUBSCRIBE_TIMEOUT)
+        except asyncio.TimeoutError:
+            pass  # the listener keeps trying; this socket gets updates once it succeeds
+
+    def leave(self, group: str, mailbox: Mailbox) -> None:
+        members = self._members.get(group)
+        if members is not None:
+            members.discard(mailbox)
+            if members:
+                return
+            del self._members[group]
+        listener = self._listeners.pop(group, None)
+        self._subscribed.pop(group, None)
+        if listener is not None:
+            listener.cancel()
+
+    def members(self, group: str) -> int:
+        return len(self._members.get(group, ()))
+
+    async def _listen(self, group: str) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        channel = None
+        try:
+            while True:
+                try:
+                    if channel is None:
+                        channel = await asyncio.wait_for(layer.new_channel(), SUBSCRIBE_TIMEOUT)
+                        await asyncio.wait_for(layer.group_add(group, channel), SUBSCRIBE_TIMEOUT)
+                        self._subscribed[group].set()
+                    message = await layer.receive(channel)
+                except Exception:
+                    logger.warning("no live updates for %s for now; retrying", group, exc_info=True)
+                    channel = None
+                    await asyncio.sleep(RETRY_SECONDS)
+                    continue
+                for mailbox in self._members.get(group, ()):
+                    mailbox.post(message)
+        finally:
+            if channel is not None:
+                try:
+                    await asyncio.wait_for(layer.group_discard(group, channel), SUBSCRIBE_TIMEOUT)
+                except Exception:
+                    logger.info("could not leave %s; the layer expires it", group)
+
+
+_hub: Hub | None = None
+
+
+def hub() -> Hub:
+    """This process's hub, on the running loop (a test's new loop gets a new one)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.loop is not loop:
+        _hub = Hub(loop)
+    return _hub
