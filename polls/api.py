@@ -330,8 +330,8 @@ class VoteViewSet(viewsets.GenericViewSet):
         visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
             "ballot_id": ballot.pk,
-            "votes": VoteSerializer(ballot.votes.select_related("option"), many=True).data,
-            "results": selectors.poll_results(poll) if visible else None,
+            "votes": VoteSerializer(ballot.votes.all(), many=True).data,
+            "results": ballot.results if visible else None,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 

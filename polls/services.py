@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from accounts.models import Notification, User
 from accounts.notifications import notify
-from polls import errors, public_bodies
+from polls import errors, public_bodies, selectors
 from polls.group_commit import GroupCommit
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.voters import Voter
@@ -258,7 +258,11 @@ class _BallotToWrite:
 
 
 def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
-    """Record a voter's ballot: one per voter per poll, whatever races it meets."""
+    """Record a voter's ballot: one per voter per poll, whatever races it meets.
+
+    The ballot comes back with its votes loaded (`ballot.votes.all()` needs no query) and
+    `ballot.results`: the poll's counts as committed with it.
+    """
     _check_can_take_part(poll, voter)
     try:
         wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
@@ -334,6 +338,13 @@ def _insert_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Excepti
     for option_id, count in sorted(per_option.items()):
         Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") + count)
     _announce_ballots(accepted)
+    # Each voter's answer, read once per poll inside this transaction.
+    results = {}
+    for request in accepted:
+        if request.poll.pk not in results:
+            results[request.poll.pk] = selectors.poll_results(request.poll)
+        request.ballot.results = results[request.poll.pk]
+        _keep_votes(request.ballot, request.votes)
     outcomes: list[Ballot | Exception] = []
     for request in requests:
         if request.ballot.pk in stored:
@@ -344,6 +355,14 @@ def _insert_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Excepti
         else:
             raise IntegrityError(f"ballot {request.ballot.pk} was refused by a constraint")
     return outcomes
+
+
+def _keep_votes(ballot: Ballot, votes: list[Vote]) -> None:
+    """ballot.votes.all() answers these without a query, as prefetch_related would have set it."""
+    queryset = ballot.votes.all()
+    queryset._result_cache = votes
+    queryset._prefetch_done = True
+    ballot._prefetched_objects_cache = {"votes": queryset}
 
 
 def _announce_ballots(accepted: Sequence[_BallotToWrite]) -> None:
