@@ -1,6 +1,5 @@
 """The hot poll: many distinct voters on one fresh poll, and the checks that every 201 counted once."""
 
-import itertools
 import json
 import random
 import time
@@ -24,15 +23,9 @@ def account_votes(poll: dict, tokens: list[str]) -> Iterator[Request]:
 
 
 def anonymous_votes(poll: dict) -> Iterator[Request]:
-    """One vote per new anonymous visitor: a fresh X-Anon-Id each, from an address of its own
-    (X-Forwarded-For, which nginx passes on), so ANONYMOUS_BALLOTS_PER_IP applies as in real life."""
-    for number in itertools.count():
-        headers = {
-            "X-Anon-Id": prepare.anon_id(),
-            "X-Forwarded-For": f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}",
-            "Content-Type": "application/json",
-        }
-        yield "POST", "/api/votes", headers, _vote_body(poll)
+    """One vote per new anonymous visitor."""
+    while True:
+        yield "POST", "/api/votes", prepare.anonymous_voter_headers(), _vote_body(poll)
 
 
 def repeat(path: str) -> Iterator[Request]:

@@ -4,6 +4,7 @@ Call `setup()` first (with the server's environment); every other function runs 
 event loop, because the Django ORM is synchronous.
 """
 
+import itertools
 import os
 import uuid
 
@@ -70,3 +71,17 @@ def poll_counts(poll_id: str) -> dict:
 
 def anon_id() -> str:
     return str(uuid.uuid4())
+
+
+_visitors = itertools.count()
+
+
+def anonymous_voter_headers() -> dict:
+    """A new anonymous visitor: a fresh X-Anon-Id, from an address of its own (X-Forwarded-For,
+    which nginx passes on), so ANONYMOUS_BALLOTS_PER_IP applies as it does in real life."""
+    number = next(_visitors)
+    return {
+        "X-Anon-Id": anon_id(),
+        "X-Forwarded-For": f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}",
+        "Content-Type": "application/json",
+    }

@@ -28,7 +28,13 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Server":
-        env = {**os.environ, "WEB_CONCURRENCY": str(self.workers), "HOST": self.host, "PORT": str(self.port)}
+        env = {
+            **os.environ,
+            "WEB_CONCURRENCY": str(self.workers),
+            "SOCKET_CONCURRENCY": str(self.workers),
+            "HOST": self.host,
+            "PORT": str(self.port),
+        }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(ROOT / "bin" / "production")],

@@ -27,7 +27,6 @@ import resource
 import statistics
 import sys
 import time
-import uuid
 import zlib
 from array import array
 from collections import Counter
@@ -494,6 +493,7 @@ def _ms(seconds: float) -> float:
 
 async def _cast_votes(*, host: str, port: int, poll_id, option_ids, votes_per_second: float, seconds: float) -> dict:
     """Anonymous votes at a steady rate, each from a fresh voter; a vote due while every connection is busy waits."""
+    from bench import prepare
     from bench.httpclient import HttpClient
 
     idle: list = []
@@ -508,7 +508,7 @@ async def _cast_votes(*, host: str, port: int, poll_id, option_ids, votes_per_se
 
     async def vote(client):
         body = json.dumps({"poll_id": str(poll_id), "option_ids": [str(random.choice(option_ids))]}).encode()
-        headers = {"Content-Type": "application/json", "X-Anon-Id": str(uuid.uuid4())}
+        headers = prepare.anonymous_voter_headers()
         sent = time.perf_counter()
         try:
             async with asyncio.timeout(VOTE_TIMEOUT):
@@ -701,6 +701,7 @@ async def idle_connections(*, host, port, server_pid, poll_id, count, compressio
 
 async def cross_process(*, a: tuple[str, int], b: tuple[str, int], poll_id, option_ids) -> dict:
     """A subscriber on server a sees a vote cast on server b (through the channel layer), and how soon."""
+    from bench import prepare
     from bench.httpclient import HttpClient
 
     subscriber = _Subscribers()
@@ -713,7 +714,7 @@ async def cross_process(*, a: tuple[str, int], b: tuple[str, int], poll_id, opti
     try:
         client = await HttpClient.connect(*b)
         body = json.dumps({"poll_id": str(poll_id), "option_ids": [str(random.choice(list(option_ids)))]}).encode()
-        headers = {"Content-Type": "application/json", "X-Anon-Id": str(uuid.uuid4())}
+        headers = prepare.anonymous_voter_headers()
         sent_at = time.time()
         try:
             async with asyncio.timeout(VOTE_TIMEOUT):

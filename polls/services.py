@@ -6,7 +6,7 @@ only translate the domain errors of polls.errors into their own answer.
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime
 from typing import Iterable, Sequence
 
@@ -249,8 +249,8 @@ class _BallotToWrite:
     poll: Poll
     voter: Voter
     options: list[Option]
-    ballot: Ballot = field(init=False)
-    votes: list[Vote] = field(init=False)
+    ballot: Ballot = dataclass_field(init=False)
+    votes: list[Vote] = dataclass_field(init=False)
 
     def __post_init__(self):
         self.ballot = Ballot(poll=self.poll, user_agent=self.voter.user_agent[:300], **self.voter.identity())
