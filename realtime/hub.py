@@ -5,7 +5,8 @@ per socket through the layer. With 5,000 sockets on one poll that is 5,000 queue
 per snapshot, more than one process can do five times a second. Here a process listens
 once per group and drops each message into the mailbox of each of its sockets on that
 group. A socket that is slow to write falls behind alone, and only sends the newest
-results snapshot when it catches up: each carries absolute counts.
+results snapshot when it catches up: each carries absolute counts. However many HTTP
+processes send snapshots of a poll, its sockets get at most one per SNAPSHOT_INTERVAL.
 
 A group's listener outlives a channel layer that fails (Redis restarting): it retries
 until it can subscribe again, and its sockets get live updates again by themselves.
@@ -17,11 +18,14 @@ from collections import deque
 
 from channels.layers import get_channel_layer
 
+from realtime.events import RESULTS_INTERVAL
+
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
 SUBSCRIBE_TIMEOUT = 2.0
 SNAPSHOT = "results.snapshot"
+SNAPSHOT_INTERVAL = RESULTS_INTERVAL  # each sending process coalesces as much; several send
 
 
 class Mailbox:
@@ -34,7 +38,8 @@ class Mailbox:
 
     def post(self, message: dict) -> None:
         if message["type"] == SNAPSHOT:
-            self._snapshot = message
+            if self._snapshot is None or message["version"] >= self._snapshot["version"]:
+                self._snapshot = message
         else:
             self._messages.append(message)
         self._ready.set()
@@ -60,6 +65,8 @@ class Hub:
         self._members: dict[str, set[Mailbox]] = {}
         self._listeners: dict[str, asyncio.Task] = {}
         self._subscribed: dict[str, asyncio.Event] = {}
+        self._snapshot_sent_at: dict[str, float] = {}
+        self._snapshot_held: dict[str, dict] = {}
 
     async def join(self, group: str, mailbox: Mailbox) -> None:
         """Returns once the group's messages reach this process (or after SUBSCRIBE_TIMEOUT if the
@@ -82,6 +89,8 @@ class Hub:
             del self._members[group]
         listener = self._listeners.pop(group, None)
         self._subscribed.pop(group, None)
+        self._snapshot_sent_at.pop(group, None)
+        self._snapshot_held.pop(group, None)
         if listener is not None:
             listener.cancel()
 
@@ -106,14 +115,44 @@ class Hub:
                     channel = None
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                for mailbox in self._members.get(group, ()):
-                    mailbox.post(message)
+                if message["type"] == SNAPSHOT:
+                    self._offer_snapshot(group, message)
+                else:
+                    self._post(group, message)
         finally:
             if channel is not None:
                 try:
                     await asyncio.wait_for(layer.group_discard(group, channel), SUBSCRIBE_TIMEOUT)
                 except Exception:
                     logger.info("could not leave %s; the layer expires it", group)
+
+
+    def _post(self, group: str, message: dict) -> None:
+        for mailbox in self._members.get(group, ()):
+            mailbox.post(message)
+
+    def _offer_snapshot(self, group: str, message: dict) -> None:
+        """At most one snapshot per SNAPSHOT_INTERVAL to this process's sockets, however many
+        processes send them: one that comes sooner waits for the interval's end, and is
+        replaced by any newer one meanwhile."""
+        held = self._snapshot_held.get(group)
+        if held is not None:
+            if message["version"] >= held["version"]:
+                self._snapshot_held[group] = message
+            return
+        wait = self._snapshot_sent_at.get(group, -SNAPSHOT_INTERVAL) + SNAPSHOT_INTERVAL - self.loop.time()
+        if wait <= 0:
+            self._snapshot_sent_at[group] = self.loop.time()
+            self._post(group, message)
+            return
+        self._snapshot_held[group] = message
+        self.loop.call_later(wait, self._release_snapshot, group)
+
+    def _release_snapshot(self, group: str) -> None:
+        message = self._snapshot_held.pop(group, None)
+        if message is not None:
+            self._snapshot_sent_at[group] = self.loop.time()
+            self._post(group, message)
 
 
 _hub: Hub | None = None

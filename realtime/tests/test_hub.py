@@ -88,3 +88,32 @@ async def test_sockets_on_one_poll_share_the_process_subscription_and_all_get_th
     await vote(poll, visitor(1), "Red")
 
     assert [(await receive(socket))["total_votes"] for socket in opened] == [1] * 5
+
+
+async def test_snapshots_from_several_senders_reach_sockets_at_most_once_per_interval(monkeypatch):
+    layer = FlakyLayer()
+    layer.attempts = 1  # no failure this time
+    monkeypatch.setattr("realtime.hub.get_channel_layer", lambda: layer)
+    monkeypatch.setattr("realtime.hub.SNAPSHOT_INTERVAL", 0.2)
+    local = Hub(asyncio.get_running_loop())
+    mailbox = Mailbox()
+    await local.join("poll.x", mailbox)
+
+    for version in (1, 3, 2):  # three senders, one right after another; 2 arrives late
+        await layer.queue.put(snapshot(version))
+    first = await asyncio.wait_for(mailbox.next(), 1)
+    assert first == snapshot(1)
+    await asyncio.sleep(0.05)
+    assert await drain(mailbox) == []  # 3 is held for the rest of the interval
+
+    await asyncio.sleep(0.2)
+    assert await drain(mailbox) == [snapshot(3)]
+    local.leave("poll.x", mailbox)
+
+
+async def test_a_mailbox_never_trades_a_newer_snapshot_for_an_older_one():
+    mailbox = Mailbox()
+    mailbox.post(snapshot(5))
+    mailbox.post(snapshot(4))
+
+    assert await drain(mailbox) == [snapshot(5)]
