@@ -12,9 +12,3 @@ def trivial(request):
 
 urlpatterns = [path("bench/trivial", trivial), *quickpoll_urlpatterns]
 
-
-async def trivial_async(request):
-    return JsonResponse({"ok": True})
-
-
-urlpatterns.insert(0, path("bench/trivial-async", trivial_async))
