@@ -23,6 +23,7 @@ def _reset_realtime_state() -> None:
         coalescer.server_loop = None
         coalescer._scheduled.clear()
         coalescer._notes.clear()
+        coalescer._since.clear()
     channel_layers.backends.clear()
 
 
