@@ -18,7 +18,8 @@ BODY_SECONDS = 2
 
 
 def _key(poll_id) -> str:
-    return f"poll-public-body:{poll_id}"
+    # One key per poll however its id was spelled in the URL (upper or lower case).
+    return f"poll-public-body:{str(poll_id).lower()}"
 
 
 def get(poll_id) -> dict | None:
