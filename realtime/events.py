@@ -146,9 +146,10 @@ class Coalescer:
     """Sends at most one message per key per interval, built when it leaves, not when asked for.
 
     Requests may carry notes (who voted); a message carries the notes of every
-    request it answers, and the time of the earliest. It runs on the server's event loop (remembered by
-    ServerLoopMiddleware). Called anywhere else (a management command, a test
-    without a server), it sends at once: a timer on a throwaway loop never fires.
+    request it answers, and the time of the earliest. It runs on the server's event
+    loop (remembered by ServerLoopMiddleware, or quickpoll.wsgi's broadcast loop).
+    Called anywhere else (a management command, a test without a server), it sends
+    at once: a timer on a throwaway loop never fires.
     """
 
     def __init__(self, interval: float, send):
@@ -174,7 +175,7 @@ class Coalescer:
 
     async def _flush(self, key) -> None:
         self._scheduled.discard(key)
-        await self.send(key, self._notes.pop(key, set()), self._since.pop(key))
+        await self.send(key, self._notes.pop(key, set()), self._since.pop(key, datetime.now(dt_timezone.utc)))
 
 
 async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
