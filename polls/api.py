@@ -97,6 +97,18 @@ def _export_csv(poll: Poll) -> HttpResponse:
     return response
 
 
+def _voter_acting_on(request, serializer_class):
+    """For a vote or a like: the valid body, its poll, the voter, and their RATE_LIMIT_VOTER_REQUESTS usage.
+
+    The poll's author comes along: the notice of the vote or like reaches them without another query.
+    """
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    poll = get_object_or_404(Poll.objects.select_related("author"), pk=serializer.validated_data["poll_id"])
+    voter = voter_from_request(request)
+    return serializer.validated_data, poll, voter, voter_usage(request, voter)
+
+
 class ExportNegotiation(DefaultContentNegotiation):
     """?format= picks CSV or JSON, so Accept: text/csv is no 406; errors stay JSON."""
 
@@ -318,15 +330,10 @@ class VoteViewSet(viewsets.GenericViewSet):
         responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
-        serializer = VoteCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        # The author comes along: the notice of the vote reaches them without another query.
-        poll = get_object_or_404(Poll.objects.select_related("author"), pk=serializer.validated_data["poll_id"])
-        voter = voter_from_request(request)
-        usage = voter_usage(request, voter)
+        data, poll, voter, usage = _voter_acting_on(request, VoteCreateSerializer)
         if usage.limited:
             return rate_limited_response(usage)
-        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=serializer.validated_data["option_ids"])
+        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
         visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
             "ballot_id": ballot.pk,
@@ -414,12 +421,7 @@ class LikeViewSet(viewsets.GenericViewSet):
         responses={201: LikeSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
-        serializer = LikeCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        # The author comes along: the notice of the vote reaches them without another query.
-        poll = get_object_or_404(Poll.objects.select_related("author"), pk=serializer.validated_data["poll_id"])
-        voter = voter_from_request(request)
-        usage = voter_usage(request, voter)
+        _, poll, voter, usage = _voter_acting_on(request, LikeCreateSerializer)
         if usage.limited:
             return rate_limited_response(usage)
         like = services.like_poll(poll=poll, voter=voter)

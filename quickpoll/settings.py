@@ -214,9 +214,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
+CORS_URLS_REGEX = r"^/api/.*$"
 # Proxies (nginx in bin/production) whose X-Forwarded-For names the client, for the WSGI side.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
-CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- Limits -------------------------------------------------------------------------
 RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)

@@ -4,20 +4,19 @@ import asyncio
 import json
 import logging
 
-from channels.db import database_sync_to_async
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from polls import selectors
 from polls.models import Poll
 from polls.voters import voter_from_scope
 from realtime import events
-from realtime.hub import Mailbox, hub
 from realtime.auth import BEARER_SUBPROTOCOL
+from realtime.hub import Mailbox, hub
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +129,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
 
 @database_sync_to_async
 def _load_poll(poll_id) -> Poll | None:
-    try:
-        return Poll.objects.select_related("author").filter(pk=poll_id).first()
-    except ValidationError:  # not an id at all
-        return None
+    return Poll.objects.select_related("author").filter(pk=poll_id).first()
 
 
 @database_sync_to_async

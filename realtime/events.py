@@ -254,7 +254,11 @@ async def _publish_ballots(changed: dict, confirmations: list, committed_at: dat
     for poll, voter_keys in changed.items():
         await _request_results(poll.pk, poll.is_public, voter_keys, committed_at)
     for user_id, message in confirmations:
-        await _dispatch(user_group(user_id), {"type": "user.event", "message": message})
+        await _to_user(user_id, message)
+
+
+async def _to_user(user_id, message: dict) -> None:
+    await _dispatch(user_group(user_id), {"type": "user.event", "message": message})
 
 
 # --- What services call (from transaction.on_commit) ------------------------------------------------
@@ -297,4 +301,4 @@ def publish_poll_created(poll: Poll) -> None:
 
 def publish_to_user(user_id, message: dict) -> None:
     """A notification or a confirmation of the user's own vote or like, to all their tabs."""
-    _from_sync(_dispatch, user_group(user_id), {"type": "user.event", "message": message})
+    _from_sync(_to_user, user_id, message)
