@@ -5,11 +5,49 @@ from rest_framework.test import APIClient
 from accounts.services import make_moderator
 from accounts.tests.factories import UserFactory
 
+# The slow families, marked `slow` here and nowhere else: `bin/test --fast` (-m "not slow") leaves
+# them out of the inner loop, while `bin/test` and CI run everything. Slow for a reason: they fuzz,
+# drive a browser, search for counterexamples, start servers, or race threads on PostgreSQL.
+SLOW_PATHS = (
+    "tests/fuzz/",
+    "tests/browser/",
+    "polls/tests/test_properties.py",
+    "realtime/tests/test_end_to_end.py",  # a server process, its migrations and a socket
+    "quickpoll/tests/test_logs.py",  # a server process, traced through its logs
+    "polls/tests/test_seed_demo.py",  # the whole demo seeded for each test
+)
+SLOW_MARKERS = ("postgres",)
+FAST = "not slow"  # the marker expression `bin/test --fast` passes
+
+
+def _in_slow_path(path, config) -> bool:
+    return path.is_relative_to(config.rootpath) and path.relative_to(config.rootpath).as_posix().startswith(SLOW_PATHS)
+
+
+def pytest_ignore_collect(collection_path, config):
+    # A fast run does not even import the slow modules: the fuzzer builds the whole API schema on import.
+    if config.getoption("markexpr") == FAST and _in_slow_path(collection_path, config):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _in_slow_path(item.path, config) or any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The production hasher takes a noticeable fraction of a second per user; tests make many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _static_files_looked_up_on_request(settings):
+    # Every test client builds its own middleware; indexing all static files each time (the sidecar's
+    # Swagger and ReDoc among them) took a fifth of a page test. No test but the browser's fetches them.
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture(autouse=True)
