@@ -494,6 +494,12 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
         raise errors.NotLiked()
 
 
+def take_back_account(user: User) -> None:
+    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on."""
+    retract_votes(votes=Vote.objects.filter(ballot__user=user))
+    remove_likes(likes=Like.objects.filter(user=user))
+
+
 # --- Reports ------------------------------------------------------------------------------
 
 
