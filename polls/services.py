@@ -18,14 +18,12 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
-from accounts.models import Notification, User
-from accounts.notifications import notify
-from polls import errors, public_bodies, selectors
+from accounts.models import User
+from polls import announce, errors, public_bodies, selectors
 from polls.group_commit import GroupCommit
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.permissions import require_manager
 from polls.voters import Voter
-from realtime import events
 
 logger = structlog.get_logger(__name__)
 
@@ -35,11 +33,6 @@ def _move_counters(poll_id, **deltas: int) -> None:
     changes = {field: F(field) + delta for field, delta in deltas.items()}
     Poll.objects.filter(pk=poll_id).update(results_version=F("results_version") + 1, **changes)
     public_bodies.forget_on_commit(poll_id)
-
-
-def _announce_results(poll_ids) -> None:
-    for poll in Poll.objects.filter(pk__in=set(poll_ids)).only("id", "is_public"):
-        transaction.on_commit(lambda poll=poll: events.publish_results_changed(poll))
 
 
 # --- Polls ----------------------------------------------------------------------------
@@ -115,7 +108,7 @@ def create_poll(
     with transaction.atomic():
         poll.save()
         Option.objects.bulk_create(Option(poll=poll, text=text, position=index) for index, text in enumerate(texts))
-        transaction.on_commit(lambda: events.publish_poll_created(poll))
+        announce.poll_created(poll)
     return poll
 
 
@@ -168,8 +161,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
                 Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
             )
         _move_counters(locked.pk)
-        transaction.on_commit(lambda: events.publish_poll_event(locked, "poll.updated"))
-        _announce_results([locked.pk])
+        announce.poll_updated(locked)
     return locked
 
 
@@ -181,11 +173,10 @@ def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
     poll.refresh_from_db()
     if changed:
         public_bodies.forget_on_commit(poll.pk)
-        if not active:
-            notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
-        kind = "poll.updated" if active else "poll.closed"
-        transaction.on_commit(lambda: events.publish_poll_event(poll, kind))
-        _announce_results([poll.pk])
+        if active:
+            announce.poll_updated(poll)
+        else:
+            announce.poll_closed(poll, actor)
     return bool(changed)
 
 
@@ -211,7 +202,7 @@ def delete_poll(*, poll: Poll, actor: User) -> None:
     with transaction.atomic():
         poll.delete()
         public_bodies.forget_on_commit(poll_id)
-        transaction.on_commit(lambda: events.publish_poll_deleted(poll_id))
+        announce.poll_deleted(poll_id)
 
 
 def remove_options(*, options: QuerySet[Option]) -> int:
@@ -224,7 +215,7 @@ def remove_options(*, options: QuerySet[Option]) -> int:
         poll_ids = {poll_id for _, poll_id in rows}
         for poll_id in poll_ids:
             _move_counters(poll_id)  # the option list changed even where no one had picked it
-        _announce_results(poll_ids)
+        announce.results_changed(poll_ids)
     return deleted
 
 
@@ -360,14 +351,9 @@ def _keep_votes(ballot: Ballot, votes: list[Vote]) -> None:
 
 
 def _announce_ballots(accepted: Sequence[_BallotToWrite]) -> None:
-    """One notice per poll to its author, fresh results to subscribers, a confirmation to each voter's tabs."""
     voters_by_poll: dict = {}
     for request in accepted:
         voters_by_poll.setdefault(request.poll, []).append(request.voter)
-    for poll, voters in voters_by_poll.items():
-        others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
-        if others:
-            notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=others[0].user)
     confirmations = [
         (
             request.voter.user.pk,
@@ -381,8 +367,7 @@ def _announce_ballots(accepted: Sequence[_BallotToWrite]) -> None:
         for request in accepted
         if request.voter.user is not None
     ]
-    changed = {poll: [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
-    transaction.on_commit(lambda: events.publish_ballots(changed, confirmations))
+    announce.ballots_cast(voters_by_poll, confirmations)
 
 
 # A thread waiting for another's batch gives its connection back to the pool meanwhile.
@@ -407,7 +392,7 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
         for option_id, count in sorted(per_option.items()):
             Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") - count)
         Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
-        _announce_results(per_poll)
+        announce.results_changed(per_poll)
     logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
     return len(rows)
 
@@ -450,11 +435,7 @@ def like_poll(*, poll: Poll, voter: Voter) -> Like:
         with transaction.atomic():
             like = Like.objects.create(poll=poll, **voter.identity())
             _move_counters(poll.pk, likes_count=1)
-            notify(recipient=poll.author, kind=Notification.Kind.LIKE, poll=poll, actor=voter.user)
-            transaction.on_commit(lambda: events.publish_results_changed(poll))
-            if voter.user is not None:
-                confirmation = {"type": "like.added", "poll_id": str(poll.pk), "like_id": str(like.pk)}
-                transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
+            announce.liked(poll, like)
     except IntegrityError:
         if Like.objects.filter(poll=poll, **voter.lookup()).exists():
             raise errors.AlreadyLiked() from None
@@ -472,7 +453,7 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
         per_poll = Counter(poll_id for _, poll_id in rows)
         for poll_id, count in sorted(per_poll.items()):
             _move_counters(poll_id, likes_count=-count)
-        _announce_results(per_poll)
+        announce.results_changed(per_poll)
     return len(rows)
 
 
@@ -488,6 +469,12 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
         raise errors.NotLiked()
 
 
+def take_back_account(user: User) -> None:
+    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on."""
+    retract_votes(votes=Vote.objects.filter(ballot__user=user))
+    remove_likes(likes=Like.objects.filter(user=user))
+
+
 # --- Reports ------------------------------------------------------------------------------
 
 
@@ -497,9 +484,7 @@ def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> R
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
-            if reporter.pk != poll.author_id:
-                # The reporter stays anonymous to the author.
-                notify(recipient=poll.author, kind=Notification.Kind.REPORT, poll=poll)
+            announce.reported(poll, reporter)
     except IntegrityError:
         raise errors.AlreadyReported() from None
     return report
