@@ -10,7 +10,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
@@ -20,7 +19,7 @@ from accounts.models import User
 from polls import errors, public_bodies, selectors, services
 from polls.filters import PollFilter
 from polls.models import Like, Poll, Vote
-from polls.permissions import IsPollManager, can_manage, can_see_private_lists, can_see_results, can_watch, require_manager
+from polls.permissions import IsPollManager, can_manage, can_see_private_lists, can_see_results, require_manager
 from polls.serializers import (
     ExportQuerySerializer,
     LikeCreateSerializer,
@@ -140,20 +139,14 @@ class PollViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         return self._page(self.filter_queryset(self.get_queryset()))
 
-    def _watched_poll(self) -> Poll:
-        poll = self.get_object()
-        if not can_watch(self.request.user, poll):
-            raise NotFound()
-        return poll
-
     def retrieve(self, request, *args, **kwargs):
         if request.user.is_authenticated or voter_from_request(request, issue=False) is not None:
-            body = poll_data(request, self._watched_poll(), many=False)
+            body = poll_data(request, self.get_object(), many=False)
         else:
             # Nothing of this visitor's own to show: the answer every such visitor gets.
             body = public_bodies.get(kwargs["pk"])
             if body is None:
-                body = poll_data(request, self._watched_poll(), many=False)
+                body = poll_data(request, self.get_object(), many=False)
                 public_bodies.put(kwargs["pk"], body)
         record_view(body["id"])
         return Response(body)

@@ -1,6 +1,11 @@
 """Who may do what with a poll: one function per rule, for the pages, the services, the API and the sockets.
 
 The query forms of these rules are PollQuerySet's (Poll.objects.listed_for(viewer)); tests hold the two together.
+
+Opening and watching a poll needs no rule of its own: anyone holding its link may open its page,
+read it over the API and follow it live on /ws/poll, unlisted polls too. Unlisted only keeps a
+poll out of lists, searches and totals (listed_for); what a watcher sees of the results is
+can_see_results.
 """
 
 from rest_framework.permissions import BasePermission
@@ -31,16 +36,6 @@ def require_manager(poll: Poll, actor: User | None) -> None:
 def can_see_private_lists(viewer: User | None, person: User) -> bool:
     """A user's votes, likes and unlisted polls are theirs and the moderators' to see."""
     return _acts_for(viewer, person.pk)
-
-
-def can_watch(user: User | None, poll: Poll) -> bool:
-    """Whether a viewer may open a poll by its link and follow it live: page, API and socket ask this.
-
-    Anyone holding the link may, unlisted polls too: unlisted only keeps a poll out of lists,
-    searches and totals (Poll.objects.listed_for). What a watcher sees of the results is
-    can_see_results; a deleted poll is simply not found.
-    """
-    return True
 
 
 def can_vote(user: User | None, poll: Poll, *, has_voted: bool) -> bool:

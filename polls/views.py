@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +21,7 @@ from polls import errors, selectors, services
 from polls.filters import PollFilter
 from polls.forms import PollForm, ReportForm
 from polls.models import Poll
-from polls.permissions import can_manage, can_see_results, can_vote, can_watch
+from polls.permissions import can_manage, can_see_results, can_vote
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.ratelimits import voter_usage
@@ -102,8 +101,6 @@ def _qr_svg(url: str) -> str:
 @require_GET
 def poll_detail(request, ref):
     poll = _poll_or_404(ref)
-    if not can_watch(request.user, poll):
-        raise Http404
     record_view(poll.pk)
     state = _voter_state(request, poll)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))

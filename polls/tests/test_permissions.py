@@ -15,7 +15,6 @@ from polls.permissions import (
     can_see_private_lists,
     can_see_results,
     can_vote,
-    can_watch,
     require_manager,
 )
 from polls.tests.factories import PollFactory
@@ -62,12 +61,6 @@ def test_require_manager_lets_managers_through(poll, people, viewer):
 @pytest.mark.parametrize("viewer", VIEWERS)
 def test_a_users_private_lists_are_theirs_and_staffs(owner, people, viewer):
     assert can_see_private_lists(people[viewer], owner) is (viewer in MANAGERS)
-
-
-@pytest.mark.parametrize("viewer", VIEWERS)
-@pytest.mark.parametrize("listed", [True, False])
-def test_anyone_with_the_link_may_watch_a_poll_listed_or_not(owner, people, viewer, listed):
-    assert can_watch(people[viewer], PollFactory(author=owner, is_public=listed)) is True
 
 
 @pytest.mark.parametrize(
