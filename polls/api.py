@@ -28,6 +28,7 @@ from polls.serializers import (
     PollSerializer,
     PollWriteSerializer,
     ReportSerializer,
+    UserStatsSerializer,
     VoteCreateSerializer,
     VoteResultSerializer,
     VoterVoteSerializer,
@@ -416,3 +417,28 @@ class LikeViewSet(viewsets.GenericViewSet):
         user = _private_lists_of(request, user_id, "likes")
         page = self.paginate_queryset(self.get_queryset().filter(user=user))
         return self.get_paginated_response(LikeSerializer(page, many=True).data)
+
+
+class UserPollsViewSet(viewsets.GenericViewSet):
+    """/api/users/{user_id}/polls and /stats: what a user did on QuickPoll's polls."""
+
+    permission_classes = [AllowAny]
+
+    def _person(self) -> User:
+        return get_object_or_404(User, pk=self.kwargs["user_id"], is_active=True)
+
+    @extend_schema(
+        summary="A user's polls (unlisted ones only to that user and moderators)",
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    )
+    @action(detail=False)
+    def polls(self, request, user_id=None):
+        polls = Poll.objects.filter(author=self._person()).listed_for(request.user)
+        page = self.paginate_queryset(polls.select_related("author").prefetch_related("options").order_by("-created_at"))
+        return self.get_paginated_response(poll_data(request, page))
+
+    @extend_schema(summary="A user's statistics", responses={200: UserStatsSerializer, **errors_for(404)})
+    @action(detail=False)
+    def stats(self, request, user_id=None):
+        return Response(selectors.user_stats(self._person(), viewer=request.user))

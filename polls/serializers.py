@@ -39,6 +39,15 @@ class PlatformStatsSerializer(serializers.Serializer):
     today = PlatformTodaySerializer()
 
 
+class UserStatsSerializer(serializers.Serializer):
+    """Documents selectors.user_stats()."""
+
+    polls_created = serializers.IntegerField()
+    votes_cast = serializers.IntegerField()
+    likes_given = serializers.IntegerField()
+    likes_received = serializers.IntegerField()
+
+
 class VotesInHourSerializer(serializers.Serializer):
     hour = serializers.DateTimeField()
     votes = serializers.IntegerField()

@@ -5,6 +5,7 @@ from polls import views
 urlpatterns = [
     path("polls/", views.browse, name="browse"),
     path("polls/new/", views.create, name="poll-create"),
+    path("u/<str:username>/", views.profile, name="profile"),
     path("p/<str:ref>/", views.poll_detail, name="poll-detail"),
     path("p/<str:ref>/vote/", views.vote, name="poll-vote"),
     path("p/<str:ref>/retract/", views.retract, name="poll-retract"),

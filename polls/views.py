@@ -1,4 +1,5 @@
-"""The polls pages: thin views over polls.services and polls.selectors.
+"""The polls pages (and a user's profile, which is their polls, votes and likes): thin views over
+polls.services and polls.selectors.
 
 Every action is a plain form post (CSRF-protected, works without JavaScript) that
 redirects back to the poll; live updates are added on top by static/js/quickpoll.js.
@@ -13,14 +14,16 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from polls import errors, selectors, services
 from polls.filters import PollFilter
 from polls.forms import PollForm, ReportForm
-from polls.models import Poll
+from polls.models import Ballot, Like, Poll, Vote
 from polls.permissions import can_manage, can_see_results, can_vote
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
@@ -278,3 +281,24 @@ def edit(request, ref):
             return _back_to(poll)
     context = {"form": form, "poll": poll, "creating": False}
     return render(request, "polls/form.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def profile(request, username):
+    person = get_object_or_404(User, username__iexact=username, is_active=True)
+    is_me = request.user.is_authenticated and request.user.pk == person.pk
+    polls = Poll.objects.filter(author=person).listed_for(request.user).order_by("-created_at")
+    context = {
+        "person": person,
+        "is_me": is_me,
+        "polls": Paginator(polls, 20).get_page(request.GET.get("page")),
+        "stats": selectors.user_stats(person, viewer=request.user),
+    }
+    if is_me:
+        context["my_ballots"] = (
+            Ballot.objects.filter(user=person)
+            .select_related("poll")
+            .prefetch_related(Prefetch("votes", queryset=Vote.objects.select_related("option")))[:20]
+        )
+        context["my_likes"] = Like.objects.filter(user=person).select_related("poll")[:20]
+    return render(request, "polls/profile.html", context)

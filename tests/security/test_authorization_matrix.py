@@ -177,13 +177,13 @@ ROWS = [
     Row("GET", "/api/users/{id}", lambda c: Call(f"/api/users/{c.owner.pk}"), "200 | 200 | 200 | 200 | 200"),
     Row(
         "GET",
-        "/api/users/{id}/polls",
+        "/api/users/{user_id}/polls",
         lambda c: Call(f"/api/users/{c.owner.pk}/polls"),
         "200 | 200 | 200 | 200 | 200",
     ),
     Row(
         "GET",
-        "/api/users/{id}/stats",
+        "/api/users/{user_id}/stats",
         lambda c: Call(f"/api/users/{c.owner.pk}/stats"),
         "200 | 200 | 200 | 200 | 200",
     ),
