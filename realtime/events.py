@@ -1,23 +1,20 @@
 """What QuickPoll tells WebSocket subscribers, and through which groups.
 
-How a vote reaches a page (the function at each step):
+How a vote reaches a page, and the function at each step:
 
-  HTTP process (granian)                 Redis            socket process (uvicorn)            browser
-  ----------------------                 -----            ------------------------            -------
-  POST /api/votes, cast_vote()
-    transaction commits
-    on_commit: publish_ballots()
-      broadcast_loop.run_from_sync()  -> the broadcast thread's loop
-      results.request()    Coalescer: one snapshot per poll per RESULTS_INTERVAL
-      _send_results()      results_message(): one read, one render
-      _group_send() ------------------> PUBLISH poll.<id>
-                                               ----------> hub.Hub._listen()  one subscription per group
-                                                           Hub._offer_snapshot()  SnapshotGate
-                                                           Mailbox.post()       one per socket
-                                                           QuickPollConsumer._relay()
-                                                           PollResultsConsumer.results_snapshot()
-                                                           send() ----------------------> quickpoll.js
-                                                                                           liveSocket onmessage
+  request    POST /api/votes -> polls.services.cast_vote()                 HTTP process (granian)
+  commit     transaction.on_commit -> events.publish_ballots()
+  publish    broadcast_loop.run_from_sync()       onto the broadcast thread's loop
+             events.results.request()             Coalescer: waits out RESULTS_INTERVAL
+             events._send_results()               results_message(): one read, one render
+             events._group_send()                 channel_layer.group_send("poll.<id>")
+  Redis      PUBLISH, once per group
+  process    hub.Hub._listen()                    one subscription per group  socket process (uvicorn)
+             hub.SnapshotGate.offer()             at most one per interval, never an older one
+             hub.Mailbox.post()                   one mailbox per socket
+  socket     consumers.QuickPollConsumer._relay()
+             PollResultsConsumer.results_snapshot() -> send()
+  page       quickpoll.js liveSocket onmessage    version check, then the results' HTML
 
 Services call the publish_* functions from transaction.on_commit, so nothing rolled back
 is ever announced. A broadcast that fails (Redis down, say) is logged and dropped: the
