@@ -3,7 +3,7 @@
 How a vote reaches a page, and the function at each step:
 
   request    POST /api/votes -> polls.services.cast_vote()                 HTTP process (granian)
-  commit     transaction.on_commit -> events.publish_ballots()
+  commit     polls.announce.ballots_cast() -> transaction.on_commit -> events.publish_ballots()
   publish    broadcast_loop.run_from_sync()       onto the broadcast thread's loop
              events.results.request()             Coalescer: waits out RESULTS_INTERVAL
              events._send_results()               results_message(): one read, one render
@@ -16,9 +16,10 @@ How a vote reaches a page, and the function at each step:
              PollResultsConsumer.results_snapshot() -> send()
   page       quickpoll.js liveSocket onmessage    version check, then the results' HTML
 
-Services call the publish_* functions from transaction.on_commit, so nothing rolled back
-is ever announced. A broadcast that fails (Redis down, say) is logged and dropped: the
-vote or like it announces has already been committed and stays counted.
+polls.announce calls the publish_* functions from transaction.on_commit (RealtimeConfig.ready()
+registers this module as its listener), so nothing rolled back is ever announced. A broadcast
+that fails (Redis down, say) is logged and dropped: the vote or like it announces has already
+been committed and stays counted.
 
 Every snapshot carries absolute counts and the poll's `results_version`, so one that is
 missed is corrected by the next, and an older one may always be dropped. Four places
