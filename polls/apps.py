@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class PollsConfig(AppConfig):
@@ -9,3 +10,7 @@ class PollsConfig(AppConfig):
         from polls.services import take_back_account
 
         before_account_deletion(take_back_account)
+        if settings.BACKGROUND_THREADS:
+            from polls.viewcounts import start_flusher
+
+            start_flusher()

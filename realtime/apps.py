@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class RealtimeConfig(AppConfig):
@@ -6,7 +7,9 @@ class RealtimeConfig(AppConfig):
 
     def ready(self):
         from polls import announce
-        from realtime import events
+        from realtime import broadcast_loop, events
 
         # polls announces what happened; the broadcasts to live pages are realtime's to send.
         announce.listen(events)
+        if settings.BACKGROUND_THREADS:
+            broadcast_loop.start()
