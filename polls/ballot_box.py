@@ -102,7 +102,7 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     admitted = [one for one in pending if one.ballot.pk not in capped]
     Ballot.objects.bulk_create([one.ballot for one in admitted], ignore_conflicts=True)
     # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    stored = set(Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted]).order_by().values_list("pk", flat=True))
+    stored = set(Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted]).values_list("pk", flat=True))
     accepted = [one for one in admitted if one.ballot.pk in stored]
     Vote.objects.bulk_create([vote for one in accepted for vote in one.votes])
     per_poll = Counter()
