@@ -175,3 +175,13 @@ def test_a_voter_at_a_full_address_is_told_of_the_cap_before_their_earlier_ballo
     [outcome] = ballot_box.write_ballots([ballot(poll, voter, "Green")])
 
     assert isinstance(outcome, errors.AnonymousLimitReached)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_counts_as_one_however_it_is_spelled(poll, settings):
+    settings.ANONYMOUS_BALLOTS_PER_IP = 1
+    ballot_box.write_ballots([ballot(poll, visitor(1, ip_address="2001:DB8::1"), "Red")])
+
+    [outcome] = ballot_box.write_ballots([ballot(poll, visitor(2, ip_address="2001:db8:0:0::1"), "Red")])
+
+    assert isinstance(outcome, errors.AnonymousLimitReached)
