@@ -30,9 +30,10 @@ from accounts.serializers import (
     UserStatsSerializer,
 )
 from polls import selectors
-from polls.api import ANON_ID, UUID_PATTERN, errors_for, poll_data
+from polls.api import poll_data
 from polls.models import Poll
 from polls.serializers import PollSerializer
+from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
 from quickpoll.ratelimits import login_account_usage, rate_limited_response
 
 

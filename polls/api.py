@@ -7,7 +7,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -34,37 +34,9 @@ from polls.serializers import (
     VoteStatsSerializer,
 )
 from polls.viewcounts import record_view
-from polls.voters import ANON_ID_PATTERN, voter_from_request
-from quickpoll.api_errors import ErrorSerializer
+from polls.voters import voter_from_request
+from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
 from quickpoll.ratelimits import rate_limited_response, voter_usage
-
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-
-ERRORS = {
-    code: OpenApiResponse(ErrorSerializer, description=codes)
-    for code, codes in {
-        400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
-        "too_many_options, invalid_anon_id, wrong_password",
-        401: "login_required, authentication_failed, invalid_credentials",
-        403: "poll_closed, not_owner, results_hidden, forbidden",
-        404: "not_found",
-        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken",
-        429: "rate_limited (with Retry-After), anonymous_limit",
-    }.items()
-}
-
-# Read wherever the requester's votes and likes matter; a malformed one is a 400 invalid_anon_id.
-ANON_ID = OpenApiParameter(
-    "X-Anon-Id",
-    str,
-    OpenApiParameter.HEADER,
-    pattern=ANON_ID_PATTERN,
-    description="Who an anonymous visitor is (ignored with a token): the anon_id the server issued, or your own.",
-)
-
-
-def errors_for(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 def poll_data(request, polls, *, many: bool = True):

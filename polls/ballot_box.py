@@ -20,14 +20,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
-from accounts.models import Notification
-from accounts.notifications import notify
-from polls import errors, selectors
+from polls import announce, errors, selectors
 from polls.counters import move_vote_counts
 from polls.group_commit import GroupCommit
 from polls.models import Ballot, Option, Poll, Vote
 from polls.voters import Voter
-from realtime import events
 
 logger = structlog.get_logger(__name__)
 
@@ -185,14 +182,9 @@ def _lock_addresses(addresses: dict) -> None:
 
 
 def _announce_ballots(accepted: Sequence[PendingBallot]) -> None:
-    """One notice per poll to its author, fresh results to subscribers, a confirmation to each voter's tabs."""
     voters_by_poll: dict = {}
     for one in accepted:
         voters_by_poll.setdefault(one.poll, []).append(one.voter)
-    for poll, voters in voters_by_poll.items():
-        others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
-        if others:
-            notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=others[0].user)
     confirmations = [
         (
             one.voter.user.pk,
@@ -206,8 +198,7 @@ def _announce_ballots(accepted: Sequence[PendingBallot]) -> None:
         for one in accepted
         if one.voter.user is not None
     ]
-    changed = {poll: [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
-    transaction.on_commit(lambda: events.publish_ballots(changed, confirmations))
+    announce.ballots_cast(voters_by_poll, confirmations)
 
 
 # A thread waiting for another's batch gives its connection back to the pool meanwhile.

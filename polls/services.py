@@ -16,21 +16,14 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
-from accounts.models import Notification, User
-from accounts.notifications import notify
-from polls import ballot_box, errors, public_bodies
+from accounts.models import User
+from polls import announce, ballot_box, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.voters import Voter
-from realtime import events
 
 logger = structlog.get_logger(__name__)
-
-
-def _announce_results(poll_ids) -> None:
-    for poll in Poll.objects.filter(pk__in=set(poll_ids)).only("id", "is_public"):
-        transaction.on_commit(lambda poll=poll: events.publish_results_changed(poll))
 
 
 # --- Polls ----------------------------------------------------------------------------
@@ -113,7 +106,7 @@ def create_poll(
     with transaction.atomic():
         poll.save()
         Option.objects.bulk_create(Option(poll=poll, text=text, position=index) for index, text in enumerate(texts))
-        transaction.on_commit(lambda: events.publish_poll_created(poll))
+        announce.poll_created(poll)
     return poll
 
 
@@ -166,8 +159,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
                 Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
             )
         move_counters(locked.pk)
-        transaction.on_commit(lambda: events.publish_poll_event(locked, "poll.updated"))
-        _announce_results([locked.pk])
+        announce.poll_updated(locked)
     return locked
 
 
@@ -179,11 +171,10 @@ def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
     poll.refresh_from_db()
     if changed:
         public_bodies.forget_on_commit(poll.pk)
-        if not active:
-            notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
-        kind = "poll.updated" if active else "poll.closed"
-        transaction.on_commit(lambda: events.publish_poll_event(poll, kind))
-        _announce_results([poll.pk])
+        if active:
+            announce.poll_updated(poll)
+        else:
+            announce.poll_closed(poll, actor)
     return bool(changed)
 
 
@@ -209,7 +200,7 @@ def delete_poll(*, poll: Poll, actor: User) -> None:
     with transaction.atomic():
         poll.delete()
         public_bodies.forget_on_commit(poll_id)
-        transaction.on_commit(lambda: events.publish_poll_deleted(poll_id))
+        announce.poll_deleted(poll_id)
 
 
 def remove_options(*, options: QuerySet[Option]) -> int:
@@ -222,7 +213,7 @@ def remove_options(*, options: QuerySet[Option]) -> int:
         poll_ids = {poll_id for _, poll_id in rows}
         for poll_id in poll_ids:
             move_counters(poll_id)  # the option list changed even where no one had picked it
-        _announce_results(poll_ids)
+        announce.results_changed(poll_ids)
     return deleted
 
 
@@ -287,7 +278,7 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
             per_option={option_id: -count for option_id, count in per_option.items()},
         )
         Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
-        _announce_results(per_poll)
+        announce.results_changed(per_poll)
     logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
     return len(rows)
 
@@ -330,11 +321,7 @@ def like_poll(*, poll: Poll, voter: Voter) -> Like:
         with transaction.atomic():
             like = Like.objects.create(poll=poll, **voter.identity())
             move_counters(poll.pk, likes_count=1)
-            notify(recipient=poll.author, kind=Notification.Kind.LIKE, poll=poll, actor=voter.user)
-            transaction.on_commit(lambda: events.publish_results_changed(poll))
-            if voter.user is not None:
-                confirmation = {"type": "like.added", "poll_id": str(poll.pk), "like_id": str(like.pk)}
-                transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
+            announce.liked(poll, like)
     except IntegrityError:
         if Like.objects.filter(poll=poll, **voter.lookup()).exists():
             raise errors.AlreadyLiked() from None
@@ -352,7 +339,7 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
         per_poll = Counter(poll_id for _, poll_id in rows)
         for poll_id, count in sorted(per_poll.items()):
             move_counters(poll_id, likes_count=-count)
-        _announce_results(per_poll)
+        announce.results_changed(per_poll)
     return len(rows)
 
 
@@ -368,6 +355,12 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
         raise errors.NotLiked()
 
 
+def take_back_account(user: User) -> None:
+    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on."""
+    retract_votes(votes=Vote.objects.filter(ballot__user=user))
+    remove_likes(likes=Like.objects.filter(user=user))
+
+
 # --- Reports ------------------------------------------------------------------------------
 
 
@@ -377,9 +370,7 @@ def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> R
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
-            if reporter.pk != poll.author_id:
-                # The reporter stays anonymous to the author.
-                notify(recipient=poll.author, kind=Notification.Kind.REPORT, poll=poll)
+            announce.reported(poll, reporter)
     except IntegrityError:
         raise errors.AlreadyReported() from None
     return report

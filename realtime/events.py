@@ -23,6 +23,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 
+from accounts.models import Notification
+from accounts.serializers import NotificationSerializer
 from polls import selectors
 from polls.models import Poll
 
@@ -297,6 +299,11 @@ def publish_poll_created(poll: Poll) -> None:
     if poll.is_public:
         message = {"type": "poll.created", "poll": poll_summary(poll), "server_time": now_iso()}
         _from_sync(_dispatch, GLOBAL_GROUP, {"type": "public.event", "message": message})
+
+
+def publish_notification(notification: Notification) -> None:
+    """The same body the REST notification list returns, live to every tab of the recipient."""
+    publish_to_user(notification.recipient_id, {"type": "notification", "notification": NotificationSerializer(notification).data})
 
 
 def publish_to_user(user_id, message: dict) -> None:
