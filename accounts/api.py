@@ -140,9 +140,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True)
     def polls(self, request, pk=None):
         user = self.get_object()
-        polls = Poll.objects.filter(author=user).select_related("author").prefetch_related("options")
-        if not (request.user.is_staff or request.user.pk == user.pk):
-            polls = polls.filter(is_public=True)
+        polls = Poll.objects.filter(author=user).listed_for(request.user).select_related("author").prefetch_related("options")
         page = self.paginate_queryset(polls.order_by("-created_at"))
         return self.get_paginated_response(poll_data(request, page))
 

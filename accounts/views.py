@@ -83,9 +83,7 @@ def log_out(request):
 def profile(request, username):
     person = get_object_or_404(User, username__iexact=username, is_active=True)
     is_me = request.user.is_authenticated and request.user.pk == person.pk
-    polls = Poll.objects.filter(author=person).order_by("-created_at")
-    if not (is_me or request.user.is_staff):
-        polls = polls.filter(is_public=True)
+    polls = Poll.objects.filter(author=person).listed_for(request.user).order_by("-created_at")
     context = {
         "person": person,
         "is_me": is_me,

@@ -19,6 +19,7 @@ from accounts.models import User
 from polls import errors, public_bodies, selectors, services
 from polls.filters import PollFilter
 from polls.models import Like, Poll, Vote
+from polls.permissions import IsPollManager, can_manage, can_see_private_lists, can_see_results, require_manager
 from polls.serializers import (
     ExportQuerySerializer,
     LikeCreateSerializer,
@@ -140,14 +141,12 @@ class PollViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         if request.user.is_authenticated or voter_from_request(request, issue=False) is not None:
-            poll = self.get_object()
-            body = poll_data(request, poll, many=False)
+            body = poll_data(request, self.get_object(), many=False)
         else:
             # Nothing of this visitor's own to show: the answer every such visitor gets.
             body = public_bodies.get(kwargs["pk"])
             if body is None:
-                poll = self.get_object()
-                body = poll_data(request, poll, many=False)
+                body = poll_data(request, self.get_object(), many=False)
                 public_bodies.put(kwargs["pk"], body)
         record_view(body["id"])
         return Response(body)
@@ -263,28 +262,19 @@ class PollViewSet(viewsets.ModelViewSet):
         parameters=[ExportQuerySerializer],
         responses={(200, "application/json"): dict, (200, "text/csv"): str, **errors_for(400, 401, 403, 404)},
     )
-    @action(detail=True, permission_classes=[IsAuthenticated], content_negotiation_class=ExportNegotiation)
+    @action(
+        detail=True, permission_classes=[IsAuthenticated, IsPollManager], content_negotiation_class=ExportNegotiation
+    )
     def export(self, request, pk=None):
         poll = self.get_object()
-        if not poll.is_managed_by(request.user):
-            raise errors.NotOwner()
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
 
 
-def _managed_poll(request, poll_id) -> Poll:
-    poll = get_object_or_404(Poll, pk=poll_id)
-    if not request.user.is_authenticated:
-        raise errors.LoginRequired()
-    if not poll.is_managed_by(request.user):
-        raise errors.NotOwner()
-    return poll
-
-
-def _user_or_staff(request, user_id, what: str) -> User:
+def _private_lists_of(request, user_id, what: str) -> User:
     user = get_object_or_404(User, pk=user_id)
-    if not (request.user.is_staff or request.user.pk == user.pk):
+    if not can_see_private_lists(request.user, user):
         raise errors.NotOwner(f"Only that user or a moderator can see their {what}.")
     return user
 
@@ -306,7 +296,7 @@ class VoteViewSet(viewsets.GenericViewSet):
         if usage.limited:
             return rate_limited_response(usage)
         cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
-        visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=True)
+        visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
             "ballot_id": cast.ballot.pk,
             "votes": VoteSerializer(cast.votes, many=True).data,
@@ -317,7 +307,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     def _vote_for(self, request) -> Vote:
         vote = self.get_object()
         voter = voter_from_request(request, issue=False)
-        if not (vote.poll.is_managed_by(request.user) or (voter is not None and voter.owns(vote.ballot))):
+        if not (can_manage(request.user, vote.poll) or (voter is not None and voter.owns(vote.ballot))):
             raise errors.NotOwner("Only the voter, the poll's author or a moderator can see this vote.")
         return vote
 
@@ -351,11 +341,11 @@ class VoteViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
+        poll = get_object_or_404(Poll, pk=poll_id)
         if request.method == "DELETE":
-            poll = get_object_or_404(Poll, pk=poll_id)
             services.retract_ballot(poll=poll, voter=voter_from_request(request, issue=False))
             return Response(status=status.HTTP_204_NO_CONTENT)
-        poll = _managed_poll(request, poll_id)
+        require_manager(poll, request.user)
         page = self.paginate_queryset(self.get_queryset().filter(poll=poll))
         return self.get_paginated_response(VoterVoteSerializer(page, many=True, context={"request": request}).data)
 
@@ -368,14 +358,14 @@ class VoteViewSet(viewsets.GenericViewSet):
     def poll_stats(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)
         state = selectors.voter_states(polls=[poll], voter=voter_from_request(request, issue=False)).get(poll.pk)
-        if not selectors.can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted)):
+        if not can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted)):
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return Response(selectors.vote_stats(poll))
 
     @extend_schema(summary="A user's votes (that user or a moderator)", responses={200: VoteSerializer(many=True), **errors_for(401, 403, 404)})
     @action(detail=False, url_path=rf"user/(?P<user_id>{UUID_PATTERN})", permission_classes=[IsAuthenticated])
     def user(self, request, user_id=None):
-        user = _user_or_staff(request, user_id, "votes")
+        user = _private_lists_of(request, user_id, "votes")
         page = self.paginate_queryset(self.get_queryset().filter(ballot__user=user))
         return self.get_paginated_response(VoteSerializer(page, many=True).data)
 
@@ -423,6 +413,6 @@ class LikeViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="A user's likes (that user or a moderator)", responses={200: LikeSerializer(many=True), **errors_for(401, 403, 404)})
     @action(detail=False, url_path=rf"user/(?P<user_id>{UUID_PATTERN})", permission_classes=[IsAuthenticated])
     def user(self, request, user_id=None):
-        user = _user_or_staff(request, user_id, "likes")
+        user = _private_lists_of(request, user_id, "likes")
         page = self.paginate_queryset(self.get_queryset().filter(user=user))
         return self.get_paginated_response(LikeSerializer(page, many=True).data)

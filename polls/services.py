@@ -21,19 +21,13 @@ from polls import announce, ballot_box, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
+from polls.permissions import require_manager
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
 
 
 # --- Polls ----------------------------------------------------------------------------
-
-
-def _require_manager(poll: Poll, actor: User | None) -> None:
-    if actor is None or not actor.is_authenticated:
-        raise errors.LoginRequired()
-    if not poll.is_managed_by(actor):
-        raise errors.NotOwner()
 
 
 def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -124,7 +118,7 @@ _EDITABLE_FIELDS = {
 
 def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None, **changes) -> Poll:
     """Change a poll's fields and, while it has no votes, its options."""
-    _require_manager(poll, actor)
+    require_manager(poll, actor)
     unknown = set(changes) - _EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
@@ -179,7 +173,7 @@ def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
 
 
 def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
-    _require_manager(poll, actor)
+    require_manager(poll, actor)
     with transaction.atomic():
         _switch(poll, active=active, actor=actor)
     return poll
@@ -188,14 +182,14 @@ def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
 def close_expired_polls() -> int:
     """Close the polls whose time is up: authors hear of it, subscribers get the final results."""
     closed = 0
-    for poll in Poll.objects.filter(is_active=True, expires_at__lte=timezone.now()).select_related("author"):
+    for poll in Poll.objects.overdue().select_related("author"):
         with transaction.atomic():
             closed += _switch(poll, active=False, actor=None)
     return closed
 
 
 def delete_poll(*, poll: Poll, actor: User) -> None:
-    _require_manager(poll, actor)
+    require_manager(poll, actor)
     poll_id = poll.pk
     with transaction.atomic():
         poll.delete()

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from polls import selectors
 from polls.models import Poll
+from polls.permissions import can_see_results
 from polls.voters import voter_from_scope
 from realtime import events
 from realtime.auth import BEARER_SUBPROTOCOL
@@ -143,8 +144,7 @@ class PollResultsConsumer(QuickPollConsumer):
 
     async def authorize(self):
         self.poll = await _load_poll(self.scope["url_route"]["kwargs"]["poll_id"])
-        user = self.scope.get("user")
-        if self.poll is None or not (self.poll.is_public or self.poll.is_managed_by(user)):
+        if self.poll is None:
             return CLOSE_NOT_FOUND
         self.voter = voter_from_scope(self.scope)
         self.version_sent = -1
@@ -160,7 +160,7 @@ class PollResultsConsumer(QuickPollConsumer):
         has_voted = voted_now
         if not has_voted and self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter:
             has_voted = await _has_voted(self.poll, self.voter)
-        return selectors.can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
+        return can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
 
     async def _send_snapshot(self):
         message = await database_sync_to_async(events.results_message)(self.poll.pk)
@@ -199,9 +199,6 @@ class PollResultsConsumer(QuickPollConsumer):
             return
         # Its visibility rule or open state may have changed: look again, and say so if results now hide.
         self.poll = await _load_poll(self.poll.pk) or self.poll
-        if not (self.poll.is_public or self.poll.is_managed_by(self.scope.get("user"))):
-            await self.close(code=CLOSE_NOT_FOUND)  # made unlisted: only its author and moderators stay
-            return
         self.results_visible = await self._can_see(is_open=self.poll.is_open)
         if not self.results_visible:
             self.version_sent = -1

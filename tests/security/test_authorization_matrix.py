@@ -7,7 +7,7 @@ another user, the owner of the object in the path, staff (is_staff, no group) an
 the notification's recipient, or the user themselves. Each cell builds its objects afresh inside a
 savepoint that is rolled back afterwards, so a DELETE in one cell cannot change what the next one sees.
 
-Staff without the moderators group have a moderator's powers in the API: the code (Poll.is_managed_by,
+Staff without the moderators group have a moderator's powers in the API: the code (polls.permissions.can_manage,
 VoterVoteSerializer) and the endpoint tests (accounts/tests/test_api_auth.py) treat is_staff as "moderator".
 """
 

@@ -199,10 +199,15 @@ async def test_the_global_socket_never_mentions_an_unlisted_poll_created_voted_a
     assert first["type"] == "stats"
 
     unlisted = await make_poll(author=owner, is_public=False, title=SECRET_TITLE, options=SECRET_OPTIONS)
+    # Someone with the link watches it live meanwhile: that is their own socket's business, never the global one's.
+    watcher = await sockets.open(f"/ws/poll/{unlisted.pk}")
+    assert (await receive(watcher))["type"] == "results"
     await vote(unlisted, socket_visitor(2), "Zebra stripes")
     await vote(unlisted, Voter(user=other_user), "Zebra spots")
     await like(unlisted, socket_visitor(2))
     await like(unlisted, Voter(user=other_user))
+    watched = await receive_until(watcher, lambda message: message.get("likes_count") == 2)
+    assert watched[-1]["total_votes"] == 2
     assert await silent(socket)
 
     # Something public happens, so counters and trending leave: they must not count or name the unlisted poll.
