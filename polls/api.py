@@ -296,12 +296,12 @@ class VoteViewSet(viewsets.GenericViewSet):
         data, poll, voter, usage = _voter_acting_on(request, VoteCreateSerializer)
         if usage.limited:
             return rate_limited_response(usage)
-        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
+        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
         visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
-            "ballot_id": ballot.pk,
-            "votes": VoteSerializer(ballot.votes.all(), many=True).data,
-            "results": ballot.results if visible else None,
+            "ballot_id": cast.ballot.pk,
+            "votes": VoteSerializer(cast.votes, many=True).data,
+            "results": cast.results if visible else None,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -6,12 +6,10 @@ only translate the domain errors of polls.errors into their own answer.
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import structlog
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -19,20 +17,14 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from accounts.models import User
-from polls import announce, errors, public_bodies, selectors
-from polls.group_commit import GroupCommit
+from polls import announce, ballot_box, errors, public_bodies
+from polls.ballot_box import CastBallot
+from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.permissions import require_manager
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
-
-
-def _move_counters(poll_id, **deltas: int) -> None:
-    """Move a poll's counters in one UPDATE (F(), never read-modify-write) and bump its results version."""
-    changes = {field: F(field) + delta for field, delta in deltas.items()}
-    Poll.objects.filter(pk=poll_id).update(results_version=F("results_version") + 1, **changes)
-    public_bodies.forget_on_commit(poll_id)
 
 
 # --- Polls ----------------------------------------------------------------------------
@@ -160,7 +152,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
             Option.objects.bulk_create(
                 Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
             )
-        _move_counters(locked.pk)
+        move_counters(locked.pk)
         announce.poll_updated(locked)
     return locked
 
@@ -214,7 +206,7 @@ def remove_options(*, options: QuerySet[Option]) -> int:
         deleted, _ = Option.objects.filter(pk__in=option_ids).delete()
         poll_ids = {poll_id for _, poll_id in rows}
         for poll_id in poll_ids:
-            _move_counters(poll_id)  # the option list changed even where no one had picked it
+            move_counters(poll_id)  # the option list changed even where no one had picked it
         announce.results_changed(poll_ids)
     return deleted
 
@@ -229,24 +221,12 @@ def _check_can_take_part(poll: Poll, voter: Voter) -> None:
         raise errors.LoginRequired("Log in to take part in this poll.")
 
 
-@dataclass
-class _BallotToWrite:
-    poll: Poll
-    voter: Voter
-    options: list[Option]
-    ballot: Ballot = dataclass_field(init=False)
-    votes: list[Vote] = dataclass_field(init=False)
+def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
+    """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
 
-    def __post_init__(self):
-        self.ballot = Ballot(poll=self.poll, user_agent=self.voter.user_agent[:300], **self.voter.identity())
-        self.votes = [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
-
-
-def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
-    """Record a voter's ballot: one per voter per poll, whatever races it meets.
-
-    The ballot comes back with its votes loaded (`ballot.votes.all()` needs no query) and
-    `ballot.results`: the poll's counts as committed with it.
+    What simultaneous requests could race (one ballot per voter, ANONYMOUS_BALLOTS_PER_IP
+    anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
+    Returns the ballot, its votes, and the poll's results as committed with it.
     """
     _check_can_take_part(poll, voter)
     try:
@@ -262,116 +242,16 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
         raise errors.TooManyOptions(
             "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
         )
-    if voter.is_anonymous and voter.ip_address:
-        limit = settings.ANONYMOUS_BALLOTS_PER_IP
-        same_ip = Ballot.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address)
-        if same_ip[:limit].count() >= limit:
-            raise errors.AnonymousLimitReached()
-    request = _BallotToWrite(poll=poll, voter=voter, options=options)
-    if transaction.get_connection().in_atomic_block:
-        # Inside the caller's transaction: no other thread may commit it, so no batch.
-        ballot = _write_ballots([request])[0]
-    else:
-        ballot = _ballot_box.submit(request)
-    if isinstance(ballot, BaseException):
-        raise ballot
+    cast = ballot_box.cast(poll=poll, voter=voter, options=options)
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),
-        ballot_id=str(ballot.pk),
+        ballot_id=str(cast.ballot.pk),
         voter="account" if voter.user else "anonymous",
         user_id=str(voter.user.pk) if voter.user else None,
         options=len(options),
     )
-    return ballot
-
-
-def _write_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Exception]:
-    """Write ballots in one transaction; each gets its Ballot, or the error to raise in its own request."""
-    try:
-        with transaction.atomic():
-            return _insert_ballots(requests)
-    except IntegrityError:
-        if len(requests) == 1:
-            raise
-    # One bad ballot (an option deleted a moment ago, say) must not sink the others: one at a time.
-    outcomes: list[Ballot | Exception] = []
-    for request in requests:
-        try:
-            with transaction.atomic():
-                [outcome] = _insert_ballots([request])
-        except IntegrityError as error:  # PostgreSQL checks foreign keys at the commit
-            outcome = error
-        outcomes.append(outcome)
-    return outcomes
-
-
-def _insert_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Exception]:
-    Ballot.objects.bulk_create([request.ballot for request in requests], ignore_conflicts=True)
-    # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    stored = set(Ballot.objects.filter(pk__in=[request.ballot.pk for request in requests]).values_list("pk", flat=True))
-    accepted = [request for request in requests if request.ballot.pk in stored]
-    Vote.objects.bulk_create([vote for request in accepted for vote in request.votes])
-    per_poll = Counter()
-    per_option = Counter()
-    for request in accepted:
-        per_poll[request.poll.pk] += len(request.votes)
-        per_option.update(option.pk for option in request.options)
-    # Poll rows first, then options, each in id order: every writer takes the locks in that order.
-    for poll_id, count in sorted(per_poll.items()):
-        _move_counters(poll_id, total_votes=count)
-    for option_id, count in sorted(per_option.items()):
-        Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") + count)
-    _announce_ballots(accepted)
-    # Each voter's answer, read once per poll inside this transaction.
-    results = {}
-    for request in accepted:
-        if request.poll.pk not in results:
-            results[request.poll.pk] = selectors.poll_results(request.poll)
-        request.ballot.results = results[request.poll.pk]
-        _keep_votes(request.ballot, request.votes)
-    outcomes: list[Ballot | Exception] = []
-    for request in requests:
-        if request.ballot.pk in stored:
-            outcomes.append(request.ballot)
-        elif Ballot.objects.filter(poll=request.poll, **request.voter.lookup()).exists():
-            logger.info("vote_refused", poll_id=str(request.poll.pk), reason="already_voted")
-            outcomes.append(errors.AlreadyVoted())
-        else:
-            raise IntegrityError(f"ballot {request.ballot.pk} was refused by a constraint")
-    return outcomes
-
-
-def _keep_votes(ballot: Ballot, votes: list[Vote]) -> None:
-    """ballot.votes.all() answers these without a query, as prefetch_related would have set it."""
-    queryset = ballot.votes.all()
-    queryset._result_cache = votes
-    queryset._prefetch_done = True
-    ballot._prefetched_objects_cache = {"votes": queryset}
-
-
-def _announce_ballots(accepted: Sequence[_BallotToWrite]) -> None:
-    voters_by_poll: dict = {}
-    for request in accepted:
-        voters_by_poll.setdefault(request.poll, []).append(request.voter)
-    confirmations = [
-        (
-            request.voter.user.pk,
-            {
-                "type": "vote.cast",
-                "poll_id": str(request.poll.pk),
-                "ballot_id": str(request.ballot.pk),
-                "option_ids": [str(option.pk) for option in request.options],
-            },
-        )
-        for request in accepted
-        if request.voter.user is not None
-    ]
-    announce.ballots_cast(voters_by_poll, confirmations)
-
-
-# A thread waiting for another's batch gives its connection back to the pool meanwhile.
-_ballot_box = GroupCommit(_write_ballots, before_waiting=lambda: transaction.get_connection().close())
+    return cast
 
 
 def retract_votes(*, votes: QuerySet[Vote]) -> int:
@@ -387,10 +267,10 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
         Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).delete()
         per_poll = Counter(poll_id for _, poll_id, _, _ in rows)
         per_option = Counter(option_id for _, _, option_id, _ in rows)
-        for poll_id, count in sorted(per_poll.items()):
-            _move_counters(poll_id, total_votes=-count)
-        for option_id, count in sorted(per_option.items()):
-            Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") - count)
+        move_vote_counts(
+            per_poll={poll_id: -count for poll_id, count in per_poll.items()},
+            per_option={option_id: -count for option_id, count in per_option.items()},
+        )
         Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
         announce.results_changed(per_poll)
     logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
@@ -434,7 +314,7 @@ def like_poll(*, poll: Poll, voter: Voter) -> Like:
     try:
         with transaction.atomic():
             like = Like.objects.create(poll=poll, **voter.identity())
-            _move_counters(poll.pk, likes_count=1)
+            move_counters(poll.pk, likes_count=1)
             announce.liked(poll, like)
     except IntegrityError:
         if Like.objects.filter(poll=poll, **voter.lookup()).exists():
@@ -452,7 +332,7 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
         Like.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
         per_poll = Counter(poll_id for _, poll_id in rows)
         for poll_id, count in sorted(per_poll.items()):
-            _move_counters(poll_id, likes_count=-count)
+            move_counters(poll_id, likes_count=-count)
         announce.results_changed(per_poll)
     return len(rows)
 

@@ -76,8 +76,8 @@ def poll_of(author, **fields) -> Poll:
 
 
 def voted(poll: Poll, user) -> Vote:
-    ballot = services.cast_vote(poll=poll, voter=Voter(user=user), option_ids=pick(poll, "Red"))
-    return ballot.votes.get()
+    cast = services.cast_vote(poll=poll, voter=Voter(user=user), option_ids=pick(poll, "Red"))
+    return cast.ballot.votes.get()
 
 
 def liked(poll: Poll, user) -> Like:

@@ -336,12 +336,12 @@ def crawl_world(owner, other_user, third_user):
         "unlisted": unlisted,
         "theirs": theirs,
         # The owner votes on and likes the other user's poll, so the other user's notifications name the owner.
-        "owner_vote": services.cast_vote(poll=theirs, voter=Voter(user=owner), option_ids=pick(theirs, "Red")).votes.get(),
+        "owner_vote": services.cast_vote(poll=theirs, voter=Voter(user=owner), option_ids=pick(theirs, "Red")).ballot.votes.get(),
         "owner_like": services.like_poll(poll=theirs, voter=Voter(user=owner)),
         "owner_vote_elsewhere": services.cast_vote(
             poll=elsewhere, voter=Voter(user=owner), option_ids=pick(elsewhere, "Blue")
-        ).votes.get(),
-        "other_vote": services.cast_vote(poll=mine, voter=Voter(user=other_user), option_ids=pick(mine, "Green")).votes.get(),
+        ).ballot.votes.get(),
+        "other_vote": services.cast_vote(poll=mine, voter=Voter(user=other_user), option_ids=pick(mine, "Green")).ballot.votes.get(),
     }
     services.like_poll(poll=mine, voter=Voter(user=other_user))
     services.report_poll(poll=mine, reporter=other_user, reason="spam")
