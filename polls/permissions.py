@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 from accounts.models import User
 from polls import errors
 from polls.models import Poll
+from polls.voters import Voter
 
 
 def _acts_for(user: User | None, account_id) -> bool:
@@ -38,10 +39,26 @@ def can_see_private_lists(viewer: User | None, person: User) -> bool:
     return _acts_for(viewer, person.pk)
 
 
+def _why_not_take_part(poll: Poll, *, signed_in: bool) -> errors.PollError | None:
+    """Why a visitor may not vote, take a vote back or like this poll now; None if they may."""
+    if not poll.is_open:
+        return errors.PollClosed()
+    if not signed_in and not poll.allow_anonymous:
+        return errors.LoginRequired("Log in to take part in this poll.")
+    return None
+
+
+def require_can_take_part(poll: Poll, voter: Voter) -> None:
+    """Raises PollClosed or LoginRequired unless the voter may take part in the poll now (the services ask)."""
+    refusal = _why_not_take_part(poll, signed_in=not voter.is_anonymous)
+    if refusal is not None:
+        raise refusal
+
+
 def can_vote(user: User | None, poll: Poll, *, has_voted: bool) -> bool:
-    """Whether to offer this visitor a ballot now; polls.services refuses the ones that slip through."""
+    """Whether to offer this visitor a ballot now (the page and the API say so); the services refuse the rest."""
     signed_in = user is not None and user.is_authenticated
-    return poll.is_open and not has_voted and (signed_in or poll.allow_anonymous)
+    return not has_voted and _why_not_take_part(poll, signed_in=signed_in) is None
 
 
 def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:

@@ -21,7 +21,7 @@ from polls import announce, ballot_box, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
-from polls.permissions import require_manager
+from polls.permissions import require_can_take_part, require_manager
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
@@ -214,13 +214,6 @@ def remove_options(*, options: QuerySet[Option]) -> int:
 # --- Votes ------------------------------------------------------------------------------
 
 
-def _check_can_take_part(poll: Poll, voter: Voter) -> None:
-    if not poll.is_open:
-        raise errors.PollClosed()
-    if voter.is_anonymous and not poll.allow_anonymous:
-        raise errors.LoginRequired("Log in to take part in this poll.")
-
-
 def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
     """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
 
@@ -228,7 +221,7 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
     anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
     Returns the ballot, its votes, and the poll's results as committed with it.
     """
-    _check_can_take_part(poll, voter)
+    require_can_take_part(poll, voter)
     try:
         wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
     except ValueError:
@@ -288,7 +281,7 @@ def _require_owner_or_staff(record, voter: Voter | None, actor: User | None) -> 
 def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
     """Take back one vote: its voter while the poll is open, or a moderator at any time."""
     if not _require_owner_or_staff(vote.ballot, voter, actor):
-        _check_can_take_part(vote.poll, voter)
+        require_can_take_part(vote.poll, voter)
     retract_votes(votes=Vote.objects.filter(pk=vote.pk))
 
 
@@ -299,7 +292,7 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     """
     if voter is None:
         raise errors.NotVoted()
-    _check_can_take_part(poll, voter)
+    require_can_take_part(poll, voter)
     removed = retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup())))
     if not removed:
         raise errors.NotVoted()
@@ -310,7 +303,7 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
 
 
 def like_poll(*, poll: Poll, voter: Voter) -> Like:
-    _check_can_take_part(poll, voter)
+    require_can_take_part(poll, voter)
     try:
         with transaction.atomic():
             like = Like.objects.create(poll=poll, **voter.identity())
