@@ -34,6 +34,15 @@ def require_manager(poll: Poll, actor: User | None) -> None:
         raise errors.NotOwner()
 
 
+def require_voter_or_moderator(record, voter: Voter | None, actor: User | None) -> bool:
+    """Who may take back a ballot's vote or a like: its own voter, or a moderator. Returns whether
+    the actor acts as a moderator (who may do so on closed polls too); raises NotOwner for anyone else."""
+    as_moderator = actor is not None and actor.is_authenticated and actor.is_staff
+    if not as_moderator and (voter is None or not voter.owns(record)):
+        raise errors.NotOwner("Only the voter or a moderator can take this back.")
+    return as_moderator
+
+
 def can_see_private_lists(viewer: User | None, person: User) -> bool:
     """A user's votes, likes and unlisted polls are theirs and the moderators' to see."""
     return _acts_for(viewer, person.pk)

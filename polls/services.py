@@ -21,7 +21,7 @@ from polls import announce, ballot_box, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
-from polls.permissions import require_can_take_part, require_manager
+from polls.permissions import require_can_take_part, require_manager, require_voter_or_moderator
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
@@ -270,17 +270,9 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
     return len(rows)
 
 
-def _require_owner_or_staff(record, voter: Voter | None, actor: User | None) -> bool:
-    """Whether the actor acts as staff; raises unless they are staff or the record's own voter."""
-    as_staff = actor is not None and actor.is_authenticated and actor.is_staff
-    if not as_staff and (voter is None or not voter.owns(record)):
-        raise errors.NotOwner("Only the voter or a moderator can take this back.")
-    return as_staff
-
-
 def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
     """Take back one vote: its voter while the poll is open, or a moderator at any time."""
-    if not _require_owner_or_staff(vote.ballot, voter, actor):
+    if not require_voter_or_moderator(vote.ballot, voter, actor):
         require_can_take_part(vote.poll, voter)
     retract_votes(votes=Vote.objects.filter(pk=vote.pk))
 
@@ -331,7 +323,7 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
 
 
 def withdraw_like(*, like: Like, voter: Voter | None, actor: User | None) -> None:
-    _require_owner_or_staff(like, voter, actor)
+    require_voter_or_moderator(like, voter, actor)
     if not remove_likes(likes=Like.objects.filter(pk=like.pk)):
         raise errors.NotLiked()
 
