@@ -14,6 +14,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
+from accounts.backends import login_account_key
 from accounts.notifications import mark_notifications_read
 from accounts.models import Notification, User
 from accounts.serializers import (
@@ -29,7 +30,7 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from quickpoll.api import UUID_PATTERN, errors_for
-from quickpoll.ratelimits import login_account_usage, rate_limited_response
+from quickpoll.ratelimits import spend_login_budget
 
 
 def _session(request, user: User) -> dict:
@@ -67,9 +68,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def login(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        usage = login_account_usage(request, serializer.validated_data["username"])
-        if usage.limited:
-            return rate_limited_response(usage)
+        spend_login_budget(request, login_account_key(serializer.validated_data["username"]))
         user = services.log_in(request=request, **serializer.validated_data)
         return Response(_session(request, user))
 

@@ -8,6 +8,15 @@ def find_account(identifier: str):
     return users.filter(username__iexact=identifier).first() or users.filter(email__iexact=identifier).first()
 
 
+def login_account_key(identifier: str) -> str:
+    """What login attempts on one account are counted under, whether it is named by username or email.
+
+    A name no account has is counted as itself, so guessing at it is limited too.
+    """
+    user = find_account(identifier)
+    return str(user.pk) if user is not None else identifier.casefold()
+
+
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with a username or an email address, either without regard to case."""
 

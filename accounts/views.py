@@ -9,10 +9,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import errors, services
+from accounts.backends import login_account_key
 from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from accounts.models import Notification
 from accounts.notifications import mark_notifications_read
-from quickpoll.ratelimits import auth_ip_usage, login_account_usage
+from quickpoll.errors import RateLimited
+from quickpoll.ratelimits import spend_auth_budget, spend_login_budget
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -22,19 +24,20 @@ def _next_url(request, default: str = "/") -> str:
     return default
 
 
-def _too_many_attempts(request, form, usage) -> bool:
-    if usage.limited:
-        form.add_error(None, f"Too many attempts. Try again in {usage.reset} seconds.")
-    return usage.limited
+def _too_many_attempts(form, refusal: RateLimited) -> None:
+    form.add_error(None, f"Too many attempts. Try again in {refusal.retry_after} seconds.")
 
 
 @require_http_methods(["GET", "POST"])
 def register(request):
     form = RegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and not _too_many_attempts(request, form, auth_ip_usage(request)):
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            spend_auth_budget(request)
             user = services.register_user(username=data["username"], email=data["email"], password=data["password"])
+        except RateLimited as exc:
+            _too_many_attempts(form, exc)
         except errors.InvalidAccount as exc:
             form.add_service_errors(exc.fields)
         except errors.UsernameTaken as exc:
@@ -52,14 +55,13 @@ def register(request):
 @require_http_methods(["GET", "POST"])
 def log_in(request):
     form = LoginForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and not _too_many_attempts(request, form, auth_ip_usage(request))
-        and not _too_many_attempts(request, form, login_account_usage(request, form.cleaned_data["username"]))
-    ):
+    if request.method == "POST" and form.is_valid():
         try:
+            spend_auth_budget(request)
+            spend_login_budget(request, login_account_key(form.cleaned_data["username"]))
             user = services.log_in(request=request, **form.cleaned_data)
+        except RateLimited as exc:
+            _too_many_attempts(form, exc)
         except errors.InvalidCredentials as exc:
             form.add_error(None, exc.message)
         else:

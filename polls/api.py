@@ -38,7 +38,7 @@ from polls.serializers import (
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
-from quickpoll.ratelimits import rate_limited_response, voter_usage
+from quickpoll.ratelimits import spend_voter_budget
 
 
 def poll_data(request, polls, *, many: bool = True):
@@ -72,7 +72,7 @@ def _export_csv(poll: Poll) -> HttpResponse:
 
 
 def _voter_acting_on(request, serializer_class):
-    """For a vote or a like: the valid body, its poll, the voter, and their RATE_LIMIT_VOTER_REQUESTS usage.
+    """For a vote or a like: the valid body, its poll and the voter, who spends one of their rate-limited acts.
 
     The poll's author comes along: the notice of the vote or like reaches them without another query.
     """
@@ -80,7 +80,18 @@ def _voter_acting_on(request, serializer_class):
     serializer.is_valid(raise_exception=True)
     poll = get_object_or_404(Poll.objects.select_related("author"), pk=serializer.validated_data["poll_id"])
     voter = voter_from_request(request)
-    return serializer.validated_data, poll, voter, voter_usage(request, voter)
+    spend_voter_budget(request, voter)
+    return serializer.validated_data, poll, voter
+
+
+def _voter_taking_back(request):
+    """For a retraction or an unlike: the voter (None if never seen), who spends the budget votes and likes spend.
+
+    Otherwise a retract-and-vote-again loop would move results without limit.
+    """
+    voter = voter_from_request(request, issue=False)
+    spend_voter_budget(request, voter)
+    return voter
 
 
 class ExportNegotiation(DefaultContentNegotiation):
@@ -293,9 +304,7 @@ class VoteViewSet(viewsets.GenericViewSet):
         responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
-        data, poll, voter, usage = _voter_acting_on(request, VoteCreateSerializer)
-        if usage.limited:
-            return rate_limited_response(usage)
+        data, poll, voter = _voter_acting_on(request, VoteCreateSerializer)
         cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
         visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
@@ -323,10 +332,10 @@ class VoteViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Take back a vote (its voter while the poll is open, or a moderator)",
         parameters=[ANON_ID],
-        responses={204: None, **errors_for(400, 401, 403, 404)},
+        responses={204: None, **errors_for(400, 401, 403, 404, 429)},
     )
     def destroy(self, request, pk=None):
-        services.withdraw_vote(vote=self.get_object(), voter=voter_from_request(request, issue=False), actor=request.user)
+        services.withdraw_vote(vote=self.get_object(), voter=_voter_taking_back(request), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -338,13 +347,13 @@ class VoteViewSet(viewsets.GenericViewSet):
         methods=["DELETE"],
         summary="Take back my whole ballot on a poll, to vote again",
         parameters=[ANON_ID],
-        responses={204: None, **errors_for(400, 401, 403, 404)},
+        responses={204: None, **errors_for(400, 401, 403, 404, 429)},
     )
     @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)
         if request.method == "DELETE":
-            services.retract_ballot(poll=poll, voter=voter_from_request(request, issue=False))
+            services.retract_ballot(poll=poll, voter=_voter_taking_back(request))
             return Response(status=status.HTTP_204_NO_CONTENT)
         require_manager(poll, request.user)
         page = self.paginate_queryset(self.get_queryset().filter(poll=poll))
@@ -384,9 +393,7 @@ class LikeViewSet(viewsets.GenericViewSet):
         responses={201: LikeSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
-        _, poll, voter, usage = _voter_acting_on(request, LikeCreateSerializer)
-        if usage.limited:
-            return rate_limited_response(usage)
+        _, poll, voter = _voter_acting_on(request, LikeCreateSerializer)
         like = services.like_poll(poll=poll, voter=voter)
         like.poll.refresh_from_db(fields=["likes_count"])
         return Response(LikeSerializer(like).data, status=status.HTTP_201_CREATED)
@@ -394,21 +401,21 @@ class LikeViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Unlike by like id (the liker or a moderator)",
         parameters=[ANON_ID],
-        responses={204: None, **errors_for(400, 403, 404)},
+        responses={204: None, **errors_for(400, 403, 404, 429)},
     )
     def destroy(self, request, pk=None):
-        services.withdraw_like(like=self.get_object(), voter=voter_from_request(request, issue=False), actor=request.user)
+        services.withdraw_like(like=self.get_object(), voter=_voter_taking_back(request), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Unlike a poll without knowing the like's id",
         parameters=[ANON_ID],
-        responses={204: None, **errors_for(400, 404)},
+        responses={204: None, **errors_for(400, 404, 429)},
     )
     @action(detail=False, methods=["delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)
-        services.unlike_poll(poll=poll, voter=voter_from_request(request, issue=False))
+        services.unlike_poll(poll=poll, voter=_voter_taking_back(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="A user's likes (that user or a moderator)", responses={200: LikeSerializer(many=True), **errors_for(401, 403, 404)})
@@ -420,12 +427,13 @@ class LikeViewSet(viewsets.GenericViewSet):
 
 
 class UserPollsViewSet(viewsets.GenericViewSet):
-    """/api/users/{user_id}/polls and /stats: what a user did on QuickPoll's polls."""
+    """A user's polls and their statistics."""
 
+    queryset = User.objects.filter(is_active=True)
     permission_classes = [AllowAny]
 
     def _person(self) -> User:
-        return get_object_or_404(User, pk=self.kwargs["user_id"], is_active=True)
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["user_id"])
 
     @extend_schema(
         summary="A user's polls (unlisted ones only to that user and moderators)",

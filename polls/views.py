@@ -27,7 +27,8 @@ from polls.models import Ballot, Like, Poll, Vote
 from polls.permissions import can_manage, can_see_results, can_vote
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
-from quickpoll.ratelimits import voter_usage
+from quickpoll.errors import RateLimited
+from quickpoll.ratelimits import spend_voter_budget
 
 PAGE_SIZE = 12
 BROWSE_FORM_FIELDS = {"q", "status", "multiple"}  # the rest of PollFilter's parameters have no input on the page
@@ -140,17 +141,12 @@ def _act(request, poll: Poll, action, success: str | None = None):
         action()
     except errors.PollError as exc:
         messages.error(request, exc.message)
+    except RateLimited as exc:
+        messages.error(request, f"That was a lot of clicks. Try again in {exc.retry_after} seconds.")
     else:
         if success:
             messages.success(request, success)
     return _back_to(poll)
-
-
-def _throttled(request, voter) -> bool:
-    usage = voter_usage(request, voter)
-    if usage.limited:
-        messages.error(request, f"That was a lot of clicks. Try again in {usage.reset} seconds.")
-    return usage.limited
 
 
 @require_POST
@@ -160,18 +156,21 @@ def vote(request, ref):
 
     def cast():
         voter = voter_from_request(request)
-        if not _throttled(request, voter):
-            services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
-            messages.success(request, "Your vote is in.")
+        spend_voter_budget(request, voter)
+        services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
 
-    return _act(request, poll, cast)
+    return _act(request, poll, cast, "Your vote is in.")
 
 
 @require_POST
 def retract(request, ref):
     poll = _poll_or_404(ref)
     voter = _known_voter(request)
-    take_back = lambda: services.retract_ballot(poll=poll, voter=voter)  # noqa: E731
+
+    def take_back():
+        spend_voter_budget(request, voter)  # the budget votes spend: retract-and-vote-again moves results too
+        services.retract_ballot(poll=poll, voter=voter)
+
     return _act(request, poll, take_back, "Your vote is taken back; you can vote again.")
 
 
@@ -180,16 +179,19 @@ def like(request, ref):
     poll = _poll_or_404(ref)
     if request.POST.get("undo"):
         voter = _known_voter(request)
-        unlike = lambda: services.unlike_poll(poll=poll, voter=voter)  # noqa: E731
+
+        def unlike():
+            spend_voter_budget(request, voter)
+            services.unlike_poll(poll=poll, voter=voter)
+
         return _act(request, poll, unlike, "You no longer like this poll.")
 
     def like_it():
         voter = voter_from_request(request)
-        if not _throttled(request, voter):
-            services.like_poll(poll=poll, voter=voter)
-            messages.success(request, "Liked.")
+        spend_voter_budget(request, voter)
+        services.like_poll(poll=poll, voter=voter)
 
-    return _act(request, poll, like_it)
+    return _act(request, poll, like_it, "Liked.")
 
 
 def _login_first(request, poll: Poll):

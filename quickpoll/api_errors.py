@@ -5,7 +5,7 @@ stable codes here. `fields` appears on validation errors only.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,6 +45,15 @@ def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
     return body
 
 
+def _domain_error_body(exc: DomainError) -> dict:
+    return error_body(exc.code, exc.message, getattr(exc, "fields", None))
+
+
+def domain_error_response(exc: DomainError) -> JsonResponse:
+    """The API's answer to a domain error raised outside DRF's views (in middleware)."""
+    return JsonResponse(_domain_error_body(exc), status=exc.status, headers=exc.headers)
+
+
 def _code_for(exc: exceptions.APIException) -> str:
     for exc_class, code in _CODES:
         if isinstance(exc, exc_class):
@@ -74,7 +83,7 @@ def _detail(detail) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, getattr(exc, "fields", None)), status=exc.status)
+        return Response(_domain_error_body(exc), status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -1,7 +1,7 @@
 class DomainError(Exception):
     """A rule said no. `code` is stable and machine-readable; `status` is the HTTP answer.
 
-    The API answers {"code", "detail"} with `status`; pages and the admin show `message`.
+    The API answers {"code", "detail"} with `status` and `headers`; pages and the admin show `message`.
     """
 
     code = "invalid"
@@ -11,3 +11,22 @@ class DomainError(Exception):
     def __init__(self, message: str | None = None):
         super().__init__(message or self.message)
         self.message = message or self.message
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class RateLimited(DomainError):
+    """A rate limit's budget is spent (quickpoll.ratelimits): `retry_after` seconds until it starts afresh."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many requests; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -1,10 +1,29 @@
-"""Rate limits for the API, counted in the shared cache by django-ratelimit.
+"""Every limit QuickPoll puts on one client, where it is enforced, and what the client is told.
 
-Every /api/ response reports its limit in X-RateLimit-Limit, X-RateLimit-Remaining
-and X-RateLimit-Reset (seconds until the window starts afresh); a 429 adds
-Retry-After. When the cache (Redis) is unreachable the limits fail open: requests
-are served and the failure is logged, because refusing every vote while Redis
-restarts would hurt voters more than a minute without limits.
+Setting                    Counts                                   Enforced by                 Refused with
+-------------------------  ---------------------------------------  --------------------------  -------------------------
+RATE_LIMIT_REQUESTS        /api/ requests per client IP (login and  ApiRateLimitMiddleware      429 rate_limited
+                           register have the next budget)
+RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middleware; pages:      429 rate_limited; page:
+                           API and pages together                   spend_auth_budget           form error
+RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget (the     429 rate_limited; page:
+                           or email alike), from any address        accounts API and pages)     form error
+RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
+                           per voter (account or anon_id)           polls API and pages)        message
+ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.services.cast_vote,   429 anonymous_limit, no
+                           from one IP (no window)                  where the vote is written   Retry-After; page: message
+WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
+
+The first four are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
+by django-ratelimit; RATE_LIMIT_ENABLED=false switches those four off. A spent budget raises
+RateLimited (quickpoll.errors), which the API's exception handler answers with 429
+{"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
+response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
+X-RateLimit-Reset (seconds until the window starts afresh).
+
+When the cache (Redis) is unreachable the budgets fail open: requests are served and the failure
+is logged, because refusing every vote while Redis restarts would hurt voters more than a minute
+without limits.
 """
 
 import logging
@@ -12,11 +31,10 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import JsonResponse
 from django_ratelimit.core import get_usage
 
-from accounts.backends import find_account
-from quickpoll.api_errors import error_body
+from quickpoll.api_errors import domain_error_response
+from quickpoll.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +50,7 @@ class RateUsage:
     limited: bool
 
 
-def check_rate(request, *, group: str, limit: int, key) -> RateUsage:
+def _count(request, *, group: str, limit: int, key) -> RateUsage:
     """Count this request against `limit` per RATE_LIMIT_WINDOW for `key` (a django-ratelimit key)."""
     window = settings.RATE_LIMIT_WINDOW
     if not settings.RATE_LIMIT_ENABLED:
@@ -52,43 +70,43 @@ def check_rate(request, *, group: str, limit: int, key) -> RateUsage:
     )
 
 
-def auth_ip_usage(request) -> RateUsage:
-    """Login and register attempts from one IP, from the API and the pages together."""
-    return check_rate(request, group="auth-ip", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key="ip")
+def _refuse_if_spent(usage: RateUsage) -> None:
+    if usage.limited:
+        raise RateLimited(usage.reset)
 
 
-def login_account_usage(request, identifier: str) -> RateUsage:
-    """Login attempts on one account from anywhere: a password is not guessed from many addresses.
+def _auth_ip_usage(request) -> RateUsage:
+    return _count(request, group="auth-ip", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key="ip")
 
-    Counted per account, whether it is named by username or by email address.
+
+def spend_auth_budget(request) -> None:
+    """A login or register attempt from this request's IP; the API's are counted by the middleware."""
+    _refuse_if_spent(_auth_ip_usage(request))
+
+
+def spend_login_budget(request, account_key: str) -> None:
+    """A login attempt on one account from anywhere: a password is not guessed from many addresses.
+
+    `account_key` names the account however the login spelled it (accounts.backends.login_account_key).
     """
-    user = find_account(identifier)
-    account = str(user.pk) if user is not None else identifier.casefold()
-    return check_rate(
-        request, group="auth-account", limit=settings.RATE_LIMIT_AUTH_REQUESTS, key=lambda group, req: account
-    )
+    limit = settings.RATE_LIMIT_AUTH_REQUESTS
+    _refuse_if_spent(_count(request, group="auth-account", limit=limit, key=lambda group, req: account_key))
 
 
-def voter_usage(request, voter) -> RateUsage:
-    """Votes and likes by one voter (an account or an anon_id), from whatever address."""
-    return check_rate(request, group="voter", limit=settings.RATE_LIMIT_VOTER_REQUESTS, key=lambda g, r: voter.key)
+def spend_voter_budget(request, voter) -> None:
+    """A vote, retraction, like or unlike by one voter (a polls.voters.Voter), from whatever address.
 
-
-def rate_limited_response(usage: RateUsage) -> JsonResponse:
-    response = JsonResponse(
-        error_body("rate_limited", f"Too many requests; try again in {usage.reset} seconds."), status=429
-    )
-    response.headers["Retry-After"] = str(usage.reset)
-    return response
-
-
-def set_rate_headers(response, usage: RateUsage) -> None:
-    response.headers["X-RateLimit-Limit"] = str(usage.limit)
-    response.headers["X-RateLimit-Remaining"] = str(usage.remaining)
-    response.headers["X-RateLimit-Reset"] = str(usage.reset)
+    `voter` is None for a visitor the server has never met: they have nothing to take back (the
+    services refuse them), so nothing is counted.
+    """
+    if voter is not None:
+        limit = settings.RATE_LIMIT_VOTER_REQUESTS
+        _refuse_if_spent(_count(request, group="voter", limit=limit, key=lambda group, req: voter.key))
 
 
 class ApiRateLimitMiddleware:
+    """Counts every /api/ request against its per-IP budget and reports that budget in its headers."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -96,9 +114,14 @@ class ApiRateLimitMiddleware:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         if _AUTH_PATHS.match(request.path):
-            usage = auth_ip_usage(request)
+            usage = _auth_ip_usage(request)
         else:
-            usage = check_rate(request, group="api", limit=settings.RATE_LIMIT_REQUESTS, key="ip")
-        response = rate_limited_response(usage) if usage.limited else self.get_response(request)
-        set_rate_headers(response, usage)
+            usage = _count(request, group="api", limit=settings.RATE_LIMIT_REQUESTS, key="ip")
+        if usage.limited:
+            response = domain_error_response(RateLimited(usage.reset))
+        else:
+            response = self.get_response(request)
+        response.headers["X-RateLimit-Limit"] = str(usage.limit)
+        response.headers["X-RateLimit-Remaining"] = str(usage.remaining)
+        response.headers["X-RateLimit-Reset"] = str(usage.reset)
         return response

@@ -219,15 +219,19 @@ CORS_URLS_REGEX = r"^/api/.*$"
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
 # --- Limits -------------------------------------------------------------------------
+# quickpoll/ratelimits.py names every limit: what it counts, where it is enforced, what a caller gets.
+# RATE_LIMIT_ENABLED switches off the four per-window budgets (the RATE_LIMIT_* counts).
 RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+# API requests per window per client IP (login and register have their own budget).
 RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
 RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
 # Per IP on login and register, and per account on login, in the same window.
 RATE_LIMIT_AUTH_REQUESTS = env_int("RATE_LIMIT_AUTH_REQUESTS", 10, minimum=1)
-# Votes, retractions and likes per window by one voter, whichever address they come from.
+# Votes, retractions, likes and unlikes per window by one voter, whichever address they come from.
 RATE_LIMIT_VOTER_REQUESTS = env_int("RATE_LIMIT_VOTER_REQUESTS", 30, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
+# Open WebSockets per server process; one more is closed with 4429.
 WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1)
 # An HTTP (WSGI) process's background threads: the broadcast loop (realtime.broadcast_loop) and the
 # view-count flusher (polls.viewcounts). bin/production turns it on for its HTTP processes; off,
@@ -235,6 +239,7 @@ WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1
 BACKGROUND_THREADS = env_bool("BACKGROUND_THREADS", False)
 MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 5 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/gif"])
+# Anonymous ballots one IP may have on one poll at a time (no window; a retraction frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 

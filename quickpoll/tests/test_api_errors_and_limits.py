@@ -10,11 +10,15 @@ from django.conf import settings as django_settings
 from quickpoll.cache import SharedRedisCache
 from rest_framework.test import APIClient
 
+from accounts.models import User
+from accounts.tests.factories import PASSWORD
 from polls import services
 from polls.models import Ballot, Poll, Report
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
 from quickpoll import ratelimits
+from quickpoll.api_errors import exception_handler
+from quickpoll.errors import RateLimited
 from quickpoll.tests.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
@@ -290,6 +294,37 @@ def test_the_account_budget_covers_its_username_and_its_email(rate_limits, api_c
         login(api_client, "owner", REMOTE_ADDR=f"198.51.100.{number}")
 
     assert_error(login(api_client, "owner@example.com", REMOTE_ADDR="198.51.100.3"), 429, "rate_limited")
+
+
+def test_the_login_page_spends_the_account_budget_the_api_spent(rate_limits, api_client, client, owner):
+    for number in (1, 2):
+        login(api_client, "owner", REMOTE_ADDR=f"198.51.100.{number}")
+
+    page = client.post("/accounts/login/", {"username": "owner@example.com", "password": PASSWORD}, REMOTE_ADDR="198.51.100.3")
+
+    assert page.status_code == 400
+    assert "Too many attempts. Try again in" in page.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_register_page_spends_the_address_budget_the_api_spent(rate_limits, api_client, client):
+    for _ in range(2):
+        login(api_client, "nobody")
+    account = {"username": "alice", "email": "alice@example.com", "password": PASSWORD, "password_again": PASSWORD}
+
+    page = client.post("/accounts/register/", account)
+
+    assert page.status_code == 400
+    assert "Too many attempts. Try again in" in page.content.decode()
+    assert not User.objects.filter(username="alice").exists()
+
+
+def test_a_spent_budget_raised_in_any_view_gets_the_same_answer():
+    response = exception_handler(RateLimited(17), {})
+
+    assert response.status_code == 429
+    assert response.data == {"code": "rate_limited", "detail": "Too many requests; try again in 17 seconds."}
+    assert response.headers["Retry-After"] == "17"
 
 
 def test_limits_fail_open_when_counting_raises(rate_limits, api_client, monkeypatch, caplog):
