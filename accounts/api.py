@@ -28,12 +28,8 @@ from accounts.serializers import (
     RegisterSerializer,
     SessionSerializer,
     TokenPairSerializer,
-    UserStatsSerializer,
 )
-from polls import selectors
-from polls.api import ANON_ID, UUID_PATTERN, errors_for, poll_data
-from polls.models import Poll
-from polls.serializers import PollSerializer
+from quickpoll.api import UUID_PATTERN, errors_for
 from quickpoll.ratelimits import spend_login_budget
 
 
@@ -130,24 +126,6 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def count(self, request):
         return Response({"count": self.get_queryset().count()})
 
-    @extend_schema(
-        summary="A user's polls (unlisted ones only to that user and moderators)",
-        parameters=[ANON_ID],
-        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
-    )
-    @action(detail=True)
-    def polls(self, request, pk=None):
-        user = self.get_object()
-        polls = Poll.objects.filter(author=user).select_related("author").prefetch_related("options")
-        if not (request.user.is_staff or request.user.pk == user.pk):
-            polls = polls.filter(is_public=True)
-        page = self.paginate_queryset(polls.order_by("-created_at"))
-        return self.get_paginated_response(poll_data(request, page))
-
-    @extend_schema(summary="A user's statistics", responses={200: UserStatsSerializer, **errors_for(404)})
-    @action(detail=True)
-    def stats(self, request, pk=None):
-        return Response(selectors.user_stats(self.get_object(), viewer=request.user))
 
 
 @extend_schema_view(

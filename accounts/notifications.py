@@ -1,11 +1,12 @@
-"""Telling people what happened to their polls."""
+"""Telling people what happened to their polls.
 
-from django.db import transaction
+A notification is a row; the live copy to the recipient's open tabs is sent by whoever
+announced the event (polls.announce), once the row is committed.
+"""
+
 from django.utils import timezone
 
 from accounts.models import Notification, User
-from accounts.serializers import NotificationSerializer
-from realtime import events
 
 _MESSAGES = {
     Notification.Kind.VOTE: "New votes on “{title}”.",
@@ -30,11 +31,7 @@ def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> No
         "actor": actor_name,
         "message": _MESSAGES[kind].format(title=poll.title, actor=actor_name),
     }
-    notification = Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
-    # The same payload the REST notification list returns, live to every tab of the recipient.
-    message = {"type": "notification", "notification": NotificationSerializer(notification).data}
-    transaction.on_commit(lambda: events.publish_to_user(recipient.pk, message))
-    return notification
+    return Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
 
 
 def mark_notifications_read(*, recipient: User, notification_ids=None) -> int:

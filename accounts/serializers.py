@@ -81,13 +81,6 @@ class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class UserStatsSerializer(serializers.Serializer):
-    polls_created = serializers.IntegerField()
-    votes_cast = serializers.IntegerField()
-    likes_given = serializers.IntegerField()
-    likes_received = serializers.IntegerField()
-
-
 class NotificationSerializer(serializers.ModelSerializer):
     poll_id = serializers.UUIDField(read_only=True, allow_null=True)
     message = serializers.SerializerMethodField()

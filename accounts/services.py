@@ -1,16 +1,16 @@
+from typing import Callable
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import errors
 from accounts.models import User
-from polls import services as poll_services
-from polls.models import Like, Vote
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
 
@@ -100,9 +100,20 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
     return user
 
 
+# Apps above accounts keep rows that count what a user did (polls: ballots and likes, whose
+# counters must follow). Each registers, from its AppConfig.ready(), how to take them back.
+_before_account_deletion: list[Callable[[User], None]] = []
+
+
+def before_account_deletion(take_back: Callable[[User], None]) -> None:
+    """Have `take_back(user)` run inside delete_account's transaction, before the account goes."""
+    if take_back not in _before_account_deletion:
+        _before_account_deletion.append(take_back)
+
+
 def delete_account(*, user: User) -> None:
-    """Delete an account; its votes and likes leave the counters of others' polls first."""
+    """Delete an account; what it did elsewhere (votes, likes) is taken back first, counters following."""
     with transaction.atomic():
-        poll_services.retract_votes(votes=Vote.objects.filter(ballot__user=user))
-        poll_services.remove_likes(likes=Like.objects.filter(user=user))
+        for take_back in _before_account_deletion:
+            take_back(user)
         user.delete()

@@ -8,5 +8,4 @@ urlpatterns = [
     path("accounts/logout/", views.log_out, name="logout"),
     path("accounts/settings/", views.account_settings, name="account-settings"),
     path("notifications/", views.notifications, name="notifications"),
-    path("u/<str:username>/", views.profile, name="profile"),
 ]

@@ -1,21 +1,18 @@
-"""Account pages: register, log in and out, profile, settings, notifications. Same services as the API."""
+"""Account pages: register, log in and out, settings, notifications. Same services as the API."""
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import errors, services
 from accounts.backends import login_account_key
 from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
-from accounts.models import Notification, User
+from accounts.models import Notification
 from accounts.notifications import mark_notifications_read
-from polls import selectors
-from polls.models import Ballot, Like, Poll, Vote
 from quickpoll.errors import RateLimited
 from quickpoll.ratelimits import spend_auth_budget, spend_login_budget
 
@@ -79,29 +76,6 @@ def log_out(request):
     logout(request)
     messages.success(request, "You are logged out.")
     return redirect("home")
-
-
-@require_GET
-def profile(request, username):
-    person = get_object_or_404(User, username__iexact=username, is_active=True)
-    is_me = request.user.is_authenticated and request.user.pk == person.pk
-    polls = Poll.objects.filter(author=person).order_by("-created_at")
-    if not (is_me or request.user.is_staff):
-        polls = polls.filter(is_public=True)
-    context = {
-        "person": person,
-        "is_me": is_me,
-        "polls": Paginator(polls, 20).get_page(request.GET.get("page")),
-        "stats": selectors.user_stats(person, viewer=request.user),
-    }
-    if is_me:
-        context["my_ballots"] = (
-            Ballot.objects.filter(user=person)
-            .select_related("poll")
-            .prefetch_related(Prefetch("votes", queryset=Vote.objects.select_related("option")))[:20]
-        )
-        context["my_likes"] = Like.objects.filter(user=person).select_related("poll")[:20]
-    return render(request, "accounts/profile.html", context)
 
 
 @login_required

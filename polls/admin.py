@@ -1,6 +1,4 @@
 from django.contrib import admin, messages
-from django.db.models import Q
-from django.utils import timezone
 
 from polls import errors, services
 from polls.models import Ballot, Like, Option, Poll, Report, Vote
@@ -14,11 +12,10 @@ class ExpiredFilter(admin.SimpleListFilter):
         return [("yes", "Expired"), ("no", "Not expired")]
 
     def queryset(self, request, queryset):
-        expired = Q(expires_at__lte=timezone.now())
         if self.value() == "yes":
-            return queryset.filter(expired)
+            return queryset.expired()
         if self.value() == "no":
-            return queryset.exclude(expired)
+            return queryset.unexpired()
         return queryset
 
 

@@ -7,7 +7,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -19,6 +19,7 @@ from accounts.models import User
 from polls import errors, public_bodies, selectors, services
 from polls.filters import PollFilter
 from polls.models import Like, Poll, Vote
+from polls.permissions import IsPollManager, can_manage, can_see_private_lists, can_see_results, require_manager
 from polls.serializers import (
     ExportQuerySerializer,
     LikeCreateSerializer,
@@ -27,6 +28,7 @@ from polls.serializers import (
     PollSerializer,
     PollWriteSerializer,
     ReportSerializer,
+    UserStatsSerializer,
     VoteCreateSerializer,
     VoteResultSerializer,
     VoterVoteSerializer,
@@ -34,37 +36,9 @@ from polls.serializers import (
     VoteStatsSerializer,
 )
 from polls.viewcounts import record_view
-from polls.voters import ANON_ID_PATTERN, voter_from_request
-from quickpoll.api_errors import ErrorSerializer
+from polls.voters import voter_from_request
+from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
 from quickpoll.ratelimits import spend_voter_budget
-
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-
-ERRORS = {
-    code: OpenApiResponse(ErrorSerializer, description=codes)
-    for code, codes in {
-        400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
-        "too_many_options, invalid_anon_id, wrong_password",
-        401: "login_required, authentication_failed, invalid_credentials",
-        403: "poll_closed, not_owner, results_hidden, forbidden",
-        404: "not_found",
-        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken",
-        429: "rate_limited (with Retry-After), anonymous_limit",
-    }.items()
-}
-
-# Read wherever the requester's votes and likes matter; a malformed one is a 400 invalid_anon_id.
-ANON_ID = OpenApiParameter(
-    "X-Anon-Id",
-    str,
-    OpenApiParameter.HEADER,
-    pattern=ANON_ID_PATTERN,
-    description="Who an anonymous visitor is (ignored with a token): the anon_id the server issued, or your own.",
-)
-
-
-def errors_for(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
 
 
 def poll_data(request, polls, *, many: bool = True):
@@ -179,14 +153,12 @@ class PollViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         if request.user.is_authenticated or voter_from_request(request, issue=False) is not None:
-            poll = self.get_object()
-            body = poll_data(request, poll, many=False)
+            body = poll_data(request, self.get_object(), many=False)
         else:
             # Nothing of this visitor's own to show: the answer every such visitor gets.
             body = public_bodies.get(kwargs["pk"])
             if body is None:
-                poll = self.get_object()
-                body = poll_data(request, poll, many=False)
+                body = poll_data(request, self.get_object(), many=False)
                 public_bodies.put(kwargs["pk"], body)
         record_view(body["id"])
         return Response(body)
@@ -302,28 +274,19 @@ class PollViewSet(viewsets.ModelViewSet):
         parameters=[ExportQuerySerializer],
         responses={(200, "application/json"): dict, (200, "text/csv"): str, **errors_for(400, 401, 403, 404)},
     )
-    @action(detail=True, permission_classes=[IsAuthenticated], content_negotiation_class=ExportNegotiation)
+    @action(
+        detail=True, permission_classes=[IsAuthenticated, IsPollManager], content_negotiation_class=ExportNegotiation
+    )
     def export(self, request, pk=None):
         poll = self.get_object()
-        if not poll.is_managed_by(request.user):
-            raise errors.NotOwner()
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
 
 
-def _managed_poll(request, poll_id) -> Poll:
-    poll = get_object_or_404(Poll, pk=poll_id)
-    if not request.user.is_authenticated:
-        raise errors.LoginRequired()
-    if not poll.is_managed_by(request.user):
-        raise errors.NotOwner()
-    return poll
-
-
-def _user_or_staff(request, user_id, what: str) -> User:
+def _private_lists_of(request, user_id, what: str) -> User:
     user = get_object_or_404(User, pk=user_id)
-    if not (request.user.is_staff or request.user.pk == user.pk):
+    if not can_see_private_lists(request.user, user):
         raise errors.NotOwner(f"Only that user or a moderator can see their {what}.")
     return user
 
@@ -342,19 +305,19 @@ class VoteViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         data, poll, voter = _voter_acting_on(request, VoteCreateSerializer)
-        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
-        visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=True)
+        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
+        visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
-            "ballot_id": ballot.pk,
-            "votes": VoteSerializer(ballot.votes.all(), many=True).data,
-            "results": ballot.results if visible else None,
+            "ballot_id": cast.ballot.pk,
+            "votes": VoteSerializer(cast.votes, many=True).data,
+            "results": cast.results if visible else None,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
     def _vote_for(self, request) -> Vote:
         vote = self.get_object()
         voter = voter_from_request(request, issue=False)
-        if not (vote.poll.is_managed_by(request.user) or (voter is not None and voter.owns(vote.ballot))):
+        if not (can_manage(request.user, vote.poll) or (voter is not None and voter.owns(vote.ballot))):
             raise errors.NotOwner("Only the voter, the poll's author or a moderator can see this vote.")
         return vote
 
@@ -388,11 +351,11 @@ class VoteViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
+        poll = get_object_or_404(Poll, pk=poll_id)
         if request.method == "DELETE":
-            poll = get_object_or_404(Poll, pk=poll_id)
             services.retract_ballot(poll=poll, voter=_voter_taking_back(request))
             return Response(status=status.HTTP_204_NO_CONTENT)
-        poll = _managed_poll(request, poll_id)
+        require_manager(poll, request.user)
         page = self.paginate_queryset(self.get_queryset().filter(poll=poll))
         return self.get_paginated_response(VoterVoteSerializer(page, many=True, context={"request": request}).data)
 
@@ -405,14 +368,14 @@ class VoteViewSet(viewsets.GenericViewSet):
     def poll_stats(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)
         state = selectors.voter_states(polls=[poll], voter=voter_from_request(request, issue=False)).get(poll.pk)
-        if not selectors.can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted)):
+        if not can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted)):
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return Response(selectors.vote_stats(poll))
 
     @extend_schema(summary="A user's votes (that user or a moderator)", responses={200: VoteSerializer(many=True), **errors_for(401, 403, 404)})
     @action(detail=False, url_path=rf"user/(?P<user_id>{UUID_PATTERN})", permission_classes=[IsAuthenticated])
     def user(self, request, user_id=None):
-        user = _user_or_staff(request, user_id, "votes")
+        user = _private_lists_of(request, user_id, "votes")
         page = self.paginate_queryset(self.get_queryset().filter(ballot__user=user))
         return self.get_paginated_response(VoteSerializer(page, many=True).data)
 
@@ -458,6 +421,32 @@ class LikeViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="A user's likes (that user or a moderator)", responses={200: LikeSerializer(many=True), **errors_for(401, 403, 404)})
     @action(detail=False, url_path=rf"user/(?P<user_id>{UUID_PATTERN})", permission_classes=[IsAuthenticated])
     def user(self, request, user_id=None):
-        user = _user_or_staff(request, user_id, "likes")
+        user = _private_lists_of(request, user_id, "likes")
         page = self.paginate_queryset(self.get_queryset().filter(user=user))
         return self.get_paginated_response(LikeSerializer(page, many=True).data)
+
+
+class UserPollsViewSet(viewsets.GenericViewSet):
+    """A user's polls and their statistics."""
+
+    queryset = User.objects.filter(is_active=True)
+    permission_classes = [AllowAny]
+
+    def _person(self) -> User:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["user_id"])
+
+    @extend_schema(
+        summary="A user's polls (unlisted ones only to that user and moderators)",
+        parameters=[ANON_ID],
+        responses={200: PollSerializer(many=True), **errors_for(400, 404)},
+    )
+    @action(detail=False)
+    def polls(self, request, user_id=None):
+        polls = Poll.objects.filter(author=self._person()).listed_for(request.user)
+        page = self.paginate_queryset(polls.select_related("author").prefetch_related("options").order_by("-created_at"))
+        return self.get_paginated_response(poll_data(request, page))
+
+    @extend_schema(summary="A user's statistics", responses={200: UserStatsSerializer, **errors_for(404)})
+    @action(detail=False)
+    def stats(self, request, user_id=None):
+        return Response(selectors.user_stats(self._person(), viewer=request.user))

@@ -1,5 +1,16 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class PollsConfig(AppConfig):
     name = "polls"
+
+    def ready(self):
+        from accounts.services import before_account_deletion
+        from polls.services import take_back_account
+
+        before_account_deletion(take_back_account)
+        if settings.BACKGROUND_THREADS:
+            from polls.viewcounts import start_flusher
+
+            start_flusher()

@@ -1,8 +1,10 @@
+"""The one filter of poll lists: the browse page (/polls/) and the API's list (/api/polls) read the same parameters."""
+
 import django_filters
 from django import forms
-from django.db.models import Q
-from django.utils import timezone
+from django.core.validators import ProhibitNullCharactersValidator
 
+from polls import selectors
 from polls.models import Poll
 
 _TRUE = {"true", "1", "yes"}
@@ -27,16 +29,39 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class SearchWordsField(forms.CharField):
+    """Words to search for. A NUL character is no error here: selectors.search_polls takes it out."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [check for check in self.validators if not isinstance(check, ProhibitNullCharactersValidator)]
+
+
+class SearchWordsFilter(django_filters.CharFilter):
+    field_class = SearchWordsField
+
+
 class PollFilter(django_filters.FilterSet):
+    """Invalid values are form errors: the API answers 400 invalid, the page shows them beside the form."""
+
+    q = SearchWordsFilter(method="filter_search", max_length=200, label="Words in the title, description or options")
+    status = django_filters.ChoiceFilter(
+        choices=[("open", "Open"), ("closed", "Closed")], method="filter_status", label="Open (taking votes) or closed"
+    )
     author = django_filters.UUIDFilter(field_name="author_id")
-    active = StrictBooleanFilter(field_name="is_active")
+    active = StrictBooleanFilter(field_name="is_active", label="Not closed by hand (an expired poll may still be active)")
     multiple = StrictBooleanFilter(field_name="allow_multiple", label="Multiple-choice")
-    expired = StrictBooleanFilter(method="filter_expired")
+    expired = StrictBooleanFilter(method="filter_expired", label="Past its closing time")
 
     class Meta:
         model = Poll
-        fields = ["author", "active", "multiple", "expired"]
+        fields = ["q", "status", "author", "active", "multiple", "expired"]
+
+    def filter_search(self, queryset, name, value):
+        return selectors.search_polls(value, within=queryset)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.open() if value == "open" else queryset.closed()
 
     def filter_expired(self, queryset, name, value):
-        expired = Q(expires_at__lte=timezone.now())
-        return queryset.filter(expired) if value else queryset.exclude(expired)
+        return queryset.expired() if value else queryset.unexpired()

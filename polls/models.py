@@ -9,6 +9,51 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 
 
+class PollQuerySet(models.QuerySet):
+    """The names every list, filter, count and job uses for a poll's state and who sees it.
+
+    open() and closed() split polls exactly as Poll.is_open does for one row.
+    """
+
+    def _expired(self) -> Q:
+        # As Poll.is_expired: a poll without a closing time never expires.
+        return Q(expires_at__isnull=False, expires_at__lte=timezone.now())
+
+    def expired(self) -> "PollQuerySet":
+        """Past their closing time, whether or not they have been closed since."""
+        return self.filter(self._expired())
+
+    def unexpired(self) -> "PollQuerySet":
+        return self.exclude(self._expired())
+
+    def open(self) -> "PollQuerySet":
+        """Taking votes now: active and not past their closing time."""
+        return self.filter(is_active=True).unexpired()
+
+    def closed(self) -> "PollQuerySet":
+        """Closed by hand or by the clock."""
+        return self.filter(Q(is_active=False) | self._expired())
+
+    def overdue(self) -> "PollQuerySet":
+        """Still marked active though their closing time has passed: what close_expired_polls closes."""
+        return self.filter(is_active=True).expired()
+
+    def listed(self) -> "PollQuerySet":
+        """What lists, searches and totals show to everyone: unlisted polls open by their link only."""
+        return self.filter(is_public=True)
+
+    def listed_for(self, viewer) -> "PollQuerySet":
+        """Listed polls, plus the viewer's own unlisted ones; every poll for staff (moderators).
+
+        The query form of polls.permissions.can_manage: a poll is here if it is listed or the viewer manages it.
+        """
+        if viewer is None or not viewer.is_authenticated:
+            return self.listed()
+        if viewer.is_staff:
+            return self.all()
+        return self.filter(Q(is_public=True) | Q(author=viewer))
+
+
 class Poll(models.Model):
     class ResultsVisibility(models.TextChoices):
         ALWAYS = "always", "Always"
@@ -41,6 +86,8 @@ class Poll(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PollQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -66,11 +113,8 @@ class Poll(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """As Poll.objects.open() for one row (a test holds the two together)."""
         return self.is_active and not self.is_expired
-
-    def is_managed_by(self, user) -> bool:
-        """The author and staff (moderators) may edit, close and export a poll."""
-        return user is not None and user.is_authenticated and (user.is_staff or user.pk == self.author_id)
 
     @property
     def choice_limit(self) -> int:

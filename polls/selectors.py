@@ -1,7 +1,7 @@
 """Reads that several callers share: lists, search, results and statistics.
 
-Anything listed to the public goes through public_polls(), so an unlisted poll
-never shows up in a list, a search or a total; it opens by its id or link only.
+Anything listed to the public goes through Poll.objects.listed() (public_polls() here), so an
+unlisted poll never shows up in a list, a search or a total; it opens by its id or link only.
 """
 
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
 
 
 def public_polls() -> QuerySet[Poll]:
-    return Poll.objects.filter(is_public=True).select_related("author")
+    return Poll.objects.listed().select_related("author")
 
 
 def recent_polls() -> QuerySet[Poll]:
@@ -54,11 +54,11 @@ def trending_polls() -> QuerySet[Poll]:
     return public_polls().filter(active_lately).annotate(trend_score=score).order_by("-trend_score", "-created_at")
 
 
-def search_polls(query: str) -> QuerySet[Poll]:
-    """Title, description and option text. Ranked full-text search on PostgreSQL."""
+def search_polls(query: str, *, within: QuerySet[Poll] | None = None) -> QuerySet[Poll]:
+    """Title, description and option text, among `within` (public polls unless given). Ranked full-text search on PostgreSQL."""
     # PostgreSQL refuses NUL in a query (a 500) and no stored text holds one, so it can only miss.
     query = query.replace("\x00", " ").strip()
-    polls = public_polls()
+    polls = public_polls() if within is None else within
     if not query:
         return polls.none()
     if connection.vendor == "postgresql":
@@ -84,20 +84,19 @@ def search_polls(query: str) -> QuerySet[Poll]:
 
 
 def platform_stats() -> dict:
-    polls = Poll.objects.filter(is_public=True)
+    polls = Poll.objects.listed()
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     totals = polls.aggregate(votes=Coalesce(Sum("total_votes"), 0), likes=Coalesce(Sum("likes_count"), 0))
-    now = timezone.now()
     return {
         "total_polls": polls.count(),
-        "open_polls": polls.filter(is_active=True).exclude(expires_at__lte=now).count(),
+        "open_polls": polls.open().count(),
         "total_votes": totals["votes"],
         "total_likes": totals["likes"],
         "total_users": User.objects.filter(is_active=True).count(),
         "today": {
             "polls_created": polls.filter(created_at__gte=today).count(),
-            "votes": Vote.objects.filter(poll__is_public=True, created_at__gte=today).count(),
-            "likes": Like.objects.filter(poll__is_public=True, created_at__gte=today).count(),
+            "votes": Vote.objects.filter(poll__in=polls, created_at__gte=today).count(),
+            "likes": Like.objects.filter(poll__in=polls, created_at__gte=today).count(),
         },
     }
 
@@ -130,17 +129,6 @@ def voter_states(*, polls, voter: Voter | None) -> dict:
         my_votes = [str(vote.option_id) for vote in ballot.votes.all()]
         states[ballot.poll_id] = VoterState(ballot_id=str(ballot.pk), my_votes=my_votes, liked=ballot.poll_id in liked)
     return states
-
-
-def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:
-    rule = poll.results_visibility
-    if poll.is_managed_by(user) or rule == Poll.ResultsVisibility.ALWAYS:
-        return True
-    if rule == Poll.ResultsVisibility.AFTER_VOTE:
-        return has_voted or not poll.is_open
-    if rule == Poll.ResultsVisibility.AFTER_CLOSE:
-        return not poll.is_open
-    return False
 
 
 def results_hidden_reason(poll: Poll) -> str:
@@ -197,9 +185,7 @@ def vote_stats(poll: Poll) -> dict:
 
 def user_stats(user: User, *, viewer: User | None) -> dict:
     """A user's numbers; their unlisted polls count only for themselves and moderators."""
-    polls = Poll.objects.filter(author=user)
-    if viewer is None or not (viewer.is_staff or viewer.pk == user.pk):
-        polls = polls.filter(is_public=True)
+    polls = Poll.objects.filter(author=user).listed_for(viewer)
     return {
         "polls_created": polls.count(),
         "votes_cast": Vote.objects.filter(ballot__user=user).count(),

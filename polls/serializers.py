@@ -1,4 +1,4 @@
-"""Shapes of the polls API. They validate input shape only; rules live in polls.services."""
+"""Shapes of the polls API. They validate input shape only; rules live in polls.services and polls.permissions."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.serializers import PublicUserSerializer
 from polls import selectors
 from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote
+from polls.permissions import can_see_results, can_vote
 from polls.selectors import VoterState
 
 
@@ -36,6 +37,15 @@ class PlatformStatsSerializer(serializers.Serializer):
     total_likes = serializers.IntegerField()
     total_users = serializers.IntegerField()
     today = PlatformTodaySerializer()
+
+
+class UserStatsSerializer(serializers.Serializer):
+    """Documents selectors.user_stats()."""
+
+    polls_created = serializers.IntegerField()
+    votes_cast = serializers.IntegerField()
+    likes_given = serializers.IntegerField()
+    likes_received = serializers.IntegerField()
 
 
 class VotesInHourSerializer(serializers.Serializer):
@@ -113,7 +123,7 @@ class PollSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_results_visible(self, poll) -> bool:
-        return selectors.can_see_results(poll=poll, user=self._user(), has_voted=self._state(poll).has_voted)
+        return can_see_results(poll=poll, user=self._user(), has_voted=self._state(poll).has_voted)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_results_note(self, poll) -> str | None:
@@ -136,9 +146,7 @@ class PollSerializer(serializers.ModelSerializer):
         return self._state(poll).liked
 
     def get_can_vote(self, poll) -> bool:
-        user = self._user()
-        signed_in = user is not None and user.is_authenticated
-        return poll.is_open and not self._state(poll).has_voted and (signed_in or poll.allow_anonymous)
+        return can_vote(self._user(), poll, has_voted=self._state(poll).has_voted)
 
 
 class PollWriteSerializer(serializers.Serializer):

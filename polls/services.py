@@ -6,49 +6,28 @@ only translate the domain errors of polls.errors into their own answer.
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import structlog
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
-from accounts.models import Notification, User
-from accounts.notifications import notify
-from polls import errors, public_bodies, selectors
-from polls.group_commit import GroupCommit
+from accounts.models import User
+from polls import announce, ballot_box, errors, public_bodies
+from polls.ballot_box import CastBallot
+from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
+from polls.permissions import require_can_take_part, require_manager, require_voter_or_moderator
 from polls.voters import Voter
-from realtime import events
 
 logger = structlog.get_logger(__name__)
 
 
-def _move_counters(poll_id, **deltas: int) -> None:
-    """Move a poll's counters in one UPDATE (F(), never read-modify-write) and bump its results version."""
-    changes = {field: F(field) + delta for field, delta in deltas.items()}
-    Poll.objects.filter(pk=poll_id).update(results_version=F("results_version") + 1, **changes)
-    public_bodies.forget_on_commit(poll_id)
-
-
-def _announce_results(poll_ids) -> None:
-    for poll in Poll.objects.filter(pk__in=set(poll_ids)).only("id", "is_public"):
-        transaction.on_commit(lambda poll=poll: events.publish_results_changed(poll))
-
-
 # --- Polls ----------------------------------------------------------------------------
-
-
-def _require_manager(poll: Poll, actor: User | None) -> None:
-    if actor is None or not actor.is_authenticated:
-        raise errors.LoginRequired()
-    if not poll.is_managed_by(actor):
-        raise errors.NotOwner()
 
 
 def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -121,7 +100,7 @@ def create_poll(
     with transaction.atomic():
         poll.save()
         Option.objects.bulk_create(Option(poll=poll, text=text, position=index) for index, text in enumerate(texts))
-        transaction.on_commit(lambda: events.publish_poll_created(poll))
+        announce.poll_created(poll)
     return poll
 
 
@@ -139,7 +118,7 @@ _EDITABLE_FIELDS = {
 
 def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None, **changes) -> Poll:
     """Change a poll's fields and, while it has no votes, its options."""
-    _require_manager(poll, actor)
+    require_manager(poll, actor)
     unknown = set(changes) - _EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
@@ -173,9 +152,8 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
             Option.objects.bulk_create(
                 Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
             )
-        _move_counters(locked.pk)
-        transaction.on_commit(lambda: events.publish_poll_event(locked, "poll.updated"))
-        _announce_results([locked.pk])
+        move_counters(locked.pk)
+        announce.poll_updated(locked)
     return locked
 
 
@@ -187,16 +165,15 @@ def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
     poll.refresh_from_db()
     if changed:
         public_bodies.forget_on_commit(poll.pk)
-        if not active:
-            notify(recipient=poll.author, kind=Notification.Kind.POLL_CLOSED, poll=poll, actor=actor)
-        kind = "poll.updated" if active else "poll.closed"
-        transaction.on_commit(lambda: events.publish_poll_event(poll, kind))
-        _announce_results([poll.pk])
+        if active:
+            announce.poll_updated(poll)
+        else:
+            announce.poll_closed(poll, actor)
     return bool(changed)
 
 
 def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
-    _require_manager(poll, actor)
+    require_manager(poll, actor)
     with transaction.atomic():
         _switch(poll, active=active, actor=actor)
     return poll
@@ -205,19 +182,19 @@ def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
 def close_expired_polls() -> int:
     """Close the polls whose time is up: authors hear of it, subscribers get the final results."""
     closed = 0
-    for poll in Poll.objects.filter(is_active=True, expires_at__lte=timezone.now()).select_related("author"):
+    for poll in Poll.objects.overdue().select_related("author"):
         with transaction.atomic():
             closed += _switch(poll, active=False, actor=None)
     return closed
 
 
 def delete_poll(*, poll: Poll, actor: User) -> None:
-    _require_manager(poll, actor)
+    require_manager(poll, actor)
     poll_id = poll.pk
     with transaction.atomic():
         poll.delete()
         public_bodies.forget_on_commit(poll_id)
-        transaction.on_commit(lambda: events.publish_poll_deleted(poll_id))
+        announce.poll_deleted(poll_id)
 
 
 def remove_options(*, options: QuerySet[Option]) -> int:
@@ -229,41 +206,22 @@ def remove_options(*, options: QuerySet[Option]) -> int:
         deleted, _ = Option.objects.filter(pk__in=option_ids).delete()
         poll_ids = {poll_id for _, poll_id in rows}
         for poll_id in poll_ids:
-            _move_counters(poll_id)  # the option list changed even where no one had picked it
-        _announce_results(poll_ids)
+            move_counters(poll_id)  # the option list changed even where no one had picked it
+        announce.results_changed(poll_ids)
     return deleted
 
 
 # --- Votes ------------------------------------------------------------------------------
 
 
-def _check_can_take_part(poll: Poll, voter: Voter) -> None:
-    if not poll.is_open:
-        raise errors.PollClosed()
-    if voter.is_anonymous and not poll.allow_anonymous:
-        raise errors.LoginRequired("Log in to take part in this poll.")
+def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
+    """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
 
-
-@dataclass
-class _BallotToWrite:
-    poll: Poll
-    voter: Voter
-    options: list[Option]
-    ballot: Ballot = dataclass_field(init=False)
-    votes: list[Vote] = dataclass_field(init=False)
-
-    def __post_init__(self):
-        self.ballot = Ballot(poll=self.poll, user_agent=self.voter.user_agent[:300], **self.voter.identity())
-        self.votes = [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
-
-
-def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
-    """Record a voter's ballot: one per voter per poll, whatever races it meets.
-
-    The ballot comes back with its votes loaded (`ballot.votes.all()` needs no query) and
-    `ballot.results`: the poll's counts as committed with it.
+    What simultaneous requests could race (one ballot per voter, ANONYMOUS_BALLOTS_PER_IP
+    anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
+    Returns the ballot, its votes, and the poll's results as committed with it.
     """
-    _check_can_take_part(poll, voter)
+    require_can_take_part(poll, voter)
     try:
         wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
     except ValueError:
@@ -277,122 +235,16 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> Ballot:
         raise errors.TooManyOptions(
             "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
         )
-    if voter.is_anonymous and voter.ip_address:
-        limit = settings.ANONYMOUS_BALLOTS_PER_IP
-        same_ip = Ballot.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address)
-        if same_ip[:limit].count() >= limit:
-            raise errors.AnonymousLimitReached()
-    request = _BallotToWrite(poll=poll, voter=voter, options=options)
-    if transaction.get_connection().in_atomic_block:
-        # Inside the caller's transaction: no other thread may commit it, so no batch.
-        ballot = _write_ballots([request])[0]
-    else:
-        ballot = _ballot_box.submit(request)
-    if isinstance(ballot, BaseException):
-        raise ballot
+    cast = ballot_box.cast(poll=poll, voter=voter, options=options)
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),
-        ballot_id=str(ballot.pk),
+        ballot_id=str(cast.ballot.pk),
         voter="account" if voter.user else "anonymous",
         user_id=str(voter.user.pk) if voter.user else None,
         options=len(options),
     )
-    return ballot
-
-
-def _write_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Exception]:
-    """Write ballots in one transaction; each gets its Ballot, or the error to raise in its own request."""
-    try:
-        with transaction.atomic():
-            return _insert_ballots(requests)
-    except IntegrityError:
-        if len(requests) == 1:
-            raise
-    # One bad ballot (an option deleted a moment ago, say) must not sink the others: one at a time.
-    outcomes: list[Ballot | Exception] = []
-    for request in requests:
-        try:
-            with transaction.atomic():
-                [outcome] = _insert_ballots([request])
-        except IntegrityError as error:  # PostgreSQL checks foreign keys at the commit
-            outcome = error
-        outcomes.append(outcome)
-    return outcomes
-
-
-def _insert_ballots(requests: Sequence[_BallotToWrite]) -> list[Ballot | Exception]:
-    Ballot.objects.bulk_create([request.ballot for request in requests], ignore_conflicts=True)
-    # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    stored = set(Ballot.objects.filter(pk__in=[request.ballot.pk for request in requests]).values_list("pk", flat=True))
-    accepted = [request for request in requests if request.ballot.pk in stored]
-    Vote.objects.bulk_create([vote for request in accepted for vote in request.votes])
-    per_poll = Counter()
-    per_option = Counter()
-    for request in accepted:
-        per_poll[request.poll.pk] += len(request.votes)
-        per_option.update(option.pk for option in request.options)
-    # Poll rows first, then options, each in id order: every writer takes the locks in that order.
-    for poll_id, count in sorted(per_poll.items()):
-        _move_counters(poll_id, total_votes=count)
-    for option_id, count in sorted(per_option.items()):
-        Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") + count)
-    _announce_ballots(accepted)
-    # Each voter's answer, read once per poll inside this transaction.
-    results = {}
-    for request in accepted:
-        if request.poll.pk not in results:
-            results[request.poll.pk] = selectors.poll_results(request.poll)
-        request.ballot.results = results[request.poll.pk]
-        _keep_votes(request.ballot, request.votes)
-    outcomes: list[Ballot | Exception] = []
-    for request in requests:
-        if request.ballot.pk in stored:
-            outcomes.append(request.ballot)
-        elif Ballot.objects.filter(poll=request.poll, **request.voter.lookup()).exists():
-            logger.info("vote_refused", poll_id=str(request.poll.pk), reason="already_voted")
-            outcomes.append(errors.AlreadyVoted())
-        else:
-            raise IntegrityError(f"ballot {request.ballot.pk} was refused by a constraint")
-    return outcomes
-
-
-def _keep_votes(ballot: Ballot, votes: list[Vote]) -> None:
-    """ballot.votes.all() answers these without a query, as prefetch_related would have set it."""
-    queryset = ballot.votes.all()
-    queryset._result_cache = votes
-    queryset._prefetch_done = True
-    ballot._prefetched_objects_cache = {"votes": queryset}
-
-
-def _announce_ballots(accepted: Sequence[_BallotToWrite]) -> None:
-    """One notice per poll to its author, fresh results to subscribers, a confirmation to each voter's tabs."""
-    voters_by_poll: dict = {}
-    for request in accepted:
-        voters_by_poll.setdefault(request.poll, []).append(request.voter)
-    for poll, voters in voters_by_poll.items():
-        others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
-        if others:
-            notify(recipient=poll.author, kind=Notification.Kind.VOTE, poll=poll, actor=others[0].user)
-    confirmations = [
-        (
-            request.voter.user.pk,
-            {
-                "type": "vote.cast",
-                "poll_id": str(request.poll.pk),
-                "ballot_id": str(request.ballot.pk),
-                "option_ids": [str(option.pk) for option in request.options],
-            },
-        )
-        for request in accepted
-        if request.voter.user is not None
-    ]
-    changed = {poll: [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
-    transaction.on_commit(lambda: events.publish_ballots(changed, confirmations))
-
-
-# A thread waiting for another's batch gives its connection back to the pool meanwhile.
-_ballot_box = GroupCommit(_write_ballots, before_waiting=lambda: transaction.get_connection().close())
+    return cast
 
 
 def retract_votes(*, votes: QuerySet[Vote]) -> int:
@@ -408,28 +260,20 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
         Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).delete()
         per_poll = Counter(poll_id for _, poll_id, _, _ in rows)
         per_option = Counter(option_id for _, _, option_id, _ in rows)
-        for poll_id, count in sorted(per_poll.items()):
-            _move_counters(poll_id, total_votes=-count)
-        for option_id, count in sorted(per_option.items()):
-            Option.objects.filter(pk=option_id).update(vote_count=F("vote_count") - count)
+        move_vote_counts(
+            per_poll={poll_id: -count for poll_id, count in per_poll.items()},
+            per_option={option_id: -count for option_id, count in per_option.items()},
+        )
         Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
-        _announce_results(per_poll)
+        announce.results_changed(per_poll)
     logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
     return len(rows)
 
 
-def _require_owner_or_staff(record, voter: Voter | None, actor: User | None) -> bool:
-    """Whether the actor acts as staff; raises unless they are staff or the record's own voter."""
-    as_staff = actor is not None and actor.is_authenticated and actor.is_staff
-    if not as_staff and (voter is None or not voter.owns(record)):
-        raise errors.NotOwner("Only the voter or a moderator can take this back.")
-    return as_staff
-
-
 def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
     """Take back one vote: its voter while the poll is open, or a moderator at any time."""
-    if not _require_owner_or_staff(vote.ballot, voter, actor):
-        _check_can_take_part(vote.poll, voter)
+    if not require_voter_or_moderator(vote.ballot, voter, actor):
+        require_can_take_part(vote.poll, voter)
     retract_votes(votes=Vote.objects.filter(pk=vote.pk))
 
 
@@ -440,7 +284,7 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     """
     if voter is None:
         raise errors.NotVoted()
-    _check_can_take_part(poll, voter)
+    require_can_take_part(poll, voter)
     removed = retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup())))
     if not removed:
         raise errors.NotVoted()
@@ -451,16 +295,12 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
 
 
 def like_poll(*, poll: Poll, voter: Voter) -> Like:
-    _check_can_take_part(poll, voter)
+    require_can_take_part(poll, voter)
     try:
         with transaction.atomic():
             like = Like.objects.create(poll=poll, **voter.identity())
-            _move_counters(poll.pk, likes_count=1)
-            notify(recipient=poll.author, kind=Notification.Kind.LIKE, poll=poll, actor=voter.user)
-            transaction.on_commit(lambda: events.publish_results_changed(poll))
-            if voter.user is not None:
-                confirmation = {"type": "like.added", "poll_id": str(poll.pk), "like_id": str(like.pk)}
-                transaction.on_commit(lambda: events.publish_to_user(voter.user.pk, confirmation))
+            move_counters(poll.pk, likes_count=1)
+            announce.liked(poll, like)
     except IntegrityError:
         if Like.objects.filter(poll=poll, **voter.lookup()).exists():
             raise errors.AlreadyLiked() from None
@@ -477,13 +317,13 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
         Like.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
         per_poll = Counter(poll_id for _, poll_id in rows)
         for poll_id, count in sorted(per_poll.items()):
-            _move_counters(poll_id, likes_count=-count)
-        _announce_results(per_poll)
+            move_counters(poll_id, likes_count=-count)
+        announce.results_changed(per_poll)
     return len(rows)
 
 
 def withdraw_like(*, like: Like, voter: Voter | None, actor: User | None) -> None:
-    _require_owner_or_staff(like, voter, actor)
+    require_voter_or_moderator(like, voter, actor)
     if not remove_likes(likes=Like.objects.filter(pk=like.pk)):
         raise errors.NotLiked()
 
@@ -492,6 +332,12 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
     """`voter` is None for a visitor we have never seen: they like nothing."""
     if voter is None or not remove_likes(likes=Like.objects.filter(poll=poll, **voter.lookup())):
         raise errors.NotLiked()
+
+
+def take_back_account(user: User) -> None:
+    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on."""
+    retract_votes(votes=Vote.objects.filter(ballot__user=user))
+    remove_likes(likes=Like.objects.filter(user=user))
 
 
 # --- Reports ------------------------------------------------------------------------------
@@ -503,9 +349,7 @@ def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> R
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
-            if reporter.pk != poll.author_id:
-                # The reporter stays anonymous to the author.
-                notify(recipient=poll.author, kind=Notification.Kind.REPORT, poll=poll)
+            announce.reported(poll, reporter)
     except IntegrityError:
         raise errors.AlreadyReported() from None
     return report

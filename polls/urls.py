@@ -5,8 +5,8 @@ from polls import views
 urlpatterns = [
     path("polls/", views.browse, name="browse"),
     path("polls/new/", views.create, name="poll-create"),
+    path("u/<str:username>/", views.profile, name="profile"),
     path("p/<str:ref>/", views.poll_detail, name="poll-detail"),
-    path("p/<str:ref>/results/", views.poll_results, name="poll-results"),
     path("p/<str:ref>/vote/", views.vote, name="poll-vote"),
     path("p/<str:ref>/retract/", views.retract, name="poll-retract"),
     path("p/<str:ref>/like/", views.like, name="poll-like"),

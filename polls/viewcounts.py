@@ -1,6 +1,7 @@
 """Poll view counts, kept off the read path.
 
-In a production HTTP process (quickpoll.wsgi starts the flusher) views add up in
+In a production HTTP process (PollsConfig.ready() starts the flusher when
+settings.BACKGROUND_THREADS is on, as bin/production sets it) views add up in
 memory and reach Poll.views_count every FLUSH_INTERVAL seconds, one UPDATE per poll
 viewed, so reading a poll writes nothing. A process that dies without warning loses
 at most that many seconds of its views: views are a popularity signal, not a ledger.
@@ -21,6 +22,7 @@ from polls.models import Poll
 logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 10.0  # seconds
+THREAD_NAME = "quickpoll-view-counts"
 
 _pending: Counter = Counter()
 _lock = threading.Lock()
@@ -59,6 +61,6 @@ def start_flusher() -> None:
             flush_views()
             connection.close()  # back to the pool until the next flush
 
-    _flusher = threading.Thread(target=run, name="quickpoll-view-counts", daemon=True)
+    _flusher = threading.Thread(target=run, name=THREAD_NAME, daemon=True)
     _flusher.start()
     atexit.register(flush_views)

@@ -1,4 +1,5 @@
-"""The polls pages: thin views over polls.services and polls.selectors.
+"""The polls pages (and a user's profile, which is their polls, votes and likes): thin views over
+polls.services and polls.selectors.
 
 Every action is a plain form post (CSRF-protected, works without JavaScript) that
 redirects back to the poll; live updates are added on top by static/js/quickpoll.js.
@@ -13,21 +14,24 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from polls import errors, selectors, services
+from polls.filters import PollFilter
 from polls.forms import PollForm, ReportForm
-from polls.models import Poll
+from polls.models import Ballot, Like, Poll, Vote
+from polls.permissions import can_manage, can_see_results, can_vote
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.errors import RateLimited
 from quickpoll.ratelimits import spend_voter_budget
 
 PAGE_SIZE = 12
+BROWSE_FORM_FIELDS = {"q", "status", "multiple"}  # the rest of PollFilter's parameters have no input on the page
 
 
 _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -47,7 +51,7 @@ def _back_to(poll: Poll):
 
 def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
     """What templates/polls/_results.html needs, the same for the page and its refreshes."""
-    visible = selectors.can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
+    visible = can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
     return {
         "poll": poll,
         "results": selectors.option_results(poll.options.all()) if visible else None,
@@ -71,25 +75,25 @@ def _voter_state(request, poll: Poll) -> selectors.VoterState:
 
 @require_GET
 def browse(request):
-    query = request.GET.get("q", "").strip()[:200]
-    status = request.GET.get("status", "")
-    multiple = request.GET.get("multiple", "") == "1"
-    polls = selectors.search_polls(query) if query else selectors.recent_polls()
-    now = timezone.now()
-    if status == "open":
-        polls = polls.filter(is_active=True).exclude(expires_at__lte=now)
-    elif status == "closed":
-        polls = polls.filter(Q(is_active=False) | Q(expires_at__lte=now))
-    if multiple:
-        polls = polls.filter(allow_multiple=True)
-    page = Paginator(polls.prefetch_related("options"), PAGE_SIZE).get_page(request.GET.get("page"))
-    filters = request.GET.copy()
-    filters.pop("page", None)
-    return render(
-        request,
-        "polls/browse.html",
-        {"page": page, "query": query, "status": status, "multiple": multiple, "filters": filters.urlencode()},
-    )
+    filters = PollFilter(request.GET, queryset=selectors.recent_polls())
+    # A bad value is shown beside the form (and answered 400); the valid ones still filter the list.
+    valid = filters.is_valid()
+    page = Paginator(filters.qs.prefetch_related("options"), PAGE_SIZE).get_page(request.GET.get("page"))
+    chosen = filters.form.cleaned_data
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    context = {
+        "page": page,
+        "form": filters.form,
+        "query": chosen.get("q") or "",
+        "status": chosen.get("status") or "",
+        "multiple": bool(chosen.get("multiple")),
+        "filters": kept.urlencode(),
+        "other_errors": [
+            f"{name}: {' '.join(problems)}" for name, problems in filters.form.errors.items() if name not in BROWSE_FORM_FIELDS
+        ],
+    }
+    return render(request, "polls/browse.html", context, status=200 if valid else 400)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -108,9 +112,9 @@ def poll_detail(request, ref):
     context = {
         **results_context(request, poll, state),
         "state": state,
-        "can_vote": poll.is_open and not state.has_voted and (signed_in or poll.allow_anonymous),
+        "can_vote": can_vote(request.user, poll, has_voted=state.has_voted),
         "login_to_vote": poll.is_open and not signed_in and not poll.allow_anonymous,
-        "can_manage": poll.is_managed_by(request.user),
+        "can_manage": can_manage(request.user, poll),
         "share_url": share_url,
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
@@ -130,13 +134,6 @@ def _vote_chart(rows: list[dict]) -> dict:
         height = max(2, round(96 * row["votes"] / peak))
         bars.append({"hour": row["hour"], "votes": row["votes"], "x": index * 10 + 1, "y": 100 - height, "height": height})
     return {"chart": bars, "chart_width": len(bars) * 10}
-
-
-@require_GET
-def poll_results(request, ref):
-    """The results block alone: what a page without a live socket reloads."""
-    poll = _poll_or_404(ref)
-    return render(request, "polls/_results.html", results_context(request, poll, _voter_state(request, poll)))
 
 
 def _act(request, poll: Poll, action, success: str | None = None):
@@ -268,7 +265,7 @@ def create(request):
 @require_http_methods(["GET", "POST"])
 def edit(request, ref):
     poll = _poll_or_404(ref)
-    if not poll.is_managed_by(request.user):
+    if not can_manage(request.user, poll):
         raise PermissionDenied
     locked = poll.total_votes > 0
     form = PollForm(request.POST or None, initial=PollForm.initial_for(poll), options_locked=locked)
@@ -286,3 +283,24 @@ def edit(request, ref):
             return _back_to(poll)
     context = {"form": form, "poll": poll, "creating": False}
     return render(request, "polls/form.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def profile(request, username):
+    person = get_object_or_404(User, username__iexact=username, is_active=True)
+    is_me = request.user.is_authenticated and request.user.pk == person.pk
+    polls = Poll.objects.filter(author=person).listed_for(request.user).order_by("-created_at")
+    context = {
+        "person": person,
+        "is_me": is_me,
+        "polls": Paginator(polls, 20).get_page(request.GET.get("page")),
+        "stats": selectors.user_stats(person, viewer=request.user),
+    }
+    if is_me:
+        context["my_ballots"] = (
+            Ballot.objects.filter(user=person)
+            .select_related("poll")
+            .prefetch_related(Prefetch("votes", queryset=Vote.objects.select_related("option")))[:20]
+        )
+        context["my_likes"] = Like.objects.filter(user=person).select_related("poll")[:20]
+    return render(request, "polls/profile.html", context)

@@ -12,10 +12,10 @@ from django.conf import settings
 
 from accounts.models import User
 from polls import errors
+from quickpoll.api import ANON_ID_PATTERN
 
 ANON_COOKIE = "quickpoll_anon"
 ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
-ANON_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 _ANON_ID = re.compile(ANON_ID_PATTERN)
 
 

@@ -11,7 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from quickpoll.outages import SocketOutageMiddleware  # noqa: E402
 from realtime.auth import BrowserOriginValidator, JwtAuthMiddleware  # noqa: E402
-from realtime.events import ServerLoopMiddleware  # noqa: E402
+from realtime.broadcast_loop import ServerLoopMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ServerLoopMiddleware(

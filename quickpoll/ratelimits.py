@@ -10,8 +10,8 @@ RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_
                            or email alike), from any address        accounts API and pages)     form error
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
                            per voter (account or anon_id)           polls API and pages)        message
-ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.services.cast_vote,   429 anonymous_limit, no
-                           from one IP (no window)                  where the vote is written   Retry-After; page: message
+ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
+                           from one IP (no window)                  lock where it is written    Retry-After; page: message
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
 
 The first four are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache

@@ -233,6 +233,10 @@ RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
 WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1)
+# An HTTP (WSGI) process's background threads: the broadcast loop (realtime.broadcast_loop) and the
+# view-count flusher (polls.viewcounts). bin/production turns it on for its HTTP processes; off,
+# tests, management commands and the development server start no thread of their own.
+BACKGROUND_THREADS = env_bool("BACKGROUND_THREADS", False)
 MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 5 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/gif"])
 # Anonymous ballots one IP may have on one poll at a time (no window; a retraction frees a place).

@@ -7,8 +7,9 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import NotificationViewSet, UserViewSet
-from polls.api import LikeViewSet, PollViewSet, VoteViewSet
+from polls.api import LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet
 from quickpoll import views
+from quickpoll.api import UUID_PATTERN
 from quickpoll.openapi import SchemaView
 
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
@@ -29,6 +30,7 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("users", UserViewSet, basename="user")
+router.register(rf"users/(?P<user_id>{UUID_PATTERN})", UserPollsViewSet, basename="user-polls")
 router.register("polls", PollViewSet, basename="poll")
 router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")

@@ -2,6 +2,8 @@
 
 WebSockets stay on the ASGI application (quickpoll.asgi), in processes of their own;
 bin/production starts both behind nginx. The README's performance section says why.
+Its background threads (broadcasts, view counts) start in the apps' ready(), when
+BACKGROUND_THREADS is on, as bin/production sets it for these processes.
 """
 
 import os
@@ -14,10 +16,5 @@ django_application = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402
 
-from polls.viewcounts import start_flusher  # noqa: E402
-from realtime.events import start_broadcast_loop  # noqa: E402
-
-start_broadcast_loop()
-start_flusher()
 # The client's address comes from X-Forwarded-For, but only when a trusted proxy (nginx) sent it.
 application = wrap_wsgi_with_proxy_headers(django_application, trusted_hosts=settings.FORWARDED_ALLOW_IPS)

@@ -6,14 +6,14 @@ import logging
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
-from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from polls import selectors
 from polls.models import Poll
+from polls.permissions import can_see_results
 from polls.voters import voter_from_scope
+from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
 from realtime import events
 from realtime.auth import BEARER_SUBPROTOCOL
 from realtime.hub import Mailbox, hub
@@ -29,36 +29,26 @@ CLOSE_TOO_MANY_CONNECTIONS = 4429
 
 
 class QuickPollConsumer(AsyncWebsocketConsumer):
-    """Common to every socket: the connection cap, ping/pong, heartbeats, bad frames."""
+    """Common to every socket: the connection cap, ping/pong, heartbeats, bad frames, and the relay.
+
+    Client frames take Channels' usual path (websocket_connect, websocket_receive, ...).
+    Group messages do not: they come from this process's hub (realtime.hub), which listens
+    once per group, through the socket's mailbox, and _relay() hands them to the handler
+    their type names (results.snapshot -> results_snapshot). Channels would close stale
+    database connections before each one, a thread hop per message per socket; every query
+    here goes through database_sync_to_async, which does that itself.
+    """
+
+    # No channel of its own in the layer: with no layer under this alias, Channels gives the
+    # socket none (self.channel_layer is None) and listens to the client only.
+    channel_layer_alias = None
 
     open_connections = 0  # in this server process
 
-    async def __call__(self, scope, receive, send):
-        # As channels' AsyncConsumer.__call__, except that group messages come from this
-        # process's hub (realtime.hub), through the socket's mailbox, not a channel per socket.
-        self.scope = scope
-        self.base_send = send
-        self.mailbox = Mailbox()
-        try:
-            await await_many_dispatch([receive, self.mailbox.next], self.dispatch)
-        except StopConsumer:
-            pass
-        finally:
-            # A handler that raised (the database out of reach) never reached disconnect(): give the place back.
-            await self.disconnect(None)
-
-    async def dispatch(self, message):
-        # Channels closes stale database connections before every handler: a thread hop per
-        # message per socket, so 5,000 hops for one snapshot to 5,000 sockets. Every query here
-        # goes through database_sync_to_async, which closes them itself; messages go straight in.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     async def connect(self):
+        self.mailbox = Mailbox()
         self.joined: list[str] = []
-        self.heartbeat = None
+        self.heartbeat = self.relay = None
         # Counted before any await, so two connections cannot both take the last place.
         if QuickPollConsumer.open_connections >= settings.WEBSOCKET_MAX_CONNECTIONS:
             self.counted = False
@@ -66,26 +56,49 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
             return
         QuickPollConsumer.open_connections += 1
         self.counted = True
-        refusal = CLOSE_UNAUTHENTICATED if self.scope.get("auth_error") else await self.authorize()
-        if refusal is not None:
-            await self._refuse(refusal)
-            return
-        for group in self.groups_to_join():
-            await hub().join(group, self.mailbox)
-            self.joined.append(group)
-        await self.accept(self._subprotocol())
-        self.heartbeat = asyncio.create_task(self._beat())
-        await self.opened()
+        try:
+            refusal = CLOSE_UNAUTHENTICATED if self.scope.get("auth_error") else await self.authorize()
+            if refusal is not None:
+                await self._refuse(refusal)
+                return
+            for group in self.groups_to_join():
+                await hub().join(group, self.mailbox)
+                self.joined.append(group)
+            await self.accept(self._subprotocol())
+            self.heartbeat = asyncio.create_task(self._beat())
+            await self.opened()
+            self.relay = asyncio.create_task(self._relay())
+        except BaseException:
+            # Channels calls disconnect() only when the client leaves; a connect that raised (the
+            # database out of reach: SocketOutageMiddleware closes the socket) gives its place back now.
+            await self.disconnect(None)
+            raise
 
     async def disconnect(self, code):
         if not getattr(self, "counted", False):
             return
         QuickPollConsumer.open_connections -= 1
         self.counted = False
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
+        for task in (self.heartbeat, self.relay):
+            if task is not None:
+                task.cancel()
         for group in self.joined:
             hub().leave(group, self.mailbox)
+
+    async def _relay(self):
+        """Group messages, in the order the mailbox gives them, to their handlers, until disconnect()."""
+        while True:
+            message = await self.mailbox.next()
+            try:
+                await getattr(self, get_handler_name(message))(message)
+            except DATABASE_DOWN as exc:
+                logger.error("database unavailable during socket %s: %s", self.scope.get("path"), exc)
+                await self.close(code=CLOSE_UNAVAILABLE)  # the client comes back soon, as on connect
+                return
+            except Exception:
+                logger.exception("socket %s could not handle %s", self.scope.get("path"), message["type"])
+                await self.close()  # a client reconnects, and starts again from a fresh snapshot
+                return
 
     async def _refuse(self, code: int):
         # Accepted first, so that every client, not only test harnesses, can read why it was closed.
@@ -143,8 +156,7 @@ class PollResultsConsumer(QuickPollConsumer):
 
     async def authorize(self):
         self.poll = await _load_poll(self.scope["url_route"]["kwargs"]["poll_id"])
-        user = self.scope.get("user")
-        if self.poll is None or not (self.poll.is_public or self.poll.is_managed_by(user)):
+        if self.poll is None:
             return CLOSE_NOT_FOUND
         self.voter = voter_from_scope(self.scope)
         self.version_sent = -1
@@ -160,7 +172,7 @@ class PollResultsConsumer(QuickPollConsumer):
         has_voted = voted_now
         if not has_voted and self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter:
             has_voted = await _has_voted(self.poll, self.voter)
-        return selectors.can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
+        return can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
 
     async def _send_snapshot(self):
         message = await database_sync_to_async(events.results_message)(self.poll.pk)
@@ -199,9 +211,6 @@ class PollResultsConsumer(QuickPollConsumer):
             return
         # Its visibility rule or open state may have changed: look again, and say so if results now hide.
         self.poll = await _load_poll(self.poll.pk) or self.poll
-        if not (self.poll.is_public or self.poll.is_managed_by(self.scope.get("user"))):
-            await self.close(code=CLOSE_NOT_FOUND)  # made unlisted: only its author and moderators stay
-            return
         self.results_visible = await self._can_see(is_open=self.poll.is_open)
         if not self.results_visible:
             self.version_sent = -1

@@ -1,30 +1,58 @@
 """What QuickPoll tells WebSocket subscribers, and through which groups.
 
-This module owns the group names and every message shape. Services call the
-publish_* functions from transaction.on_commit, so nothing rolled back is ever
-announced. A broadcast that fails (Redis down, say) is logged and dropped: the
-vote or like it announces has already been committed and stays counted.
+How a vote reaches a page, and the function at each step:
 
-Result updates are coalesced per poll: a vote only marks its poll "changed", and
-at most one `results` snapshot per RESULTS_INTERVAL leaves each server process.
-Every snapshot carries absolute counts and the poll's `results_version`, so a
-client that missed one is corrected by the next and can drop any older one.
+  request    POST /api/votes -> polls.services.cast_vote()                 HTTP process (granian)
+  commit     polls.announce.ballots_cast() -> transaction.on_commit -> events.publish_ballots()
+  publish    broadcast_loop.run_from_sync()       onto the broadcast thread's loop
+             events.results.request()             Coalescer: waits out RESULTS_INTERVAL
+             events._send_results()               results_message(): one read, one render
+             events._group_send()                 channel_layer.group_send("poll.<id>")
+  Redis      PUBLISH, once per group
+  process    hub.Hub._listen()                    one subscription per group  socket process (uvicorn)
+             hub.SnapshotGate.offer()             at most one per interval, never an older one
+             hub.Mailbox.post()                   one mailbox per socket
+  socket     consumers.QuickPollConsumer._relay()
+             PollResultsConsumer.results_snapshot() -> send()
+  page       quickpoll.js liveSocket onmessage    version check, then the results' HTML
+
+polls.announce calls the publish_* functions from transaction.on_commit (RealtimeConfig.ready()
+registers this module as its listener), so nothing rolled back is ever announced. A broadcast
+that fails (Redis down, say) is logged and dropped: the vote or like it announces has already
+been committed and stays counted.
+
+Every snapshot carries absolute counts and the poll's `results_version`, so one that is
+missed is corrected by the next, and an older one may always be dropped. Four places
+thin them out, each for a reason the others cannot cover:
+
+1. Coalescer `results` (here, in each sending process): a vote only marks its poll
+   changed; at most one snapshot per poll per RESULTS_INTERVAL leaves the process. It
+   bounds database reads, template renders and Redis messages, however fast votes come.
+2. SnapshotGate (realtime.hub, in each socket process, per group): at most one snapshot
+   per interval reaches the process's sockets however many HTTP processes send, and never
+   one older than it already let through (senders' snapshots can arrive out of order).
+3. Mailbox (realtime.hub, per socket): of snapshots only the newest waits, so a socket
+   slow to write has a backlog of one, and catches up with the latest counts.
+4. PollResultsConsumer.results_snapshot: a socket's first snapshot is read on connect,
+   outside the stream, so the stream may still bring an older one; the consumer drops
+   what is not newer than what it sent. quickpoll.js checks the version once more, the
+   last word across reconnects, where a new socket starts with no memory of the old.
 """
 
 import asyncio
-import contextvars
 import json
 import logging
-import threading
 from datetime import datetime, timezone as dt_timezone
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.template.loader import render_to_string
 
+from accounts.models import Notification
+from accounts.serializers import NotificationSerializer
 from polls import selectors
 from polls.models import Poll
+from realtime import broadcast_loop
 
 logger = logging.getLogger(__name__)
 
@@ -107,55 +135,17 @@ async def _group_send(group: str, message: dict) -> None:
         logger.warning("broadcast to %s skipped: the channel layer failed", group, exc_info=True)
 
 
-_in_flight: set = set()  # keeps fire-and-forget sends alive until they finish
-
-
-async def _dispatch(group: str, message: dict) -> None:
-    """On the server's loop, send in the background: a slow or hung Redis never holds a request.
-    Anywhere else (no lasting loop), send now."""
-    loop = asyncio.get_running_loop()
-    if loop is not results.server_loop:
-        await _group_send(group, message)
-        return
-    task = loop.create_task(_group_send(group, message), context=contextvars.Context())
-    _in_flight.add(task)
-    task.add_done_callback(_in_flight.discard)
-
-
-def _log_failure(future) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        logger.warning("broadcast skipped", exc_info=future.exception())
-
-
-def _from_sync(coroutine_function, *args) -> None:
-    """Run a broadcast step from synchronous code (a service's on_commit); failures are logged, never raised.
-
-    In a WSGI process it is handed to the broadcast thread's loop and the request goes on at once.
-    """
-    loop = results.server_loop
-    if loop is not None and loop is _broadcast_loop:
-        asyncio.run_coroutine_threadsafe(coroutine_function(*args), loop).add_done_callback(_log_failure)
-        return
-    try:
-        async_to_sync(coroutine_function)(*args)
-    except Exception:
-        logger.warning("broadcast %s%r skipped", coroutine_function.__name__, args, exc_info=True)
-
-
 class Coalescer:
     """Sends at most one message per key per interval, built when it leaves, not when asked for.
 
     Requests may carry notes (who voted); a message carries the notes of every
-    request it answers, and the time of the earliest. It runs on the server's event
-    loop (remembered by ServerLoopMiddleware, or quickpoll.wsgi's broadcast loop).
-    Called anywhere else (a management command, a test without a server), it sends
-    at once: a timer on a throwaway loop never fires.
+    request it answers, and the time of the earliest. It waits on the server's loop
+    (realtime.broadcast_loop); called anywhere else, it sends at once.
     """
 
     def __init__(self, interval: float, send):
         self.interval = interval
-        self.send = send  # async callable(key, notes)
-        self.server_loop: asyncio.AbstractEventLoop | None = None
+        self.send = send  # async callable(key, notes, since)
         self._scheduled: set = set()
         self._notes: dict = {}
         self._since: dict = {}
@@ -163,15 +153,13 @@ class Coalescer:
     async def request(self, key, notes=(), at: datetime | None = None) -> None:
         self._notes.setdefault(key, set()).update(notes)
         self._since.setdefault(key, at or datetime.now(dt_timezone.utc))
-        loop = asyncio.get_running_loop()
-        if loop is not self.server_loop:
+        if not broadcast_loop.on_server_loop():
             await self._flush(key)
             return
         if key in self._scheduled:
             return
         self._scheduled.add(key)
-        # A fresh context: the request that asked must not lend its (soon finished) thread to the flush.
-        loop.call_later(self.interval, lambda: loop.create_task(self._flush(key)), context=contextvars.Context())
+        broadcast_loop.call_later(self.interval, self._flush, key)
 
     async def _flush(self, key) -> None:
         self._scheduled.discard(key)
@@ -217,33 +205,6 @@ results = Coalescer(RESULTS_INTERVAL, _send_results)
 stats = Coalescer(STATS_INTERVAL, _send_stats)
 
 
-_broadcast_loop: asyncio.AbstractEventLoop | None = None
-
-
-def start_broadcast_loop() -> None:
-    """For a WSGI process, which has no event loop of its own: broadcasts and their coalescing
-    run on a loop in a background thread, so a request never waits for Redis."""
-    global _broadcast_loop
-    if _broadcast_loop is not None:
-        return
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, name="quickpoll-broadcasts", daemon=True).start()
-    _broadcast_loop = results.server_loop = stats.server_loop = loop
-
-
-class ServerLoopMiddleware:
-    """ASGI middleware: tells the coalescers which event loop serves the sockets."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        loop = asyncio.get_running_loop()
-        if results.server_loop is not loop:
-            results.server_loop = stats.server_loop = loop
-        return await self.app(scope, receive, send)
-
-
 async def _request_results(poll_id, public: bool, voter_keys, committed_at: datetime) -> None:
     await results.request(str(poll_id), voter_keys, committed_at)
     if public:
@@ -257,8 +218,12 @@ async def _publish_ballots(changed: dict, confirmations: list, committed_at: dat
         await _to_user(user_id, message)
 
 
+async def _publish(group: str, message: dict) -> None:
+    await broadcast_loop.in_background(_group_send(group, message))
+
+
 async def _to_user(user_id, message: dict) -> None:
-    await _dispatch(user_group(user_id), {"type": "user.event", "message": message})
+    await _publish(user_group(user_id), {"type": "user.event", "message": message})
 
 
 # --- What services call (from transaction.on_commit) ------------------------------------------------
@@ -266,13 +231,13 @@ async def _to_user(user_id, message: dict) -> None:
 
 def publish_results_changed(poll: Poll) -> None:
     """Likes or votes of a poll changed: its subscribers get a fresh snapshot soon."""
-    _from_sync(_request_results, poll.pk, poll.is_public, [], datetime.now(dt_timezone.utc))
+    broadcast_loop.run_from_sync(_request_results, poll.pk, poll.is_public, [], datetime.now(dt_timezone.utc))
 
 
 def publish_ballots(changed: dict[Poll, list[str]], confirmations: list[tuple]) -> None:
     """Ballots were committed: a snapshot soon for each poll (with who voted), and to each
     account voter's tabs the confirmation of their vote. One step onto the server's loop for all."""
-    _from_sync(_publish_ballots, changed, confirmations, datetime.now(dt_timezone.utc))
+    broadcast_loop.run_from_sync(_publish_ballots, changed, confirmations, datetime.now(dt_timezone.utc))
 
 
 def publish_poll_event(poll: Poll, kind: str) -> None:
@@ -285,20 +250,25 @@ def publish_poll_event(poll: Poll, kind: str) -> None:
         "is_public": poll.is_public,
         "server_time": now_iso(),
     }
-    _from_sync(_dispatch, poll_group(poll.pk), {"type": "poll.event", "message": message})
+    broadcast_loop.run_from_sync(_publish, poll_group(poll.pk), {"type": "poll.event", "message": message})
 
 
 def publish_poll_deleted(poll_id) -> None:
     message = {"type": "poll.deleted", "poll_id": str(poll_id), "server_time": now_iso()}
-    _from_sync(_dispatch, poll_group(poll_id), {"type": "poll.event", "message": message})
+    broadcast_loop.run_from_sync(_publish, poll_group(poll_id), {"type": "poll.event", "message": message})
 
 
 def publish_poll_created(poll: Poll) -> None:
     if poll.is_public:
         message = {"type": "poll.created", "poll": poll_summary(poll), "server_time": now_iso()}
-        _from_sync(_dispatch, GLOBAL_GROUP, {"type": "public.event", "message": message})
+        broadcast_loop.run_from_sync(_publish, GLOBAL_GROUP, {"type": "public.event", "message": message})
+
+
+def publish_notification(notification: Notification) -> None:
+    """The same body the REST notification list returns, live to every tab of the recipient."""
+    publish_to_user(notification.recipient_id, {"type": "notification", "notification": NotificationSerializer(notification).data})
 
 
 def publish_to_user(user_id, message: dict) -> None:
     """A notification or a confirmation of the user's own vote or like, to all their tabs."""
-    _from_sync(_to_user, user_id, message)
+    broadcast_loop.run_from_sync(_to_user, user_id, message)

@@ -6,7 +6,8 @@ per snapshot, more than one process can do five times a second. Here a process l
 once per group and drops each message into the mailbox of each of its sockets on that
 group. A socket that is slow to write falls behind alone, and only sends the newest
 results snapshot when it catches up: each carries absolute counts. However many HTTP
-processes send snapshots of a poll, its sockets get at most one per SNAPSHOT_INTERVAL.
+processes send snapshots of a poll, its sockets get at most one per SNAPSHOT_INTERVAL
+(SnapshotGate). realtime.events lists every place that thins snapshots out, and why.
 
 A group's listener outlives a channel layer that fails (Redis restarting): it retries
 until it can subscribe again, and its sockets get live updates again by themselves.
@@ -29,7 +30,10 @@ SNAPSHOT_INTERVAL = RESULTS_INTERVAL  # each sending process coalesces as much; 
 
 
 class Mailbox:
-    """What one socket has yet to handle: every other message in order; of snapshots, the newest."""
+    """What one socket has yet to handle: every other message in order; of snapshots, the newest.
+
+    The newest is the last posted: the group's SnapshotGate lets none through that is older.
+    """
 
     def __init__(self):
         self._messages: deque = deque()
@@ -38,8 +42,7 @@ class Mailbox:
 
     def post(self, message: dict) -> None:
         if message["type"] == SNAPSHOT:
-            if self._snapshot is None or message["version"] >= self._snapshot["version"]:
-                self._snapshot = message
+            self._snapshot = message
         else:
             self._messages.append(message)
         self._ready.set()
@@ -59,14 +62,57 @@ class Mailbox:
             return message
 
 
+class SnapshotGate:
+    """The snapshots of one group, on their way to this process's sockets: at most one per
+    SNAPSHOT_INTERVAL, however many processes send them, and each newer than the last.
+
+    One that comes sooner waits for the interval's end, and is replaced by any newer one
+    meanwhile. One no newer than the last let through or held is dropped: two HTTP processes
+    read and send independently, so their snapshots can arrive out of order, or twice.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, post):
+        self.loop = loop
+        self.post = post  # callable(message): to every socket on the group
+        self.newest = -1  # the version of the last snapshot let through or held
+        self.sent_at = float("-inf")  # loop time of the last one let through
+        self.held: dict | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def offer(self, message: dict) -> None:
+        if message["version"] <= self.newest:
+            return
+        self.newest = message["version"]
+        if self.held is not None:
+            self.held = message
+            return
+        wait = self.sent_at + SNAPSHOT_INTERVAL - self.loop.time()
+        if wait <= 0:
+            self._send(message)
+            return
+        self.held = message
+        self.timer = self.loop.call_later(wait, self._release)
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def _release(self) -> None:
+        message, self.held, self.timer = self.held, None, None
+        self._send(message)
+
+    def _send(self, message: dict) -> None:
+        self.sent_at = self.loop.time()
+        self.post(message)
+
+
 class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
         self._members: dict[str, set[Mailbox]] = {}
         self._listeners: dict[str, asyncio.Task] = {}
         self._subscribed: dict[str, asyncio.Event] = {}
-        self._snapshot_sent_at: dict[str, float] = {}
-        self._snapshot_held: dict[str, dict] = {}
+        self._gates: dict[str, SnapshotGate] = {}
 
     async def join(self, group: str, mailbox: Mailbox) -> None:
         """Returns once the group's messages reach this process (or after SUBSCRIBE_TIMEOUT if the
@@ -74,6 +120,7 @@ class Hub:
         self._members.setdefault(group, set()).add(mailbox)
         if group not in self._listeners:
             self._subscribed[group] = asyncio.Event()
+            self._gates[group] = SnapshotGate(self.loop, lambda message: self._post(group, message))
             self._listeners[group] = self.loop.create_task(self._listen(group))
         try:
             await asyncio.wait_for(self._subscribed[group].wait(), SUBSCRIBE_TIMEOUT)
@@ -89,8 +136,9 @@ class Hub:
             del self._members[group]
         listener = self._listeners.pop(group, None)
         self._subscribed.pop(group, None)
-        self._snapshot_sent_at.pop(group, None)
-        self._snapshot_held.pop(group, None)
+        gate = self._gates.pop(group, None)
+        if gate is not None:
+            gate.close()
         if listener is not None:
             listener.cancel()
 
@@ -116,7 +164,7 @@ class Hub:
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
                 if message["type"] == SNAPSHOT:
-                    self._offer_snapshot(group, message)
+                    self._gates[group].offer(message)
                 else:
                     self._post(group, message)
         finally:
@@ -126,33 +174,9 @@ class Hub:
                 except Exception:
                     logger.info("could not leave %s; the layer expires it", group)
 
-
     def _post(self, group: str, message: dict) -> None:
         for mailbox in self._members.get(group, ()):
             mailbox.post(message)
-
-    def _offer_snapshot(self, group: str, message: dict) -> None:
-        """At most one snapshot per SNAPSHOT_INTERVAL to this process's sockets, however many
-        processes send them: one that comes sooner waits for the interval's end, and is
-        replaced by any newer one meanwhile."""
-        held = self._snapshot_held.get(group)
-        if held is not None:
-            if message["version"] >= held["version"]:
-                self._snapshot_held[group] = message
-            return
-        wait = self._snapshot_sent_at.get(group, -SNAPSHOT_INTERVAL) + SNAPSHOT_INTERVAL - self.loop.time()
-        if wait <= 0:
-            self._snapshot_sent_at[group] = self.loop.time()
-            self._post(group, message)
-            return
-        self._snapshot_held[group] = message
-        self.loop.call_later(wait, self._release_snapshot, group)
-
-    def _release_snapshot(self, group: str) -> None:
-        message = self._snapshot_held.pop(group, None)
-        if message is not None:
-            self._snapshot_sent_at[group] = self.loop.time()
-            self._post(group, message)
 
 
 _hub: Hub | None = None

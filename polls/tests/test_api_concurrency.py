@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Notification
 from accounts.tests.factories import UserFactory
-from polls import services
-from polls.models import Ballot, Like, Vote
+from polls import ballot_box, errors, services
+from polls.ballot_box import CastBallot, PendingBallot
+from polls.models import Ballot, Like, Option, Vote
 from polls.tests.factories import PollFactory, like_counts, pick, visitor, vote_counts
 from polls.voters import Voter
 
@@ -134,15 +135,43 @@ def test_two_hundred_voters_at_once_are_all_counted(poll, owner):
 
 def test_thirty_threads_voting_at_once_are_written_in_shared_batches_and_all_counted(poll, monkeypatch):
     batches = []
-    write_ballots = services._write_ballots
-    monkeypatch.setattr(services._ballot_box, "_write_batch", lambda requests: batches.append(len(requests)) or write_ballots(requests))
+    monkeypatch.setattr(
+        ballot_box._batches, "_write_batch", lambda pending: batches.append(len(pending)) or ballot_box.write_ballots(pending)
+    )
     voters = [visitor(number, ip_address=f"10.1.0.{number}") for number in range(1, 31)]
 
     results = run_together(30, lambda index: services.cast_vote(poll=poll, voter=voters[index], option_ids=pick(poll, "Red")))
 
-    assert all(isinstance(ballot, Ballot) for ballot in results)
+    assert all(isinstance(cast, CastBallot) for cast in results)
     assert vote_counts(poll) == (30, 30, 30)
     assert sum(batches) == 30 and len(batches) < 30
+
+
+def test_sixty_anonymous_ballots_at_once_from_one_address_stop_at_the_cap(poll, settings):
+    limit = settings.ANONYMOUS_BALLOTS_PER_IP
+    body = vote_body(poll)
+
+    def cast(index: int):
+        headers = {"HTTP_X_ANON_ID": f"one-address-visitor-{index:04d}", "REMOTE_ADDR": "198.51.100.60"}
+        return outcome(client_for().post("/api/votes", body, format="json", **headers))
+
+    results = run_together(60, cast)
+
+    assert Counter(results) == {(201, None): limit, (429, "anonymous_limit"): 60 - limit}
+    assert vote_counts(poll) == (limit, limit, limit)
+    assert Ballot.objects.filter(poll=poll, ip_address="198.51.100.60").count() == limit
+
+
+def test_the_anonymous_cap_holds_between_transactions_that_are_not_batched_together(poll, settings):
+    """As if from 30 server processes: each ballot in a transaction of its own, all at once."""
+    settings.ANONYMOUS_BALLOTS_PER_IP = 5
+    red = list(Option.objects.filter(poll=poll, text="Red"))
+    voters = [visitor(number, ip_address="198.51.100.61") for number in range(30)]
+
+    results = run_together(30, lambda index: ballot_box.write_ballots([PendingBallot(poll, voters[index], red)])[0])
+
+    assert Counter(type(outcome) for outcome in results) == {CastBallot: 5, errors.AnonymousLimitReached: 25}
+    assert vote_counts(poll) == (5, 5, 5)
 
 
 @pytest.mark.parametrize("voter", ["account", "anonymous"])

@@ -1,4 +1,4 @@
-"""The polls pages: browse, a poll's page and results, every form post on it, creating and editing."""
+"""The polls pages: browse, a poll's page, every form post on it, creating and editing."""
 
 import re
 import uuid
@@ -12,6 +12,7 @@ from polls import services
 from polls.models import Ballot, Option, Poll, Report
 from polls.tests.factories import PollFactory, like_counts, pick, visitor, vote_counts
 from polls.voters import ANON_COOKIE
+from realtime import events
 from quickpoll.tests.pages import field_block, field_errors, login_redirect, shown_messages, signed_in, text
 
 pytestmark = pytest.mark.django_db
@@ -330,7 +331,6 @@ def test_html_in_titles_descriptions_and_options_is_escaped(owner):
 
     pages = [
         Client().get(page_of(poll)),
-        Client().get(page_of(poll, "results/")),
         signed_in(owner).get(page_of(poll)),
         Client().get("/polls/"),
         Client().get("/"),
@@ -344,34 +344,19 @@ def test_html_in_titles_descriptions_and_options_is_escaped(owner):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-# --- the results fragment ---------------------------------------------------------------------
+# --- the results block ------------------------------------------------------------------------
 
 
-def test_the_results_fragment_has_the_numbers_of_the_page(poll):
+def test_the_live_results_block_has_the_numbers_of_the_page(poll):
+    """The page and every live snapshot render one template, so they never disagree."""
     for number, colour in enumerate(["Red", "Red", "Green"], start=1):
         services.cast_vote(poll=poll, voter=visitor(number), option_ids=pick(poll, colour))
 
-    fragment = Client().get(page_of(poll, "results/"))
+    live = events.results_message(poll.pk)["html"]
     full = Client().get(page_of(poll))
 
-    assert fragment.status_code == 200
-    assert "<html" not in fragment.content.decode()
-    assert counts_shown(fragment) == counts_shown(full) == ["2 · 66.7%", "1 · 33.3%", "0 · 0.0%"]
-    assert "<strong>3</strong> votes" in text(fragment)
-
-
-def test_the_results_fragment_keeps_hidden_results_hidden(owner):
-    hidden = PollFactory(author=owner, title="Guess first", results_visibility=Poll.ResultsVisibility.AFTER_VOTE)
-    services.cast_vote(poll=hidden, voter=visitor(1), option_ids=pick(hidden, "Red"))
-
-    response = Client().get(page_of(hidden, "results/"))
-
-    assert counts_shown(response) == []
-    assert "Results show once you have voted." in text(response)
-
-
-def test_the_results_fragment_of_an_unknown_poll_is_404(db):
-    assert Client().get("/p/no-such-poll/results/").status_code == 404
+    assert re.findall(r'<span class="count">(.*?)</span>', live) == counts_shown(full) == ["2 · 66.7%", "1 · 33.3%", "0 · 0.0%"]
+    assert "<strong>3</strong> votes" in live
 
 
 # --- every action: POST only, CSRF-protected, 404 for a missing poll --------------------------

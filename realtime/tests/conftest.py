@@ -11,16 +11,16 @@ from channels.layers import channel_layers
 from django.db import connections
 from django.test import Client
 
-from realtime import events
+from realtime import broadcast_loop, events
 from realtime.consumers import QuickPollConsumer
 from realtime.tests.sockets import Sockets
 
 
 def _reset_realtime_state() -> None:
-    # The connection count, the coalescers' timers and the layer outlive a test's event loop.
+    # The connection count, the server's loop, the coalescers' timers and the layer outlive a test's event loop.
     QuickPollConsumer.open_connections = 0
+    broadcast_loop._server_loop = None
     for coalescer in (events.results, events.stats):
-        coalescer.server_loop = None
         coalescer._scheduled.clear()
         coalescer._notes.clear()
         coalescer._since.clear()

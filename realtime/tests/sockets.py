@@ -1,8 +1,8 @@
 """Opening WebSockets on the real ASGI application in tests, and reading what they receive.
 
 Sockets go through quickpoll.asgi.application, so the origin check, session and JWT
-authentication and ServerLoopMiddleware (which lets the coalescer schedule snapshots
-on the test's event loop) all run as they do under daphne.
+authentication and realtime.broadcast_loop.ServerLoopMiddleware (which lets the coalescer
+schedule snapshots on the test's event loop) all run as they do under daphne.
 """
 
 import asyncio

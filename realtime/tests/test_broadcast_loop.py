@@ -1,25 +1,34 @@
-"""A WSGI process (quickpoll.wsgi) broadcasts from a loop in a thread of its own, never from the request."""
+"""A WSGI process broadcasts from a loop in a thread of its own, never from the request; and only a
+process that asks for them (BACKGROUND_THREADS, as bin/production's HTTP processes do) starts threads."""
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from polls import viewcounts
+from realtime import broadcast_loop as loop_module
 from realtime import events
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def broadcast_loop(monkeypatch):
-    """What start_broadcast_loop() sets up, on a loop this test can stop again."""
+    """What broadcast_loop.start() sets up, on a loop this test can stop again."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    monkeypatch.setattr(events, "_broadcast_loop", loop)
-    monkeypatch.setattr(events.results, "server_loop", loop)
-    monkeypatch.setattr(events.stats, "server_loop", loop)
+    monkeypatch.setattr(loop_module, "_thread_loop", loop)
+    monkeypatch.setattr(loop_module, "_server_loop", loop)
     yield loop, thread
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=5)
@@ -64,3 +73,35 @@ def test_a_broadcast_that_fails_on_the_loop_is_logged_not_raised(broadcast_loop,
     events.publish_results_changed(SimpleNamespace(pk=uuid.uuid4(), is_public=False))
 
     assert wait_for(lambda: "broadcast skipped" in caplog.text)
+
+
+def threads_of_a_process(code: str, *, background_threads: str | None = None) -> set[str]:
+    """The names of the threads alive in a fresh Python process once it has run `code`."""
+    script = f"{code}\nimport json, threading\nprint(json.dumps([thread.name for thread in threading.enumerate()]))"
+    env = {name: value for name, value in os.environ.items() if name != "BACKGROUND_THREADS"}
+    env["DJANGO_SETTINGS_MODULE"] = "quickpoll.settings"
+    if background_threads is not None:
+        env["BACKGROUND_THREADS"] = background_threads
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+BACKGROUND = {loop_module.THREAD_NAME, viewcounts.THREAD_NAME}
+SETUP = "import django\ndjango.setup()"
+
+
+@pytest.mark.parametrize("code", [SETUP, "import quickpoll.wsgi"], ids=["setup", "wsgi"])
+def test_no_background_thread_starts_unless_asked(code):
+    assert not threads_of_a_process(code) & BACKGROUND
+
+
+def test_a_management_command_starts_no_background_thread():
+    code = f"{SETUP}\nfrom django.core.management import call_command\ncall_command('check', verbosity=0)"
+
+    assert not threads_of_a_process(code) & BACKGROUND
+
+
+@pytest.mark.parametrize("code", [SETUP, "import quickpoll.wsgi"], ids=["setup", "wsgi"])
+def test_background_threads_start_from_the_apps_when_asked(code):
+    assert threads_of_a_process(code, background_threads="true") >= BACKGROUND

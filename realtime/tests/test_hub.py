@@ -111,9 +111,22 @@ async def test_snapshots_from_several_senders_reach_sockets_at_most_once_per_int
     local.leave("poll.x", mailbox)
 
 
-async def test_a_mailbox_never_trades_a_newer_snapshot_for_an_older_one():
+async def test_the_hub_never_passes_an_older_snapshot_or_the_same_one_twice(monkeypatch):
+    layer = FlakyLayer()
+    layer.attempts = 1
+    monkeypatch.setattr("realtime.hub.get_channel_layer", lambda: layer)
+    monkeypatch.setattr("realtime.hub.SNAPSHOT_INTERVAL", 0.05)
+    local = Hub(asyncio.get_running_loop())
     mailbox = Mailbox()
-    mailbox.post(snapshot(5))
-    mailbox.post(snapshot(4))
+    await local.join("poll.x", mailbox)
 
-    assert await drain(mailbox) == [snapshot(5)]
+    await layer.queue.put(snapshot(5))
+    assert await asyncio.wait_for(mailbox.next(), 1) == snapshot(5)
+    await asyncio.sleep(0.1)  # the interval is over: nothing holds back what comes next
+    for version in (4, 5):  # a slower sender's older snapshot; another sender's copy of the same
+        await layer.queue.put(snapshot(version))
+    await asyncio.sleep(0.05)
+
+    assert await drain(mailbox) == []
+    local.leave("poll.x", mailbox)
+

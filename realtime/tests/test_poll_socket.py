@@ -87,33 +87,61 @@ async def test_a_path_that_names_no_socket_is_refused_with_4404_and_not_counted(
     assert consumers.QuickPollConsumer.open_connections == 0
 
 
-async def test_an_unlisted_poll_is_refused_to_anonymous_visitors_and_other_users(
-    sockets, owner, other_user, session_cookie
+async def test_an_unlisted_poll_is_watched_by_anyone_with_its_link(
+    sockets, owner, other_user, staff_user, session_cookie
 ):
-    poll = await make_poll(author=owner, is_public=False)
-
-    assert await sockets.refused(poll_path(poll)) == consumers.CLOSE_NOT_FOUND
-    other_session = await database_sync_to_async(session_cookie)(other_user)
-    assert (
-        await sockets.refused(poll_path(poll), headers=with_origin(cookie(sessionid=other_session)))
-        == consumers.CLOSE_NOT_FOUND
-    )
-    assert await sockets.refused(f"{poll_path(poll)}?token={access_token(other_user)}") == consumers.CLOSE_NOT_FOUND
-
-
-async def test_an_unlisted_poll_is_open_to_its_author_and_to_staff(sockets, owner, staff_user, session_cookie):
+    """As its page: unlisted keeps a poll out of lists, not away from whoever holds its link."""
     poll = await make_poll(author=owner, is_public=False)
     owner_session = await database_sync_to_async(session_cookie)(owner)
+    other_session = await database_sync_to_async(session_cookie)(other_user)
 
-    as_author = await sockets.open(poll_path(poll), headers=with_origin(cookie(sessionid=owner_session)))
-    as_staff = await sockets.open(f"{poll_path(poll)}?token={access_token(staff_user)}")
+    watchers = [
+        await sockets.open(poll_path(poll)),
+        await sockets.open(poll_path(poll), headers=with_origin(cookie(sessionid=other_session))),
+        await sockets.open(f"{poll_path(poll)}?token={access_token(other_user)}"),
+        await sockets.open(poll_path(poll), headers=with_origin(cookie(sessionid=owner_session))),
+        await sockets.open(f"{poll_path(poll)}?token={access_token(staff_user)}"),
+    ]
     as_author_by_subprotocol = sockets.make(poll_path(poll), subprotocols=["bearer", access_token(owner)])
     assert await as_author_by_subprotocol.connect(timeout=CONNECT_TIMEOUT) == (True, "bearer")
+    watchers.append(as_author_by_subprotocol)
 
-    for socket in (as_author, as_staff, as_author_by_subprotocol):
+    for socket in watchers:
         message = await receive(socket)
         assert message["type"] == "results"
         assert message["poll_id"] == str(poll.pk)
+    await vote(poll, visitor(1), "Green")
+    for socket in watchers:
+        assert (await receive_until(socket, is_settled(1)))[-1]["total_votes"] == 1
+
+
+async def test_an_unlisted_poll_shows_link_holders_its_results_only_as_its_rule_allows(
+    sockets, owner, session_cookie
+):
+    poll = await make_poll(author=owner, is_public=False, results_visibility=Poll.ResultsVisibility.OWNER_ONLY)
+    owner_session = await database_sync_to_async(session_cookie)(owner)
+    author = await sockets.open(poll_path(poll), headers=with_origin(cookie(sessionid=owner_session)))
+    stranger = await sockets.open(poll_path(poll))
+
+    assert (await receive(author))["type"] == "results"
+    assert (await receive(stranger))["type"] == "results_hidden"
+    await vote(poll, visitor(1))
+
+    assert (await receive_until(author, is_settled(1)))[-1]["total_votes"] == 1
+    assert await silent(stranger)
+
+
+async def test_a_poll_made_unlisted_keeps_its_watchers(sockets, owner):
+    poll = await make_poll(author=owner)
+    socket = await sockets.open(poll_path(poll))
+    await receive(socket)
+
+    await database_sync_to_async(services.update_poll)(poll=poll, actor=owner, is_public=False)
+
+    updated = await receive(socket)
+    assert (updated["type"], updated["is_public"]) == ("poll.updated", False)
+    await vote(poll, visitor(1))
+    assert (await receive_until(socket, is_settled(1)))[-1]["total_votes"] == 1
 
 
 async def test_an_expired_token_is_refused_with_4401_on_a_poll_socket(sockets, owner):

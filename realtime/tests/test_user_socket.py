@@ -152,12 +152,12 @@ async def test_my_own_vote_is_confirmed_on_my_socket_without_a_notification(sock
     poll = await make_poll(author=owner)
     socket = await sockets.open(f"{user_path(owner)}?token={access_token(owner)}")
 
-    ballot = await vote(poll, Voter(user=owner), "Blue")
+    cast = await vote(poll, Voter(user=owner), "Blue")
 
     message = await receive(socket)
     assert message["type"] == "vote.cast"
     assert message["poll_id"] == str(poll.pk)
-    assert message["ballot_id"] == str(ballot.pk)
+    assert message["ballot_id"] == str(cast.ballot.pk)
     assert len(message["option_ids"]) == 1
     assert await silent(socket)
 

@@ -40,6 +40,8 @@
     var status = poll.querySelector("[data-live-status]");
     var likes = poll.querySelector("[data-likes]");
     var myVotes = (poll.dataset.myVotes || "").split(",").filter(Boolean);
+    // The last check of a snapshot's order (realtime/events.py lists the others): a socket that
+    // reconnects starts with no memory of what the page already shows.
     var version = -1;
 
     var markMine = function () {

@@ -7,7 +7,7 @@ another user, the owner of the object in the path, staff (is_staff, no group) an
 the notification's recipient, or the user themselves. Each cell builds its objects afresh inside a
 savepoint that is rolled back afterwards, so a DELETE in one cell cannot change what the next one sees.
 
-Staff without the moderators group have a moderator's powers in the API: the code (Poll.is_managed_by,
+Staff without the moderators group have a moderator's powers in the API: the code (polls.permissions.can_manage,
 VoterVoteSerializer) and the endpoint tests (accounts/tests/test_api_auth.py) treat is_staff as "moderator".
 """
 
@@ -76,8 +76,8 @@ def poll_of(author, **fields) -> Poll:
 
 
 def voted(poll: Poll, user) -> Vote:
-    ballot = services.cast_vote(poll=poll, voter=Voter(user=user), option_ids=pick(poll, "Red"))
-    return ballot.votes.get()
+    cast = services.cast_vote(poll=poll, voter=Voter(user=user), option_ids=pick(poll, "Red"))
+    return cast.ballot.votes.get()
 
 
 def liked(poll: Poll, user) -> Like:
@@ -177,13 +177,13 @@ ROWS = [
     Row("GET", "/api/users/{id}", lambda c: Call(f"/api/users/{c.owner.pk}"), "200 | 200 | 200 | 200 | 200"),
     Row(
         "GET",
-        "/api/users/{id}/polls",
+        "/api/users/{user_id}/polls",
         lambda c: Call(f"/api/users/{c.owner.pk}/polls"),
         "200 | 200 | 200 | 200 | 200",
     ),
     Row(
         "GET",
-        "/api/users/{id}/stats",
+        "/api/users/{user_id}/stats",
         lambda c: Call(f"/api/users/{c.owner.pk}/stats"),
         "200 | 200 | 200 | 200 | 200",
     ),

@@ -68,7 +68,7 @@ def page_urls(hostile) -> list[tuple[str, object]]:
     for poll in (hostile["scripted"], hostile["broken_out"]):
         for viewer in (None, other, owner):  # the author also gets the chart, the edit links and the exports
             urls.append((f"/p/{poll.slug}/", viewer))
-        urls += [(f"/p/{poll.slug}/results/", None), (f"/p/{poll.slug}/edit/", owner)]
+        urls.append((f"/p/{poll.slug}/edit/", owner))
     return urls + [
         ("/", None),
         ("/polls/", None),

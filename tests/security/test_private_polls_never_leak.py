@@ -199,10 +199,15 @@ async def test_the_global_socket_never_mentions_an_unlisted_poll_created_voted_a
     assert first["type"] == "stats"
 
     unlisted = await make_poll(author=owner, is_public=False, title=SECRET_TITLE, options=SECRET_OPTIONS)
+    # Someone with the link watches it live meanwhile: that is their own socket's business, never the global one's.
+    watcher = await sockets.open(f"/ws/poll/{unlisted.pk}")
+    assert (await receive(watcher))["type"] == "results"
     await vote(unlisted, socket_visitor(2), "Zebra stripes")
     await vote(unlisted, Voter(user=other_user), "Zebra spots")
     await like(unlisted, socket_visitor(2))
     await like(unlisted, Voter(user=other_user))
+    watched = await receive_until(watcher, lambda message: message.get("likes_count") == 2)
+    assert watched[-1]["total_votes"] == 2
     assert await silent(socket)
 
     # Something public happens, so counters and trending leave: they must not count or name the unlisted poll.
@@ -331,12 +336,12 @@ def crawl_world(owner, other_user, third_user):
         "unlisted": unlisted,
         "theirs": theirs,
         # The owner votes on and likes the other user's poll, so the other user's notifications name the owner.
-        "owner_vote": services.cast_vote(poll=theirs, voter=Voter(user=owner), option_ids=pick(theirs, "Red")).votes.get(),
+        "owner_vote": services.cast_vote(poll=theirs, voter=Voter(user=owner), option_ids=pick(theirs, "Red")).ballot.votes.get(),
         "owner_like": services.like_poll(poll=theirs, voter=Voter(user=owner)),
         "owner_vote_elsewhere": services.cast_vote(
             poll=elsewhere, voter=Voter(user=owner), option_ids=pick(elsewhere, "Blue")
-        ).votes.get(),
-        "other_vote": services.cast_vote(poll=mine, voter=Voter(user=other_user), option_ids=pick(mine, "Green")).votes.get(),
+        ).ballot.votes.get(),
+        "other_vote": services.cast_vote(poll=mine, voter=Voter(user=other_user), option_ids=pick(mine, "Green")).ballot.votes.get(),
     }
     services.like_poll(poll=mine, voter=Voter(user=other_user))
     services.report_poll(poll=mine, reporter=other_user, reason="spam")
@@ -353,8 +358,8 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/users": ["/api/users?page_size=100"],
         "/api/users/count": ["/api/users/count"],
         "/api/users/{id}": [f"/api/users/{owner.pk}"],
-        "/api/users/{id}/polls": [f"/api/users/{owner.pk}/polls"],
-        "/api/users/{id}/stats": [f"/api/users/{owner.pk}/stats"],
+        "/api/users/{user_id}/polls": [f"/api/users/{owner.pk}/polls"],
+        "/api/users/{user_id}/stats": [f"/api/users/{owner.pk}/stats"],
         "/api/users/me": ["/api/users/me"],
         "/api/polls": ["/api/polls?page_size=100", f"/api/polls?author={owner.pk}"],
         "/api/polls/trending": ["/api/polls/trending"],

@@ -1,0 +1,105 @@
+"""What polls tell the rest of QuickPoll when something happens to a poll.
+
+Authors hear of it as notifications (accounts.notifications, a layer below). Live pages hear of
+it through the listeners registered here: realtime registers its broadcasts from
+RealtimeConfig.ready(), because polls sits below realtime and never imports it. Every
+announcement waits for the transaction to commit, so nothing rolled back is ever told.
+"""
+
+from typing import Protocol
+
+from django.db import transaction
+
+from accounts.models import Notification, User
+from accounts.notifications import notify
+from polls.models import Like, Poll
+
+
+class Listener(Protocol):
+    """What a listener (realtime.events) provides; each is called once the change is committed."""
+
+    def publish_poll_created(self, poll: Poll) -> None: ...
+    def publish_poll_event(self, poll: Poll, kind: str) -> None: ...
+    def publish_poll_deleted(self, poll_id) -> None: ...
+    def publish_results_changed(self, poll: Poll) -> None: ...
+    def publish_ballots(self, changed: dict[Poll, list[str]], confirmations: list[tuple]) -> None: ...
+    def publish_to_user(self, user_id, message: dict) -> None: ...
+    def publish_notification(self, notification: Notification) -> None: ...
+
+
+_listeners: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _after_commit(method: str, *args) -> None:
+    def tell():
+        for listener in _listeners:
+            getattr(listener, method)(*args)
+
+    transaction.on_commit(tell)
+
+
+def _notify_author(poll: Poll, kind: str, actor: User | None = None) -> None:
+    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor)
+    if notification is not None:
+        _after_commit("publish_notification", notification)
+
+
+def poll_created(poll: Poll) -> None:
+    _after_commit("publish_poll_created", poll)
+
+
+def poll_updated(poll: Poll) -> None:
+    """Edited or reopened: subscribers look again at what they may see."""
+    _after_commit("publish_poll_event", poll, "poll.updated")
+    results_changed([poll.pk])
+
+
+def poll_closed(poll: Poll, actor: User | None) -> None:
+    """Closed by its author, a moderator, or the clock: the author hears of it, subscribers get final results."""
+    _notify_author(poll, Notification.Kind.POLL_CLOSED, actor)
+    _after_commit("publish_poll_event", poll, "poll.closed")
+    results_changed([poll.pk])
+
+
+def poll_deleted(poll_id) -> None:
+    _after_commit("publish_poll_deleted", poll_id)
+
+
+def results_changed(poll_ids) -> None:
+    """Counts or options of these polls changed: their subscribers get fresh results."""
+    for poll in Poll.objects.filter(pk__in=set(poll_ids)).only("id", "is_public"):
+        _after_commit("publish_results_changed", poll)
+
+
+def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
+    """Ballots were written: one notice per poll to its author (a voter's own poll excepted), fresh
+    results with who voted, and to each account voter's tabs the confirmation of their vote.
+
+    `voters_by_poll` maps each Poll to the Voters whose ballots it took; `confirmations` holds
+    (user id, message) pairs.
+    """
+    for poll, voters in voters_by_poll.items():
+        others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
+        if others:
+            _notify_author(poll, Notification.Kind.VOTE, others[0].user)
+    changed = {poll: [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
+    _after_commit("publish_ballots", changed, confirmations)
+
+
+def liked(poll: Poll, like: Like) -> None:
+    _notify_author(poll, Notification.Kind.LIKE, like.user)
+    _after_commit("publish_results_changed", poll)
+    if like.user_id is not None:
+        confirmation = {"type": "like.added", "poll_id": str(poll.pk), "like_id": str(like.pk)}
+        _after_commit("publish_to_user", like.user_id, confirmation)
+
+
+def reported(poll: Poll, reporter: User) -> None:
+    if reporter.pk != poll.author_id:
+        # The reporter stays anonymous to the author.
+        _notify_author(poll, Notification.Kind.REPORT)

@@ -1,0 +1,205 @@
+"""The ballot box: where a ballot that polls.services.cast_vote allowed is written, with its votes.
+
+Ballots are written in batches (group commit, polls.group_commit): every vote on a poll moves
+the same counter rows, and a transaction holds their locks until its commit is on disk, so one
+transaction per vote would queue a busy poll's votes behind each other's disk flushes. Each
+thread waits for the batch holding its ballot to commit and gets its own outcome.
+
+Two rules that simultaneous requests could race are refereed here, inside the batch's
+transaction: one ballot per voter per poll (the database's unique constraint), and at most
+ANONYMOUS_BALLOTS_PER_IP anonymous ballots from one address on one poll (counted under a lock).
+"""
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field as dataclass_field
+from typing import Sequence
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+
+from polls import announce, errors, selectors
+from polls.counters import move_vote_counts
+from polls.group_commit import GroupCommit
+from polls.models import Ballot, Option, Poll, Vote
+from polls.voters import Voter
+
+logger = structlog.get_logger(__name__)
+
+_address_field = Ballot._meta.get_field("ip_address")
+
+
+@dataclass
+class PendingBallot:
+    """A ballot waiting to be written: its Ballot and Vote rows are made up front, ids included."""
+
+    poll: Poll
+    voter: Voter
+    options: list[Option]
+    ballot: Ballot = dataclass_field(init=False)
+    votes: list[Vote] = dataclass_field(init=False)
+
+    def __post_init__(self):
+        self.ballot = Ballot(poll=self.poll, user_agent=self.voter.user_agent[:300], **self.voter.identity())
+        self.votes = [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
+
+    @property
+    def capped_address(self) -> str | None:
+        """The address whose anonymous ballots on this poll are capped, if this ballot counts against one."""
+        if not self.voter.is_anonymous or not self.voter.ip_address:
+            return None
+        return _address_field.get_prep_value(self.voter.ip_address)  # as the database spells it back
+
+
+@dataclass(frozen=True)
+class CastBallot:
+    """A committed ballot, its votes, and the poll's results as committed with it."""
+
+    ballot: Ballot
+    votes: tuple[Vote, ...]
+    results: dict
+
+
+def cast(*, poll: Poll, voter: Voter, options: list[Option]) -> CastBallot:
+    """Write one voter's ballot; raises the domain error that refused it."""
+    pending = PendingBallot(poll=poll, voter=voter, options=options)
+    if not transaction.get_connection().in_atomic_block:
+        return _batches.submit(pending)
+    # Inside the caller's transaction: no other thread may commit it, so no batch.
+    [outcome] = write_ballots([pending])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def write_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Exception]:
+    """Write ballots in one transaction; each gets its CastBallot, or the error to raise in its own thread."""
+    try:
+        with transaction.atomic():
+            return _insert_ballots(pending)
+    except IntegrityError:
+        if len(pending) == 1:
+            raise
+    # One bad ballot (an option deleted a moment ago, say) must not sink the others: one at a time.
+    outcomes: list[CastBallot | Exception] = []
+    for one in pending:
+        try:
+            with transaction.atomic():
+                [outcome] = _insert_ballots([one])
+        except IntegrityError as error:  # PostgreSQL checks foreign keys at the commit
+            outcome = error
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Exception]:
+    capped = _over_the_anonymous_cap(pending)
+    admitted = [one for one in pending if one.ballot.pk not in capped]
+    Ballot.objects.bulk_create([one.ballot for one in admitted], ignore_conflicts=True)
+    # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
+    stored = set(Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted]).values_list("pk", flat=True))
+    accepted = [one for one in admitted if one.ballot.pk in stored]
+    Vote.objects.bulk_create([vote for one in accepted for vote in one.votes])
+    per_poll = Counter()
+    per_option = Counter()
+    for one in accepted:
+        per_poll[one.poll.pk] += len(one.votes)
+        per_option.update(option.pk for option in one.options)
+    move_vote_counts(per_poll=per_poll, per_option=per_option)
+    _announce_ballots(accepted)
+    # Each voter's answer, read once per poll inside this transaction.
+    results = {}
+    outcomes: list[CastBallot | Exception] = []
+    for one in pending:
+        if one.ballot.pk in stored:
+            if one.poll.pk not in results:
+                results[one.poll.pk] = selectors.poll_results(one.poll)
+            outcomes.append(CastBallot(ballot=one.ballot, votes=tuple(one.votes), results=results[one.poll.pk]))
+        elif one.ballot.pk in capped:
+            logger.info("vote_refused", poll_id=str(one.poll.pk), reason="anonymous_limit")
+            outcomes.append(errors.AnonymousLimitReached())
+        elif Ballot.objects.filter(poll=one.poll, **one.voter.lookup()).exists():
+            logger.info("vote_refused", poll_id=str(one.poll.pk), reason="already_voted")
+            outcomes.append(errors.AlreadyVoted())
+        else:
+            raise IntegrityError(f"ballot {one.ballot.pk} was refused by a constraint")
+    return outcomes
+
+
+def _over_the_anonymous_cap(pending: Sequence[PendingBallot]) -> set:
+    """Ids of the anonymous ballots that would take their address past ANONYMOUS_BALLOTS_PER_IP on their poll.
+
+    Ballots already stored count, then this batch's in order; a voter's repeat in the batch takes no
+    second place. A voter who already voted in an earlier batch does take a place here, though the
+    constraint refuses their ballot later: the cap errs towards refusing, never past it.
+    """
+    addresses = defaultdict(set)
+    for one in pending:
+        if one.capped_address:
+            addresses[one.poll.pk].add(one.capped_address)
+    if not addresses:
+        return set()
+    _lock_addresses(addresses)
+    on_these_addresses = Q()
+    for poll_id, polls_addresses in addresses.items():
+        on_these_addresses |= Q(poll_id=poll_id, ip_address__in=polls_addresses)
+    stored = (
+        Ballot.objects.filter(on_these_addresses, user__isnull=True)
+        .order_by()
+        .values_list("poll_id", "ip_address")
+        .annotate(Count("pk"))
+    )
+    taken = Counter({(poll_id, address): count for poll_id, address, count in stored})
+    capped, seen = set(), set()
+    for one in pending:
+        if one.capped_address:
+            place = (one.poll.pk, one.capped_address)
+            if taken[place] >= settings.ANONYMOUS_BALLOTS_PER_IP:
+                capped.add(one.ballot.pk)
+            elif (one.poll.pk, one.voter.key) not in seen:
+                seen.add((one.poll.pk, one.voter.key))
+                taken[place] += 1
+    return capped
+
+
+def _lock_addresses(addresses: dict) -> None:
+    """Wait until no other transaction is writing anonymous ballots from these addresses on these polls."""
+    if connection.vendor != "postgresql":
+        return  # SQLite's write transactions (transaction_mode IMMEDIATE) already run one at a time
+    keys = sorted(
+        int.from_bytes(hashlib.blake2b(f"{poll_id} {address}".encode(), digest_size=8).digest(), "big", signed=True)
+        for poll_id, polls_addresses in addresses.items()
+        for address in polls_addresses
+    )
+    # Every writer of anonymous ballots takes this lock before counting and holds it to its commit, so
+    # the count (a statement of its own: a snapshot is taken as a statement starts, not after it waits)
+    # sees every such ballot committed before. Per poll and address rather than the poll row: account
+    # ballots and other addresses never wait for it. Keys in order, so two batches cannot deadlock.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key", [keys])
+
+
+def _announce_ballots(accepted: Sequence[PendingBallot]) -> None:
+    voters_by_poll: dict = {}
+    for one in accepted:
+        voters_by_poll.setdefault(one.poll, []).append(one.voter)
+    confirmations = [
+        (
+            one.voter.user.pk,
+            {
+                "type": "vote.cast",
+                "poll_id": str(one.poll.pk),
+                "ballot_id": str(one.ballot.pk),
+                "option_ids": [str(option.pk) for option in one.options],
+            },
+        )
+        for one in accepted
+        if one.voter.user is not None
+    ]
+    announce.ballots_cast(voters_by_poll, confirmations)
+
+
+# A thread waiting for another's batch gives its connection back to the pool meanwhile.
+_batches = GroupCommit(write_ballots, before_waiting=lambda: transaction.get_connection().close())

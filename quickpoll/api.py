@@ -1,0 +1,39 @@
+"""What every API viewset shares: the id in its URLs, its documented errors, the anonymous voter's header."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from quickpoll.api_errors import ErrorSerializer
+
+# Ids in paths: UUIDs with or without their dashes, in either case.
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+# An anonymous visitor's id: issued by the server in a cookie, or chosen by an API client.
+ANON_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+
+_ERRORS = {
+    code: OpenApiResponse(ErrorSerializer, description=codes)
+    for code, codes in {
+        400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
+        "too_many_options, invalid_anon_id, wrong_password",
+        401: "login_required, authentication_failed, invalid_credentials",
+        403: "poll_closed, not_owner, results_hidden, forbidden",
+        404: "not_found",
+        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken",
+        429: "rate_limited (with Retry-After), anonymous_limit",
+    }.items()
+}
+
+
+def errors_for(*codes: int) -> dict:
+    """The error answers an operation documents, by HTTP status."""
+    return {code: _ERRORS[code] for code in codes}
+
+
+# Read wherever the requester's votes and likes matter; a malformed one is a 400 invalid_anon_id.
+ANON_ID = OpenApiParameter(
+    "X-Anon-Id",
+    str,
+    OpenApiParameter.HEADER,
+    pattern=ANON_ID_PATTERN,
+    description="Who an anonymous visitor is (ignored with a token): the anon_id the server issued, or your own.",
+)
