@@ -9,7 +9,7 @@ _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
 # From the middleware (rate limits, outages) and JWT authentication, in front of every view.
 _COMMON_ERRORS = {
     "401": "authentication_failed: the Authorization header holds a token that is malformed, expired or revoked.",
-    "429": "rate_limited: too many requests from this address in the window; see Retry-After.",
+    "429": "rate_limited: too many requests from this address, or (votes, likes and taking them back) by this voter, in the window; see Retry-After.",
     "503": "service_unavailable: the database is briefly out of reach; see Retry-After.",
 }
 _RATE_HEADERS = {
