@@ -266,7 +266,8 @@ def publish_poll_created(poll: Poll) -> None:
 
 def publish_notification(notification: Notification) -> None:
     """The same body the REST notification list returns, live to every tab of the recipient."""
-    publish_to_user(notification.recipient_id, {"type": "notification", "notification": NotificationSerializer(notification).data})
+    message = {"type": "notification", "notification": NotificationSerializer(notification).data}
+    publish_to_user(notification.recipient_id, message)
 
 
 def publish_to_user(user_id, message: dict) -> None:
