@@ -14,7 +14,6 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
-from accounts.backends import login_account_key
 from accounts.notifications import mark_notifications_read
 from accounts.models import Notification, User
 from accounts.serializers import (
@@ -30,7 +29,6 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from quickpoll.api import UUID_PATTERN, errors_for
-from quickpoll.ratelimits import spend_login_budget
 
 
 def _session(request, user: User) -> dict:
@@ -68,7 +66,6 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def login(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        spend_login_budget(request, login_account_key(serializer.validated_data["username"]))
         user = services.log_in(request=request, **serializer.validated_data)
         return Response(_session(request, user))
 

@@ -5,7 +5,13 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts.avatars import check_avatar
 from accounts.models import User
+from quickpoll.errors import RateLimited
 from quickpoll.forms import ServiceErrorsMixin
+
+
+def too_many_attempts(refusal: RateLimited) -> str:
+    """What a login or sign-up form says when a budget is spent (quickpoll.ratelimits)."""
+    return f"Too many attempts. Try again in {refusal.retry_after} seconds."
 
 
 class RegisterForm(ServiceErrorsMixin, forms.Form):

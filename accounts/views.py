@@ -9,12 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import errors, services
-from accounts.backends import login_account_key
-from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
 from accounts.models import Notification
 from accounts.notifications import mark_notifications_read
 from quickpoll.errors import RateLimited
-from quickpoll.ratelimits import spend_auth_budget, spend_login_budget
+from quickpoll.ratelimits import spend_auth_budget
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -22,10 +21,6 @@ def _next_url(request, default: str = "/") -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
-
-
-def _too_many_attempts(form, refusal: RateLimited) -> None:
-    form.add_error(None, f"Too many attempts. Try again in {refusal.retry_after} seconds.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,7 +32,7 @@ def register(request):
             spend_auth_budget(request)
             user = services.register_user(username=data["username"], email=data["email"], password=data["password"])
         except RateLimited as exc:
-            _too_many_attempts(form, exc)
+            form.add_error(None, too_many_attempts(exc))
         except errors.InvalidAccount as exc:
             form.add_service_errors(exc.fields)
         except errors.UsernameTaken as exc:
@@ -58,10 +53,9 @@ def log_in(request):
     if request.method == "POST" and form.is_valid():
         try:
             spend_auth_budget(request)
-            spend_login_budget(request, login_account_key(form.cleaned_data["username"]))
             user = services.log_in(request=request, **form.cleaned_data)
         except RateLimited as exc:
-            _too_many_attempts(form, exc)
+            form.add_error(None, too_many_attempts(exc))
         except errors.InvalidCredentials as exc:
             form.add_error(None, exc.message)
         else:

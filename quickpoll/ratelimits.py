@@ -4,10 +4,11 @@ Setting                    Counts                                   Enforced by 
 -------------------------  ---------------------------------------  --------------------------  -------------------------
 RATE_LIMIT_REQUESTS        /api/ requests per client IP (login and  ApiRateLimitMiddleware      429 rate_limited
                            register have the next budget)
-RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middleware; pages:      429 rate_limited; page:
-                           API and pages together                   spend_auth_budget           form error
-RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget (the     429 rate_limited; page:
-                           or email alike), from any address        accounts API and pages)     form error
+RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middleware; pages and   429 rate_limited; page:
+                           API, pages and admin together            admin: spend_auth_budget    form error; admin: 429
+RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget, in the  429 rate_limited; page:
+                           or email alike), from any address, API,  authentication backend      form error; admin: 429
+                           pages and admin together                 (every password check)
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
                            per voter (account or anon_id)           polls API and pages)        message
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
@@ -87,7 +88,8 @@ def spend_auth_budget(request) -> None:
 def spend_login_budget(request, account_key: str) -> None:
     """A login attempt on one account from anywhere: a password is not guessed from many addresses.
 
-    `account_key` names the account however the login spelled it (accounts.backends.login_account_key).
+    `account_key` names the account however the login spelled it (accounts.backends.login_account_key);
+    the authentication backend spends it, so the API, the pages and the admin share one budget.
     """
     limit = settings.RATE_LIMIT_AUTH_REQUESTS
     _refuse_if_spent(_count(request, group="auth-account", limit=limit, key=lambda group, req: account_key))

@@ -42,7 +42,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "l
 INSTALLED_APPS = [
     # daphne first: its runserver serves HTTP and WebSockets from one process.
     "daphne",
-    "django.contrib.admin",
+    "accounts.apps.QuickPollAdminConfig",  # django.contrib.admin, with rate-limited logins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,6 +1,7 @@
 """The API as a whole: one error shape, 404s, rate limits (and their failing open) and the OpenAPI schema."""
 
 import re
+import time
 import uuid
 from types import SimpleNamespace
 
@@ -317,6 +318,52 @@ def test_the_register_page_spends_the_address_budget_the_api_spent(rate_limits, 
     assert page.status_code == 400
     assert "Too many attempts. Try again in" in page.content.decode()
     assert not User.objects.filter(username="alice").exists()
+
+
+def admin_login(client, username: str, password: str = "wrong-password", **extra):
+    return client.post("/admin/login/", {"username": username, "password": password, "next": "/admin/"}, **extra)
+
+
+def test_admin_logins_are_limited_per_address(rate_limits, client, staff_user):
+    attempts = [admin_login(client, name) for name in ("staff", "other", "staff")]
+
+    assert [response.status_code for response in attempts] == [200, 200, 429]
+    assert "Too many attempts. Try again in" in attempts[-1].content.decode()
+    assert 0 < int(attempts[-1].headers["Retry-After"]) <= 3600
+
+
+def test_admin_logins_spend_the_account_budget_the_api_and_pages_spend(rate_limits, api_client, client, staff_user):
+    login(api_client, "staff", REMOTE_ADDR="198.51.100.1")
+    client.post("/accounts/login/", {"username": "staff@example.com", "password": "wrong"}, REMOTE_ADDR="198.51.100.2")
+
+    # The right password, from a fresh address: the account's budget is spent.
+    page = admin_login(client, "STAFF", PASSWORD, REMOTE_ADDR="198.51.100.3")
+
+    assert page.status_code == 429
+    assert "Too many attempts. Try again in" in page.content.decode()
+    assert "_auth_user_id" not in client.session
+    # And an admin guess spends what the API then finds spent.
+    assert_error(login(api_client, "staff", PASSWORD, REMOTE_ADDR="198.51.100.4"), 429, "rate_limited")
+
+
+def test_guessing_in_the_admin_spends_the_api_budget(rate_limits, api_client, client, staff_user):
+    for number in (1, 2):
+        admin_login(client, "staff", REMOTE_ADDR=f"198.51.100.{number}")
+
+    assert_error(login(api_client, "staff@example.com", PASSWORD, REMOTE_ADDR="198.51.100.3"), 429, "rate_limited")
+
+
+def test_logins_work_again_once_the_window_has_passed(rate_limits, client, staff_user, monkeypatch):
+    for number in (1, 2):
+        admin_login(client, "staff", REMOTE_ADDR=f"198.51.100.{number}")
+    assert admin_login(client, "staff", PASSWORD, REMOTE_ADDR="198.51.100.3").status_code == 429
+
+    later = time.time() + 3601
+    monkeypatch.setattr(time, "time", lambda: later)
+    page = admin_login(client, "staff", PASSWORD, REMOTE_ADDR="198.51.100.3")
+
+    assert page.status_code == 302
+    assert client.session["_auth_user_id"] == str(staff_user.pk)
 
 
 def test_a_spent_budget_raised_in_any_view_gets_the_same_answer():
