@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import Notification, User
+from accounts.permissions import may_change_account
 from accounts.services import delete_account
 
 
@@ -44,6 +45,15 @@ class UserAdmin(DjangoUserAdmin):
             return self.readonly_fields
         return [*self.readonly_fields, "is_staff", "is_superuser", "groups", "user_permissions"]
 
+    def has_change_permission(self, request, obj=None):
+        # A moderator sees a staff or superuser account read-only; the form refuses a POST with 403.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change_account(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change_account(request.user, obj))
+
     def user_change_password(self, request, id, form_url=""):
         if not request.user.is_superuser:
             raise PermissionDenied
@@ -58,12 +68,13 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Deactivate selected users (they can no longer log in)", permissions=["change"])
     def deactivate(self, request, queryset):
-        # Never lock out the moderator doing the clicking, nor let a moderator lock out a superuser.
-        queryset = queryset.exclude(pk=request.user.pk)
-        if not request.user.is_superuser:
-            queryset = queryset.exclude(is_superuser=True)
-        count = queryset.update(is_active=False)
+        # Never lock out the one doing the clicking, nor let a moderator lock out staff or a superuser.
+        chosen = [user.pk for user in queryset.exclude(pk=request.user.pk) if may_change_account(request.user, user)]
+        count = User.objects.filter(pk__in=chosen).update(is_active=False)
+        skipped = queryset.count() - count
         self.message_user(request, f"Deactivated {count} user(s).")
+        if skipped:
+            self.message_user(request, f"Left {skipped} user(s) alone: yourself, or staff only superusers may change.", messages.WARNING)
 
 
 @admin.register(Notification)

@@ -348,10 +348,10 @@ def test_moderators_cannot_change_a_reports_status_through_the_form(moderator_cl
     assert (report.status, report.handled_by) == (Report.Status.OPEN, None)
 
 
-def test_deactivating_users_spares_the_moderator_doing_it_and_superusers(
-    moderator_client, moderator, other_user, superuser
-):
-    post_action(moderator_client, "accounts_user", "deactivate", [other_user, moderator, superuser])
+def test_deactivating_users_spares_the_moderator_doing_it_and_staff(moderator_client, moderator, other_user, superuser):
+    other_staff = UserFactory(username="other-staff", is_staff=True)
+
+    post_action(moderator_client, "accounts_user", "deactivate", [other_user, moderator, superuser, other_staff])
 
     assert list(User.objects.filter(is_active=False).values_list("username", flat=True)) == [other_user.username]
 
@@ -362,6 +362,72 @@ def test_superusers_may_deactivate_staff(client, superuser, moderator):
     post_action(client, "accounts_user", "deactivate", [moderator, superuser])
 
     assert list(User.objects.filter(is_active=False).values_list("username", flat=True)) == [moderator.username]
+
+
+@pytest.fixture(params=["superuser", "other_staff"])
+def powerful_account(request, superuser):
+    if request.param == "superuser":
+        return superuser
+    return UserFactory(username="other-staff", is_staff=True)
+
+
+def test_moderators_see_staff_accounts_read_only(moderator_client, powerful_account):
+    page = moderator_client.get(url("accounts_user_change", powerful_account.pk))
+
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    # Every field shown as text; only the password's hash is a (disabled) field.
+    assert all(field.disabled for field in page.context["adminform"].form.fields.values())
+
+
+def test_moderators_cannot_rename_or_deactivate_staff_through_the_form(moderator_client, powerful_account):
+    username = powerful_account.username
+    change_url = url("accounts_user_change", powerful_account.pk)
+    data = {
+        "username": "hijacked",
+        "email": powerful_account.email,
+        "display_name": "Hijacked",
+        "_save": "Save",
+    }  # is_active left out: unticked
+
+    response = moderator_client.post(change_url, data)
+
+    assert response.status_code == 403
+    powerful_account.refresh_from_db()
+    assert (powerful_account.username, powerful_account.display_name, powerful_account.is_active) == (
+        username,
+        "",
+        True,
+    )
+
+
+def test_moderators_cannot_delete_staff(moderator_client, powerful_account):
+    assert moderator_client.post(url("accounts_user_delete", powerful_account.pk), {"post": "yes"}).status_code == 403
+    post_action(moderator_client, "accounts_user", "delete_selected", [powerful_account], post="yes")
+
+    assert User.objects.filter(pk=powerful_account.pk).exists()
+
+
+def test_moderators_change_accounts_without_powers_through_the_form(moderator_client, other_user):
+    change_url = url("accounts_user_change", other_user.pk)
+    data = change_form_data(moderator_client, change_url, display_name="Renamed", is_active=False)
+
+    response = moderator_client.post(change_url, data)
+
+    assert response.status_code == 302
+    other_user.refresh_from_db()
+    assert (other_user.display_name, other_user.is_active) == ("Renamed", False)
+
+
+def test_superusers_change_staff_through_the_form(client, superuser, moderator):
+    client.force_login(superuser)
+    change_url = url("accounts_user_change", moderator.pk)
+    data = change_form_data(client, change_url, display_name="Former mod", is_active=False)
+
+    assert client.post(change_url, data).status_code == 302
+
+    moderator.refresh_from_db()
+    assert (moderator.display_name, moderator.is_active) == ("Former mod", False)
 
 
 def test_moderators_retitle_and_close_polls_through_the_form(staff_client, poll):
@@ -378,17 +444,17 @@ def test_moderators_retitle_and_close_polls_through_the_form(staff_client, poll)
     assert list(poll.options.values_list("text", flat=True)) == ["Red", "Green", "Blue"]
 
 
-def test_moderators_edit_profiles_but_cannot_hand_out_powers(moderator_client, moderator):
-    change_url = url("accounts_user_change", moderator.pk)
-    data = change_form_data(moderator_client, change_url, display_name="The Mod", is_superuser=True)
+def test_moderators_edit_profiles_but_cannot_hand_out_powers(moderator_client, other_user):
+    change_url = url("accounts_user_change", other_user.pk)
+    data = change_form_data(moderator_client, change_url, display_name="The Mod", is_superuser=True, is_staff=True)
 
     response = moderator_client.post(change_url, data | {"user_permissions": ["1"]})
 
     assert response.status_code == 302
-    moderator.refresh_from_db()
-    assert moderator.display_name == "The Mod"
-    assert not moderator.is_superuser
-    assert not moderator.user_permissions.exists()
+    other_user.refresh_from_db()
+    assert other_user.display_name == "The Mod"
+    assert not (other_user.is_superuser or other_user.is_staff)
+    assert not other_user.user_permissions.exists()
 
 
 def test_only_superusers_set_passwords(client, moderator_client, superuser, other_user):
