@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
@@ -101,7 +100,6 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         detail=False,
         methods=["get", "patch"],
         permission_classes=[IsAuthenticated],
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
     )
     def me(self, request):
         if request.method == "PATCH":

@@ -185,6 +185,12 @@ REST_FRAMEWORK = {
     # ?format= belongs to the export endpoint (csv or json), not to renderer selection.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON nested absurdly deep is a 400 in the API's error shape, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "quickpoll.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("ACCESS_TOKEN_EXPIRE_MINUTES", 30, minimum=1)),

@@ -171,6 +171,54 @@ def test_an_unknown_page_answers_html(client):
     assert b'"code"' not in response.content
 
 
+# Bodies that once answered 500 or nothing at all; every one must be the API's 400.
+MALFORMED_BODIES = {
+    "json-nested-100000-deep": ("[" * 100_000, "application/json"),
+    "json-nested-100000-deep-objects": ('{"a":' * 100_000, "application/json"),
+    "json-nested-40-deep": ("[" * 40 + "]" * 40, "application/json"),
+    "multipart-without-boundary": ("garbage", "multipart/form-data"),
+    "multipart-with-an-empty-boundary": ("garbage", "multipart/form-data; boundary="),
+    "multipart-cut-short": ('--xx\r\nContent-Disposition: form-data; name="title"\r\n\r\nt', "multipart/form-data; boundary=xx"),
+    "multipart-part-without-a-name": ("--xx\r\nContent-Type: text/plain\r\n\r\nb\r\n--xx--", "multipart/form-data; boundary=xx"),
+    "multipart-with-too-many-fields": (
+        "".join(f'--xx\r\nContent-Disposition: form-data; name="f{n}"\r\n\r\nv\r\n' for n in range(1200)) + "--xx--\r\n",
+        "multipart/form-data; boundary=xx",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/polls", "/api/votes", "/api/users/login", "/api/users/register"])
+@pytest.mark.parametrize("body", list(MALFORMED_BODIES))
+def test_a_malformed_body_is_a_400_in_the_one_shape(owner_client, path, body):
+    content, content_type = MALFORMED_BODIES[body]
+
+    response = owner_client.post(path, content.encode(), content_type=content_type)
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid" and body["detail"], body
+    assert set(body) <= {"code", "detail", "fields"}
+
+
+def test_json_nested_a_few_levels_still_reaches_validation(owner_client):
+    response = owner_client.post("/api/polls", '{"title": "t", "options": [["a"], ["b"]]}', content_type="application/json")
+
+    assert_error(response, 400, "invalid", fields={"options"})
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/register/", "/accounts/settings/", "/polls/new/"])
+@pytest.mark.parametrize("body", [name for name in MALFORMED_BODIES if name.startswith("multipart")])
+def test_a_malformed_multipart_form_post_is_never_a_server_error(client, owner, path, body):
+    client.force_login(owner)
+    content, content_type = MALFORMED_BODIES[body]
+
+    response = client.post(path, content.encode(), content_type=content_type)
+
+    # A part without a name is dropped, leaving an empty form: the page shows it again (200).
+    assert response.status_code in {200, 400}, response.status_code
+    assert response["Content-Type"].startswith("text/html")
+
+
 # --- rate limits ------------------------------------------------------------------------------------------
 
 
