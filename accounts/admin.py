@@ -1,20 +1,42 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import Notification, User
 from accounts.permissions import may_change_account
-from accounts.services import delete_account
+from accounts.errors import InvalidAccount, NameRefused
+from accounts.services import check_display_name, check_username, delete_account
 
 
-class QuickPollUserCreationForm(UserCreationForm):
+class AccountNamesMixin:
+    """The admin names accounts under the same rules as sign-up and settings (accounts.services)."""
+
+    def _existing(self) -> User | None:
+        return None if self.instance._state.adding else self.instance
+
+    def clean_username(self):
+        try:
+            return check_username(self.cleaned_data["username"], exclude=self._existing())
+        except (NameRefused, InvalidAccount) as exc:
+            raise ValidationError(exc.fields["username"]) from None
+
+    def clean_display_name(self):
+        display_name = self.cleaned_data.get("display_name", "")
+        try:
+            check_display_name(display_name, user=self._existing())
+        except NameRefused as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+        return display_name
+
+
+class QuickPollUserCreationForm(AccountNamesMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ["username", "email"]
 
 
-class QuickPollUserChangeForm(UserChangeForm):
+class QuickPollUserChangeForm(AccountNamesMixin, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
 

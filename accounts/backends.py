@@ -1,12 +1,14 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from accounts.usernames import canonical_username
 from quickpoll.ratelimits import spend_login_budget
 
 
 def find_account(identifier: str):
     """The account a login names, by username or email; usernames may contain "@", so they win."""
     users = get_user_model()._default_manager
+    identifier = canonical_username(identifier)  # ａｌｉｃｅ logs in as alice
     return users.filter(username__iexact=identifier).first() or users.filter(email__iexact=identifier).first()
 
 

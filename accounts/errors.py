@@ -7,10 +7,31 @@ class AccountError(DomainError):
     pass
 
 
-class UsernameTaken(AccountError):
-    code = "username_taken"
+class NameRefused(AccountError):
+    """A username or display name that is, or would pass for, another account's; `field` says which."""
+
     status = 409
+    field = "username"
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        return {self.field: [self.message]}
+
+
+class UsernameTaken(NameRefused):
+    code = "username_taken"
     message = "That username is taken."
+
+
+class ConfusableUsername(NameRefused):
+    code = "confusable_username"
+    message = "That username reads like another account's; pick one that looks different."
+
+
+class ConfusableDisplayName(NameRefused):
+    code = "confusable_display_name"
+    field = "display_name"
+    message = "That display name reads like another account's username."
 
 
 class EmailTaken(AccountError):

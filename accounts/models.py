@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserMa
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.usernames import username_skeleton
+
 
 class UserManager(DjangoUserManager):
     def get_by_natural_key(self, username):
@@ -16,6 +18,8 @@ class User(AbstractUser):
     email = models.EmailField("email address")
     is_verified = models.BooleanField(default=False, help_text="The email address has been confirmed.")
     display_name = models.CharField(max_length=80, blank=True)
+    # How the username reads (accounts.usernames): look-alike names are found by equality here.
+    username_skeleton = models.CharField(max_length=1000, editable=False, db_index=True, default="")
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -39,9 +43,20 @@ class User(AbstractUser):
     def __str__(self):
         return self.username
 
+    def save(self, *args, **kwargs):
+        # Derived from this row's own username, so whatever saves one (services, admin, createsuperuser) keeps it in step.
+        self.username_skeleton = username_skeleton(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_skeleton"}
+        super().save(*args, **kwargs)
+
     @property
     def public_name(self) -> str:
-        return self.display_name or self.username
+        """How the user is named to others: a display name always beside the username it cannot pass for."""
+        if self.display_name and self.display_name != self.username:
+            return f"{self.display_name} (@{self.username})"
+        return self.username
 
     def get_full_name(self):
         return self.public_name

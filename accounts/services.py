@@ -11,6 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import errors
 from accounts.models import User
+from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
 
@@ -30,18 +31,44 @@ def _check_password(password: str, user: User, *, field: str = "password") -> No
         raise errors.InvalidAccount({field: list(exc.messages)}) from None
 
 
-def _check_unique(*, username: str | None = None, email: str | None = None, exclude: User | None = None) -> None:
-    """Login takes a username or an email in one field, so neither may equal another account's other."""
-    others = User.objects.exclude(pk=exclude.pk) if exclude else User.objects.all()
-    if username is not None and others.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists():
+def _others(exclude: User | None):
+    return User.objects.exclude(pk=exclude.pk) if exclude else User.objects.all()
+
+
+def check_username(username: str, *, exclude: User | None = None) -> str:
+    """The username as it will be stored (NFKC), unless it is, or reads like, another account's.
+
+    Every way an account gets or changes its name (the API, the pages, the admin) asks this.
+    Login takes a username or an email in one field, so a username may not be another's email either.
+    """
+    username = canonical_username(username)
+    if len(username) > User._meta.get_field("username").max_length:
+        raise errors.InvalidAccount({"username": ["That username is too long."]})
+    others = _others(exclude)
+    if others.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists():
         raise errors.UsernameTaken()
-    if email is not None and others.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+    if others.filter(username_skeleton=username_skeleton(username)).exists():
+        raise errors.ConfusableUsername()
+    return username
+
+
+def check_display_name(display_name: str, *, user: User | None) -> None:
+    """A display name may read like its own account's username, never like another's."""
+    if display_name and _others(user).filter(username_skeleton=display_name_skeleton(display_name)).exists():
+        raise errors.ConfusableDisplayName()
+
+
+def _check_unique(*, username: str | None = None, email: str | None = None, exclude: User | None = None) -> None:
+    if username is not None:
+        check_username(username, exclude=exclude)
+    if email is not None and _others(exclude).filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
         raise errors.EmailTaken()
 
 
 def register_user(*, username: str, email: str, password: str) -> User:
     email = User.objects.normalize_email(email)
-    _check_unique(username=username, email=email)
+    username = check_username(username)
+    _check_unique(email=email)
     user = User(username=username, email=email)
     _check_password(password, user)
     user.set_password(password)
@@ -71,6 +98,8 @@ def update_profile(*, user: User, **changes) -> User:
     unknown = set(changes) - _PROFILE_FIELDS
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    if "display_name" in changes:
+        check_display_name(changes["display_name"], user=user)
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
         _check_unique(email=changes["email"], exclude=user)

@@ -35,8 +35,8 @@ def register(request):
             form.add_error(None, too_many_attempts(exc))
         except errors.InvalidAccount as exc:
             form.add_service_errors(exc.fields)
-        except errors.UsernameTaken as exc:
-            form.add_error("username", exc.message)
+        except errors.NameRefused as exc:
+            form.add_error(exc.field, exc.message)
         except errors.EmailTaken as exc:
             form.add_error("email", exc.message)
         else:
@@ -87,6 +87,8 @@ def account_settings(request):
                 services.update_profile(user=user, **changes)
             except errors.EmailTaken as exc:
                 profile_form.add_error("email", exc.message)
+            except errors.NameRefused as exc:
+                profile_form.add_error(exc.field, exc.message)
             else:
                 messages.success(request, "Profile saved.")
                 return redirect("account-settings")

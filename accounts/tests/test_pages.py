@@ -348,7 +348,7 @@ def test_changing_the_profile(owner):
     owner.refresh_from_db()
     assert (owner.display_name, owner.bio, owner.email) == ("The Owner", "I ask things.", "New.Owner@example.com")
     assert owner.is_verified is False  # a new address is not confirmed yet
-    assert ">The Owner</a>" in text(response)  # the header shows the new name
+    assert ">The Owner (@owner)</a>" in text(response)  # the header shows the new name, beside the username
 
 
 def test_keeping_the_same_email_in_another_case_is_fine(owner):

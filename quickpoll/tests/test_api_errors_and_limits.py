@@ -110,7 +110,7 @@ ERRORS = {
         "options_locked",
         None,
     ),
-    "username-taken": (lambda w: _post(w.anonymous, "/api/users/register", NEW_ACCOUNT), 409, "username_taken", None),
+    "username-taken": (lambda w: _post(w.anonymous, "/api/users/register", NEW_ACCOUNT), 409, "username_taken", {"username"}),
     "email-taken": (
         lambda w: w.owner.patch("/api/users/me", {"email": "other@example.com"}, format="json"),
         409,
