@@ -512,6 +512,7 @@ class InviteViewSet(viewsets.GenericViewSet):
         made = invites.create_invites(
             poll=poll, actor=request.user, link_for=invites.link_maker(request), **serializer.validated_data
         )
+        made = invites.invites_of(poll).filter(pk__in=[invite.pk for invite in made])
         body = {
             "invites": InviteSerializer(made, many=True, context=self._context(poll)).data,
             "emailed": sum(1 for invite in made if invite.email),
