@@ -125,11 +125,7 @@ class InviteUsed(PollError):
     message = "This invite has already been used to vote."
 
 
-class InvalidInvites(PollError):
+class InvalidInvites(InvalidPoll):
     """A request for invites breaks a rule; `fields` says which field and why."""
 
     message = "The invites cannot be made."
-
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__()
-        self.fields = fields

@@ -135,6 +135,10 @@ def revoke_invites(*, poll: Poll, actor: User, invites: QuerySet[Invite]) -> int
 
 
 def revoke_unused_invites(*, poll: Poll, actor: User) -> int:
+    """Revoke the invites nobody used; every open one where the actor may not see which were used,
+    since sparing the used ones would show which they are."""
+    if not can_see_which_invites_were_used(actor, poll):
+        return revoke_invites(poll=poll, actor=actor, invites=Invite.objects.all())
     return revoke_invites(poll=poll, actor=actor, invites=Invite.objects.filter(ballot__isnull=True))
 
 

@@ -226,3 +226,18 @@ def test_an_invite_only_poll_is_offered_only_to_holders_of_a_usable_invite(close
     assert not can_vote(None, closed_group, has_voted=False, invite="wrong")
     vote(closed_group, Voter(anon_id="invited-visitor-01", invite=invite.token))
     assert not can_vote(None, closed_group, has_voted=False, invite=invite.token)
+
+
+def test_where_use_is_hidden_no_list_tells_used_from_unused(closed_group, monkeypatch):
+    """What a poll that keeps its voters secret gets: counts, never which invite was used."""
+    monkeypatch.setattr(invites, "can_see_which_invites_were_used", lambda user, poll: False)
+    used, unused = make(closed_group, 2)
+    vote(closed_group, Voter(anon_id="invited-visitor-01", invite=used.token))
+
+    def listed():
+        return {invite.pk: invites.status_of(invite, show_use=False) for invite in invites.invites_of(closed_group)}
+
+    assert listed() == {used.pk: "unused", unused.pk: "unused"}
+    assert invites.revoke_unused_invites(poll=closed_group, actor=closed_group.author) == 2
+    assert listed() == {used.pk: "revoked", unused.pk: "revoked"}
+    assert invites.invite_counts(closed_group).used == 1

@@ -3,21 +3,20 @@
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from polls import invites
 from polls.models import Ballot
 from polls.tests.factories import PollFactory, vote_counts
-from polls.tests.test_api_concurrency import client_for, connection_per_thread, outcome, run_together, vote_body  # noqa: F401
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency needs PostgreSQL's row locks and concurrent writers; set DATABASE_URL to run it",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+# The same marks (PostgreSQL only, real transactions) and the same pool of a connection per thread.
+from polls.tests.test_api_concurrency import (  # noqa: F401
+    client_for,
+    connection_per_thread,
+    outcome,
+    pytestmark,
+    run_together,
+    vote_body,
+)
 
 
 @pytest.fixture
