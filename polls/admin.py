@@ -66,7 +66,15 @@ class PollAdmin(admin.ModelAdmin):
         "expires_at",
         "created_at",
     ]
-    list_filter = ["is_active", "is_public", ExpiredFilter, "allow_multiple", "allow_anonymous", "results_visibility"]
+    list_filter = [
+        "is_active",
+        "is_public",
+        ExpiredFilter,
+        "allow_multiple",
+        "allow_anonymous",
+        "invite_only",
+        "results_visibility",
+    ]
     search_fields = ["title", "description", "author__username", "author__email"]
     list_select_related = ["author"]
     fields = [
@@ -79,6 +87,7 @@ class PollAdmin(admin.ModelAdmin):
         "allow_multiple",
         "max_choices",
         "allow_anonymous",
+        "invite_only",
         "results_visibility",
         "expires_at",
         "total_votes",

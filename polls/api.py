@@ -3,9 +3,11 @@
 import csv
 import io
 import json
+from dataclasses import asdict
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -16,12 +18,24 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from accounts.models import User
-from polls import errors, public_bodies, selectors, services
+from polls import errors, invites, public_bodies, selectors, services
 from polls.filters import PollFilter
-from polls.models import Like, Poll, Vote
-from polls.permissions import IsPollManager, can_manage, can_see_private_lists, can_see_results, require_manager
+from polls.models import Invite, Like, Poll, Vote
+from polls.permissions import (
+    IsPollManager,
+    can_manage,
+    can_see_private_lists,
+    can_see_results,
+    can_see_which_invites_were_used,
+    require_manager,
+)
 from polls.serializers import (
     ExportQuerySerializer,
+    InviteCreateSerializer,
+    InvitePageSerializer,
+    InviteSerializer,
+    InvitesMadeSerializer,
+    InvitesRevokedSerializer,
     LikeCreateSerializer,
     LikeSerializer,
     PlatformStatsSerializer,
@@ -36,9 +50,18 @@ from polls.serializers import (
     VoteStatsSerializer,
 )
 from polls.viewcounts import record_view
-from polls.voters import voter_from_request
+from polls.voters import INVITE_HEADER, voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
-from quickpoll.ratelimits import spend_voter_budget
+from quickpoll.ratelimits import spend_invite_creation_budget, spend_voter_budget
+from quickpoll.spreadsheets import safe_cell
+
+INVITE = OpenApiParameter(
+    INVITE_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="On an invite-only poll: the token of your invite link (/i/<token>). Votes may send it as `invite` instead.",
+)
 
 
 def poll_data(request, polls, *, many: bool = True):
@@ -49,23 +72,17 @@ def poll_data(request, polls, *, many: bool = True):
     return serializer.data if many else serializer.data[0]
 
 
-def _csv_cell(value) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    text = str(value)
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
-
-
 def _export_csv(poll: Poll) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["option", "votes", "percentage"])
     for option in selectors.poll_results(poll)["options"]:
-        writer.writerow([_csv_cell(option["text"]), option["votes"], option["percentage"]])
+        writer.writerow([safe_cell(option["text"]), option["votes"], option["percentage"]])
     writer.writerow([])
     writer.writerow(["ballot", "voter_kind", "cast_at", "option"])
     for row in selectors.export_rows(poll):
         for text in row["options"]:
-            writer.writerow([row["ballot"], row["voter_kind"], row["cast_at"], _csv_cell(text)])
+            writer.writerow([row["ballot"], row["voter_kind"], row["cast_at"], safe_cell(text)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{poll.slug}.csv"'
     return response
@@ -298,13 +315,14 @@ class VoteViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
 
     @extend_schema(
-        summary="Vote: one ballot per voter per poll; anonymous where the poll allows it",
+        summary="Vote: one ballot per voter per poll; anonymous where the poll allows it; an invite where the poll asks",
         request=VoteCreateSerializer,
-        parameters=[ANON_ID],
+        parameters=[ANON_ID, INVITE],
         responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request):
         data, poll, voter = _voter_acting_on(request, VoteCreateSerializer)
+        voter = invites.presenting(voter, data.get("invite", ""))
         cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
         visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
@@ -450,3 +468,86 @@ class UserPollsViewSet(viewsets.GenericViewSet):
     @action(detail=False)
     def stats(self, request, user_id=None):
         return Response(selectors.user_stats(self._person(), viewer=request.user))
+
+
+
+
+@extend_schema(parameters=[OpenApiParameter("poll_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
+class InviteViewSet(viewsets.GenericViewSet):
+    """A poll's invite links, for its author and moderators (polls.invites)."""
+
+    permission_classes = [AllowAny]  # require_manager answers 401 or 403 as the other manager actions do
+    lookup_value_regex = UUID_PATTERN
+    serializer_class = InviteSerializer
+
+    def _poll(self) -> Poll:
+        poll = get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
+        require_manager(poll, self.request.user)
+        return poll
+
+    def _context(self, poll: Poll) -> dict:
+        return {"link_for": invites.link_maker(self.request), "show_use": can_see_which_invites_were_used(self.request.user, poll)}
+
+    @extend_schema(
+        summary="A poll's invites and how many were used (author or moderator)",
+        responses={200: InvitePageSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    def list(self, request, poll_id=None):
+        poll = self._poll()
+        page = self.paginate_queryset(invites.invites_of(poll))
+        response = self.get_paginated_response(InviteSerializer(page, many=True, context=self._context(poll)).data)
+        response.data["counts"] = asdict(invites.invite_counts(poll))
+        return response
+
+    @extend_schema(
+        summary="Make invites: `count` links, or one per address of `emails`, mailed to it (author or moderator)",
+        request=InviteCreateSerializer,
+        responses={201: InvitesMadeSerializer, **errors_for(400, 401, 403, 404, 429)},
+    )
+    def create(self, request, poll_id=None):
+        poll = self._poll()
+        spend_invite_creation_budget(request)
+        serializer = InviteCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        made = invites.create_invites(
+            poll=poll, actor=request.user, link_for=invites.link_maker(request), **serializer.validated_data
+        )
+        made = invites.invites_of(poll).filter(pk__in=[invite.pk for invite in made])
+        body = {
+            "invites": InviteSerializer(made, many=True, context=self._context(poll)).data,
+            "emailed": sum(1 for invite in made if invite.email),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Revoke one invite: it admits no ballot from now on; a ballot cast with it stays (author or moderator)",
+        request=None,
+        responses={200: InviteSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, poll_id=None, pk=None):
+        poll = self._poll()
+        invite = get_object_or_404(Invite, poll=poll, pk=pk)
+        invites.revoke_invites(poll=poll, actor=request.user, invites=Invite.objects.filter(pk=invite.pk))
+        invite = invites.invites_of(poll).get(pk=invite.pk)
+        return Response(InviteSerializer(invite, context=self._context(poll)).data)
+
+    @extend_schema(
+        summary="Revoke every invite nobody has used yet (author or moderator)",
+        request=None,
+        responses={200: InvitesRevokedSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=False, methods=["post"], url_path="revoke-unused")
+    def revoke_unused(self, request, poll_id=None):
+        poll = self._poll()
+        return Response({"revoked": invites.revoke_unused_invites(poll=poll, actor=request.user)})
+
+    @extend_schema(
+        summary="The invites as CSV: link, email, label, status (author or moderator)",
+        responses={(200, "text/csv"): str, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=False, content_negotiation_class=ExportNegotiation)
+    def export(self, request, poll_id=None):
+        poll = self._poll()
+        return invites.csv_response(request, poll)
+

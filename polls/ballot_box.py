@@ -5,9 +5,10 @@ the same counter rows, and a transaction holds their locks until its commit is o
 transaction per vote would queue a busy poll's votes behind each other's disk flushes. Each
 thread waits for the batch holding its ballot to commit and gets its own outcome.
 
-Two rules that simultaneous requests could race are refereed here, inside the batch's
-transaction: one ballot per voter per poll (the database's unique constraint), and at most
-ANONYMOUS_BALLOTS_PER_IP anonymous ballots from one address on one poll (counted under a lock).
+Three rules that simultaneous requests could race are refereed here, inside the batch's
+transaction: one ballot per voter per poll and one ballot per invite (the database's unique
+constraints), and at most ANONYMOUS_BALLOTS_PER_IP anonymous ballots from one address on one
+poll (counted under a lock; ballots cast with an invite are not capped).
 """
 
 import hashlib
@@ -23,7 +24,7 @@ from django.db.models import Count, Q
 from polls import announce, errors, selectors
 from polls.counters import move_vote_counts
 from polls.group_commit import GroupCommit
-from polls.models import Ballot, Option, Poll, Vote
+from polls.models import Ballot, Invite, Option, Poll, Vote
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
@@ -38,11 +39,14 @@ class PendingBallot:
     poll: Poll
     voter: Voter
     options: list[Option]
+    invite: Invite | None = None
     ballot: Ballot = dataclass_field(init=False)
     votes: list[Vote] = dataclass_field(init=False)
 
     def __post_init__(self):
-        self.ballot = Ballot(poll=self.poll, user_agent=self.voter.user_agent[:300], **self.voter.identity())
+        self.ballot = Ballot(
+            poll=self.poll, user_agent=self.voter.user_agent[:300], invite=self.invite, **self.voter.identity()
+        )
         self.votes = [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
 
     @property
@@ -50,6 +54,8 @@ class PendingBallot:
         """The address whose anonymous ballots on this poll are capped, if this ballot counts against one."""
         if not self.voter.is_anonymous or not self.voter.ip_address:
             return None
+        if self.invite is not None:
+            return None  # the invite is the proof: a room of invited voters behind one NAT all get in
         return _address_field.get_prep_value(self.voter.ip_address)  # as the database spells it back
 
 
@@ -62,9 +68,9 @@ class CastBallot:
     results: dict
 
 
-def cast(*, poll: Poll, voter: Voter, options: list[Option]) -> CastBallot:
-    """Write one voter's ballot; raises the domain error that refused it."""
-    pending = PendingBallot(poll=poll, voter=voter, options=options)
+def cast(*, poll: Poll, voter: Voter, options: list[Option], invite: Invite | None = None) -> CastBallot:
+    """Write one voter's ballot (with the invite that admits it, if any); raises the domain error that refused it."""
+    pending = PendingBallot(poll=poll, voter=voter, options=options, invite=invite)
     if not transaction.get_connection().in_atomic_block:
         return _batches.submit(pending)
     # Inside the caller's transaction: no other thread may commit it, so no batch.
@@ -123,6 +129,9 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
         elif Ballot.objects.filter(poll=one.poll, **one.voter.lookup()).exists():
             logger.info("vote_refused", poll_id=str(one.poll.pk), reason="already_voted")
             outcomes.append(errors.AlreadyVoted())
+        elif one.invite is not None and Ballot.objects.filter(invite=one.invite).exists():
+            logger.info("vote_refused", poll_id=str(one.poll.pk), reason="invite_used")
+            outcomes.append(errors.InviteUsed())
         else:
             raise IntegrityError(f"ballot {one.ballot.pk} was refused by a constraint")
     return outcomes

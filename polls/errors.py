@@ -99,3 +99,33 @@ class ResultsHidden(PollError):
     code = "results_hidden"
     status = 403
     message = "This poll's results are not visible to you yet."
+
+
+class InviteRequired(PollError):
+    code = "invite_required"
+    status = 403
+    message = "This poll is invite-only: open the link from your invite to vote."
+
+
+class InviteInvalid(PollError):
+    code = "invite_invalid"
+    status = 403
+    message = "This invite is not one of this poll's. Check the link you were sent."
+
+
+class InviteRevoked(PollError):
+    code = "invite_revoked"
+    status = 403
+    message = "This invite was revoked by the poll's author."
+
+
+class InviteUsed(PollError):
+    code = "invite_used"
+    status = 409
+    message = "This invite has already been used to vote."
+
+
+class InvalidInvites(InvalidPoll):
+    """A request for invites breaks a rule; `fields` says which field and why."""
+
+    message = "The invites cannot be made."

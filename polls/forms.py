@@ -1,5 +1,7 @@
 """HTML forms for polls. They check shape; the rules (and their messages) come from polls.services."""
 
+import re
+
 from django import forms
 
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Poll, Report
@@ -76,6 +78,11 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         required=False, initial=True, label="List it publicly", help_text="Unlisted polls open by link only."
     )
     allow_anonymous = forms.BooleanField(required=False, initial=True, label="Visitors without an account may vote")
+    invite_only = forms.BooleanField(
+        required=False,
+        label="Invite-only",
+        help_text="Only people holding one of your invite links may vote (you make them on the poll's invites page).",
+    )
     results_visibility = forms.ChoiceField(
         choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label="Show results"
     )
@@ -99,6 +106,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "expires_at": poll.expires_at,
             "is_public": poll.is_public,
             "allow_anonymous": poll.allow_anonymous,
+            "invite_only": poll.invite_only,
             "results_visibility": poll.results_visibility,
         }
 
@@ -118,3 +126,26 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"max_length": "Keep the note under %(limit_value)d characters."},
     )
+
+
+class InvitesForm(ServiceErrorsMixin, forms.Form):
+    """Make invite links: a number of them, or one per e-mail address (one address a line)."""
+
+    count = forms.IntegerField(
+        required=False, min_value=1, label="How many invite links", help_text="Leave empty when you give addresses below."
+    )
+    emails = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Or e-mail addresses",
+        help_text="One a line (commas and semicolons also separate them); each gets its own link by mail.",
+    )
+    label = forms.CharField(
+        required=False, max_length=100, label="Label", help_text="For your own list, e.g. the group's name."
+    )
+
+    def clean_count(self):
+        return self.cleaned_data["count"] or 0
+
+    def clean_emails(self):
+        return [address for address in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if address]

@@ -73,6 +73,9 @@ class Poll(models.Model):
     )
     is_public = models.BooleanField(default=True, help_text="Unlisted polls open by link but never appear in lists.")
     allow_anonymous = models.BooleanField(default=True, help_text="Visitors without an account may vote and like.")
+    invite_only = models.BooleanField(
+        default=False, help_text="Only holders of an invite link may vote, accounts and anonymous visitors alike."
+    )
     results_visibility = models.CharField(
         max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.ALWAYS
     )
@@ -179,10 +182,40 @@ class VoterRecord(models.Model):
         return str(self.user) if self.user_id else f"anonymous {self.anon_id[:8]}"
 
 
+class Invite(models.Model):
+    """A single-use link to an invite-only poll: whoever holds its token may cast one ballot.
+
+    "Used" is the Ballot that holds it (Ballot.invite is unique, so the database lets one ballot
+    have it); revoking stops future use and leaves a ballot already cast with it counted.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="invites")
+    # 128 random bits, URL-safe (polls.invites.new_token): the link is the only credential.
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField(blank=True, default="")
+    label = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["poll", "created_at"], name="invite_poll_time_idx")]
+
+    def __str__(self):
+        return self.email or self.label or f"invite {self.token[:6]}…"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
 class Ballot(VoterRecord):
     """One voter's ballot on one poll; its votes are the options picked."""
 
     user_agent = models.CharField(max_length=300, blank=True, default="")
+    # One invite admits one ballot: the unique index referees two voters racing on one link.
+    invite = models.OneToOneField(Invite, on_delete=models.SET_NULL, null=True, blank=True, related_name="ballot")
 
     class Meta(VoterRecord.Meta):
         indexes = [models.Index(fields=["poll", "ip_address"], name="ballot_poll_ip_idx")]

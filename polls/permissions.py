@@ -12,7 +12,7 @@ from rest_framework.permissions import BasePermission
 
 from accounts.models import User
 from polls import errors
-from polls.models import Poll
+from polls.models import Invite, Poll
 from polls.voters import Voter
 
 
@@ -57,17 +57,63 @@ def _why_not_take_part(poll: Poll, *, signed_in: bool) -> errors.PollError | Non
     return None
 
 
-def require_can_take_part(poll: Poll, voter: Voter) -> None:
-    """Raises PollClosed or LoginRequired unless the voter may take part in the poll now (the services ask)."""
+def _why_invite_refused(poll: Poll, token: str, voter: Voter | None) -> tuple[Invite | None, errors.PollError | None]:
+    """On an invite-only poll: the invite this token names and why it does not admit the voter (None if it does).
+
+    An invite admits a ballot while no other voter's ballot holds it; its own voter keeps it, so they may
+    take their ballot back, vote again or like with it, even after it is revoked.
+    """
+    if not poll.invite_only:
+        return None, None
+    if not token:
+        return None, errors.InviteRequired()
+    invite = Invite.objects.filter(poll=poll, token=token).select_related("ballot").first()
+    if invite is None:
+        return None, errors.InviteInvalid()
+    ballot = getattr(invite, "ballot", None)
+    if ballot is not None:
+        return invite, None if voter is not None and voter.owns(ballot) else errors.InviteUsed()
+    if invite.is_revoked:
+        return invite, errors.InviteRevoked()
+    return invite, None
+
+
+def require_can_take_part(poll: Poll, voter: Voter) -> Invite | None:
+    """Raises PollClosed, LoginRequired or an invite's refusal unless the voter may take part in the poll now
+    (the services ask). Returns the invite that admits them on an invite-only poll (voter.invite names it)."""
     refusal = _why_not_take_part(poll, signed_in=not voter.is_anonymous)
     if refusal is not None:
         raise refusal
+    invite, refusal = _why_invite_refused(poll, voter.invite, voter)
+    if refusal is not None:
+        raise refusal
+    return invite
 
 
-def can_vote(user: User | None, poll: Poll, *, has_voted: bool) -> bool:
-    """Whether to offer this visitor a ballot now (the page and the API say so); the services refuse the rest."""
+def can_vote(user: User | None, poll: Poll, *, has_voted: bool, invite: str = "") -> bool:
+    """Whether to offer this visitor a ballot now (the page and the API say so); the services refuse the rest.
+
+    `invite` is the token the visitor holds for an invite-only poll (the page knows it; the API's poll
+    reader does not ask for one, so there an invite-only poll is offered to no one).
+    """
     signed_in = user is not None and user.is_authenticated
-    return not has_voted and _why_not_take_part(poll, signed_in=signed_in) is None
+    if has_voted or _why_not_take_part(poll, signed_in=signed_in) is not None:
+        return False
+    return invite_refusal(poll, invite) is None
+
+
+def invite_refusal(poll: Poll, invite: str) -> errors.PollError | None:
+    """Why the invite token a visitor holds would not admit a new ballot on this poll now (None: it would)."""
+    return _why_invite_refused(poll, invite, None)[1]
+
+
+def can_see_which_invites_were_used(user: User | None, poll: Poll) -> bool:
+    """Whether an invite's list shows, per invite, whether it was used: it names who took part.
+
+    The poll's managers see who voted on it (can_manage), so they see this too; the totals of used
+    and unused invites are theirs on every poll.
+    """
+    return can_manage(user, poll)
 
 
 def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
-from polls import selectors
+from polls import invites, selectors
 from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote
 from polls.permissions import can_see_results, can_vote
 from polls.selectors import VoterState
@@ -95,6 +95,7 @@ class PollSerializer(serializers.ModelSerializer):
             "allow_multiple",
             "max_choices",
             "allow_anonymous",
+            "invite_only",
             "results_visibility",
             "expires_at",
             "is_expired",
@@ -163,6 +164,9 @@ class PollWriteSerializer(serializers.Serializer):
     max_choices = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_OPTIONS, default=None)
     is_public = serializers.BooleanField(required=False, default=True)
     allow_anonymous = serializers.BooleanField(required=False, default=True)
+    invite_only = serializers.BooleanField(
+        required=False, default=False, help_text="Voting needs an invite (POST /api/polls/{id}/invites makes them)."
+    )
     results_visibility = serializers.ChoiceField(
         choices=Poll.ResultsVisibility.choices, required=False, default=Poll.ResultsVisibility.ALWAYS
     )
@@ -186,6 +190,11 @@ class ExportQuerySerializer(serializers.Serializer):
 class VoteCreateSerializer(serializers.Serializer):
     poll_id = serializers.UUIDField()
     option_ids = serializers.ListField(child=serializers.UUIDField(), max_length=100, allow_empty=True)
+    invite = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="On an invite-only poll: the token of the invite link (/i/<token>); the X-Invite header does as well.",
+    )
 
 
 class VoteSerializer(serializers.ModelSerializer):
@@ -248,3 +257,64 @@ class LikeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Like
         fields = ["id", "poll_id", "likes_count", "created_at"]
+
+
+# --- Invites ----------------------------------------------------------------------------------
+
+
+class InviteSerializer(serializers.Serializer):
+    """An invite as its poll's managers see it. The view passes `link_for` and `show_use` in the context."""
+
+    id = serializers.UUIDField()
+    token = serializers.CharField()
+    link = serializers.SerializerMethodField()
+    email = serializers.EmailField()
+    label = serializers.CharField()
+    status = serializers.SerializerMethodField(help_text="unused, used or revoked (revoked: admits no more ballots)")
+    created_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+    def get_link(self, invite) -> str:
+        return self.context["link_for"](invite)
+
+    @extend_schema_field(serializers.ChoiceField(choices=["unused", "used", "revoked"]))
+    def get_status(self, invite) -> str:
+        return invites.status_of(invite, show_use=self.context["show_use"])
+
+
+class InviteCountsSerializer(serializers.Serializer):
+    """Documents polls.invites.InviteCounts."""
+
+    total = serializers.IntegerField()
+    used = serializers.IntegerField()
+    revoked = serializers.IntegerField(help_text="Revoked before anyone used them.")
+    unused = serializers.IntegerField(help_text="Still admit a ballot.")
+
+
+class InvitePageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    counts = InviteCountsSerializer()
+    results = InviteSerializer(many=True)
+
+
+class InviteCreateSerializer(serializers.Serializer):
+    count = serializers.IntegerField(required=False, min_value=1, default=0, help_text="How many invite links to make.")
+    emails = serializers.ListField(
+        child=serializers.CharField(max_length=254, allow_blank=True),
+        required=False,
+        default=list,
+        max_length=10_000,
+        help_text="Or: one invite per address, mailed to it (count is then ignored).",
+    )
+    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class InvitesMadeSerializer(serializers.Serializer):
+    invites = InviteSerializer(many=True)
+    emailed = serializers.IntegerField(help_text="Invitations handed to the mail server.")
+
+
+class InvitesRevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()

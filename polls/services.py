@@ -76,6 +76,7 @@ def create_poll(
     max_choices: int | None = None,
     is_public: bool = True,
     allow_anonymous: bool = True,
+    invite_only: bool = False,
     results_visibility: str = Poll.ResultsVisibility.ALWAYS,
     expires_at: datetime | None = None,
 ) -> Poll:
@@ -88,6 +89,7 @@ def create_poll(
         max_choices=max_choices,
         is_public=is_public,
         allow_anonymous=allow_anonymous,
+        invite_only=invite_only,
         results_visibility=results_visibility,
         expires_at=expires_at,
     )
@@ -111,6 +113,7 @@ _EDITABLE_FIELDS = {
     "max_choices",
     "is_public",
     "allow_anonymous",
+    "invite_only",
     "results_visibility",
     "expires_at",
 }
@@ -221,7 +224,7 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
     anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
     Returns the ballot, its votes, and the poll's results as committed with it.
     """
-    require_can_take_part(poll, voter)
+    invite = require_can_take_part(poll, voter)
     try:
         wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
     except ValueError:
@@ -235,7 +238,7 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
         raise errors.TooManyOptions(
             "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
         )
-    cast = ballot_box.cast(poll=poll, voter=voter, options=options)
+    cast = ballot_box.cast(poll=poll, voter=voter, options=options, invite=invite)
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),

@@ -14,4 +14,9 @@ urlpatterns = [
     path("p/<str:ref>/open/", views.set_open, name="poll-set-open"),
     path("p/<str:ref>/edit/", views.edit, name="poll-edit"),
     path("p/<str:ref>/delete/", views.delete, name="poll-delete"),
+    path("p/<str:ref>/invites/", views.manage_invites, name="poll-invites"),
+    path("p/<str:ref>/invites/revoke/", views.revoke_invites, name="poll-invites-revoke"),
+    path("p/<str:ref>/invites.csv", views.invites_csv, name="poll-invites-csv"),
+    path("p/<str:ref>/invites/print/", views.invites_sheet, name="poll-invites-sheet"),
+    path("i/<str:token>", views.redeem_invite, name="invite-redeem"),
 ]

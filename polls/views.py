@@ -20,15 +20,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from polls import errors, selectors, services
+from polls import errors, invites, selectors, services
 from polls.filters import PollFilter
-from polls.forms import PollForm, ReportForm
-from polls.models import Ballot, Like, Poll, Vote
-from polls.permissions import can_manage, can_see_results, can_vote
+from polls.forms import InvitesForm, PollForm, ReportForm
+from polls.models import Ballot, Invite, Like, Poll, Vote
+from polls.permissions import (
+    can_manage,
+    can_see_results,
+    can_see_which_invites_were_used,
+    can_vote,
+    invite_refusal,
+)
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.errors import RateLimited
-from quickpoll.ratelimits import spend_voter_budget
+from quickpoll.ratelimits import spend_invite_budget, spend_invite_creation_budget, spend_voter_budget
 
 PAGE_SIZE = 12
 BROWSE_FORM_FIELDS = {"q", "status", "multiple"}  # the rest of PollFilter's parameters have no input on the page
@@ -97,9 +103,9 @@ def browse(request):
 
 
 @functools.lru_cache(maxsize=1024)
-def _qr_svg(url: str) -> str:
+def _qr_svg(url: str, title: str = "QR code of this poll's link") -> str:
     """A poll's link never changes, so its QR code is drawn once per process, not per view."""
-    return segno.make(url, error="m").svg_inline(scale=4, title="QR code of this poll's link")
+    return segno.make(url, error="m").svg_inline(scale=4, title=title)
 
 
 @require_GET
@@ -109,10 +115,16 @@ def poll_detail(request, ref):
     state = _voter_state(request, poll)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
     signed_in = request.user.is_authenticated
+    held_invite = invites.held_for(request, poll)
+    invite_note = None
+    if poll.invite_only and poll.is_open and not state.has_voted:
+        refusal = invite_refusal(poll, held_invite)
+        invite_note = refusal.message if refusal else None
     context = {
         **results_context(request, poll, state),
         "state": state,
-        "can_vote": can_vote(request.user, poll, has_voted=state.has_voted),
+        "can_vote": can_vote(request.user, poll, has_voted=state.has_voted, invite=held_invite),
+        "invite_note": invite_note,
         "login_to_vote": poll.is_open and not signed_in and not poll.allow_anonymous,
         "can_manage": can_manage(request.user, poll),
         "share_url": share_url,
@@ -155,7 +167,7 @@ def vote(request, ref):
     option_ids = request.POST.getlist("option")
 
     def cast():
-        voter = voter_from_request(request)
+        voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
         services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
 
@@ -165,7 +177,7 @@ def vote(request, ref):
 @require_POST
 def retract(request, ref):
     poll = _poll_or_404(ref)
-    voter = _known_voter(request)
+    voter = invites.presenting(_known_voter(request), invites.held_for(request, poll))
 
     def take_back():
         spend_voter_budget(request, voter)  # the budget votes spend: retract-and-vote-again moves results too
@@ -187,7 +199,7 @@ def like(request, ref):
         return _act(request, poll, unlike, "You no longer like this poll.")
 
     def like_it():
-        voter = voter_from_request(request)
+        voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
         services.like_poll(poll=poll, voter=voter)
 
@@ -304,3 +316,99 @@ def profile(request, username):
         )
         context["my_likes"] = Like.objects.filter(user=person).select_related("poll")[:20]
     return render(request, "polls/profile.html", context)
+
+
+# --- Invites ------------------------------------------------------------------------------------
+
+
+@require_GET
+def redeem_invite(request, token):
+    """An invite link: this browser holds the invite from now on, and goes to the poll to vote."""
+    try:
+        spend_invite_budget(request)
+    except RateLimited as exc:
+        context = {"message": f"Too many invite links opened from here. Try again in {exc.retry_after} seconds."}
+        return render(request, "polls/invite_missing.html", context, status=429)
+    invite = invites.find_invite(token)
+    if invite is None:
+        context = {"message": "This invite link is not valid. Check that you copied all of it."}
+        return render(request, "polls/invite_missing.html", context, status=404)
+    invites.hold(request, invite)
+    if invite.is_revoked:
+        messages.error(request, errors.InviteRevoked.message)
+    else:
+        messages.success(request, "Your invite is ready: you can vote on this poll.")
+    return _back_to(invite.poll)
+
+
+def _managed_poll(request, ref) -> Poll:
+    poll = _poll_or_404(ref)
+    if not can_manage(request.user, poll):
+        raise PermissionDenied
+    return poll
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manage_invites(request, ref):
+    poll = _managed_poll(request, ref)
+    form = InvitesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spend_invite_creation_budget(request)
+            made = invites.create_invites(
+                poll=poll, actor=request.user, link_for=invites.link_maker(request), **form.cleaned_data
+            )
+        except errors.InvalidInvites as exc:
+            form.add_service_errors(exc.fields)
+        except RateLimited as exc:
+            form.add_error(None, f"That was a lot of invites. Try again in {exc.retry_after} seconds.")
+        else:
+            emailed = sum(1 for invite in made if invite.email)
+            sent = f", and {emailed} invitation{'s' if emailed != 1 else ''} mailed" if emailed else ""
+            messages.success(request, f"{len(made)} invite link{'s' if len(made) != 1 else ''} made{sent}.")
+            return redirect("poll-invites", ref=poll.slug)
+    link_for = invites.link_maker(request)
+    show_use = can_see_which_invites_were_used(request.user, poll)
+    page = Paginator(invites.invites_of(poll), 100).get_page(request.GET.get("page"))
+    rows = [
+        {"invite": invite, "link": link_for(invite), "status": invites.status_of(invite, show_use=show_use)}
+        for invite in page
+    ]
+    context = {"poll": poll, "form": form, "counts": invites.invite_counts(poll), "page": page, "rows": rows}
+    return render(request, "polls/invites.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def revoke_invites(request, ref):
+    poll = _managed_poll(request, ref)
+    if request.POST.get("unused"):
+        revoked = invites.revoke_unused_invites(poll=poll, actor=request.user)
+    else:
+        chosen = request.POST.get("invite", "")
+        if not _CANONICAL_UUID.match(chosen.lower()):
+            messages.error(request, "Choose an invite to revoke.")
+            return redirect("poll-invites", ref=poll.slug)
+        revoked = invites.revoke_invites(poll=poll, actor=request.user, invites=Invite.objects.filter(pk=chosen))
+    messages.success(request, f"{revoked} invite{'s' if revoked != 1 else ''} revoked.")
+    return redirect("poll-invites", ref=poll.slug)
+
+
+@login_required
+@require_GET
+def invites_csv(request, ref):
+    return invites.csv_response(request, _managed_poll(request, ref))
+
+
+@login_required
+@require_GET
+def invites_sheet(request, ref):
+    """A printable page of QR codes, one per invite that still admits a ballot."""
+    poll = _managed_poll(request, ref)
+    link_for = invites.link_maker(request)
+    cards = []
+    for invite in invites.printable_invites(poll):
+        link = link_for(invite)
+        cards.append({"invite": invite, "link": link, "qr": _qr_svg(link, "QR code of an invite link")})
+    return render(request, "polls/invites_sheet.html", {"poll": poll, "cards": cards})

@@ -15,6 +15,7 @@ from polls import errors
 from quickpoll.api import ANON_ID_PATTERN
 
 ANON_COOKIE = "quickpoll_anon"
+INVITE_HEADER = "X-Invite"  # an API client's invite token; the vote body's `invite` field says the same
 ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
 _ANON_ID = re.compile(ANON_ID_PATTERN)
 
@@ -25,6 +26,8 @@ class Voter:
     anon_id: str = ""
     ip_address: str | None = None
     user_agent: str = ""
+    # The invite token this voter presents (polls.invites): what admits a ballot on an invite-only poll.
+    invite: str = ""
 
     def __post_init__(self):
         if (self.user is None) == (not self.anon_id):
@@ -61,7 +64,11 @@ def voter_from_request(request, *, issue: bool = True) -> Voter | None:
 
     Without `issue`, a visitor who never took part is None (nothing to look up).
     """
-    context = {"ip_address": request.META.get("REMOTE_ADDR") or None, "user_agent": request.headers.get("User-Agent", "")}
+    context = {
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.headers.get("User-Agent", ""),
+        "invite": request.headers.get(INVITE_HEADER, ""),
+    }
     if request.user.is_authenticated:
         return Voter(user=request.user, **context)
     sent = request.headers.get("X-Anon-Id")

@@ -226,7 +226,7 @@ FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
 # --- Limits -------------------------------------------------------------------------
 # quickpoll/ratelimits.py names every limit: what it counts, where it is enforced, what a caller gets.
-# RATE_LIMIT_ENABLED switches off the four per-window budgets (the RATE_LIMIT_* counts).
+# RATE_LIMIT_ENABLED switches off the per-window budgets (the RATE_LIMIT_* counts).
 RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
 # API requests per window per client IP (login and register have their own budget).
 RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 100, minimum=1)
@@ -235,6 +235,8 @@ RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
 RATE_LIMIT_AUTH_REQUESTS = env_int("RATE_LIMIT_AUTH_REQUESTS", 10, minimum=1)
 # Votes, retractions, likes and unlikes per window by one voter, whichever address they come from.
 RATE_LIMIT_VOTER_REQUESTS = env_int("RATE_LIMIT_VOTER_REQUESTS", 30, minimum=1)
+# Invite links opened per window per IP (a guesser's budget), and invite batches made per window per account.
+RATE_LIMIT_INVITE_REQUESTS = env_int("RATE_LIMIT_INVITE_REQUESTS", 30, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
@@ -247,6 +249,19 @@ MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 5 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/gif"])
 # Anonymous ballots one IP may have on one poll at a time (no window; a retraction frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
+# Invites one request may make (a count or a list of addresses), and invites one poll may have in all.
+INVITES_PER_REQUEST = env_int("INVITES_PER_REQUEST", 500, minimum=1)
+INVITES_PER_POLL = env_int("INVITES_PER_POLL", 5000, minimum=1)
+
+# --- Mail (invitations) -------------------------------------------------------------
+# Console by default: a development server prints the mails it would send.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "QuickPoll <noreply@localhost>")
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 
 # --- Internationalisation, static and media files -----------------------------------

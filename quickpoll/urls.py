@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import NotificationViewSet, UserViewSet
-from polls.api import LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet
+from polls.api import InviteViewSet, LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
 from quickpoll.openapi import SchemaView
@@ -32,6 +32,7 @@ router = OptionalSlashRouter()
 router.register("users", UserViewSet, basename="user")
 router.register(rf"users/(?P<user_id>{UUID_PATTERN})", UserPollsViewSet, basename="user-polls")
 router.register("polls", PollViewSet, basename="poll")
+router.register(rf"polls/(?P<poll_id>{UUID_PATTERN})/invites", InviteViewSet, basename="poll-invite")
 router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")
 router.register("notifications", NotificationViewSet, basename="notification")

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Notification, User
 from accounts.tests.factories import PASSWORD
-from polls import services
+from polls import invites, services
 from polls.models import Ballot, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
@@ -132,6 +132,18 @@ def owner_who_liked(cast) -> str:
 def author_with_a_poll(cast) -> str:
     poll_of(cast.owner)
     return str(cast.owner.pk)
+
+
+def owners_invite(cast) -> str:
+    """The path of an invite of the owner's invite-only poll."""
+    poll = poll_of(cast.owner, invite_only=True)
+    [invite] = invites.create_invites(poll=poll, actor=cast.owner, count=1)
+    return f"/api/polls/{poll.pk}/invites/{invite.pk}"
+
+
+def invited_vote_body(poll: Poll) -> dict:
+    [invite] = invites.create_invites(poll=poll, actor=poll.author, count=1)
+    return vote_body(poll) | {"invite": invite.token}
 
 
 NEW_ACCOUNT = {"username": "newcomer", "email": "newcomer@example.com", "password": "a-Strong-pass-8812"}
@@ -252,6 +264,36 @@ ROWS = [
         "401 login_required | 403 not_owner | 200 | 200 | 200",
         variant="unlisted, csv",
     ),
+    Row(
+        "GET",
+        "/api/polls/{poll_id}/invites",
+        lambda c: Call(f"/api/polls/{owners_poll(c, invite_only=True)}/invites"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/invites",
+        lambda c: Call(f"/api/polls/{owners_poll(c, invite_only=True)}/invites", {"count": 2}),
+        "401 login_required | 403 not_owner | 201 | 201 | 201",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/invites/{id}/revoke",
+        lambda c: Call(f"{owners_invite(c)}/revoke"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/invites/revoke-unused",
+        lambda c: Call(f"/api/polls/{owners_poll(c, invite_only=True)}/invites/revoke-unused"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{poll_id}/invites/export",
+        lambda c: Call(f"{owners_invite(c).rsplit('/', 1)[0]}/export"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
     # --- votes ------------------------------------------------------------------------------------------
     Row(
         "POST",
@@ -272,6 +314,20 @@ ROWS = [
         lambda c: Call("/api/votes", vote_body(closed(poll_of(c.owner)))),
         "403 poll_closed | 403 poll_closed | 403 poll_closed | 403 poll_closed | 403 poll_closed",
         variant="closed",
+    ),
+    Row(
+        "POST",
+        "/api/votes",
+        lambda c: Call("/api/votes", vote_body(poll_of(c.owner, invite_only=True))),
+        "403 invite_required | 403 invite_required | 403 invite_required | 403 invite_required | 403 invite_required",
+        variant="invite-only, no invite",
+    ),
+    Row(
+        "POST",
+        "/api/votes",
+        lambda c: Call("/api/votes", invited_vote_body(poll_of(c.owner, invite_only=True))),
+        "201 | 201 | 201 | 201 | 201",
+        variant="invite-only, with an invite",
     ),
     Row(
         "DELETE",
@@ -458,7 +514,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 42
+    assert len(operations) == 47
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
