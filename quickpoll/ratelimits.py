@@ -10,12 +10,14 @@ RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_
                            or email alike), from any address        accounts API and pages)     form error
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
                            per voter (account or anon_id)           polls API and pages)        message
+RATE_LIMIT_EXPORT_REQUESTS downloads of one's own data per account  spend_export_budget (the     429 rate_limited; page:
+                           (each reads every row they wrote)        accounts API and pages)     message
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window)                  lock where it is written    Retry-After; page: message
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
 
-The first four are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those four off. A spent budget raises
+The first five are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
+by django-ratelimit; RATE_LIMIT_ENABLED=false switches those five off. A spent budget raises
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
 response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
@@ -102,6 +104,12 @@ def spend_voter_budget(request, voter) -> None:
     if voter is not None:
         limit = settings.RATE_LIMIT_VOTER_REQUESTS
         _refuse_if_spent(_count(request, group="voter", limit=limit, key=lambda group, req: voter.key))
+
+
+def spend_export_budget(request, user) -> None:
+    """A download of one's own data (accounts.personal_data), which reads every row the account wrote."""
+    limit = settings.RATE_LIMIT_EXPORT_REQUESTS
+    _refuse_if_spent(_count(request, group="export", limit=limit, key=lambda group, req: str(user.pk)))
 
 
 class ApiRateLimitMiddleware:
