@@ -110,7 +110,8 @@ def test_the_export_is_rate_limited_per_account(owner_client, settings):
 
 def test_the_settings_page_offers_the_download(owner):
     page = signed_in(owner).get("/accounts/settings/")
-    assert f'href="{PAGE_EXPORT}"' in text(page) and "Download my data" in text(page)
+    assert text(page).count(f'href="{PAGE_EXPORT}"') == 1 and "Download my data" in text(page)
+    assert "<title>Settings · QuickPoll</title>" in text(page)
 
 
 def test_the_download_is_the_same_document_as_a_file(owner, owner_client, history):
