@@ -13,9 +13,12 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
+from accounts.backends import login_account_key
 from accounts.notifications import mark_notifications_read
+from accounts.personal_data import export_personal_data
 from accounts.models import Notification, User
 from accounts.serializers import (
+    AccountDeletionSerializer,
     CountSerializer,
     LoginSerializer,
     MeSerializer,
@@ -28,6 +31,7 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from quickpoll.api import UUID_PATTERN, errors_for
+from quickpoll.ratelimits import spend_export_budget, spend_login_budget
 
 
 def _session(request, user: User) -> dict:
@@ -96,12 +100,30 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         request={"application/json": MeSerializer, "multipart/form-data": MeSerializer},
         responses={200: MeSerializer, **errors_for(400, 401, 409)},
     )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Delete my account, confirming with my password",
+        description=(
+            "Erases the account and its personal data: its ballots and likes leave the counts of the polls "
+            "they were on, its polls, reports, notifications and tokens are deleted, and other people's "
+            "notifications stop naming it. Download your data first (`GET /api/users/me/export`)."
+        ),
+        request=AccountDeletionSerializer,
+        responses={204: None, **errors_for(400, 401, 429)},
+    )
     @action(
         detail=False,
-        methods=["get", "patch"],
+        methods=["get", "patch", "delete"],
         permission_classes=[IsAuthenticated],
     )
     def me(self, request):
+        if request.method == "DELETE":
+            serializer = AccountDeletionSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            # The password is checked: a stolen access token must not become a way to guess it.
+            spend_login_budget(request, login_account_key(request.user.username, request.user))
+            services.delete_own_account(user=request.user, **serializer.validated_data)
+            return Response(status=status.HTTP_204_NO_CONTENT)
         if request.method == "PATCH":
             serializer = MeSerializer(request.user, data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
@@ -115,6 +137,21 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         services.change_password(user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Download my data",
+        description=(
+            "Everything QuickPoll keeps about the signed-in account, as one JSON document: `account`, "
+            "`notifications`, `polls` (authored, with options and counts), `ballots` (poll, options chosen, "
+            "when, and the address and browser kept with them), `likes` and `reports` (filed). The settings "
+            "page offers the same document as a file."
+        ),
+        responses={200: OpenApiTypes.OBJECT, **errors_for(401, 429)},
+    )
+    @action(detail=False, methods=["get"], url_path="me/export", permission_classes=[IsAuthenticated])
+    def export(self, request):
+        spend_export_budget(request, request.user)
+        return Response(export_personal_data(user=request.user))
 
     @extend_schema(summary="How many active accounts there are", responses={200: CountSerializer})
     @action(detail=False)

@@ -56,3 +56,11 @@ class ProfileForm(forms.Form):
 class PasswordForm(ServiceErrorsMixin, forms.Form):
     current_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     new_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        strip=False,
+        label="Your password, to confirm",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

@@ -16,6 +16,16 @@ _MESSAGES = {
 }
 
 
+def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None) -> dict:
+    actor_name = actor.public_name if actor is not None else "Someone"
+    return {
+        "poll_id": str(poll_id),
+        "poll_title": poll_title,
+        "actor": actor_name,
+        "message": _MESSAGES[kind].format(title=poll_title, actor=actor_name),
+    }
+
+
 def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> Notification | None:
     """Tell a poll's author what happened to it; nobody is told about their own doing."""
     if actor is not None and actor.pk == recipient.pk:
@@ -24,14 +34,19 @@ def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> No
         # A busy poll would bury its author in one notice per vote: one unread notice says "new votes".
         if Notification.objects.filter(recipient=recipient, poll=poll, kind=kind, read_at__isnull=True).exists():
             return None
-    actor_name = actor.public_name if actor is not None else "Someone"
-    payload = {
-        "poll_id": str(poll.pk),
-        "poll_title": poll.title,
-        "actor": actor_name,
-        "message": _MESSAGES[kind].format(title=poll.title, actor=actor_name),
-    }
+    payload = _payload(kind=kind, poll_id=poll.pk, poll_title=poll.title, actor=actor)
     return Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
+
+
+def forget_actor(actor: User) -> None:
+    """An account is being deleted: other people's notifications name "Someone" where they named it."""
+    for notification in Notification.objects.filter(actor=actor).select_for_update():
+        payload = notification.payload
+        notification.payload = payload | _payload(
+            kind=notification.kind, poll_id=payload.get("poll_id", ""), poll_title=payload.get("poll_title", ""), actor=None
+        )
+        notification.actor = None
+        notification.save(update_fields=["payload", "actor"])
 
 
 def mark_notifications_read(*, recipient: User, notification_ids=None) -> int:

@@ -64,6 +64,10 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(write_only=True, max_length=128)
 
 
+class AccountDeletionSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, max_length=128)
+
+
 class SessionSerializer(serializers.Serializer):
     """What register and login answer: the account and a fresh token pair."""
 

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import errors
 from accounts.models import User
+from accounts.notifications import forget_actor
 from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
@@ -124,9 +125,13 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
     user.set_password(new_password)
     with transaction.atomic():
         user.save(update_fields=["password", "updated_at"])
-        for token in OutstandingToken.objects.filter(user=user):
-            BlacklistedToken.objects.get_or_create(token=token)
+        _revoke_api_tokens(user)
     return user
+
+
+def _revoke_api_tokens(user: User) -> None:
+    for token in OutstandingToken.objects.filter(user=user):
+        BlacklistedToken.objects.get_or_create(token=token)
 
 
 # Apps above accounts keep rows that count what a user did (polls: ballots and likes, whose
@@ -141,8 +146,28 @@ def before_account_deletion(take_back: Callable[[User], None]) -> None:
 
 
 def delete_account(*, user: User) -> None:
-    """Delete an account; what it did elsewhere (votes, likes) is taken back first, counters following."""
+    """Delete an account and erase its personal data; every count stays equal to the rows it counts.
+
+    What it did elsewhere (votes, likes, its polls) is taken back first, counters following; other
+    people's notifications stop naming it; its notifications and reports go with it, its API tokens
+    are revoked (kept, without the account, until they expire), and its avatar file is removed
+    once the deletion is committed.
+    """
+    avatar = user.avatar.name
     with transaction.atomic():
         for take_back in _before_account_deletion:
             take_back(user)
+        forget_actor(user)
+        # Blacklisted, not deleted: a refresh token missing from the list would pass its check.
+        _revoke_api_tokens(user)
         user.delete()
+        if avatar:
+            storage = user.avatar.storage
+            transaction.on_commit(lambda: storage.delete(avatar))
+
+
+def delete_own_account(*, user: User, password: str) -> None:
+    """A user deletes their own account; the password confirms it is them, not a borrowed session or token."""
+    if not user.check_password(password):
+        raise errors.WrongPassword("That password is not right.")
+    delete_account(user=user)

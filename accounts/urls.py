@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/login/", views.log_in, name="login"),
     path("accounts/logout/", views.log_out, name="logout"),
     path("accounts/settings/", views.account_settings, name="account-settings"),
+    path("accounts/settings/export/", views.export_my_data, name="export-my-data"),
     path("notifications/", views.notifications, name="notifications"),
 ]

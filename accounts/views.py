@@ -4,16 +4,19 @@ from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import errors, services
-from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
+from accounts.backends import login_account_key
+from accounts.forms import DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
 from accounts.models import Notification
 from accounts.notifications import mark_notifications_read
+from accounts.personal_data import export_personal_data
 from quickpoll.errors import RateLimited
-from quickpoll.ratelimits import spend_auth_budget
+from quickpoll.ratelimits import spend_auth_budget, spend_export_budget, spend_login_budget
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -79,6 +82,7 @@ def account_settings(request):
     initial = ProfileForm.initial_for(user)
     profile_form = ProfileForm(initial=initial, prefix="profile")
     password_form = PasswordForm(prefix="password")
+    delete_form = DeleteAccountForm(prefix="delete")
     if request.method == "POST" and "profile-email" in request.POST:
         profile_form = ProfileForm(request.POST, request.FILES, initial=initial, prefix="profile")
         if profile_form.is_valid():
@@ -92,6 +96,20 @@ def account_settings(request):
             else:
                 messages.success(request, "Profile saved.")
                 return redirect("account-settings")
+    elif request.method == "POST" and "delete-password" in request.POST:
+        delete_form = DeleteAccountForm(request.POST, prefix="delete")
+        if delete_form.is_valid():
+            try:
+                spend_login_budget(request, login_account_key(user.username, user))
+                services.delete_own_account(user=user, **delete_form.cleaned_data)
+            except RateLimited as exc:
+                delete_form.add_error(None, too_many_attempts(exc))
+            except errors.WrongPassword as exc:
+                delete_form.add_error("password", exc.message)
+            else:
+                logout(request)
+                messages.success(request, "Your account and its data are deleted.")
+                return redirect("home")
     elif request.method == "POST":
         password_form = PasswordForm(request.POST, prefix="password")
         if password_form.is_valid():
@@ -105,9 +123,23 @@ def account_settings(request):
                 update_session_auth_hash(request, user)  # stay logged in on this device
                 messages.success(request, "Password changed.")
                 return redirect("account-settings")
-    status = 400 if profile_form.errors or password_form.errors else 200
-    context = {"profile_form": profile_form, "password_form": password_form}
+    status = 400 if profile_form.errors or password_form.errors or delete_form.errors else 200
+    context = {"profile_form": profile_form, "password_form": password_form, "delete_form": delete_form}
     return render(request, "accounts/settings.html", context, status=status)
+
+
+@login_required
+@require_GET
+def export_my_data(request):
+    """The settings page's "Download my data": the document GET /api/users/me/export answers, as a file."""
+    try:
+        spend_export_budget(request, request.user)
+    except RateLimited as exc:
+        messages.error(request, f"You downloaded your data a moment ago. Try again in {exc.retry_after} seconds.")
+        return redirect("account-settings")
+    response = JsonResponse(export_personal_data(user=request.user), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="quickpoll-my-data.json"'
+    return response
 
 
 @login_required

@@ -88,6 +88,10 @@ class Poll(models.Model):
     results_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the poll was last closed by hand or by the clock (its closing time may come earlier).
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When voters' addresses and browsers were last cut back (polls.retention); a later close means again.
+    personal_data_cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PollQuerySet.as_manager()
 

@@ -162,8 +162,12 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
 
 def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
     """Open or close a poll, once: switching to the state it is already in changes and tells nothing."""
+    now = timezone.now()
     changed = Poll.objects.filter(pk=poll.pk, is_active=not active).update(
-        is_active=active, updated_at=timezone.now(), results_version=F("results_version") + 1
+        is_active=active,
+        updated_at=now,
+        results_version=F("results_version") + 1,
+        **({} if active else {"closed_at": now}),
     )
     poll.refresh_from_db()
     if changed:
@@ -338,9 +342,12 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 
 def take_back_account(user: User) -> None:
-    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on."""
+    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on,
+    and its polls go as if their author had deleted them (live pages told)."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
+    for poll in Poll.objects.filter(author=user):
+        delete_poll(poll=poll, actor=user)
 
 
 # --- Reports ------------------------------------------------------------------------------

@@ -11,17 +11,27 @@ RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_
                            pages and admin together                 (every password check)
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
                            per voter (account or anon_id)           polls API and pages)        message
+<<<<<<< HEAD
 RATE_LIMIT_INVITE_REQUESTS invite links opened (/i/<token>) per     spend_invite_budget (the    429 page (a guesser's
                            client IP                                invite link's page)         budget)
 RATE_LIMIT_INVITE_REQUESTS invite batches made per account          spend_invite_creation_      429 rate_limited; page:
                                                                     budget (API and pages)      message
+=======
+RATE_LIMIT_EXPORT_REQUESTS downloads of one's own data per account  spend_export_budget (the     429 rate_limited; page:
+                           (each reads every row they wrote)        accounts API and pages)     message
+>>>>>>> privacy
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window; ballots cast     lock where it is written    Retry-After; page: message
                            with an invite are not counted)
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
 
+<<<<<<< HEAD
 The first six are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
 by django-ratelimit; RATE_LIMIT_ENABLED=false switches those six off. A spent budget raises
+=======
+The first five are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
+by django-ratelimit; RATE_LIMIT_ENABLED=false switches those five off. A spent budget raises
+>>>>>>> privacy
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
 response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
@@ -111,6 +121,7 @@ def spend_voter_budget(request, voter) -> None:
         _refuse_if_spent(_count(request, group="voter", limit=limit, key=lambda group, req: voter.key))
 
 
+<<<<<<< HEAD
 def spend_invite_budget(request) -> None:
     """An invite link opened from this request's IP: tokens are unguessable, and guessing is kept slow too."""
     _refuse_if_spent(_count(request, group="invite-ip", limit=settings.RATE_LIMIT_INVITE_REQUESTS, key="ip"))
@@ -120,6 +131,12 @@ def spend_invite_creation_budget(request) -> None:
     """A batch of invites made by one account (each batch may send mail)."""
     limit = settings.RATE_LIMIT_INVITE_REQUESTS
     _refuse_if_spent(_count(request, group="invite-create", limit=limit, key=lambda group, req: str(req.user.pk)))
+=======
+def spend_export_budget(request, user) -> None:
+    """A download of one's own data (accounts.personal_data), which reads every row the account wrote."""
+    limit = settings.RATE_LIMIT_EXPORT_REQUESTS
+    _refuse_if_spent(_count(request, group="export", limit=limit, key=lambda group, req: str(user.pk)))
+>>>>>>> privacy
 
 
 class ApiRateLimitMiddleware:

@@ -467,7 +467,7 @@ def test_a_user_path_without_a_uuid_is_not_found(api_client, path):
     [
         ("get", "/api/users/register"),
         ("get", "/api/users/login"),
-        ("delete", "/api/users/me"),
+        ("post", "/api/users/me/export"),
         ("put", "/api/users/me"),
         ("post", "/api/users/count"),
         ("get", "/api/users/me/password"),

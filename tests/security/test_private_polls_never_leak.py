@@ -361,6 +361,7 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/users/{user_id}/polls": [f"/api/users/{owner.pk}/polls"],
         "/api/users/{user_id}/stats": [f"/api/users/{owner.pk}/stats"],
         "/api/users/me": ["/api/users/me"],
+        "/api/users/me/export": ["/api/users/me/export"],
         "/api/polls": ["/api/polls?page_size=100", f"/api/polls?author={owner.pk}"],
         "/api/polls/trending": ["/api/polls/trending"],
         "/api/polls/popular": ["/api/polls/popular"],

@@ -2,11 +2,17 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from polls.retention import clear_expired_personal_data
 from polls.services import close_expired_polls
+
+RETENTION_EVERY = 3600  # seconds: data is kept for days, so clearing it hourly is punctual enough
 
 
 class Command(BaseCommand):
-    help = "Close polls whose closing time has passed, telling their authors and live subscribers."
+    help = (
+        "Close polls whose closing time has passed, telling their authors and live subscribers; "
+        "as a clock process (--every), also cut back voters' addresses and browsers once kept long enough."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -14,10 +20,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every=None, **options):
+        last_cleared = None
         while True:
             closed = close_expired_polls()
             if closed or every is None:
                 self.stdout.write(f"Closed {closed} expired poll(s).")
             if every is None:
                 return
+            if last_cleared is None or time.monotonic() - last_cleared >= RETENTION_EVERY:
+                cleared = clear_expired_personal_data()
+                last_cleared = time.monotonic()
+                if cleared:
+                    self.stdout.write(f"Cut back voters' addresses and browsers on {cleared} poll(s).")
             time.sleep(every)

@@ -1,0 +1,83 @@
+"""What polls keeps about one user, for their data export (accounts.personal_data).
+
+Registered from PollsConfig.ready(). Only the user's own rows: their polls with their counts,
+their ballots (with the address and browser kept with them, see polls.retention), their likes
+and the reports they filed; never another voter's ballot or identity.
+"""
+
+from django.db.models import Prefetch
+
+from accounts.models import User
+from polls.models import Ballot, Like, Option, Poll, Report, Vote
+
+
+def _poll_ref(poll: Poll) -> dict:
+    return {"id": poll.pk, "title": poll.title, "slug": poll.slug}
+
+
+def polls_authored(user: User) -> list[dict]:
+    polls = Poll.objects.filter(author=user).order_by("created_at").prefetch_related(
+        Prefetch("options", queryset=Option.objects.order_by("position"))
+    )
+    return [
+        {
+            **_poll_ref(poll),
+            "description": poll.description,
+            "is_active": poll.is_active,
+            "is_public": poll.is_public,
+            "allow_anonymous": poll.allow_anonymous,
+            "allow_multiple": poll.allow_multiple,
+            "max_choices": poll.max_choices,
+            "results_visibility": poll.results_visibility,
+            "expires_at": poll.expires_at,
+            "closed_at": poll.closed_at,
+            "created_at": poll.created_at,
+            "total_votes": poll.total_votes,
+            "likes_count": poll.likes_count,
+            "views_count": poll.views_count,
+            "options": [{"text": option.text, "vote_count": option.vote_count} for option in poll.options.all()],
+        }
+        for poll in polls
+    ]
+
+
+def ballots_cast(user: User) -> list[dict]:
+    ballots = (
+        Ballot.objects.filter(user=user)
+        .order_by("created_at")
+        .select_related("poll")
+        .prefetch_related(Prefetch("votes", queryset=Vote.objects.select_related("option").order_by("option__position")))
+    )
+    return [
+        {
+            "poll": _poll_ref(ballot.poll),
+            "options": [vote.option.text for vote in ballot.votes.all()],
+            "cast_at": ballot.created_at,
+            "ip_address": ballot.ip_address,
+            "user_agent": ballot.user_agent,
+        }
+        for ballot in ballots
+    ]
+
+
+def likes_given(user: User) -> list[dict]:
+    likes = Like.objects.filter(user=user).order_by("created_at").select_related("poll")
+    return [{"poll": _poll_ref(like.poll), "liked_at": like.created_at, "ip_address": like.ip_address} for like in likes]
+
+
+def reports_filed(user: User) -> list[dict]:
+    reports = Report.objects.filter(reporter=user).order_by("created_at").select_related("poll")
+    return [
+        {
+            "poll": _poll_ref(report.poll),
+            "reason": report.reason,
+            "note": report.note,
+            "status": report.status,
+            "created_at": report.created_at,
+            "handled_at": report.handled_at,
+        }
+        for report in reports
+    ]
+
+
+SECTIONS = {"polls": polls_authored, "ballots": ballots_cast, "likes": likes_given, "reports": reports_filed}
