@@ -43,8 +43,12 @@ def check_username(username: str, *, exclude: User | None = None) -> str:
     Login takes a username or an email in one field, so a username may not be another's email either.
     """
     username = canonical_username(username)
-    if len(username) > User._meta.get_field("username").max_length:
-        raise errors.InvalidAccount({"username": ["That username is too long."]})
+    try:
+        # Folding may lengthen a name or bring in a character names may not hold (¼ is 1⁄4).
+        for validate in User._meta.get_field("username").validators:
+            validate(username)
+    except ValidationError as exc:
+        raise errors.InvalidAccount({"username": list(exc.messages)}) from None
     others = _others(exclude)
     if others.filter(Q(username__iexact=username) | Q(email__iexact=username)).exists():
         raise errors.UsernameTaken()

@@ -129,3 +129,9 @@ def test_the_service_is_the_one_place(alice):
         services.register_user(username="аlice", email="x@example.org", password=PASSWORD)
     with pytest.raises(errors.ConfusableDisplayName):
         services.update_profile(user=UserFactory(), display_name="Alice")
+
+
+def test_a_name_that_folds_into_characters_names_may_not_hold_is_invalid(api_client):
+    response = api_client.post("/api/users/register", NEW_ACCOUNT | {"username": "bob¼"}, format="json")
+
+    assert_error(response, 400, "invalid", fields={"username"})

@@ -408,26 +408,18 @@ def test_moderators_cannot_delete_staff(moderator_client, powerful_account):
     assert User.objects.filter(pk=powerful_account.pk).exists()
 
 
-def test_moderators_change_accounts_without_powers_through_the_form(moderator_client, other_user):
-    change_url = url("accounts_user_change", other_user.pk)
-    data = change_form_data(moderator_client, change_url, display_name="Renamed", is_active=False)
-
-    response = moderator_client.post(change_url, data)
-
-    assert response.status_code == 302
-    other_user.refresh_from_db()
-    assert (other_user.display_name, other_user.is_active) == ("Renamed", False)
-
-
-def test_superusers_change_staff_through_the_form(client, superuser, moderator):
-    client.force_login(superuser)
-    change_url = url("accounts_user_change", moderator.pk)
-    data = change_form_data(client, change_url, display_name="Former mod", is_active=False)
+@pytest.mark.parametrize(("editor", "account"), [("moderator", "other_user"), ("superuser", "moderator")])
+def test_accounts_are_changed_through_the_form_by_those_above_them(request, client, editor, account):
+    """Moderators change accounts without powers; superusers change staff too."""
+    client.force_login(request.getfixturevalue(editor))
+    account = request.getfixturevalue(account)
+    change_url = url("accounts_user_change", account.pk)
+    data = change_form_data(client, change_url, display_name="Renamed", is_active=False)
 
     assert client.post(change_url, data).status_code == 302
 
-    moderator.refresh_from_db()
-    assert (moderator.display_name, moderator.is_active) == ("Former mod", False)
+    account.refresh_from_db()
+    assert (account.display_name, account.is_active) == ("Renamed", False)
 
 
 def test_moderators_retitle_and_close_polls_through_the_form(staff_client, poll):

@@ -190,13 +190,13 @@ def test_a_notification_carries_title_and_name_as_plain_text_and_its_page_escape
     [(recipient, message)] = [(user_id, message) for user_id, message in sent if message["type"] == "notification"]
     assert recipient == hostile["owner"].pk
     # JSON for a script to read: the very words typed, neither escaped (they would show as &lt;) nor rendered.
-    assert message["notification"]["message"] == f"{SCRIPT} liked “{BREAKOUT}”."
+    assert message["notification"]["message"] == f"{SCRIPT} (@{third_user.username}) liked “{BREAKOUT}”."
     assert message["notification"]["payload"]["poll_title"] == BREAKOUT
     assert Notification.objects.filter(recipient=hostile["owner"], kind="like", actor=third_user).exists()
     # Where the message becomes HTML, it is escaped.
     page = browser(hostile["owner"]).get("/notifications/").content.decode()
     assert raw_markup(page) == []
-    assert f"{ESCAPED_SCRIPT} liked" in page
+    assert f"{ESCAPED_SCRIPT} (@{third_user.username}) liked" in page
 
 
 def test_the_browser_script_writes_socket_text_as_text_and_only_the_servers_html_as_html():
