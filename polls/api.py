@@ -477,6 +477,7 @@ class InviteViewSet(viewsets.GenericViewSet):
     """A poll's invite links, for its author and moderators (polls.invites)."""
 
     permission_classes = [AllowAny]  # require_manager answers 401 or 403 as the other manager actions do
+    queryset = Invite.objects.none()  # names the model for the schema; the actions read through polls.invites
     lookup_value_regex = UUID_PATTERN
     serializer_class = InviteSerializer
 

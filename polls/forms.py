@@ -136,6 +136,7 @@ class InvitesForm(ServiceErrorsMixin, forms.Form):
     )
     emails = forms.CharField(
         required=False,
+        max_length=150_000,  # 500 addresses of the longest kind, with room for separators
         widget=forms.Textarea(attrs={"rows": 5}),
         label="Or e-mail addresses",
         help_text="One a line (commas and semicolons also separate them); each gets its own link by mail.",
