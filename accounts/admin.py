@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts.models import Notification, User
-from accounts.services import delete_account
+from accounts.services import deactivate_users, delete_account, revoke_credentials
 
 
 class QuickPollUserCreationForm(UserCreationForm):
@@ -18,10 +18,18 @@ class QuickPollUserChangeForm(UserChangeForm):
         model = User
 
 
+class QuickPollAdminPasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        revoke_credentials(user_ids=[user.pk])  # the old password's sessions, tokens and sockets end
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = QuickPollUserChangeForm
     add_form = QuickPollUserCreationForm
+    change_password_form = QuickPollAdminPasswordChangeForm
     list_display = ["username", "email", "display_name", "is_active", "is_verified", "is_staff", "created_at"]
     list_filter = ["is_active", "is_verified", "is_staff", "is_superuser", "groups"]
     search_fields = ["username", "email", "display_name"]
@@ -49,6 +57,11 @@ class UserAdmin(DjangoUserAdmin):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            revoke_credentials(user_ids=[obj.pk])  # banned here: their tokens and open sockets end too
+
     def delete_model(self, request, obj):
         delete_account(user=obj)
 
@@ -62,7 +75,7 @@ class UserAdmin(DjangoUserAdmin):
         queryset = queryset.exclude(pk=request.user.pk)
         if not request.user.is_superuser:
             queryset = queryset.exclude(is_superuser=True)
-        count = queryset.update(is_active=False)
+        count = deactivate_users(users=queryset)
         self.message_user(request, f"Deactivated {count} user(s).")
 
 

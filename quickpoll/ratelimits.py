@@ -12,7 +12,11 @@ RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_
                            per voter (account or anon_id)           polls API and pages)        message
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window)                  lock where it is written    Retry-After; page: message
-WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
+WEBSOCKET_MAX_CONNECTIONS  open WebSockets from one client address  realtime.consumers, before  close code 4429, reason
+  _PER_ADDRESS             (an IPv6 /64) in one server process      the cap below               "too many sockets from
+                                                                                                your address"
+WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429, reason
+                                                                                                "server full"
 
 The first four are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
 by django-ratelimit; RATE_LIMIT_ENABLED=false switches those four off. A spent budget raises

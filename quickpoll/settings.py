@@ -233,6 +233,8 @@ RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
 WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1)
+# Open WebSockets per client address (an IPv6 /64) per server process, checked first; one more gets 4429.
+WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS", 20, minimum=1)
 # An HTTP (WSGI) process's background threads: the broadcast loop (realtime.broadcast_loop) and the
 # view-count flusher (polls.viewcounts). bin/production turns it on for its HTTP processes; off,
 # tests, management commands and the development server start no thread of their own.
