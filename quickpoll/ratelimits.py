@@ -11,7 +11,9 @@ RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
                            per voter (account or anon_id)           polls API and pages)        message
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
-                           from one IP (no window)                  lock where it is written    Retry-After; page: message
+                           from one IP (no window), and as many     lock where it is written    Retry-After; page: message
+                           anonymous likes                          (polls.anonymous_cap); the
+                                                                    likes: like_poll, the same
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets from one client address  realtime.consumers, before  close code 4429, reason
   _PER_ADDRESS             (an IPv6 /64) in one server process      the cap below               "too many sockets from
                                                                                                 your address"

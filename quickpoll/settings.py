@@ -241,7 +241,8 @@ WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_A
 BACKGROUND_THREADS = env_bool("BACKGROUND_THREADS", False)
 MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 5 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/gif"])
-# Anonymous ballots one IP may have on one poll at a time (no window; a retraction frees a place).
+# Anonymous ballots, and as many anonymous likes, one IP may have on one poll at a time (no window;
+# a retraction or an unlike frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 
