@@ -162,6 +162,12 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "detail": "Send {\"type\": \"ping\"}."})
 
+    async def user_credentials_revoked(self, event):
+        """On the user's group: the account's password changed, or it was banned or deleted. The socket
+        ends unless the credentials it was opened with still hold."""
+        if not await still_authenticated(self.scope):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
     # Overridden by each socket kind.
     async def authorize(self) -> int | None:
         """None to serve the socket, or the close code that refuses it."""
@@ -197,7 +203,14 @@ class PollResultsConsumer(QuickPollConsumer):
         return None
 
     def groups_to_join(self):
-        return [events.poll_group(self.poll.pk)]
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return [events.poll_group(self.poll.pk)]
+        # Signed in, it may show what only that account may see (a manager's results): it ends with a ban too.
+        return [events.poll_group(self.poll.pk), events.user_group(user.pk)]
+
+    async def user_event(self, event):
+        pass  # the user's notifications are the user socket's to show
 
     async def _can_see(self, *, is_open: bool) -> bool:
         if is_open != self.poll.is_open:  # closed or reopened since we looked: after_close depends on it
@@ -268,12 +281,6 @@ class UserConsumer(QuickPollConsumer):
 
     async def user_event(self, event):
         await self.send_json(event["message"])
-
-    async def user_credentials_revoked(self, event):
-        """The account's password changed, or it was banned or deleted: this socket ends unless its own
-        credentials still hold (the session of the page that changed the password does)."""
-        if not await still_authenticated(self.scope):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
 
 
 class GlobalConsumer(QuickPollConsumer):

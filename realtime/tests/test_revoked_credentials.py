@@ -10,8 +10,10 @@ from rest_framework.test import APIClient
 from accounts import services as accounts_services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
+from polls.models import Poll
 from polls.tests.test_admin import change_form_data
 from realtime import consumers
+from realtime.tests.actions import make_poll
 from realtime.tests.sockets import CONNECT_TIMEOUT, access_token, cookie, receive, with_origin
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -150,3 +152,16 @@ async def test_deleting_the_account_closes_its_sockets(sockets, owner):
     await database_sync_to_async(accounts_services.delete_account)(user=owner)
 
     await assert_closed_with_4401(socket)
+
+
+async def test_a_ban_closes_a_signed_in_poll_socket_too_but_not_an_anonymous_one(sockets, owner):
+    poll = await make_poll(author=owner, results_visibility=Poll.ResultsVisibility.OWNER_ONLY)
+    authors = await sockets.open(f"/ws/poll/{poll.pk}?token={access_token(owner)}")
+    anonymous = await sockets.open(f"/ws/poll/{poll.pk}")
+    assert (await receive(authors))["type"] == "results"
+    assert (await receive(anonymous))["type"] == "results_hidden"
+
+    await database_sync_to_async(accounts_services.deactivate_users)(users=User.objects.filter(pk=owner.pk))
+
+    await assert_closed_with_4401(authors)
+    await assert_still_open(anonymous)
