@@ -51,7 +51,7 @@ async def still_authenticated(scope) -> bool:
         session = scope.get("session")
         if session is None or session.session_key is None:
             return False
-        # Read afresh: the page that changed the password re-signed its own session meanwhile.
+        # Read afresh, not the copy loaded at connect: since then it may have been flushed or re-keyed.
         user = await get_user({"session": import_module(settings.SESSION_ENGINE).SessionStore(session.session_key)})
     return owner is not None and user.is_authenticated and user.pk == owner.pk
 

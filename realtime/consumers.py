@@ -76,7 +76,8 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         self.address = client_address(self.scope)
         # Counted before any await, so two connections cannot both take the last place. One client's
         # cap comes first: a client that opens a thousand sockets meets its own, not everyone's.
-        if self.address and QuickPollConsumer.open_per_address[self.address] >= settings.WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS:
+        from_address = QuickPollConsumer.open_per_address[self.address] if self.address else 0
+        if from_address >= settings.WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS:
             await self._refuse(CLOSE_TOO_MANY_CONNECTIONS, REASON_ADDRESS_FULL)
             return
         if QuickPollConsumer.open_connections >= settings.WEBSOCKET_MAX_CONNECTIONS:
