@@ -1,12 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts.models import Notification, User
-from accounts.permissions import may_change_account
 from accounts.errors import InvalidAccount, NameRefused
-from accounts.services import check_display_name, check_username, delete_account
+from accounts.permissions import may_change_account
+from accounts.services import check_display_name, check_username, deactivate_users, delete_account, revoke_credentials
 
 
 class AccountNamesMixin:
@@ -41,10 +41,18 @@ class QuickPollUserChangeForm(AccountNamesMixin, UserChangeForm):
         model = User
 
 
+class QuickPollAdminPasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        revoke_credentials(user_ids=[user.pk])  # the old password's sessions, tokens and sockets end
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = QuickPollUserChangeForm
     add_form = QuickPollUserCreationForm
+    change_password_form = QuickPollAdminPasswordChangeForm
     list_display = ["username", "email", "display_name", "is_active", "is_verified", "is_staff", "created_at"]
     list_filter = ["is_active", "is_verified", "is_staff", "is_superuser", "groups"]
     search_fields = ["username", "email", "display_name"]
@@ -81,6 +89,11 @@ class UserAdmin(DjangoUserAdmin):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            revoke_credentials(user_ids=[obj.pk])  # banned here: their tokens and open sockets end too
+
     def delete_model(self, request, obj):
         delete_account(user=obj)
 
@@ -92,8 +105,8 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate(self, request, queryset):
         # Never lock out the one doing the clicking, nor let a moderator lock out staff or a superuser.
         chosen = [user.pk for user in queryset.exclude(pk=request.user.pk) if may_change_account(request.user, user)]
-        count = User.objects.filter(pk__in=chosen).update(is_active=False)
-        skipped = queryset.count() - count
+        count = deactivate_users(users=User.objects.filter(pk__in=chosen))
+        skipped = queryset.count() - len(chosen)
         self.message_user(request, f"Deactivated {count} user(s).")
         if skipped:
             self.message_user(request, f"Left {skipped} user(s) alone: yourself, or staff only superusers may change.", messages.WARNING)

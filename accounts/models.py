@@ -78,6 +78,8 @@ class Notification(models.Model):
     poll = models.ForeignKey("polls.Poll", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     payload = models.JSONField(default=dict, blank=True)
+    # How many events this one notice tells of: likes of one poll group into its unread notice.
+    count = models.PositiveIntegerField(default=1)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -92,7 +92,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "poll_id", "message", "payload", "is_read", "read_at", "created_at"]
+        fields = ["id", "kind", "poll_id", "message", "count", "payload", "is_read", "read_at", "created_at"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField())

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -122,20 +122,52 @@ def update_profile(*, user: User, **changes) -> User:
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> User:
-    """Change a password and end every API session: a stolen refresh token stops working too."""
+    """Change a password and end every other session: a stolen refresh token or open socket stops working too."""
     if not user.check_password(current_password):
         raise errors.WrongPassword()
     _check_password(new_password, user, field="new_password")
     user.set_password(new_password)
     with transaction.atomic():
         user.save(update_fields=["password", "updated_at"])
-        _revoke_api_tokens(user)
+        revoke_credentials(user_ids=[user.pk])
     return user
 
 
-def _revoke_api_tokens(user: User) -> None:
-    for token in OutstandingToken.objects.filter(user=user):
-        BlacklistedToken.objects.get_or_create(token=token)
+# Apps above accounts keep what a login opened (realtime: live sockets). Each registers, from its
+# AppConfig.ready(), how to end it when an account's credentials stop being good.
+_on_credentials_revoked: list[Callable[[list], None]] = []
+
+
+def on_credentials_revoked(end_sessions: Callable[[list], None]) -> None:
+    """Have `end_sessions(user_ids)` run once a revocation of those accounts' credentials is committed."""
+    if end_sessions not in _on_credentials_revoked:
+        _on_credentials_revoked.append(end_sessions)
+
+
+def revoke_credentials(*, user_ids) -> None:
+    """These accounts' password changed, or they were banned or deleted: every refresh token they hold
+    stops working now (access tokens carry the password's fingerprint, and an inactive account's are refused), and
+    what else they opened (live sockets) is told to check its credentials again once this commits."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return
+    outstanding = OutstandingToken.objects.filter(user_id__in=user_ids, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True)
+
+    def tell():
+        for end_sessions in _on_credentials_revoked:
+            end_sessions(user_ids)
+
+    transaction.on_commit(tell)
+
+
+def deactivate_users(*, users: QuerySet[User]) -> int:
+    """Ban accounts: they can no longer log in, and what they have open ends. Returns how many were active."""
+    with transaction.atomic():
+        user_ids = list(users.filter(is_active=True).values_list("pk", flat=True))
+        User.objects.filter(pk__in=user_ids).update(is_active=False, updated_at=timezone.now())
+        revoke_credentials(user_ids=user_ids)
+    return len(user_ids)
 
 
 # Apps above accounts keep rows that count what a user did (polls: ballots and likes, whose
@@ -163,7 +195,7 @@ def delete_account(*, user: User) -> None:
             take_back(user)
         forget_actor(user)
         # Blacklisted, not deleted: a refresh token missing from the list would pass its check.
-        _revoke_api_tokens(user)
+        revoke_credentials(user_ids=[user.pk])
         user.delete()
         if avatar:
             storage = user.avatar.storage

@@ -91,6 +91,13 @@ def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
     _after_commit("publish_ballots", changed, confirmations)
 
 
+def ballots_retracted(voters_by_poll_id: dict) -> None:
+    """Votes were taken back: fresh results, with whose ballot changed (Voter.key), so that those voters'
+    open pages look again at what the poll's rule lets them see (after_vote results hide again)."""
+    polls = Poll.objects.filter(pk__in=set(voters_by_poll_id)).only("id", "is_public")
+    _after_commit("publish_ballots", {poll: sorted(voters_by_poll_id[poll.pk]) for poll in polls}, [])
+
+
 def liked(poll: Poll, like: Like) -> None:
     _notify_author(poll, Notification.Kind.LIKE, like.user)
     _after_commit("publish_results_changed", poll)

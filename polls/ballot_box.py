@@ -8,28 +8,25 @@ thread waits for the batch holding its ballot to commit and gets its own outcome
 Three rules that simultaneous requests could race are refereed here, inside the batch's
 transaction: one ballot per voter per poll and one ballot per invite (the database's unique
 constraints), and at most ANONYMOUS_BALLOTS_PER_IP anonymous ballots from one address on one
-poll (counted under a lock; ballots cast with an invite are not capped).
+poll (polls.anonymous_cap; ballots cast with an invite are not capped).
 """
 
-import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field as dataclass_field
 from typing import Sequence
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, transaction
 
 from polls import announce, errors, selectors
+from polls.anonymous_cap import capped_address, lock_addresses, taken_places
 from polls.counters import move_vote_counts
 from polls.group_commit import GroupCommit
 from polls.models import Ballot, Invite, Option, Poll, Vote
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
-
-_address_field = Ballot._meta.get_field("ip_address")
 
 
 @dataclass
@@ -52,11 +49,9 @@ class PendingBallot:
     @property
     def capped_address(self) -> str | None:
         """The address whose anonymous ballots on this poll are capped, if this ballot counts against one."""
-        if not self.voter.is_anonymous or not self.voter.ip_address:
-            return None
         if self.invite is not None:
             return None  # the invite is the proof: a room of invited voters behind one NAT all get in
-        return _address_field.get_prep_value(self.voter.ip_address)  # as the database spells it back
+        return capped_address(self.voter)
 
 
 @dataclass(frozen=True)
@@ -150,17 +145,8 @@ def _over_the_anonymous_cap(pending: Sequence[PendingBallot]) -> set:
             addresses[one.poll.pk].add(one.capped_address)
     if not addresses:
         return set()
-    _lock_addresses(addresses)
-    on_these_addresses = Q()
-    for poll_id, polls_addresses in addresses.items():
-        on_these_addresses |= Q(poll_id=poll_id, ip_address__in=polls_addresses)
-    stored = (
-        Ballot.objects.filter(on_these_addresses, user__isnull=True)
-        .order_by()
-        .values_list("poll_id", "ip_address")
-        .annotate(Count("pk"))
-    )
-    taken = Counter({(poll_id, address): count for poll_id, address, count in stored})
+    lock_addresses(Ballot, addresses)
+    taken = taken_places(Ballot, addresses)
     capped, seen = set(), set()
     for one in pending:
         if one.capped_address:
@@ -171,23 +157,6 @@ def _over_the_anonymous_cap(pending: Sequence[PendingBallot]) -> set:
                 seen.add((one.poll.pk, one.voter.key))
                 taken[place] += 1
     return capped
-
-
-def _lock_addresses(addresses: dict) -> None:
-    """Wait until no other transaction is writing anonymous ballots from these addresses on these polls."""
-    if connection.vendor != "postgresql":
-        return  # SQLite's write transactions (transaction_mode IMMEDIATE) already run one at a time
-    keys = sorted(
-        int.from_bytes(hashlib.blake2b(f"{poll_id} {address}".encode(), digest_size=8).digest(), "big", signed=True)
-        for poll_id, polls_addresses in addresses.items()
-        for address in polls_addresses
-    )
-    # Every writer of anonymous ballots takes this lock before counting and holds it to its commit, so
-    # the count (a statement of its own: a snapshot is taken as a statement starts, not after it waits)
-    # sees every such ballot committed before. Per poll and address rather than the poll row: account
-    # ballots and other addresses never wait for it. Keys in order, so two batches cannot deadlock.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key", [keys])
 
 
 def _announce_ballots(accepted: Sequence[PendingBallot]) -> None:

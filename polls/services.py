@@ -5,7 +5,7 @@ only translate the domain errors of polls.errors into their own answer.
 """
 
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Iterable
 
@@ -17,12 +17,12 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from accounts.models import User
-from polls import announce, ballot_box, errors, public_bodies
+from polls import announce, anonymous_cap, ballot_box, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
 from polls.permissions import require_can_take_part, require_manager, require_voter_or_moderator
-from polls.voters import Voter
+from polls.voters import Voter, voter_key
 
 logger = structlog.get_logger(__name__)
 
@@ -271,8 +271,12 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
             per_poll={poll_id: -count for poll_id, count in per_poll.items()},
             per_option={option_id: -count for option_id, count in per_option.items()},
         )
-        Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows}, votes__isnull=True).delete()
-        announce.results_changed(per_poll)
+        ballots = Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows})
+        changed_voters = defaultdict(set)  # whose ballot changed: their open pages look again at what they may see
+        for poll_id, user_id, anon_id in ballots.values_list("poll_id", "user_id", "anon_id"):
+            changed_voters[poll_id].add(voter_key(user_id=user_id, anon_id=anon_id))
+        ballots.filter(votes__isnull=True).delete()
+        announce.ballots_retracted(changed_voters)
     logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
     return len(rows)
 
@@ -302,9 +306,13 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
 
 
 def like_poll(*, poll: Poll, voter: Voter) -> Like:
+    """Like a poll; anonymous likes from one address on one poll stop at ANONYMOUS_BALLOTS_PER_IP, as ballots do."""
     require_can_take_part(poll, voter)
     try:
         with transaction.atomic():
+            if not anonymous_cap.has_place(Like, poll_id=poll.pk, voter=voter):
+                logger.info("like_refused", poll_id=str(poll.pk), reason="anonymous_limit")
+                raise errors.AnonymousLimitReached("Too many anonymous likes from this network on this poll.")
             like = Like.objects.create(poll=poll, **voter.identity())
             move_counters(poll.pk, likes_count=1)
             announce.liked(poll, like)

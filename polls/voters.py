@@ -20,6 +20,11 @@ ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
 _ANON_ID = re.compile(ANON_ID_PATTERN)
 
 
+def voter_key(*, user_id, anon_id: str) -> str:
+    """Voter.key of whoever cast a stored ballot or like, from its user_id and anon_id."""
+    return f"user:{user_id}" if user_id is not None else f"anon:{anon_id}"
+
+
 @dataclass(frozen=True)
 class Voter:
     user: User | None = None
@@ -40,7 +45,7 @@ class Voter:
     @property
     def key(self) -> str:
         """One string per voter, account or anonymous (for sets and messages between servers)."""
-        return f"user:{self.user.pk}" if self.user is not None else f"anon:{self.anon_id}"
+        return voter_key(user_id=self.user.pk if self.user is not None else None, anon_id=self.anon_id)
 
     def lookup(self) -> dict:
         """Filter arguments selecting this voter's ballots or likes."""

@@ -11,27 +11,24 @@ RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_
                            pages and admin together                 (every password check)
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
                            per voter (account or anon_id)           polls API and pages)        message
-<<<<<<< HEAD
 RATE_LIMIT_INVITE_REQUESTS invite links opened (/i/<token>) per     spend_invite_budget (the    429 page (a guesser's
                            client IP                                invite link's page)         budget)
 RATE_LIMIT_INVITE_REQUESTS invite batches made per account          spend_invite_creation_      429 rate_limited; page:
                                                                     budget (API and pages)      message
-=======
 RATE_LIMIT_EXPORT_REQUESTS downloads of one's own data per account  spend_export_budget (the     429 rate_limited; page:
                            (each reads every row they wrote)        accounts API and pages)     message
->>>>>>> privacy
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window; ballots cast     lock where it is written    Retry-After; page: message
-                           with an invite are not counted)
-WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
+                           with an invite are not counted), and as  (polls.anonymous_cap); the
+                           many anonymous likes                     likes: like_poll, the same
+WEBSOCKET_MAX_CONNECTIONS  open WebSockets from one client address  realtime.consumers, before  close code 4429, reason
+  _PER_ADDRESS             (an IPv6 /64) in one server process      the cap below               "too many sockets from
+                                                                                                your address"
+WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429, reason
+                                                                                                "server full"
 
-<<<<<<< HEAD
-The first six are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those six off. A spent budget raises
-=======
-The first five are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those five off. A spent budget raises
->>>>>>> privacy
+The first seven are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
+by django-ratelimit; RATE_LIMIT_ENABLED=false switches those seven off. A spent budget raises
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
 response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and

@@ -246,13 +246,16 @@ RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
 WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1)
+# Open WebSockets per client address (an IPv6 /64) per server process, checked first; one more gets 4429.
+WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS = env_int("WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS", 20, minimum=1)
 # An HTTP (WSGI) process's background threads: the broadcast loop (realtime.broadcast_loop) and the
 # view-count flusher (polls.viewcounts). bin/production turns it on for its HTTP processes; off,
 # tests, management commands and the development server start no thread of their own.
 BACKGROUND_THREADS = env_bool("BACKGROUND_THREADS", False)
 MAX_FILE_SIZE = env_int("MAX_FILE_SIZE", 5 * 1024 * 1024, minimum=1)
 ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", "image/gif"])
-# Anonymous ballots one IP may have on one poll at a time (no window; a retraction frees a place).
+# Anonymous ballots, and as many anonymous likes, one IP may have on one poll at a time (no window;
+# a retraction or an unlike frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
 <<<<<<< HEAD
 # Invites one request may make (a count or a list of addresses), and invites one poll may have in all.

@@ -1,8 +1,10 @@
 """WebSocket consumers. They only relay: what to send is decided in realtime.events and polls.selectors."""
 
 import asyncio
+import ipaddress
 import json
 import logging
+from collections import Counter
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -15,7 +17,7 @@ from polls.permissions import can_see_results
 from polls.voters import voter_from_scope
 from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
 from realtime import events
-from realtime.auth import BEARER_SUBPROTOCOL
+from realtime.auth import BEARER_SUBPROTOCOL, still_authenticated
 from realtime.hub import Mailbox, hub
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,26 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_GONE = 4410
 CLOSE_TOO_MANY_CONNECTIONS = 4429
+# The reason sent with 4429 tells a client which cap it met.
+REASON_ADDRESS_FULL = "too many sockets from your address"
+REASON_SERVER_FULL = "server full"
+
+
+def client_address(scope) -> str | None:
+    """Whose sockets count together: the client's address (uvicorn resolves it behind the trusted proxies of
+    FORWARDED_ALLOW_IPS, as granian does for HTTP); an IPv6 client holds a whole /64, so the /64."""
+    client = scope.get("client")
+    if not client or not client[0]:
+        return None
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return client[0]  # a unix socket's path, say: still one client
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 class QuickPollConsumer(AsyncWebsocketConsumer):
@@ -44,17 +66,26 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None
 
     open_connections = 0  # in this server process
+    open_per_address: Counter = Counter()  # in this server process, by client_address()
 
     async def connect(self):
         self.mailbox = Mailbox()
         self.joined: list[str] = []
         self.heartbeat = self.relay = None
-        # Counted before any await, so two connections cannot both take the last place.
+        self.counted = False
+        self.address = client_address(self.scope)
+        # Counted before any await, so two connections cannot both take the last place. One client's
+        # cap comes first: a client that opens a thousand sockets meets its own, not everyone's.
+        from_address = QuickPollConsumer.open_per_address[self.address] if self.address else 0
+        if from_address >= settings.WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS:
+            await self._refuse(CLOSE_TOO_MANY_CONNECTIONS, REASON_ADDRESS_FULL)
+            return
         if QuickPollConsumer.open_connections >= settings.WEBSOCKET_MAX_CONNECTIONS:
-            self.counted = False
-            await self._refuse(CLOSE_TOO_MANY_CONNECTIONS)
+            await self._refuse(CLOSE_TOO_MANY_CONNECTIONS, REASON_SERVER_FULL)
             return
         QuickPollConsumer.open_connections += 1
+        if self.address:
+            QuickPollConsumer.open_per_address[self.address] += 1
         self.counted = True
         try:
             refusal = CLOSE_UNAUTHENTICATED if self.scope.get("auth_error") else await self.authorize()
@@ -78,6 +109,10 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         if not getattr(self, "counted", False):
             return
         QuickPollConsumer.open_connections -= 1
+        if self.address:
+            QuickPollConsumer.open_per_address[self.address] -= 1
+            if QuickPollConsumer.open_per_address[self.address] <= 0:
+                del QuickPollConsumer.open_per_address[self.address]  # a process serving many clients keeps no trail
         self.counted = False
         for task in (self.heartbeat, self.relay):
             if task is not None:
@@ -100,10 +135,10 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
                 await self.close()  # a client reconnects, and starts again from a fresh snapshot
                 return
 
-    async def _refuse(self, code: int):
+    async def _refuse(self, code: int, reason: str | None = None):
         # Accepted first, so that every client, not only test harnesses, can read why it was closed.
         await self.accept(self._subprotocol())
-        await self.close(code=code)
+        await self.close(code=code, reason=reason)
 
     def _subprotocol(self) -> str | None:
         return BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in (self.scope.get("subprotocols") or []) else None
@@ -119,7 +154,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         try:
             frame = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             await self.send_json({"type": "error", "code": "invalid_json", "detail": "Send JSON frames."})
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
@@ -127,6 +162,12 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "pong", "server_time": events.now_iso()})
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "detail": "Send {\"type\": \"ping\"}."})
+
+    async def user_credentials_revoked(self, event):
+        """On the user's group: the account's password changed, or it was banned or deleted. The socket
+        ends unless the credentials it was opened with still hold."""
+        if not await still_authenticated(self.scope):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
 
     # Overridden by each socket kind.
     async def authorize(self) -> int | None:
@@ -163,14 +204,20 @@ class PollResultsConsumer(QuickPollConsumer):
         return None
 
     def groups_to_join(self):
-        return [events.poll_group(self.poll.pk)]
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return [events.poll_group(self.poll.pk)]
+        # Signed in, it may show what only that account may see (a manager's results): it ends with a ban too.
+        return [events.poll_group(self.poll.pk), events.user_group(user.pk)]
 
-    async def _can_see(self, *, is_open: bool, voted_now: bool = False) -> bool:
-        """`voted_now`: a snapshot says this subscriber has just voted, so no query is needed."""
+    async def user_event(self, event):
+        pass  # the user's notifications are the user socket's to show
+
+    async def _can_see(self, *, is_open: bool) -> bool:
         if is_open != self.poll.is_open:  # closed or reopened since we looked: after_close depends on it
             self.poll = await _load_poll(self.poll.pk) or self.poll
-        has_voted = voted_now
-        if not has_voted and self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter:
+        has_voted = False
+        if self.poll.results_visibility == Poll.ResultsVisibility.AFTER_VOTE and self.voter:
             has_voted = await _has_voted(self.poll, self.voter)
         return can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
 
@@ -192,16 +239,21 @@ class PollResultsConsumer(QuickPollConsumer):
     async def results_snapshot(self, event):
         if event["version"] <= self.version_sent:
             return  # an older snapshot overtaken by a newer one
-        if not self.results_visible:
-            # Hidden until this subscriber votes, or until the poll closes: both show in the snapshot.
-            voted_now = self.voter is not None and self.voter.key in event["voters"]
-            if not voted_now and event["is_open"] == self.poll.is_open:
-                return
-            self.results_visible = await self._can_see(is_open=event["is_open"], voted_now=voted_now)
-            if not self.results_visible:
-                return
-        self.version_sent = event["version"]
-        await self.send(text_data=event["text"])
+        own_ballot_changed = self.voter is not None and self.voter.key in event["voters"]
+        if own_ballot_changed or event["is_open"] != self.poll.is_open:
+            # This subscriber voted or took their vote back, or the poll closed or reopened: look again.
+            await self._look_again(is_open=event["is_open"])
+        if self.results_visible:
+            self.version_sent = event["version"]
+            await self.send(text_data=event["text"])
+
+    async def _look_again(self, *, is_open: bool):
+        """Whether results may still (or now) be shown; a socket that showed them says when they hide."""
+        was_visible = self.results_visible
+        self.results_visible = await self._can_see(is_open=is_open)
+        if was_visible and not self.results_visible:
+            self.version_sent = -1
+            await self.send_json(events.results_hidden_message(self.poll))
 
     async def poll_event(self, event):
         message = event["message"]
@@ -211,10 +263,7 @@ class PollResultsConsumer(QuickPollConsumer):
             return
         # Its visibility rule or open state may have changed: look again, and say so if results now hide.
         self.poll = await _load_poll(self.poll.pk) or self.poll
-        self.results_visible = await self._can_see(is_open=self.poll.is_open)
-        if not self.results_visible:
-            self.version_sent = -1
-            await self.send_json(events.results_hidden_message(self.poll))
+        await self._look_again(is_open=self.poll.is_open)
 
 
 class UserConsumer(QuickPollConsumer):

@@ -175,8 +175,8 @@ async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
     if message is not None:
         # The commit of the earliest change this snapshot answers: a client can tell how late it is.
         message["committed_at"] = committed_at.isoformat()
-        # Encoded once here, not once per subscriber. `voters` (who voted since the last snapshot)
-        # stays between servers: it lets a subscriber hidden until voting see results, without a query.
+        # Encoded once here, not once per subscriber. `voters` (whose ballot was cast or taken back since
+        # the last snapshot) stays between servers: only their sockets look again at what they may see.
         envelope = {
             "type": "results.snapshot",
             "text": json.dumps(message),
@@ -265,9 +265,18 @@ def publish_poll_created(poll: Poll) -> None:
 
 
 def publish_notification(notification: Notification) -> None:
-    """The same body the REST notification list returns, live to every tab of the recipient."""
-    message = {"type": "notification", "notification": NotificationSerializer(notification).data}
+    """The same body the REST notification list returns, live to every tab of the recipient: a new notice
+    as `notification`, a grouped one whose count grew (same id, new text) as `notification.updated`."""
+    kind = "notification" if notification.count == 1 else "notification.updated"
+    message = {"type": kind, "notification": NotificationSerializer(notification).data}
     publish_to_user(notification.recipient_id, message)
+
+
+def publish_credentials_revoked(user_ids) -> None:
+    """These accounts' credentials were revoked (accounts.services.revoke_credentials): their user sockets
+    check their own again, and close with 4401 if they no longer hold."""
+    for user_id in user_ids:
+        broadcast_loop.run_from_sync(_publish, user_group(user_id), {"type": "user.credentials_revoked"})
 
 
 def publish_to_user(user_id, message: dict) -> None:

@@ -49,7 +49,8 @@ def test_what_others_do_to_my_poll_notifies_me(owner_client, other_client, poll,
 
     [notification] = inbox(owner_client)
 
-    assert set(notification) == {"id", "kind", "poll_id", "message", "payload", "is_read", "read_at", "created_at"}
+    assert set(notification) == {"id", "kind", "poll_id", "message", "count", "payload", "is_read", "read_at", "created_at"}
+    assert notification["count"] == 1
     assert (notification["kind"], notification["poll_id"], notification["is_read"]) == (action, str(poll.pk), False)
     assert "Cats or dogs?" in notification["message"]
     assert inbox(other_client) == []
@@ -103,6 +104,37 @@ def test_many_votes_make_one_unread_notification_until_it_is_read(owner_client, 
     [unread] = inbox(owner_client, "?unread=true")
     assert unread["kind"] == "vote" and unread["id"] != first["id"]
     assert len(inbox(owner_client)) == 2
+
+
+def test_likes_group_into_one_unread_notice_that_counts_them(owner_client, other_client, api_client, poll, client_for, staff_user):
+    like(other_client, poll)
+    [single] = inbox(owner_client)
+    assert (single["count"], single["message"]) == (1, "other liked “Cats or dogs?”.")
+
+    for number in range(11):
+        assert like(api_client, poll, HTTP_X_ANON_ID=f"grouped-liker-{number:04d}").status_code == 201
+
+    [grouped] = inbox(owner_client)
+    assert grouped["id"] == single["id"]
+    assert (grouped["count"], grouped["message"], grouped["is_read"]) == (12, "12 people liked “Cats or dogs?”.", False)
+    assert Notification.objects.filter(recipient=poll.author).count() == 1
+
+    owner_client.post(f"/api/notifications/{grouped['id']}/read")
+    like(client_for(staff_user), poll)
+
+    [fresh] = inbox(owner_client, "?unread=true")
+    assert fresh["id"] != grouped["id"] and fresh["count"] == 1
+    assert "liked “Cats or dogs?”" in fresh["message"]
+
+
+def test_the_notifications_page_shows_the_grouped_count(client, owner, other_client, api_client, poll):
+    like(other_client, poll)
+    like(api_client, poll, HTTP_X_ANON_ID="grouped-liker-page-01")
+    client.force_login(owner)
+
+    page = client.get("/notifications/")
+
+    assert "2 people liked “Cats or dogs?”." in page.content.decode()
 
 
 def test_the_list_shows_only_my_notifications(owner_client, other_client, owner, other_user, poll):

@@ -219,3 +219,29 @@ def test_thirty_deletes_of_one_vote_by_id_at_once_count_once(poll, owner, other_
     assert set(results) <= {204, 404} and 204 in results
     assert vote_counts(multi) == (1, 1, 1)
     assert dict(multi.options.values_list("text", "vote_count")) == {"Red": 0, "Green": 1, "Blue": 0}
+
+
+def test_sixty_anonymous_likes_at_once_from_one_address_stop_at_the_cap(poll, settings):
+    limit = settings.ANONYMOUS_BALLOTS_PER_IP
+    body = {"poll_id": str(poll.pk)}
+
+    def like(index: int):
+        headers = {"HTTP_X_ANON_ID": f"one-address-liker-{index:04d}", "REMOTE_ADDR": "198.51.100.62"}
+        return outcome(client_for().post("/api/likes", body, format="json", **headers))
+
+    results = run_together(60, like)
+
+    assert Counter(results) == {(201, None): limit, (429, "anonymous_limit"): 60 - limit}
+    assert like_counts(poll) == (limit, limit)
+    assert Notification.objects.filter(recipient=poll.author, kind=Notification.Kind.LIKE).count() == 1
+
+
+def test_forty_likes_at_once_group_into_one_notice_that_counts_every_one(poll):
+    likers = [UserFactory() for _ in range(40)]
+
+    run_together(40, lambda index: services.like_poll(poll=poll, voter=Voter(user=likers[index])))
+
+    notice = Notification.objects.get(recipient=poll.author, kind=Notification.Kind.LIKE)
+    assert notice.count == 40
+    assert notice.payload["message"] == "40 people liked “Race”."
+    assert like_counts(poll) == (40, 40)

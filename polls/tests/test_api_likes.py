@@ -248,3 +248,30 @@ def test_wrong_methods_are_refused(staff_api_client, others_like, poll, other_us
 
     assert_error(getattr(staff_api_client, method)(url, {}, format="json"), 405, "method_not_allowed")
     assert like_counts(poll) == (1, 1)
+
+
+def test_anonymous_likes_per_ip_are_capped_as_ballots_are(client_for, other_user, poll, settings):
+    settings.ANONYMOUS_BALLOTS_PER_IP = 2
+    for number in (1, 2):
+        assert like(client_for(), poll, HTTP_X_ANON_ID=f"capped-liker-000{number}").status_code == 201
+
+    capped = like(client_for(), poll, HTTP_X_ANON_ID="capped-liker-0003")
+
+    assert_error(capped, 429, "anonymous_limit")
+    assert "likes" in capped.json()["detail"]
+    # Another address, and an account on the same address, still like.
+    assert like(client_for(), poll, HTTP_X_ANON_ID="capped-liker-0004", REMOTE_ADDR="198.51.100.9").status_code == 201
+    assert like(client_for(other_user), poll).status_code == 201
+    assert like_counts(poll) == (4, 4)
+
+
+def test_the_like_cap_is_per_poll_and_taking_a_like_back_frees_its_place(client_for, owner, poll, settings):
+    settings.ANONYMOUS_BALLOTS_PER_IP = 1
+    first = client_for()
+    assert like(first, poll, HTTP_X_ANON_ID="capped-liker-0005").status_code == 201
+    assert like(client_for(), PollFactory(author=owner), HTTP_X_ANON_ID="capped-liker-0006").status_code == 201
+    assert like(client_for(), poll, HTTP_X_ANON_ID="capped-liker-0006").status_code == 429
+
+    assert first.delete(f"/api/likes/poll/{poll.pk}", HTTP_X_ANON_ID="capped-liker-0005").status_code == 204
+
+    assert like(client_for(), poll, HTTP_X_ANON_ID="capped-liker-0006").status_code == 201

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from quickpoll.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # the server the test's sockets reach, as a browser names it
 CONNECT_TIMEOUT = 3  # seconds: the first socket of a run also opens the Redis connections
 RECEIVE_TIMEOUT = 2  # seconds: a snapshot leaves about RESULTS_INTERVAL after the change
 QUIET = 0.5  # seconds a socket must stay silent to show that nothing was sent to it
@@ -24,8 +25,18 @@ class Sockets:
     def __init__(self):
         self.opened: list[WebsocketCommunicator] = []
 
-    def make(self, path: str, *, headers=(ORIGIN,), subprotocols=None) -> WebsocketCommunicator:
-        communicator = WebsocketCommunicator(application, path, headers=list(headers), subprotocols=subprotocols)
+    def make(
+        self, path: str, *, headers=(ORIGIN,), subprotocols=None, scheme: str = "ws", client: str | None = None
+    ) -> WebsocketCommunicator:
+        """`headers` gain HOST unless they name a host; `scheme` is "wss" for a socket over TLS; `client`
+        the address the server resolved (none by default, as the test harness sends none)."""
+        headers = list(headers)
+        if not any(name == b"host" for name, _value in headers):
+            headers.append(HOST)
+        communicator = WebsocketCommunicator(application, path, headers=headers, subprotocols=subprotocols)
+        communicator.scope["scheme"] = scheme
+        if client is not None:
+            communicator.scope["client"] = (client, 50000 + len(self.opened))
         self.opened.append(communicator)
         return communicator
 

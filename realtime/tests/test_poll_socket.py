@@ -372,6 +372,50 @@ async def test_after_vote_shows_results_to_a_logged_in_user_once_they_vote(
     assert votes_by_text(message) == {"Red": 0, "Green": 0, "Blue": 1}
 
 
+@database_sync_to_async
+def retract(poll, voter: Voter):
+    return services.retract_ballot(poll=poll, voter=voter)
+
+
+async def test_after_vote_hides_results_again_when_the_visitor_takes_their_vote_back(sockets, owner):
+    poll = await make_poll(author=owner, results_visibility=Poll.ResultsVisibility.AFTER_VOTE)
+    me = visitor(1)
+    await vote(poll, me)
+    socket = await sockets.open(poll_path(poll), headers=with_origin(cookie(**{ANON_COOKIE: me.anon_id})))
+    assert (await receive(socket))["type"] == "results"
+
+    await retract(poll, me)
+
+    hidden = await receive(socket)
+    assert hidden["type"] == "results_hidden"
+    assert hidden["reason"] == "Results show once you have voted."
+    await vote(poll, visitor(2))  # others keep voting: nothing streams to me any more
+    assert await silent(socket)
+
+    await vote(poll, me, "Blue")  # a new ballot starts the stream again
+    message = await receive(socket)
+    assert message["type"] == "results"
+    assert votes_by_text(message) == {"Red": 1, "Green": 0, "Blue": 1}
+
+
+async def test_after_vote_hides_results_from_a_user_whose_vote_a_moderator_withdrew(
+    sockets, owner, other_user, staff_user
+):
+    poll = await make_poll(author=owner, results_visibility=Poll.ResultsVisibility.AFTER_VOTE)
+    cast = await vote(poll, Voter(user=other_user), "Green")
+    socket = await sockets.open(f"{poll_path(poll)}?token={access_token(other_user)}")
+    watcher = await sockets.open(f"{poll_path(poll)}?token={access_token(owner)}")  # the author always sees
+    assert (await receive(socket))["type"] == "results"
+    assert (await receive(watcher))["type"] == "results"
+
+    await database_sync_to_async(services.withdraw_vote)(vote=cast.votes[0], voter=None, actor=staff_user)
+
+    assert (await receive(socket))["type"] == "results_hidden"
+    update = await receive(watcher)
+    assert update["type"] == "results"
+    assert update["total_votes"] == 0
+
+
 async def test_owner_only_shows_results_to_the_author_alone(sockets, owner, other_user, session_cookie):
     poll = await make_poll(author=owner, results_visibility=Poll.ResultsVisibility.OWNER_ONLY)
     owner_session = await database_sync_to_async(session_cookie)(owner)

@@ -28,9 +28,9 @@ def path_of(owner):
     return make
 
 
-async def open_quiet_socket(sockets, path: str):
+async def open_quiet_socket(sockets, path: str, **kwargs):
     """A socket whose greeting (snapshot or counters, if any) has been read."""
-    socket = await sockets.open(path)
+    socket = await sockets.open(path, **kwargs)
     if not path.startswith("/ws/user/"):
         await receive(socket)
     return socket
@@ -62,6 +62,21 @@ async def test_bad_frames_get_an_error_and_the_socket_stays_open(sockets, path_o
         error = await receive(socket)
         assert error["type"] == "error", frame
         assert error["code"] == code, frame
+        assert error["detail"]
+
+    await socket.send_json_to({"type": "ping"})
+    assert (await receive(socket))["type"] == "pong"
+
+
+@pytest.mark.parametrize("kind", SOCKET_KINDS)
+async def test_deeply_nested_json_gets_the_invalid_json_error_and_the_socket_stays_open(sockets, path_of, kind):
+    socket = await open_quiet_socket(sockets, await path_of(kind))
+
+    for frame in ["[" * 100_000 + "]" * 100_000, '{"a": ' * 50_000 + "1" + "}" * 50_000]:
+        await socket.send_to(text_data=frame)
+        error = await receive(socket)
+        assert error["type"] == "error"
+        assert error["code"] == "invalid_json"
         assert error["detail"]
 
     await socket.send_json_to({"type": "ping"})
@@ -112,6 +127,7 @@ async def test_a_socket_over_the_cap_is_closed_with_4429_until_a_place_frees_up(
     assert await over.receive_output(timeout=2) == {
         "type": "websocket.close",
         "code": consumers.CLOSE_TOO_MANY_CONNECTIONS,
+        "reason": consumers.REASON_SERVER_FULL,
     }
     await over.disconnect()
     assert consumers.QuickPollConsumer.open_connections == 2
@@ -134,6 +150,37 @@ async def test_refused_and_closed_sockets_give_their_place_back(sockets, setting
     assert consumers.QuickPollConsumer.open_connections == 0
 
 
+async def test_one_address_meets_its_own_cap_and_everyone_else_still_gets_in(sockets, settings):
+    settings.WEBSOCKET_MAX_CONNECTIONS = 5
+    settings.WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS = 3
+    greedy = [await open_quiet_socket(sockets, "/ws/global", client="203.0.113.7") for _ in range(3)]
+
+    for _ in range(5):
+        over = sockets.make("/ws/global", client="203.0.113.7")
+        assert (await over.connect(timeout=CONNECT_TIMEOUT))[0]
+        assert await over.receive_output(timeout=2) == {
+            "type": "websocket.close",
+            "code": consumers.CLOSE_TOO_MANY_CONNECTIONS,
+            "reason": consumers.REASON_ADDRESS_FULL,
+        }
+        await over.disconnect()
+    # Its refused sockets took no place: two others still fit under the global cap.
+    await open_quiet_socket(sockets, "/ws/global", client="198.51.100.1")
+    await open_quiet_socket(sockets, "/ws/global", client="198.51.100.2")
+    assert consumers.QuickPollConsumer.open_connections == 5
+    assert await sockets.refused("/ws/global", client="198.51.100.3") == consumers.CLOSE_TOO_MANY_CONNECTIONS
+
+    await greedy[0].disconnect()
+    await open_quiet_socket(sockets, "/ws/global", client="203.0.113.7")  # a freed place counts for it again
+
+
+async def test_an_ipv6_client_is_counted_by_its_64_and_a_mapped_ipv4_as_ipv4():
+    assert consumers.client_address({"client": ("2001:db8:1:2::5", 1)}) == "2001:db8:1:2::/64"
+    assert consumers.client_address({"client": ("2001:db8:1:2:ffff::9", 1)}) == "2001:db8:1:2::/64"
+    assert consumers.client_address({"client": ("::ffff:203.0.113.7", 1)}) == "203.0.113.7"
+    assert consumers.client_address({"client": None}) is None
+
+
 # --- The Origin check ----------------------------------------------------------------------------
 
 
@@ -153,12 +200,42 @@ async def test_a_page_on_another_site_cannot_open_a_socket(sockets, path_of, ori
     [
         [],  # scripts and apps send no Origin at all
         [(b"origin", b"http://127.0.0.1:8000")],
-        [(b"origin", b"https://localhost")],
-        [(b"origin", b"http://[::1]:8000")],
+        [(b"origin", b"http://LOCALHOST"), (b"host", b"localhost:80")],
+        [(b"origin", b"http://[::1]:8000"), (b"host", b"[::1]:8000")],
     ],
-    ids=["no-origin", "127.0.0.1", "localhost", "ipv6-loopback"],
+    ids=["no-origin", "127.0.0.1", "localhost-default-port", "ipv6-loopback"],
 )
 async def test_our_own_pages_and_clients_without_origin_may_open_sockets(sockets, path_of, headers):
     for kind in SOCKET_KINDS:
         await sockets.open(await path_of(kind), headers=headers)
+
+
+@pytest.mark.parametrize(
+    "origin, host, scheme",
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", "wss"),  # a plain-http page on our TLS site
+        ("https://127.0.0.1:8000", "127.0.0.1:8000", "ws"),
+        ("http://127.0.0.1:9000", "127.0.0.1:8000", "ws"),  # another server on our host
+        ("http://127.0.0.1", "127.0.0.1:8000", "ws"),
+        ("http://127.0.0.1:8000", "evil.example:8000", "ws"),  # a host we do not serve
+    ],
+)
+async def test_the_origin_must_match_in_scheme_host_and_port(sockets, path_of, origin, host, scheme):
+    headers = [(b"origin", origin.encode()), (b"host", host.encode())]
+    for kind in SOCKET_KINDS:
+        await sockets.refused(await path_of(kind), headers=headers, scheme=scheme)
+
+
+async def test_over_tls_the_https_origin_with_its_default_port_passes(sockets, path_of):
+    headers = [(b"origin", b"https://localhost"), (b"host", b"localhost:443")]
+    for kind in SOCKET_KINDS:
+        await sockets.open(await path_of(kind), headers=headers, scheme="wss")
+
+
+async def test_origins_in_csrf_trusted_origins_pass_with_their_own_scheme_and_port(sockets, path_of, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example", "https://*.example.org:8443"]
+    for origin in ["https://app.example:443", "https://live.example.org:8443"]:
+        await sockets.open(await path_of("global"), headers=[(b"origin", origin.encode())])
+    for origin in ["http://app.example", "https://app.example:8443", "https://example.org.evil:8443"]:
+        await sockets.refused(await path_of("global"), headers=[(b"origin", origin.encode())])
 

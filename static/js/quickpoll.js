@@ -163,6 +163,10 @@
   var badge = document.querySelector("[data-notification-count]");
   if (userId && badge) {
     liveSocket("/ws/user/" + userId + "/", function (message) {
+      if (message.type === "notification.updated") {
+        announce(message.notification.message);  // a grouped notice counted one more: already in the badge
+        return;
+      }
       if (message.type !== "notification") return;
       badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
       badge.hidden = false;

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import Notification, User
+from accounts.notifications import mark_notifications_read
 from accounts.tests.factories import UserFactory
 from polls import services
 from polls.models import Ballot, Poll, Report
@@ -183,6 +184,8 @@ def test_a_notification_carries_title_and_name_as_plain_text_and_its_page_escape
     monkeypatch.setattr(events, "publish_results_changed", lambda poll: None)
     User.objects.filter(pk=third_user.pk).update(display_name=SCRIPT)
     third_user.refresh_from_db()
+    # Read, so this like starts a notice of its own that names its liker (unread ones group likes).
+    mark_notifications_read(recipient=hostile["owner"])
 
     with django_capture_on_commit_callbacks(execute=True):
         services.like_poll(poll=hostile["broken_out"], voter=Voter(user=third_user))
