@@ -118,7 +118,6 @@ def spend_voter_budget(request, voter) -> None:
         _refuse_if_spent(_count(request, group="voter", limit=limit, key=lambda group, req: voter.key))
 
 
-<<<<<<< HEAD
 def spend_invite_budget(request) -> None:
     """An invite link opened from this request's IP: tokens are unguessable, and guessing is kept slow too."""
     _refuse_if_spent(_count(request, group="invite-ip", limit=settings.RATE_LIMIT_INVITE_REQUESTS, key="ip"))
@@ -128,12 +127,12 @@ def spend_invite_creation_budget(request) -> None:
     """A batch of invites made by one account (each batch may send mail)."""
     limit = settings.RATE_LIMIT_INVITE_REQUESTS
     _refuse_if_spent(_count(request, group="invite-create", limit=limit, key=lambda group, req: str(req.user.pk)))
-=======
+
+
 def spend_export_budget(request, user) -> None:
     """A download of one's own data (accounts.personal_data), which reads every row the account wrote."""
     limit = settings.RATE_LIMIT_EXPORT_REQUESTS
     _refuse_if_spent(_count(request, group="export", limit=limit, key=lambda group, req: str(user.pk)))
->>>>>>> privacy
 
 
 class ApiRateLimitMiddleware:

@@ -235,13 +235,10 @@ RATE_LIMIT_WINDOW = env_int("RATE_LIMIT_WINDOW", 60, minimum=1)
 RATE_LIMIT_AUTH_REQUESTS = env_int("RATE_LIMIT_AUTH_REQUESTS", 10, minimum=1)
 # Votes, retractions, likes and unlikes per window by one voter, whichever address they come from.
 RATE_LIMIT_VOTER_REQUESTS = env_int("RATE_LIMIT_VOTER_REQUESTS", 30, minimum=1)
-<<<<<<< HEAD
 # Invite links opened per window per IP (a guesser's budget), and invite batches made per window per account.
 RATE_LIMIT_INVITE_REQUESTS = env_int("RATE_LIMIT_INVITE_REQUESTS", 30, minimum=1)
-=======
 # Downloads of one's own data per window by one account: each reads every row they ever wrote.
 RATE_LIMIT_EXPORT_REQUESTS = env_int("RATE_LIMIT_EXPORT_REQUESTS", 5, minimum=1)
->>>>>>> privacy
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
@@ -257,7 +254,6 @@ ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", 
 # Anonymous ballots, and as many anonymous likes, one IP may have on one poll at a time (no window;
 # a retraction or an unlike frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
-<<<<<<< HEAD
 # Invites one request may make (a count or a list of addresses), and invites one poll may have in all.
 INVITES_PER_REQUEST = env_int("INVITES_PER_REQUEST", 500, minimum=1)
 INVITES_PER_POLL = env_int("INVITES_PER_POLL", 5000, minimum=1)
@@ -271,12 +267,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "QuickPoll <noreply@localhost>")
-=======
 # Voters' addresses and browsers serve abuse handling only: this many days after a poll closes the
 # clock truncates the addresses to their network (/24, /48) or drops them, and drops the browsers.
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 30)
 PERSONAL_DATA_ADDRESSES = env_choice("PERSONAL_DATA_ADDRESSES", "truncate", {"truncate", "drop"})
->>>>>>> privacy
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 
 # --- Internationalisation, static and media files -----------------------------------

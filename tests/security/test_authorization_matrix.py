@@ -521,11 +521,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-<<<<<<< HEAD
-    assert len(operations) == 47
-=======
-    assert len(operations) == 44
->>>>>>> privacy
+    assert len(operations) == 49
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_moderators_group"),
+        ("accounts", "0005_username_skeletons_filled"),
     ]
 
     operations = [

@@ -11,7 +11,7 @@ def backfill_closed_at(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0003_personal_data_retention"),
+        ("polls", "0004_personal_data_retention"),
     ]
 
     operations = [

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0002_results_version"),
+        ("polls", "0003_invites"),
     ]
 
     operations = [
