@@ -111,7 +111,18 @@ def test_invites_from_addresses_are_mailed(owner_client, closed_group, django_ca
 
 @pytest.mark.parametrize(
     "body, field",
-    [({}, "count"), ({"count": 501}, "count"), ({"count": "many"}, "count"), ({"emails": ["nope"]}, "emails"), ({"emails": "ann@example.com"}, "emails")],
+    [
+        ({}, "count"),
+        ({"count": 501}, "count"),
+        ({"count": 10**30}, "count"),
+        ({"count": -1}, "count"),
+        ({"count": "many"}, "count"),
+        ({"emails": ["nope"]}, "emails"),
+        ({"emails": "ann@example.com"}, "emails"),
+        ({"emails": [None]}, "emails"),
+        ({"emails": [{"a": 1}]}, "emails"),
+        ({"count": 1, "label": ["x"]}, "label"),
+    ],
 )
 def test_bad_bodies_are_400_with_the_field(owner_client, closed_group, body, field):
     response = owner_client.post(url(closed_group), body, format="json")
@@ -189,3 +200,10 @@ def test_the_schema_documents_invites(api_client):
     assert {"/api/polls/{poll_id}/invites", "/api/polls/{poll_id}/invites/{id}/revoke"} <= set(schema["paths"])
     vote = schema["paths"]["/api/votes"]["post"]
     assert "X-Invite" in {parameter["name"] for parameter in vote["parameters"]}
+
+
+@pytest.mark.parametrize("invite", [None, 5, ["token"], {"a": 1}, ""])
+def test_a_malformed_invite_in_a_vote_is_a_clean_4xx(api_client, closed_group, invite):
+    response = api_client.post("/api/votes", vote_body(closed_group, invite=invite), format="json")
+    assert 400 <= response.status_code < 500
+    assert response.json()["code"] in {"invalid", "invite_required", "invite_invalid"}
