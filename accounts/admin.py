@@ -3,7 +3,8 @@ from django.core.exceptions import PermissionDenied
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from accounts.models import Notification, User
+from accounts import audit
+from accounts.models import AuditEntry, Notification, User
 from accounts.services import delete_account
 
 
@@ -49,12 +50,19 @@ class UserAdmin(DjangoUserAdmin):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            fields = sorted(set(form.changed_data) - {"password"})
+            audit.record(actor=request.user, action=audit.Action.USER_CHANGED, target=obj, details={"fields": fields})
+
     def delete_model(self, request, obj):
+        audit.record(actor=request.user, action=audit.Action.USER_DELETED, target=obj)
         delete_account(user=obj)
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            delete_account(user=user)
+            self.delete_model(request, user)
 
     @admin.action(description="Deactivate selected users (they can no longer log in)", permissions=["change"])
     def deactivate(self, request, queryset):
@@ -62,7 +70,10 @@ class UserAdmin(DjangoUserAdmin):
         queryset = queryset.exclude(pk=request.user.pk)
         if not request.user.is_superuser:
             queryset = queryset.exclude(is_superuser=True)
-        count = queryset.update(is_active=False)
+        deactivated = list(queryset.filter(is_active=True))
+        count = User.objects.filter(pk__in=[user.pk for user in deactivated]).update(is_active=False)
+        for user in deactivated:
+            audit.record(actor=request.user, action=audit.Action.USERS_DEACTIVATED, target=user)
         self.message_user(request, f"Deactivated {count} user(s).")
 
 
@@ -75,4 +86,24 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ["recipient", "kind", "poll", "actor", "payload", "read_at", "created_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The moderation audit log: read by moderators, written only by the services, changed or deleted by nobody."""
+
+    list_display = ["created_at", "actor_label", "action", "target_kind", "target_label", "reason"]
+    list_filter = ["action", "target_kind", "created_at"]
+    search_fields = ["actor_label", "target_label", "target_id", "reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

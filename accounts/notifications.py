@@ -13,10 +13,12 @@ _MESSAGES = {
     Notification.Kind.LIKE: "{actor} liked “{title}”.",
     Notification.Kind.REPORT: "“{title}” was reported to the moderators.",
     Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed.",
+    Notification.Kind.POLL_HELD: "Moderators put your poll “{title}” on hold: {reason}",
+    Notification.Kind.HOLD_LIFTED: "Moderators lifted the hold on your poll “{title}”; you may reopen and list it again.",
 }
 
 
-def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> Notification | None:
+def notify(*, recipient: User, kind: str, poll, actor: User | None = None, reason: str = "") -> Notification | None:
     """Tell a poll's author what happened to it; nobody is told about their own doing."""
     if actor is not None and actor.pk == recipient.pk:
         return None
@@ -29,7 +31,7 @@ def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> No
         "poll_id": str(poll.pk),
         "poll_title": poll.title,
         "actor": actor_name,
-        "message": _MESSAGES[kind].format(title=poll.title, actor=actor_name),
+        "message": _MESSAGES[kind].format(title=poll.title, actor=actor_name, reason=reason),
     }
     return Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
 

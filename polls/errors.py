@@ -99,3 +99,50 @@ class ResultsHidden(PollError):
     code = "results_hidden"
     status = 403
     message = "This poll's results are not visible to you yet."
+
+
+class NotEditable(PollError):
+    """Fields the actor may not change on this poll (polls.permissions.editable_fields); `fields` says which."""
+
+    code = "not_editable"
+    status = 403
+    message = "You may not change these fields of this poll."
+
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
+        super().__init__(message)
+        self.fields = fields
+
+
+class ModerationHold(PollError):
+    code = "moderation_hold"
+    status = 409
+    message = "Moderators have put this poll on hold; only they can lift it."
+
+    def __init__(self, poll=None, fields: dict[str, list[str]] | None = None):
+        reason = f" Reason: {poll.hold_reason}" if poll is not None and poll.hold_reason else ""
+        super().__init__(self.message + reason)
+        self.fields = fields
+
+
+class NotHeld(PollError):
+    code = "not_held"
+    status = 409
+    message = "This poll is not on hold."
+
+
+class AlreadyHeld(PollError):
+    code = "already_held"
+    status = 409
+    message = "This poll is already on hold."
+
+
+class ModeratorsOnly(PollError):
+    code = "forbidden"
+    status = 403
+    message = "Only moderators can do this."
+
+
+class BallotVoided(PollError):
+    code = "ballot_voided"
+    status = 403
+    message = "Moderators voided your ballot on this poll; you cannot vote on it again."
