@@ -89,15 +89,8 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """The moderation audit log: read by moderators, written only by the services, changed or deleted by nobody."""
-
-    list_display = ["created_at", "actor_label", "action", "target_kind", "target_label", "reason"]
-    list_filter = ["action", "target_kind", "created_at"]
-    search_fields = ["actor_label", "target_label", "target_id", "reason"]
-    date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in AuditEntry._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the services write and nobody edits: no add, change or delete, even for superusers."""
 
     def has_add_permission(self, request):
         return False
@@ -107,3 +100,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The moderation audit log: read by moderators, written only by the services, changed or deleted by nobody."""
+
+    list_display = ["created_at", "actor_label", "action", "target_kind", "target_label", "reason"]
+    list_filter = ["action", "target_kind", "created_at"]
+    search_fields = ["actor_label", "target_label", "target_id", "reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]

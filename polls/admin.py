@@ -6,9 +6,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.admin import ReadOnlyAdmin
 from polls import errors, services
 from polls.models import Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
 from polls.permissions import editable_fields, is_moderator
+from quickpoll.forms import ServiceErrorsMixin
 
 
 class ExpiredFilter(admin.SimpleListFilter):
@@ -65,7 +67,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), help_text="The author reads it.")
 
 
-class VoidBallotsForm(forms.Form):
+class VoidBallotsForm(ServiceErrorsMixin, forms.Form):
     network = forms.CharField(max_length=64, required=False, help_text="An address or a range, e.g. 203.0.113.0/24.")
     since = forms.DateTimeField(required=False, help_text="Cast at or after (UTC, YYYY-MM-DD HH:MM).")
     until = forms.DateTimeField(required=False, help_text="Cast before (UTC).")
@@ -240,8 +242,7 @@ class PollAdmin(admin.ModelAdmin):
                     return redirect("admin:polls_poll_change", poll.pk)
                 preview = services.count_suspicious_ballots(poll=poll, moderator=request.user, **form.criteria())
             except errors.InvalidPoll as exc:
-                for field, problems in exc.fields.items():
-                    form.add_error(field if field in form.fields else None, problems)
+                form.add_service_errors(exc.fields)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Void ballots on “{poll}”",
@@ -328,22 +329,13 @@ class LikeAdmin(CountedDeletionAdmin):
 
 
 @admin.register(VoidedBallot)
-class VoidedBallotAdmin(admin.ModelAdmin):
+class VoidedBallotAdmin(ReadOnlyAdmin):
     """Who a moderator voided, so they stay out of the poll: a record, never edited here."""
 
     list_display = ["poll", "voter_label", "ip_address", "cast_at", "created_at", "voided_by"]
     list_filter = [VoterKindFilter, "created_at"]
     search_fields = ["poll__title", "user__username", "anon_id", "ip_address"]
     list_select_related = ["poll", "user", "voided_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Report)

@@ -7,14 +7,18 @@ class PollError(DomainError):
     pass
 
 
-class InvalidPoll(PollError):
-    """A poll's content breaks a rule; `fields` says which field and why."""
+class FieldsError(PollError):
+    """A refusal about some fields; `fields` says which and why."""
+
+    def __init__(self, fields: dict[str, list[str]] | None, message: str | None = None):
+        super().__init__(message)
+        self.fields = fields
+
+
+class InvalidPoll(FieldsError):
+    """A poll's content breaks a rule."""
 
     message = "The poll is not valid."
-
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__()
-        self.fields = fields
 
 
 class AlreadyVoted(PollError):
@@ -101,27 +105,22 @@ class ResultsHidden(PollError):
     message = "This poll's results are not visible to you yet."
 
 
-class NotEditable(PollError):
-    """Fields the actor may not change on this poll (polls.permissions.editable_fields); `fields` says which."""
+class NotEditable(FieldsError):
+    """Fields the actor may not change on this poll (polls.permissions.editable_fields)."""
 
     code = "not_editable"
     status = 403
     message = "You may not change these fields of this poll."
 
-    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
-        super().__init__(message)
-        self.fields = fields
 
-
-class ModerationHold(PollError):
+class ModerationHold(FieldsError):
     code = "moderation_hold"
     status = 409
     message = "Moderators have put this poll on hold; only they can lift it."
 
     def __init__(self, poll=None, fields: dict[str, list[str]] | None = None):
         reason = f" Reason: {poll.hold_reason}" if poll is not None and poll.hold_reason else ""
-        super().__init__(self.message + reason)
-        self.fields = fields
+        super().__init__(fields, self.message + reason)
 
 
 class NotHeld(PollError):

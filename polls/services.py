@@ -24,6 +24,7 @@ from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
 from polls.permissions import (
+    AUTHOR_EDITABLE_FIELDS,
     acts_as_moderator,
     require_can_take_part,
     require_editable,
@@ -113,16 +114,8 @@ def create_poll(
     return poll
 
 
-_EDITABLE_FIELDS = {
-    "title",
-    "description",
-    "allow_multiple",
-    "max_choices",
-    "is_public",
-    "allow_anonymous",
-    "results_visibility",
-    "expires_at",
-}
+# What update_poll takes as keyword changes: options come apart, opening and closing through set_poll_active.
+_EDITABLE_FIELDS = AUTHOR_EDITABLE_FIELDS - {"options", "is_active"}
 
 
 def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None, **changes) -> Poll:
