@@ -3,8 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from accounts.models import Notification, User
+from accounts import audit
 from accounts.errors import InvalidAccount, NameRefused
+from accounts.models import AuditEntry, Notification, User
 from accounts.permissions import may_change_account
 from accounts.services import check_display_name, check_username, deactivate_users, delete_account, revoke_credentials
 
@@ -93,20 +94,27 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data and not obj.is_active:
             revoke_credentials(user_ids=[obj.pk])  # banned here: their tokens and open sockets end too
+        if change and form.changed_data:
+            fields = sorted(set(form.changed_data) - {"password"})
+            audit.record(actor=request.user, action=audit.Action.USER_CHANGED, target=obj, details={"fields": fields})
 
     def delete_model(self, request, obj):
+        audit.record(actor=request.user, action=audit.Action.USER_DELETED, target=obj)
         delete_account(user=obj)
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            delete_account(user=user)
+            self.delete_model(request, user)
 
     @admin.action(description="Deactivate selected users (they can no longer log in)", permissions=["change"])
     def deactivate(self, request, queryset):
         # Never lock out the one doing the clicking, nor let a moderator lock out staff or a superuser.
-        chosen = [user.pk for user in queryset.exclude(pk=request.user.pk) if may_change_account(request.user, user)]
-        count = deactivate_users(users=User.objects.filter(pk__in=chosen))
+        chosen = [user for user in queryset.exclude(pk=request.user.pk) if may_change_account(request.user, user)]
         skipped = queryset.count() - len(chosen)
+        deactivated = [user for user in chosen if user.is_active]
+        count = deactivate_users(users=User.objects.filter(pk__in=[user.pk for user in deactivated]))
+        for user in deactivated:
+            audit.record(actor=request.user, action=audit.Action.USERS_DEACTIVATED, target=user)
         self.message_user(request, f"Deactivated {count} user(s).")
         if skipped:
             self.message_user(request, f"Left {skipped} user(s) alone: yourself, or staff only superusers may change.", messages.WARNING)
@@ -122,3 +130,27 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the services write and nobody edits: no add, change or delete, even for superusers."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The moderation audit log: read by moderators, written only by the services, changed or deleted by nobody."""
+
+    list_display = ["created_at", "actor_label", "action", "target_kind", "target_label", "reason"]
+    list_filter = ["action", "target_kind", "created_at"]
+    search_fields = ["actor_label", "target_label", "target_id", "reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in AuditEntry._meta.fields]

@@ -71,6 +71,8 @@ class Notification(models.Model):
         LIKE = "like", "Someone liked your poll"
         REPORT = "report", "Someone reported your poll"
         POLL_CLOSED = "poll_closed", "Your poll closed"
+        POLL_HELD = "poll_held", "Moderators put your poll on hold"
+        HOLD_LIFTED = "hold_lifted", "Moderators lifted the hold on your poll"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
@@ -93,3 +95,45 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class AuditEntry(models.Model):
+    """One moderation action: who did what to which poll or account, when and why. Written once, never changed.
+
+    The target is kept as text too (kind, id, label), so the entry outlives the poll or account it names.
+    """
+
+    class Action(models.TextChoices):
+        POLL_HELD = "poll_held", "Poll put on hold"
+        HOLD_LIFTED = "hold_lifted", "Hold lifted"
+        POLL_CLOSED = "poll_closed", "Poll closed"
+        POLL_REOPENED = "poll_reopened", "Poll reopened"
+        POLL_EDITED = "poll_edited", "Poll edited"
+        POLL_DELETED = "poll_deleted", "Poll deleted"
+        OPTIONS_REMOVED = "options_removed", "Options removed"
+        BALLOTS_VOIDED = "ballots_voided", "Ballots voided"
+        VOTES_REMOVED = "votes_removed", "Votes removed"
+        LIKES_REMOVED = "likes_removed", "Likes removed"
+        REPORTS_HANDLED = "reports_handled", "Reports handled"
+        USERS_DEACTIVATED = "users_deactivated", "Users deactivated"
+        USER_CHANGED = "user_changed", "User changed"
+        USER_DELETED = "user_deleted", "User deleted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    target_kind = models.CharField(max_length=30)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(blank=True, max_length=1000)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "audit log"
+        indexes = [models.Index(fields=["target_kind", "target_id"], name="audit_target_idx")]
+
+    def __str__(self):
+        return f"{self.actor_label}: {self.get_action_display()} ({self.target_label})"

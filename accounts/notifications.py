@@ -14,6 +14,8 @@ _MESSAGES = {
     Notification.Kind.LIKE: "{actor} liked “{title}”.",
     Notification.Kind.REPORT: "“{title}” was reported to the moderators.",
     Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed.",
+    Notification.Kind.POLL_HELD: "Moderators put your poll “{title}” on hold: {reason}",
+    Notification.Kind.HOLD_LIFTED: "Moderators lifted the hold on your poll “{title}”; you may reopen and list it again.",
 }
 
 
@@ -21,17 +23,17 @@ _MESSAGES = {
 _GROUPED = {Notification.Kind.LIKE: "{count} people liked “{title}”."}
 
 
-def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None) -> dict:
+def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None, reason: str = "") -> dict:
     actor_name = actor.public_name if actor is not None else "Someone"
     return {
         "poll_id": str(poll_id),
         "poll_title": poll_title,
         "actor": actor_name,
-        "message": _MESSAGES[kind].format(title=poll_title, actor=actor_name),
+        "message": _MESSAGES[kind].format(title=poll_title, actor=actor_name, reason=reason),
     }
 
 
-def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> Notification | None:
+def notify(*, recipient: User, kind: str, poll, actor: User | None = None, reason: str = "") -> Notification | None:
     """Tell a poll's author what happened to it; nobody is told about their own doing.
 
     Returns the notice to send live: a new one (count 1), or a grouped one whose count just grew.
@@ -47,7 +49,7 @@ def notify(*, recipient: User, kind: str, poll, actor: User | None = None) -> No
         grouped = _group_into_unread(unread, kind=kind, title=poll.title)
         if grouped is not None:
             return grouped
-    payload = _payload(kind=kind, poll_id=poll.pk, poll_title=poll.title, actor=actor)
+    payload = _payload(kind=kind, poll_id=poll.pk, poll_title=poll.title, actor=actor, reason=reason)
     return Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
 
 

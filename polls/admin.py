@@ -1,7 +1,16 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from accounts.admin import ReadOnlyAdmin
 from polls import errors, services
-from polls.models import Ballot, Like, Option, Poll, Report, Vote
+from polls.models import Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
+from polls.permissions import editable_fields, is_moderator
+from quickpoll.forms import ServiceErrorsMixin
 
 
 class ExpiredFilter(admin.SimpleListFilter):
@@ -37,6 +46,35 @@ class VoterKindFilter(admin.SimpleListFilter):
 
 class VoteVoterKindFilter(VoterKindFilter):
     user_field = "ballot__user"
+
+
+class HeldFilter(admin.SimpleListFilter):
+    title = "moderation hold"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "On hold"), ("no", "Not on hold")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.held()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.held())
+        return queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), help_text="The author reads it.")
+
+
+class VoidBallotsForm(ServiceErrorsMixin, forms.Form):
+    network = forms.CharField(max_length=64, required=False, help_text="An address or a range, e.g. 203.0.113.0/24.")
+    since = forms.DateTimeField(required=False, help_text="Cast at or after (UTC, YYYY-MM-DD HH:MM).")
+    until = forms.DateTimeField(required=False, help_text="Cast before (UTC).")
+    reason = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def criteria(self) -> dict:
+        return {name: self.cleaned_data[name] or None for name in ("network", "since", "until")}
 
 
 class OptionInline(admin.TabularInline):
@@ -95,15 +133,47 @@ class PollAdmin(admin.ModelAdmin):
         "views_count",
         "created_at",
         "updated_at",
+        "moderation",
     ]
-    # Moderators fix a title, unlist or close a poll; the rest belongs to its author.
-    readonly_fields = [field for field in fields if field not in {"title", "description", "is_active", "is_public"}]
     date_hierarchy = "created_at"
     inlines = [OptionInline]
-    actions = ["activate", "deactivate"]
+    actions = ["activate", "deactivate", "hold", "lift_hold"]
+
+    def get_list_filter(self, request):
+        return [HeldFilter, *self.list_filter]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The one rule (polls.permissions.editable_fields) that the API and the edit page follow too.
+        allowed = editable_fields(request.user, obj) if obj is not None else frozenset()
+        return [field for field in self.fields if field not in allowed]
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<uuid:poll_id>/void-ballots/", view(self.void_ballots_view), name="polls_poll_void_ballots"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="moderation")
+    def moderation(self, poll):
+        void_link = reverse("admin:polls_poll_void_ballots", args=[poll.pk])
+        if poll.is_held:
+            held = format_html(
+                "On hold since {} by {}: {}. ", poll.held_at, poll.held_by or "a former moderator", poll.hold_reason
+            )
+        else:
+            held = "Not on hold. "
+        return format_html('{}<a href="{}">Void ballots…</a>', held, void_link)
+
+    def delete_model(self, request, obj):
+        services.delete_poll(poll=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for poll in queryset:
+            services.delete_poll(poll=poll, actor=request.user)
 
     def save_model(self, request, obj, form, change):
         try:
@@ -133,12 +203,72 @@ class PollAdmin(admin.ModelAdmin):
     def deactivate(self, request, queryset):
         self._set_active(request, queryset, False)
 
+    @admin.action(description="Put selected polls on hold (closed and unlisted until lifted)", permissions=["change"])
+    def hold(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            held = 0
+            for poll in queryset:
+                try:
+                    services.hold_poll(poll=poll, moderator=request.user, reason=form.cleaned_data["reason"])
+                    held += 1
+                except errors.PollError as exc:
+                    self.message_user(request, f"{poll}: {exc.message}", messages.ERROR)
+            self.message_user(request, f"Put {held} poll(s) on hold.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Put polls on hold",
+            "opts": self.model._meta,
+            "polls": queryset,
+            "form": form,
+            "action": "hold",
+        }
+        return TemplateResponse(request, "admin/polls/poll/hold.html", context)
+
+    @admin.action(description="Lift the hold on selected polls", permissions=["change"])
+    def lift_hold(self, request, queryset):
+        lifted = 0
+        for poll in queryset.held():
+            services.lift_hold(poll=poll, moderator=request.user)
+            lifted += 1
+        self.message_user(request, f"Lifted the hold on {lifted} poll(s); they stay closed and unlisted until reopened.")
+
+    def void_ballots_view(self, request, poll_id):
+        """Void a cluster of ballots: the form previews how many match, a second button voids them."""
+        poll = get_object_or_404(Poll, pk=poll_id)
+        if not (is_moderator(request.user) and self.has_change_permission(request, poll)):
+            raise PermissionDenied
+        form = VoidBallotsForm(request.POST or None)
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                if "void" in request.POST:
+                    count = services.void_ballots(
+                        poll=poll, moderator=request.user, reason=form.cleaned_data["reason"], **form.criteria()
+                    )
+                    self.message_user(request, f"Voided {count} ballot(s) on “{poll}”; the counts are updated.")
+                    return redirect("admin:polls_poll_change", poll.pk)
+                preview = services.count_suspicious_ballots(poll=poll, moderator=request.user, **form.criteria())
+            except errors.InvalidPoll as exc:
+                form.add_service_errors(exc.fields)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Void ballots on “{poll}”",
+            "opts": self.model._meta,
+            "original": poll,
+            "poll": poll,
+            "form": form,
+            "preview": preview,
+        }
+        return TemplateResponse(request, "admin/polls/poll/void_ballots.html", context)
+
 
 class CountedDeletionAdmin(admin.ModelAdmin):
     """Deletion from the admin goes through the service, so counters stay right."""
 
-    def remove(self, queryset) -> int:
-        raise NotImplementedError("Name the service that deletes these rows and moves the counters.")
+    def remove(self, queryset, moderator) -> int:
+        raise NotImplementedError("Name the service that deletes these rows, moves the counters and logs who did it.")
 
     def has_add_permission(self, request):
         return False
@@ -147,10 +277,10 @@ class CountedDeletionAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        self.remove(self.model.objects.filter(pk=obj.pk))
+        self.remove(self.model.objects.filter(pk=obj.pk), request.user)
 
     def delete_queryset(self, request, queryset):
-        self.remove(queryset)
+        self.remove(queryset, request.user)
 
 
 @admin.register(Option)
@@ -159,8 +289,8 @@ class OptionAdmin(CountedDeletionAdmin):
     search_fields = ["text", "poll__title"]
     list_select_related = ["poll"]
 
-    def remove(self, queryset):
-        return services.remove_options(options=queryset)
+    def remove(self, queryset, moderator):
+        return services.remove_options(options=queryset, moderator=moderator)
 
 
 @admin.register(Vote)
@@ -171,8 +301,8 @@ class VoteAdmin(CountedDeletionAdmin):
     list_select_related = ["poll", "option", "ballot__user"]
     date_hierarchy = "created_at"
 
-    def remove(self, queryset):
-        return services.retract_votes(votes=queryset)
+    def remove(self, queryset, moderator):
+        return services.retract_votes(votes=queryset, moderator=moderator)
 
     @admin.display(description="voter")
     def voter(self, vote):
@@ -191,8 +321,8 @@ class BallotAdmin(CountedDeletionAdmin):
     list_select_related = ["poll", "user"]
     date_hierarchy = "created_at"
 
-    def remove(self, queryset):
-        return services.retract_votes(votes=Vote.objects.filter(ballot__in=queryset))
+    def remove(self, queryset, moderator):
+        return services.retract_votes(votes=Vote.objects.filter(ballot__in=queryset), moderator=moderator)
 
 
 @admin.register(Like)
@@ -203,8 +333,18 @@ class LikeAdmin(CountedDeletionAdmin):
     list_select_related = ["poll", "user"]
     date_hierarchy = "created_at"
 
-    def remove(self, queryset):
-        return services.remove_likes(likes=queryset)
+    def remove(self, queryset, moderator):
+        return services.remove_likes(likes=queryset, moderator=moderator)
+
+
+@admin.register(VoidedBallot)
+class VoidedBallotAdmin(ReadOnlyAdmin):
+    """Who a moderator voided, so they stay out of the poll: a record, never edited here."""
+
+    list_display = ["poll", "voter_label", "ip_address", "cast_at", "created_at", "voided_by"]
+    list_filter = [VoterKindFilter, "created_at"]
+    search_fields = ["poll__title", "user__username", "anon_id", "ip_address"]
+    list_select_related = ["poll", "user", "voided_by"]
 
 
 @admin.register(Report)

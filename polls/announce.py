@@ -43,8 +43,8 @@ def _after_commit(method: str, *args) -> None:
     transaction.on_commit(tell)
 
 
-def _notify_author(poll: Poll, kind: str, actor: User | None = None) -> None:
-    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor)
+def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str = "") -> None:
+    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor, reason=reason)
     if notification is not None:
         _after_commit("publish_notification", notification)
 
@@ -64,6 +64,18 @@ def poll_closed(poll: Poll, actor: User | None) -> None:
     _notify_author(poll, Notification.Kind.POLL_CLOSED, actor)
     _after_commit("publish_poll_event", poll, "poll.closed")
     results_changed([poll.pk])
+
+
+def poll_held(poll: Poll, moderator: User) -> None:
+    """Put on hold: the author hears why, subscribers see it closed."""
+    _notify_author(poll, Notification.Kind.POLL_HELD, moderator, poll.hold_reason)
+    _after_commit("publish_poll_event", poll, "poll.closed")
+    results_changed([poll.pk])
+
+
+def hold_lifted(poll: Poll, moderator: User) -> None:
+    _notify_author(poll, Notification.Kind.HOLD_LIFTED, moderator)
+    _after_commit("publish_poll_event", poll, "poll.updated")
 
 
 def poll_deleted(poll_id) -> None:

@@ -12,14 +12,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from accounts.models import User
 from polls import errors, invites, public_bodies, selectors, services
-from polls.filters import PollFilter
+from polls.filters import PollFilter, PollOrdering
 from polls.models import Invite, Like, Poll, Vote
 from polls.permissions import (
     IsPollManager,
@@ -31,11 +30,13 @@ from polls.permissions import (
 )
 from polls.serializers import (
     ExportQuerySerializer,
+    HoldSerializer,
     InviteCreateSerializer,
     InvitePageSerializer,
     InviteSerializer,
     InvitesMadeSerializer,
     InvitesRevokedSerializer,
+    LiftHoldSerializer,
     LikeCreateSerializer,
     LikeSerializer,
     PlatformStatsSerializer,
@@ -45,6 +46,8 @@ from polls.serializers import (
     UserStatsSerializer,
     VoteCreateSerializer,
     VoteResultSerializer,
+    VoidBallotsSerializer,
+    VoidedBallotsSerializer,
     VoterVoteSerializer,
     VoteSerializer,
     VoteStatsSerializer,
@@ -151,7 +154,7 @@ class PollViewSet(viewsets.ModelViewSet):
     serializer_class = PollSerializer
     permission_classes = [IsAuthenticatedOrReadOnly]
     lookup_value_regex = UUID_PATTERN
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, PollOrdering]
     filterset_class = PollFilter
     ordering_fields = ["created_at", "total_votes", "likes_count", "expires_at", "title"]
     ordering = ["-created_at"]
@@ -273,6 +276,49 @@ class PollViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         return self._set_active(False)
+
+    @extend_schema(
+        methods=["POST"],
+        summary="Put a poll on hold: closed and unlisted until a moderator lifts it; its author reads the reason (moderators)",
+        request=HoldSerializer,
+        responses={200: PollSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Lift a poll's hold; it stays closed and unlisted until reopened (moderators)",
+        request=LiftHoldSerializer,
+        responses={200: PollSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
+    def hold(self, request, pk=None):
+        poll = self.get_object()
+        if request.method == "POST":
+            serializer = HoldSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            poll = services.hold_poll(poll=poll, moderator=request.user, **serializer.validated_data)
+        else:
+            serializer = LiftHoldSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            poll = services.lift_hold(poll=poll, moderator=request.user, **serializer.validated_data)
+        return Response(poll_data(request, Poll.objects.prefetch_related("options").get(pk=poll.pk), many=False))
+
+    @extend_schema(
+        summary="Void a poll's ballots from an address range and/or time window, or preview how many (moderators)",
+        request=VoidBallotsSerializer,
+        responses={200: VoidedBallotsSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="void-ballots", permission_classes=[IsAuthenticated])
+    def void_ballots(self, request, pk=None):
+        poll = self.get_object()
+        serializer = VoidBallotsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        criteria = {"network": data["network"], "since": data["since"], "until": data["until"]}
+        if data["preview"]:
+            count = services.count_suspicious_ballots(poll=poll, moderator=request.user, **criteria)
+        else:
+            count = services.void_ballots(poll=poll, moderator=request.user, reason=data["reason"], **criteria)
+        return Response({"voided": count, "preview": data["preview"]})
 
     @extend_schema(
         summary="Report a poll to the moderators",

@@ -7,14 +7,18 @@ class PollError(DomainError):
     pass
 
 
-class InvalidPoll(PollError):
-    """A poll's content breaks a rule; `fields` says which field and why."""
+class FieldsError(PollError):
+    """A refusal about some fields; `fields` says which and why."""
+
+    def __init__(self, fields: dict[str, list[str]] | None, message: str | None = None):
+        super().__init__(message)
+        self.fields = fields
+
+
+class InvalidPoll(FieldsError):
+    """A poll's content breaks a rule."""
 
     message = "The poll is not valid."
-
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__()
-        self.fields = fields
 
 
 class AlreadyVoted(PollError):
@@ -129,3 +133,45 @@ class InvalidInvites(InvalidPoll):
     """A request for invites breaks a rule; `fields` says which field and why."""
 
     message = "The invites cannot be made."
+
+
+class NotEditable(FieldsError):
+    """Fields the actor may not change on this poll (polls.permissions.editable_fields)."""
+
+    code = "not_editable"
+    status = 403
+    message = "You may not change these fields of this poll."
+
+
+class ModerationHold(FieldsError):
+    code = "moderation_hold"
+    status = 409
+    message = "Moderators have put this poll on hold; only they can lift it."
+
+    def __init__(self, poll=None, fields: dict[str, list[str]] | None = None):
+        reason = f" Reason: {poll.hold_reason}" if poll is not None and poll.hold_reason else ""
+        super().__init__(fields, self.message + reason)
+
+
+class NotHeld(PollError):
+    code = "not_held"
+    status = 409
+    message = "This poll is not on hold."
+
+
+class AlreadyHeld(PollError):
+    code = "already_held"
+    status = 409
+    message = "This poll is already on hold."
+
+
+class ModeratorsOnly(PollError):
+    code = "forbidden"
+    status = 403
+    message = "Only moderators can do this."
+
+
+class BallotVoided(PollError):
+    code = "ballot_voided"
+    status = 403
+    message = "Moderators voided your ballot on this poll; you cannot vote on it again."

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from rest_framework.filters import OrderingFilter
 
 from polls import selectors
 from polls.models import Poll
@@ -65,3 +66,15 @@ class PollFilter(django_filters.FilterSet):
 
     def filter_expired(self, queryset, name, value):
         return queryset.expired() if value else queryset.unexpired()
+
+
+class PollOrdering(OrderingFilter):
+    """?ordering=total_votes sorts by the totals anyone may see (public_total_votes): a poll whose results are
+    hidden sorts as if it had no votes, for every viewer, so its place in the list never tells its total."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        return [
+            term.replace("total_votes", "public_total_votes") if term.lstrip("-") == "total_votes" else term
+            for term in ordering or []
+        ] or ordering

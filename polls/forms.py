@@ -87,8 +87,16 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label="Show results"
     )
 
-    def __init__(self, *args, options_locked: bool = False, **kwargs):
+    def __init__(
+        self, *args, options_locked: bool = False, editable: frozenset[str] | None = None, locked_note: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        if editable is not None:
+            # What this editor may not change (polls.permissions.editable_fields) is shown, not offered.
+            for name, field in self.fields.items():
+                if name not in editable:
+                    field.disabled = True
+                    field.help_text = locked_note
         if options_locked:
             # The service refuses option changes once votes exist; the form says so up front.
             self.fields["options"].disabled = True

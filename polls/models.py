@@ -38,6 +38,37 @@ class PollQuerySet(models.QuerySet):
         """Still marked active though their closing time has passed: what close_expired_polls closes."""
         return self.filter(is_active=True).expired()
 
+    def held(self) -> "PollQuerySet":
+        """On a moderation hold: closed and unlisted until a moderator lifts it (as Poll.is_held)."""
+        return self.filter(held_at__isnull=False)
+
+    def _results_public(self) -> Q:
+        # As polls.permissions.can_see_results for a visitor who has not voted.
+        rule = Poll.ResultsVisibility
+        return Q(results_visibility=rule.ALWAYS) | (
+            Q(results_visibility__in=[rule.AFTER_VOTE, rule.AFTER_CLOSE]) & (Q(is_active=False) | self._expired())
+        )
+
+    def results_public(self) -> "PollQuerySet":
+        """Polls whose results (their total too) anyone may see, voter or not."""
+        return self.filter(self._results_public())
+
+    def with_public_totals(self) -> "PollQuerySet":
+        """Annotates results_public and public_total_votes: total_votes where anyone may see the results, 0 where
+        they are hidden. What sorting and summing by votes use, so no order or sum reveals a hidden total."""
+        return self.annotate(
+            results_public=models.Case(
+                models.When(self._results_public(), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            ),
+            public_total_votes=models.Case(
+                models.When(self._results_public(), then=models.F("total_votes")),
+                default=models.Value(0),
+                output_field=models.PositiveIntegerField(),
+            ),
+        )
+
     def listed(self) -> "PollQuerySet":
         """What lists, searches and totals show to everyone: unlisted polls open by their link only."""
         return self.filter(is_public=True)
@@ -86,6 +117,12 @@ class Poll(models.Model):
     views_count = models.PositiveIntegerField(default=0)
     # Grows with every change to the counts: live clients keep the newest snapshot they saw.
     results_version = models.PositiveBigIntegerField(default=0)
+    # A moderation hold keeps the poll closed and unlisted until a moderator lifts it (polls.services.hold_poll).
+    held_at = models.DateTimeField(null=True, blank=True)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hold_reason = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # When the poll was last closed by hand or by the clock (its closing time may come earlier).
@@ -122,6 +159,11 @@ class Poll(models.Model):
     def is_open(self) -> bool:
         """As Poll.objects.open() for one row (a test holds the two together)."""
         return self.is_active and not self.is_expired
+
+    @property
+    def is_held(self) -> bool:
+        """As Poll.objects.held() for one row."""
+        return self.held_at is not None
 
     @property
     def choice_limit(self) -> int:
@@ -261,6 +303,24 @@ class Like(VoterRecord):
 
     def __str__(self):
         return f"{self.voter_label} likes {self.poll}"
+
+
+class VoidedBallot(VoterRecord):
+    """A ballot a moderator voided: its votes are gone from every count, and its voter may not vote on the poll again.
+
+    created_at is when it was voided; cast_at when it was cast.
+    """
+
+    cast_at = models.DateTimeField()
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(VoterRecord.Meta):
+        pass
+
+    def __str__(self):
+        return f"voided: {self.voter_label} on {self.poll}"
 
 
 class Report(models.Model):

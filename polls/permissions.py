@@ -21,6 +21,72 @@ def _acts_for(user: User | None, account_id) -> bool:
     return user is not None and user.is_authenticated and (user.is_staff or user.pk == account_id)
 
 
+def is_moderator(user: User | None) -> bool:
+    """Moderators are staff accounts (the admin's moderators group, or superusers)."""
+    return user is not None and user.is_authenticated and user.is_staff
+
+
+def require_moderator(actor: User | None) -> None:
+    if actor is None or not actor.is_authenticated:
+        raise errors.LoginRequired()
+    if not is_moderator(actor):
+        raise errors.ModeratorsOnly()
+
+
+def acts_as_moderator(user: User | None, poll: Poll) -> bool:
+    """A moderator acting on someone else's poll: what the audit log records and MODERATOR_EDITABLE_FIELDS limits."""
+    return is_moderator(user) and user.pk != poll.author_id
+
+
+# What an author may change on their own poll (is_active through open/close, the rest through an edit).
+AUTHOR_EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "description",
+        "options",
+        "allow_multiple",
+        "max_choices",
+        "is_public",
+        "allow_anonymous",
+        "invite_only",
+        "results_visibility",
+        "expires_at",
+        "is_active",
+    }
+)
+# Moderators fix a title, unlist or close someone else's poll; how it votes and shows results stays its author's.
+MODERATOR_EDITABLE_FIELDS = frozenset({"title", "description", "is_public", "is_active"})
+# On hold, the author may still fix what the moderators objected to; opening and listing wait for the lift.
+HELD_EDITABLE_FIELDS = frozenset({"title", "description", "options"})
+
+
+def _fields_for(user: User | None, poll: Poll) -> frozenset[str]:
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if user.pk == poll.author_id:
+        return AUTHOR_EDITABLE_FIELDS
+    return MODERATOR_EDITABLE_FIELDS if is_moderator(user) else frozenset()
+
+
+def editable_fields(user: User | None, poll: Poll) -> frozenset[str]:
+    """The one rule for which fields of a poll this user may change: the API, the edit page and the admin ask it."""
+    fields = _fields_for(user, poll)
+    return fields & HELD_EDITABLE_FIELDS if poll.is_held else fields
+
+
+def require_editable(poll: Poll, actor: User | None, changed) -> None:
+    """Raises NotEditable or ModerationHold unless the actor may change every one of these fields now."""
+    refused = sorted(set(changed) - _fields_for(actor, poll))
+    if refused:
+        raise errors.NotEditable(
+            {field: ["Only the poll's author can change this."] for field in refused},
+            f"You may change only {', '.join(sorted(_fields_for(actor, poll)))} of this poll.",
+        )
+    held = sorted(set(changed) - editable_fields(actor, poll))
+    if held:
+        raise errors.ModerationHold(poll, {field: ["Locked while the poll is on hold."] for field in held})
+
+
 def can_manage(user: User | None, poll: Poll) -> bool:
     """The author and moderators may edit, close, delete and export a poll, and see who voted."""
     return _acts_for(user, poll.author_id)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
@@ -22,7 +22,8 @@ TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
 
 
 def public_polls() -> QuerySet[Poll]:
-    return Poll.objects.listed().select_related("author")
+    """Listed polls; with public_total_votes, the total anyone may see (0 where results are hidden), for sorting."""
+    return Poll.objects.listed().with_public_totals().select_related("author")
 
 
 def recent_polls() -> QuerySet[Poll]:
@@ -30,7 +31,7 @@ def recent_polls() -> QuerySet[Poll]:
 
 
 def popular_polls() -> QuerySet[Poll]:
-    return public_polls().annotate(popularity=F("total_votes") + 2 * F("likes_count")).order_by(
+    return public_polls().annotate(popularity=F("public_total_votes") + 2 * F("likes_count")).order_by(
         "-popularity", "-created_at"
     )
 
@@ -41,16 +42,19 @@ def _count_since(model, since) -> Subquery:
 
 
 def trending_polls() -> QuerySet[Poll]:
-    """Polls with the most votes and likes lately, recent hours counting most."""
+    """Polls with the most votes and likes lately, recent hours counting most.
+
+    Votes count only where anyone may see the results: a poll rising on hidden votes would tell of them.
+    """
     now = timezone.now()
     score = Value(0)
     for hours, weight in TRENDING_WEIGHTS:
         since = now - timedelta(hours=hours)
-        score = score + weight * (_count_since(Vote, since) + 2 * _count_since(Like, since))
+        votes = Case(When(results_public=True, then=_count_since(Vote, since)), default=Value(0))
+        score = score + weight * (votes + 2 * _count_since(Like, since))
     horizon = now - timedelta(hours=TRENDING_WEIGHTS[-1][0])
-    active_lately = Exists(Vote.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon)) | Exists(
-        Like.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon)
-    )
+    voted_lately = Q(results_public=True) & Exists(Vote.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon))
+    active_lately = voted_lately | Exists(Like.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon))
     return public_polls().filter(active_lately).annotate(trend_score=score).order_by("-trend_score", "-created_at")
 
 
@@ -75,18 +79,21 @@ def search_polls(query: str, *, within: QuerySet[Poll] | None = None) -> QuerySe
             polls.annotate(document=vector, rank=SearchRank(vector, text_query), option_hit=option_hit)
             # Full-text misses word fragments ("pyth"); the title substring catches those.
             .filter(Q(document=text_query) | Q(option_hit=True) | Q(title__icontains=query))
-            .order_by("-rank", "-total_votes", "-created_at")
+            .order_by("-rank", "-public_total_votes", "-created_at")
         )
     option_hit = Exists(Option.objects.filter(poll=OuterRef("pk"), text__icontains=query))
     return polls.filter(Q(title__icontains=query) | Q(description__icontains=query) | option_hit).order_by(
-        "-total_votes", "-created_at"
+        "-public_total_votes", "-created_at"
     )
 
 
 def platform_stats() -> dict:
+    """Totals of listed polls; votes only where anyone may see the results (a sum moving would tell of hidden ones)."""
     polls = Poll.objects.listed()
     today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    totals = polls.aggregate(votes=Coalesce(Sum("total_votes"), 0), likes=Coalesce(Sum("likes_count"), 0))
+    totals = polls.with_public_totals().aggregate(
+        votes=Coalesce(Sum("public_total_votes"), 0), likes=Coalesce(Sum("likes_count"), 0)
+    )
     return {
         "total_polls": polls.count(),
         "open_polls": polls.open().count(),
@@ -95,7 +102,7 @@ def platform_stats() -> dict:
         "total_users": User.objects.filter(is_active=True).count(),
         "today": {
             "polls_created": polls.filter(created_at__gte=today).count(),
-            "votes": Vote.objects.filter(poll__in=polls, created_at__gte=today).count(),
+            "votes": Vote.objects.filter(poll__in=polls.results_public(), created_at__gte=today).count(),
             "likes": Like.objects.filter(poll__in=polls, created_at__gte=today).count(),
         },
     }

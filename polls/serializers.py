@@ -6,7 +6,7 @@ from rest_framework import serializers
 from accounts.serializers import PublicUserSerializer
 from polls import invites, selectors
 from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote
-from polls.permissions import can_see_results, can_vote
+from polls.permissions import can_manage, can_see_results, can_vote
 from polls.selectors import VoterState
 
 
@@ -64,6 +64,15 @@ class VoteStatsSerializer(ResultsSerializer):
     votes_per_hour = VotesInHourSerializer(many=True)
 
 
+class ModerationSerializer(serializers.Serializer):
+    """A poll's moderation hold, shown to its author and moderators."""
+
+    held = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    held_at = serializers.DateTimeField(allow_null=True)
+    held_by = serializers.CharField(allow_null=True, help_text="Moderators only; null for the author.")
+
+
 class PollSerializer(serializers.ModelSerializer):
     """A poll as its reader sees it: results only where the poll's rule allows.
 
@@ -81,6 +90,8 @@ class PollSerializer(serializers.ModelSerializer):
     can_vote = serializers.SerializerMethodField()
     results_visible = serializers.SerializerMethodField()
     results_note = serializers.SerializerMethodField()
+    total_votes = serializers.SerializerMethodField()
+    moderation = serializers.SerializerMethodField()
 
     class Meta:
         model = Poll
@@ -112,6 +123,7 @@ class PollSerializer(serializers.ModelSerializer):
             "can_vote",
             "results_visible",
             "results_note",
+            "moderation",
         ]
         read_only_fields = fields
 
@@ -125,6 +137,24 @@ class PollSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField())
     def get_results_visible(self, poll) -> bool:
         return can_see_results(poll=poll, user=self._user(), has_voted=self._state(poll).has_voted)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="Null while the results are hidden from you."))
+    def get_total_votes(self, poll) -> int | None:
+        # Hidden means hidden: the total would tell what the options' counts do not.
+        return poll.total_votes if self.get_results_visible(poll) else None
+
+    @extend_schema_field(ModerationSerializer(allow_null=True))
+    def get_moderation(self, poll) -> dict | None:
+        """The hold, for the poll's author and moderators; null for everyone else."""
+        user = self._user()
+        if not can_manage(user, poll):
+            return None
+        return {
+            "held": poll.is_held,
+            "reason": poll.hold_reason,
+            "held_at": poll.held_at,
+            "held_by": str(poll.held_by) if poll.held_by_id and user.is_staff else None,
+        }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_results_note(self, poll) -> str | None:
@@ -171,6 +201,31 @@ class PollWriteSerializer(serializers.Serializer):
         choices=Poll.ResultsVisibility.choices, required=False, default=Poll.ResultsVisibility.ALWAYS
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class HoldSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why the poll is held; its author reads it.")
+
+
+class LiftHoldSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class VoidBallotsSerializer(serializers.Serializer):
+    """Which ballots of the poll to void: an address range, a time window, or both."""
+
+    network = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="An address or a CIDR range, e.g. 203.0.113.0/24."
+    )
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Cast at or after.")
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Cast before.")
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    preview = serializers.BooleanField(required=False, default=False, help_text="Only count; void nothing.")
+
+
+class VoidedBallotsSerializer(serializers.Serializer):
+    voided = serializers.IntegerField(help_text="Ballots voided (with preview: that would be voided).")
+    preview = serializers.BooleanField()
 
 
 class ReportSerializer(serializers.ModelSerializer):

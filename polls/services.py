@@ -4,6 +4,7 @@ The REST API, the HTML pages, the admin and the management commands call them an
 only translate the domain errors of polls.errors into their own answer.
 """
 
+import ipaddress
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -16,12 +17,21 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
+from accounts import audit
 from accounts.models import User
 from polls import announce, anonymous_cap, ballot_box, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
-from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
-from polls.permissions import require_can_take_part, require_manager, require_voter_or_moderator
+from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
+from polls.permissions import (
+    AUTHOR_EDITABLE_FIELDS,
+    acts_as_moderator,
+    require_can_take_part,
+    require_editable,
+    require_manager,
+    require_moderator,
+    require_voter_or_moderator,
+)
 from polls.voters import Voter, voter_key
 
 logger = structlog.get_logger(__name__)
@@ -106,21 +116,16 @@ def create_poll(
     return poll
 
 
-_EDITABLE_FIELDS = {
-    "title",
-    "description",
-    "allow_multiple",
-    "max_choices",
-    "is_public",
-    "allow_anonymous",
-    "invite_only",
-    "results_visibility",
-    "expires_at",
-}
+# What update_poll takes as keyword changes: options come apart, opening and closing through set_poll_active.
+_EDITABLE_FIELDS = AUTHOR_EDITABLE_FIELDS - {"options", "is_active"}
 
 
 def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None, **changes) -> Poll:
-    """Change a poll's fields and, while it has no votes, its options."""
+    """Change a poll's fields and, while it has no votes, its options.
+
+    Only what really changes is checked against polls.permissions.editable_fields, so a form
+    or a PUT that sends a field back unchanged is no attempt to change it.
+    """
     require_manager(poll, actor)
     unknown = set(changes) - _EDITABLE_FIELDS
     if unknown:
@@ -128,35 +133,48 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
     with transaction.atomic():
         # Locking the poll row orders this edit against votes arriving at the same moment.
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        changes = {
+            field: value.strip() if field in {"title", "description"} else value for field, value in changes.items()
+        }
+        changes = {field: value for field, value in changes.items() if getattr(locked, field) != value}
         texts = None
+        current = list(locked.options.values_list("text", flat=True))
         problems: dict[str, list[str]] = {}
         if options is not None:
             texts, option_problems = _clean_options(options)
-            current = list(locked.options.values_list("text", flat=True))
-            if texts != current and locked.total_votes > 0:
-                raise errors.OptionsLocked()
             if option_problems:
                 problems["options"] = option_problems
+        options_changed = texts is not None and texts != current
+        require_editable(locked, actor, [*changes, *(["options"] if options_changed else [])])
+        if options_changed and locked.total_votes > 0:
+            raise errors.OptionsLocked()
+        before = {field: getattr(locked, field) for field in changes}
         for field, value in changes.items():
-            if field in {"title", "description"}:
-                value = value.strip()
             setattr(locked, field, value)
         if not locked.allow_multiple:
             locked.max_choices = None
-        option_count = len(texts) if texts is not None else locked.options.count()
+        option_count = len(texts) if texts is not None else len(current)
         problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
-        if locked.total_votes > 0 and "allow_multiple" in changes and changes["allow_multiple"] != poll.allow_multiple:
+        if locked.total_votes > 0 and "allow_multiple" in changes:
             problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
         if problems:
             raise errors.InvalidPoll(problems)
         locked.save()
-        if texts is not None and texts != list(locked.options.values_list("text", flat=True)):
+        if options_changed:
             locked.options.all().delete()
             Option.objects.bulk_create(
                 Option(poll=locked, text=text, position=index) for index, text in enumerate(texts)
             )
         move_counters(locked.pk)
         announce.poll_updated(locked)
+        if acts_as_moderator(actor, locked) and (changes or options_changed):
+            audit.record(
+                actor=actor,
+                action=audit.Action.POLL_EDITED,
+                target=locked,
+                details={field: [str(before[field]), str(value)] for field, value in changes.items()}
+                | ({"options": [current, texts]} if options_changed else {}),
+            )
     return locked
 
 
@@ -180,9 +198,16 @@ def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
 
 
 def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
+    """Reopen or close a poll (its author or a moderator); a poll on hold opens only once a moderator lifts the hold."""
     require_manager(poll, actor)
     with transaction.atomic():
-        _switch(poll, active=active, actor=actor)
+        # The lock orders this against a hold being placed at the same moment.
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if active:
+            require_editable(locked, actor, ["is_active"])
+        if _switch(poll, active=active, actor=actor) and acts_as_moderator(actor, poll):
+            action = audit.Action.POLL_REOPENED if active else audit.Action.POLL_CLOSED
+            audit.record(actor=actor, action=action, target=poll)
     return poll
 
 
@@ -195,16 +220,80 @@ def close_expired_polls() -> int:
     return closed
 
 
-def delete_poll(*, poll: Poll, actor: User) -> None:
+def delete_poll(*, poll: Poll, actor: User, reason: str = "") -> None:
     require_manager(poll, actor)
     poll_id = poll.pk
     with transaction.atomic():
+        if acts_as_moderator(actor, poll):
+            details = {"author": str(poll.author), "total_votes": poll.total_votes}
+            audit.record(actor=actor, action=audit.Action.POLL_DELETED, target=poll, reason=reason, details=details)
         poll.delete()
         public_bodies.forget_on_commit(poll_id)
         announce.poll_deleted(poll_id)
 
 
-def remove_options(*, options: QuerySet[Option]) -> int:
+# --- Moderation holds -------------------------------------------------------------------------
+
+
+def hold_poll(*, poll: Poll, moderator: User, reason: str) -> Poll:
+    """Put a poll on hold: closed and unlisted for everyone until a moderator lifts the hold; its author hears why."""
+    require_moderator(moderator)
+    reason = reason.strip()
+    if not reason:
+        raise errors.InvalidPoll({"reason": ["Say why the poll is held; its author reads it."]})
+    if len(reason) > 1000:
+        raise errors.InvalidPoll({"reason": ["Keep the reason under 1000 characters."]})
+    with transaction.atomic():
+        # Locked, so an author's edit or reopening racing the hold lands before it (and is undone) or after (and refused).
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if locked.is_held:
+            raise errors.AlreadyHeld()
+        before = {"is_active": locked.is_active, "is_public": locked.is_public}
+        Poll.objects.filter(pk=locked.pk).update(
+            held_at=timezone.now(),
+            held_by=moderator,
+            hold_reason=reason,
+            is_active=False,
+            is_public=False,
+            updated_at=timezone.now(),
+            results_version=F("results_version") + 1,
+        )
+        poll.refresh_from_db()
+        public_bodies.forget_on_commit(poll.pk)
+        audit.record(actor=moderator, action=audit.Action.POLL_HELD, target=poll, reason=reason, details=before)
+        announce.poll_held(poll, moderator)
+    return poll
+
+
+def lift_hold(*, poll: Poll, moderator: User, reason: str = "") -> Poll:
+    """Lift a hold. The poll stays closed and unlisted: its author (or a moderator) reopens and lists it again."""
+    require_moderator(moderator)
+    with transaction.atomic():
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if not locked.is_held:
+            raise errors.NotHeld()
+        details = {
+            "held_by": str(locked.held_by) if locked.held_by_id else None,
+            "held_at": locked.held_at.isoformat(),
+            "hold_reason": locked.hold_reason,
+        }
+        Poll.objects.filter(pk=locked.pk).update(held_at=None, held_by=None, hold_reason="", updated_at=timezone.now())
+        poll.refresh_from_db()
+        public_bodies.forget_on_commit(poll.pk)
+        audit.record(actor=moderator, action=audit.Action.HOLD_LIFTED, target=poll, reason=reason, details=details)
+        announce.hold_lifted(poll, moderator)
+    return poll
+
+
+def _record_removals(moderator: User | None, action: str, per_poll: Counter, reason: str = "") -> None:
+    """A moderator removed votes, likes or options: one audit entry per poll touched."""
+    if moderator is None:
+        return
+    for poll in Poll.objects.filter(pk__in=per_poll):
+        audit.record(actor=moderator, action=action, target=poll, reason=reason, details={"count": per_poll[poll.pk]})
+
+
+def remove_options(*, options: QuerySet[Option], moderator: User | None = None) -> int:
     """Remove options (an offensive one, say) and the votes on them, counters following."""
     with transaction.atomic():
         rows = list(options.values_list("pk", "poll_id"))
@@ -215,6 +304,7 @@ def remove_options(*, options: QuerySet[Option]) -> int:
         for poll_id in poll_ids:
             move_counters(poll_id)  # the option list changed even where no one had picked it
         announce.results_changed(poll_ids)
+        _record_removals(moderator, audit.Action.OPTIONS_REMOVED, Counter(poll_id for _, poll_id in rows))
     return deleted
 
 
@@ -229,6 +319,8 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
     Returns the ballot, its votes, and the poll's results as committed with it.
     """
     invite = require_can_take_part(poll, voter)
+    if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
+        raise errors.BallotVoided()
     try:
         wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
     except ValueError:
@@ -254,7 +346,7 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
     return cast
 
 
-def retract_votes(*, votes: QuerySet[Vote]) -> int:
+def retract_votes(*, votes: QuerySet[Vote], moderator: User | None = None) -> int:
     """Delete votes and move every counter they touched; empty ballots go too.
 
     Returns how many votes were removed. Two retractions racing on the same vote
@@ -277,15 +369,18 @@ def retract_votes(*, votes: QuerySet[Vote]) -> int:
             changed_voters[poll_id].add(voter_key(user_id=user_id, anon_id=anon_id))
         ballots.filter(votes__isnull=True).delete()
         announce.ballots_retracted(changed_voters)
+        _record_removals(moderator, audit.Action.VOTES_REMOVED, per_poll)
     logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
     return len(rows)
 
 
 def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
     """Take back one vote: its voter while the poll is open, or a moderator at any time."""
-    if not require_voter_or_moderator(vote.ballot, voter, actor):
+    as_moderator = require_voter_or_moderator(vote.ballot, voter, actor)
+    if not as_moderator:
         require_can_take_part(vote.poll, voter)
-    retract_votes(votes=Vote.objects.filter(pk=vote.pk))
+    moderator = actor if as_moderator and actor.pk != vote.ballot.user_id else None
+    retract_votes(votes=Vote.objects.filter(pk=vote.pk), moderator=moderator)
 
 
 def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
@@ -323,7 +418,7 @@ def like_poll(*, poll: Poll, voter: Voter) -> Like:
     return like
 
 
-def remove_likes(*, likes: QuerySet[Like]) -> int:
+def remove_likes(*, likes: QuerySet[Like], moderator: User | None = None) -> int:
     """Delete likes and lower each poll's count by what was really deleted."""
     with transaction.atomic():
         rows = list(likes.select_for_update().values_list("pk", "poll_id"))
@@ -334,12 +429,14 @@ def remove_likes(*, likes: QuerySet[Like]) -> int:
         for poll_id, count in sorted(per_poll.items()):
             move_counters(poll_id, likes_count=-count)
         announce.results_changed(per_poll)
+        _record_removals(moderator, audit.Action.LIKES_REMOVED, per_poll)
     return len(rows)
 
 
 def withdraw_like(*, like: Like, voter: Voter | None, actor: User | None) -> None:
-    require_voter_or_moderator(like, voter, actor)
-    if not remove_likes(likes=Like.objects.filter(pk=like.pk)):
+    as_moderator = require_voter_or_moderator(like, voter, actor)
+    moderator = actor if as_moderator and actor.pk != like.user_id else None
+    if not remove_likes(likes=Like.objects.filter(pk=like.pk), moderator=moderator):
         raise errors.NotLiked()
 
 
@@ -377,6 +474,100 @@ def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -
     """Resolve or dismiss open reports; reports already handled keep their outcome."""
     if status not in {Report.Status.RESOLVED, Report.Status.DISMISSED}:
         raise ValueError(f"Reports are resolved or dismissed, not {status!r}")
-    return reports.filter(status=Report.Status.OPEN).update(
-        status=status, handled_by=moderator, handled_at=timezone.now()
-    )
+    with transaction.atomic():
+        handled = list(reports.filter(status=Report.Status.OPEN).select_for_update().values_list("pk", "poll_id"))
+        count = Report.objects.filter(pk__in=[pk for pk, _ in handled]).update(
+            status=status, handled_by=moderator, handled_at=timezone.now()
+        )
+        for poll in Poll.objects.filter(pk__in={poll_id for _, poll_id in handled}):
+            ids = [str(pk) for pk, poll_id in handled if poll_id == poll.pk]
+            details = {"status": status, "reports": ids}
+            audit.record(actor=moderator, action=audit.Action.REPORTS_HANDLED, target=poll, details=details)
+    return count
+
+
+# --- Voided ballots ------------------------------------------------------------------------
+
+
+def _suspicious_ballots(*, poll: Poll, network: str | None, since: datetime | None, until: datetime | None) -> list:
+    """Ids of the poll's ballots cast from the network (CIDR) within the time window."""
+    if not (network or since or until):
+        raise errors.InvalidPoll({"network": ["Give an address range, a time window, or both."]})
+    if since and until and since >= until:
+        raise errors.InvalidPoll({"until": ["The window must end after it starts."]})
+    ballots = Ballot.objects.filter(poll=poll)
+    if since:
+        ballots = ballots.filter(created_at__gte=since)
+    if until:
+        ballots = ballots.filter(created_at__lt=until)
+    if not network:
+        return list(ballots.values_list("pk", flat=True))
+    try:
+        cidr = ipaddress.ip_network(network.strip(), strict=False)
+    except ValueError:
+        raise errors.InvalidPoll({"network": ["Give an address or a range such as 203.0.113.0/24."]}) from None
+    # Matched here rather than in SQL: SQLite has no inet type, and one poll's ballots are few enough.
+    return [
+        pk
+        for pk, address in ballots.filter(ip_address__isnull=False).values_list("pk", "ip_address")
+        if ipaddress.ip_address(address) in cidr
+    ]
+
+
+def count_suspicious_ballots(
+    *, poll: Poll, moderator: User, network: str | None = None, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    """The preview of void_ballots: how many ballots it would void now."""
+    require_moderator(moderator)
+    return len(_suspicious_ballots(poll=poll, network=network, since=since, until=until))
+
+
+def void_ballots(
+    *,
+    poll: Poll,
+    moderator: User,
+    reason: str,
+    network: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Void the poll's ballots from a suspicious cluster: their votes leave every count, their voters may not
+    vote on the poll again (VoidedBallot), subscribers get the new results, the audit log the count. Returns it."""
+    require_moderator(moderator)
+    reason = reason.strip()
+    if not reason:
+        raise errors.InvalidPoll({"reason": ["Say why these ballots are voided."]})
+    ballot_ids = _suspicious_ballots(poll=poll, network=network, since=since, until=until)
+    with transaction.atomic():
+        # Votes first, as retract_votes locks them: a voter retracting at the same moment waits, then finds nothing.
+        counted = set(Vote.objects.filter(ballot_id__in=ballot_ids).select_for_update().values_list("ballot_id", flat=True))
+        ballots = list(Ballot.objects.filter(pk__in=counted))
+        VoidedBallot.objects.bulk_create(
+            [
+                VoidedBallot(
+                    poll_id=ballot.poll_id,
+                    user_id=ballot.user_id,
+                    anon_id=ballot.anon_id,
+                    ip_address=ballot.ip_address,
+                    cast_at=ballot.created_at,
+                    voided_by=moderator,
+                )
+                for ballot in ballots
+            ],
+            ignore_conflicts=True,  # a voter voided before, voting again through a race, is recorded once
+        )
+        retract_votes(votes=Vote.objects.filter(ballot_id__in=counted))  # also deletes the ballots it empties
+        criteria = {
+            "network": network or None,
+            "since": since.isoformat() if since else None,
+            "until": until.isoformat() if until else None,
+        }
+        audit.record(
+            actor=moderator,
+            action=audit.Action.BALLOTS_VOIDED,
+            target=poll,
+            reason=reason,
+            details={"count": len(ballots), **criteria},
+        )
+    logger.info("ballots_voided", poll_id=str(poll.pk), ballots=len(ballots), moderator=str(moderator.pk))
+    return len(ballots)

@@ -29,6 +29,7 @@ from polls.permissions import (
     can_see_results,
     can_see_which_invites_were_used,
     can_vote,
+    editable_fields,
     invite_refusal,
 )
 from polls.viewcounts import record_view
@@ -280,7 +281,13 @@ def edit(request, ref):
     if not can_manage(request.user, poll):
         raise PermissionDenied
     locked = poll.total_votes > 0
-    form = PollForm(request.POST or None, initial=PollForm.initial_for(poll), options_locked=locked)
+    form = PollForm(
+        request.POST or None,
+        initial=PollForm.initial_for(poll),
+        options_locked=locked,
+        editable=editable_fields(request.user, poll),
+        locked_note="Locked while the poll is on hold." if poll.is_held else "Only the poll's author can change this.",
+    )
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in form.changed_data}
         options = changes.pop("options", None)  # disabled (locked) fields never count as changed
@@ -301,7 +308,7 @@ def edit(request, ref):
 def profile(request, username):
     person = get_object_or_404(User, username__iexact=username, is_active=True)
     is_me = request.user.is_authenticated and request.user.pk == person.pk
-    polls = Poll.objects.filter(author=person).listed_for(request.user).order_by("-created_at")
+    polls = Poll.objects.filter(author=person).listed_for(request.user).with_public_totals().order_by("-created_at")
     context = {
         "person": person,
         "is_me": is_me,

@@ -16,10 +16,12 @@ _ERRORS = {
         400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
         "too_many_options, invalid_anon_id, wrong_password",
         401: "login_required, authentication_failed, invalid_credentials",
-        403: "poll_closed, not_owner, results_hidden, forbidden",
+        403: "poll_closed, not_owner, not_editable, results_hidden, ballot_voided, invite_required, invite_invalid, "
+        "invite_revoked, forbidden",
         404: "not_found",
-        409: "already_voted, already_liked, already_reported, options_locked, username_taken, "
-        "confusable_username, confusable_display_name (these three with `fields`), email_taken",
+        409: "already_voted, already_liked, already_reported, options_locked, invite_used, moderation_hold, "
+        "already_held, not_held, username_taken, confusable_username, confusable_display_name (these three with "
+        "`fields`), email_taken",
         429: "rate_limited (with Retry-After), anonymous_limit",
     }.items()
 }

@@ -245,3 +245,31 @@ def test_forty_likes_at_once_group_into_one_notice_that_counts_every_one(poll):
     assert notice.count == 40
     assert notice.payload["message"] == "40 people liked “Race”."
     assert like_counts(poll) == (40, 40)
+
+
+def test_voiding_ballots_while_their_voters_retract_counts_each_vote_once(owner):
+    """A moderator voids a network's ballots while those voters take their ballots back: whoever gets a
+    vote's row lock first removes it, the other finds it gone, and every counter ends equal to the rows."""
+    from polls.models import VoidedBallot
+
+    moderator = UserFactory(username="racing-moderator", is_staff=True)
+    poll = PollFactory(author=owner)
+    voters = [visitor(number, ip_address=f"198.51.100.{number + 1}") for number in range(20)]
+    for voter in voters:
+        services.cast_vote(poll=poll, voter=voter, option_ids=pick(poll, "Red"))
+
+    def work(index: int):
+        if index == 0:
+            return services.void_ballots(poll=poll, moderator=moderator, reason="Burst", network="198.51.100.0/24")
+        try:
+            return services.retract_ballot(poll=poll, voter=voters[index - 1])
+        except errors.NotVoted:
+            return 0
+
+    results = run_together(len(voters) + 1, work)
+    voided, retracted = results[0], sum(results[1:])
+    assert voided + retracted == 20
+    assert vote_counts(poll) == (0, 0, 0)
+    assert Ballot.objects.filter(poll=poll).count() == 0
+    assert VoidedBallot.objects.filter(poll=poll).count() == voided
+    assert dict(Option.objects.filter(poll=poll).values_list("text", "vote_count")) == {"Red": 0, "Green": 0, "Blue": 0}

@@ -15,7 +15,10 @@ from polls.tests.factories import pick
 pytestmark = pytest.mark.django_db
 
 READS_BEFORE = ["SELECT"]  # the poll, with its author
-CHECKS = ["SELECT"]  # the options picked
+CHECKS = [
+    "SELECT",  # did a moderator void this voter's ballot on the poll? (then no second one)
+    "SELECT",  # the options picked
+]
 # Once per batch that holds anonymous ballots with an address; SQLite's writers need no lock.
 ANONYMOUS_CAP = [
     *(["SELECT"] if connection.vendor == "postgresql" else []),  # lock each poll and address of the batch

@@ -9,6 +9,7 @@ from accounts.services import MODERATORS_GROUP
 pytestmark = pytest.mark.django_db
 
 MODERATOR_PERMISSIONS = importlib.import_module("accounts.migrations.0003_moderators_group").MODERATOR_PERMISSIONS
+AUDIT_PERMISSIONS = importlib.import_module("accounts.migrations.0008_moderators_read_audit_log").PERMISSIONS
 
 
 def test_models_and_migrations_agree():
@@ -21,7 +22,8 @@ def test_moderators_group_has_exactly_the_listed_permissions():
 
     granted = set(group.permissions.values_list("content_type__app_label", "codename"))
 
-    assert granted == {(app, codename) for app, codenames in MODERATOR_PERMISSIONS.items() for codename in codenames}
+    listed = [*MODERATOR_PERMISSIONS.items(), *AUDIT_PERMISSIONS.items()]
+    assert granted == {(app, codename) for app, codenames in listed for codename in codenames}
 
 
 def test_a_moderator_gets_staff_status_and_the_groups_permissions(moderator):

@@ -90,6 +90,10 @@ def closed(poll: Poll) -> Poll:
     return poll
 
 
+def held(poll: Poll, moderator) -> Poll:
+    return services.hold_poll(poll=poll, moderator=moderator, reason="Spam links in the options.")
+
+
 def vote_body(poll: Poll) -> dict:
     return {"poll_id": str(poll.pk), "option_ids": [str(pick(poll, "Red")[0])]}
 
@@ -251,6 +255,48 @@ ROWS = [
         "/api/polls/{id}/deactivate",
         lambda c: Call(f"/api/polls/{owners_poll(c)}/deactivate"),
         "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "PATCH",
+        "/api/polls/{id}",
+        lambda c: Call(f"/api/polls/{owners_poll(c)}", {"results_visibility": "owner_only"}),
+        "401 login_required | 403 not_owner | 200 | 403 not_editable | 403 not_editable",
+        variant="results visibility: the author's alone",
+    ),
+    Row(
+        "PATCH",
+        "/api/polls/{id}",
+        lambda c: Call(f"/api/polls/{held(poll_of(c.owner), c.moderator).pk}", {"is_public": True}),
+        "401 login_required | 403 not_owner | 409 moderation_hold | 409 moderation_hold | 409 moderation_hold",
+        variant="on hold: listing waits for the lift",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{id}/activate",
+        lambda c: Call(f"/api/polls/{held(poll_of(c.owner), c.moderator).pk}/activate"),
+        "401 login_required | 403 not_owner | 409 moderation_hold | 409 moderation_hold | 409 moderation_hold",
+        variant="on hold",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{id}/hold",
+        lambda c: Call(f"/api/polls/{owners_poll(c)}/hold", {"reason": "Spam links in the options."}),
+        "401 login_required | 403 forbidden | 403 forbidden | 200 | 200",
+    ),
+    Row(
+        "DELETE",
+        "/api/polls/{id}/hold",
+        lambda c: Call(f"/api/polls/{held(poll_of(c.owner), c.moderator).pk}/hold", {"reason": "Fixed."}),
+        "401 login_required | 403 forbidden | 403 forbidden | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{id}/void-ballots",
+        lambda c: Call(
+            f"/api/polls/{voted(poll_of(c.owner), c.third).poll_id}/void-ballots",
+            {"since": "2000-01-01T00:00:00Z", "reason": "A burst from one network."},
+        ),
+        "401 login_required | 403 forbidden | 403 forbidden | 200 | 200",
     ),
     Row(
         "POST",
@@ -521,7 +567,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 49
+    assert len(operations) == 52
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
