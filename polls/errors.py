@@ -99,3 +99,27 @@ class ResultsHidden(PollError):
     code = "results_hidden"
     status = 403
     message = "This poll's results are not visible to you yet."
+
+
+class SecretBallotFinal(PollError):
+    code = "secret_ballot_final"
+    status = 409
+    message = "This poll is secret: a ballot cannot be changed or taken back once cast."
+
+
+class SecretBallotLocked(PollError):
+    code = "secret_ballot_locked"
+    status = 409
+    message = "A poll can be made secret, or ordinary again, only before its first ballot."
+
+
+class NotSecret(PollError):
+    code = "not_found"
+    status = 404
+    message = "Only secret polls have receipts and a public ballot list."
+
+
+class ReceiptNotFound(PollError):
+    code = "not_found"
+    status = 404
+    message = "No ballot of this poll has that receipt. Check the code as it was shown to you."

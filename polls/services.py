@@ -17,7 +17,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from accounts.models import User
-from polls import announce, ballot_box, errors, public_bodies
+from polls import announce, ballot_box, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
@@ -57,7 +57,13 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
             problems["max_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
         problems["expires_at"] = ["The closing time must be in the future."]
+    if poll.is_secret and poll.results_visibility in _SHOWN_WHILE_OPEN:
+        # Results moving while a secret poll is open would tell each voter's choice to whoever saw them move.
+        poll.results_visibility = Poll.ResultsVisibility.AFTER_CLOSE
     return problems
+
+
+_SHOWN_WHILE_OPEN = {Poll.ResultsVisibility.ALWAYS, Poll.ResultsVisibility.AFTER_VOTE}
 
 
 def _unique_slug(title: str) -> str:
@@ -78,6 +84,7 @@ def create_poll(
     allow_anonymous: bool = True,
     results_visibility: str = Poll.ResultsVisibility.ALWAYS,
     expires_at: datetime | None = None,
+    is_secret: bool = False,
 ) -> Poll:
     texts, option_problems = _clean_options(options)
     poll = Poll(
@@ -90,6 +97,7 @@ def create_poll(
         allow_anonymous=allow_anonymous,
         results_visibility=results_visibility,
         expires_at=expires_at,
+        is_secret=is_secret,
     )
     problems = _check_poll(poll, len(texts), expiry_changed=True)
     if option_problems:
@@ -113,6 +121,7 @@ _EDITABLE_FIELDS = {
     "allow_anonymous",
     "results_visibility",
     "expires_at",
+    "is_secret",
 }
 
 
@@ -125,6 +134,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
     with transaction.atomic():
         # Locking the poll row orders this edit against votes arriving at the same moment.
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        was_secret = locked.is_secret
         texts = None
         problems: dict[str, list[str]] = {}
         if options is not None:
@@ -144,6 +154,8 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
         if locked.total_votes > 0 and "allow_multiple" in changes and changes["allow_multiple"] != poll.allow_multiple:
             problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
+        if locked.is_secret != was_secret and _has_ballots(locked):
+            raise errors.SecretBallotLocked()
         if problems:
             raise errors.InvalidPoll(problems)
         locked.save()
@@ -155,6 +167,14 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         move_counters(locked.pk)
         announce.poll_updated(locked)
     return locked
+
+
+def _has_ballots(poll: Poll) -> bool:
+    """Whether anyone has voted: a participation row, or a sealed ballot whose voter's account is gone.
+
+    Under the poll's row lock this sees every ballot: a batch inserting one holds a key-share lock on
+    the poll row until it commits, which the lock waits for; a batch arriving after reads the new flag."""
+    return Ballot.objects.filter(poll=poll).exists() or poll.sealed_ballots.exists()
 
 
 def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
@@ -203,6 +223,9 @@ def remove_options(*, options: QuerySet[Option]) -> int:
         rows = list(options.values_list("pk", "poll_id"))
         option_ids = [pk for pk, _ in rows]
         retract_votes(votes=Vote.objects.filter(option_id__in=option_ids))
+        # Secret ballots hold option ids, not rows that cascade: their picks leave the totals here.
+        for poll_id, picks in sorted(secret_ballots.drop_options(option_ids).items()):
+            move_counters(poll_id, total_votes=-picks)
         deleted, _ = Option.objects.filter(pk__in=option_ids).delete()
         poll_ids = {poll_id for _, poll_id in rows}
         for poll_id in poll_ids:
@@ -242,7 +265,8 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
         ballot_id=str(cast.ballot.pk),
         voter="account" if voter.user else "anonymous",
         user_id=str(voter.user.pk) if voter.user else None,
-        options=len(options),
+        # Even how many options a secret ballot picked stays out of a line that names its voter.
+        options=None if cast.receipt else len(options),
     )
     return cast
 
@@ -285,6 +309,8 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     if voter is None:
         raise errors.NotVoted()
     require_can_take_part(poll, voter)
+    if poll.is_secret:
+        raise errors.SecretBallotFinal()
     removed = retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup())))
     if not removed:
         raise errors.NotVoted()
@@ -335,7 +361,10 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 
 def take_back_account(user: User) -> None:
-    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on."""
+    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on.
+
+    Its secret ballots stay counted: nothing says which sealed ballot was theirs. Their participation
+    rows go with the account."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
 

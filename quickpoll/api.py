@@ -18,7 +18,8 @@ _ERRORS = {
         401: "login_required, authentication_failed, invalid_credentials",
         403: "poll_closed, not_owner, results_hidden, forbidden",
         404: "not_found",
-        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken",
+        409: "already_voted, already_liked, already_reported, options_locked, secret_ballot_final, "
+        "secret_ballot_locked, username_taken, email_taken",
         429: "rate_limited (with Retry-After), anonymous_limit",
     }.items()
 }
