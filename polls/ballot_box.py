@@ -113,9 +113,14 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     admitted = [one for one in pending if one.ballot.pk not in capped]
     Ballot.objects.bulk_create([one.ballot for one in admitted], ignore_conflicts=True)
     # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    # With each, whether its poll is secret, read after the insert waited for any edit holding the poll row.
+    # With each, whether its poll is secret, read under the poll row's lock (the one the counters' UPDATE
+    # takes anyway, taken here in poll id order): an edit making the poll secret waits for these
+    # ballots and sees them, or commits first and is read here.
     stored = dict(
-        Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted]).values_list("pk", "poll__is_secret")
+        Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted])
+        .select_for_update(no_key=True)  # locks the joined poll rows too (and our own new ballots)
+        .order_by("poll_id")
+        .values_list("pk", "poll__is_secret")
     )
     accepted = [one for one in admitted if one.ballot.pk in stored]
     _follow_secrecy_changes(accepted, stored)
@@ -154,7 +159,8 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
 
 def _follow_secrecy_changes(accepted: Sequence[PendingBallot], secret_by_ballot: dict) -> None:
     """A poll made secret (or not) while its first ballots were on their way: write them as it now is."""
-    changed = [one for one in accepted if secret_by_ballot[one.ballot.pk] != one.poll.is_secret]
+    # Asked of each ballot, not of its Poll: ballots of one batch may share that object.
+    changed = [one for one in accepted if secret_by_ballot[one.ballot.pk] != (one.sealed is not None)]
     for one in changed:
         one.poll.is_secret = secret_by_ballot[one.ballot.pk]
         one.seal(one.poll.is_secret)

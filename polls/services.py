@@ -172,8 +172,8 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
 def _has_ballots(poll: Poll) -> bool:
     """Whether anyone has voted: a participation row, or a sealed ballot whose voter's account is gone.
 
-    Under the poll's row lock this sees every ballot: a batch inserting one holds a key-share lock on
-    the poll row until it commits, which the lock waits for; a batch arriving after reads the new flag."""
+    Under the poll's row lock this sees every ballot: a batch writing some locks the poll row before it
+    decides how to write them (polls.ballot_box) and holds it to its commit."""
     return Ballot.objects.filter(poll=poll).exists() or poll.sealed_ballots.exists()
 
 
