@@ -89,7 +89,9 @@ def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
             # A secret poll's author is not told who voted when: with the counts, that would tell what they chose.
             _notify_author(poll, Notification.Kind.VOTE, None if poll.is_secret else others[0].user)
     # Who voted rides with a snapshot only to show after_vote results; a secret poll has none while open.
-    changed = {poll: [] if poll.is_secret else [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
+    changed = {
+        poll: [] if poll.is_secret else [voter.key for voter in voters] for poll, voters in voters_by_poll.items()
+    }
     _after_commit("publish_ballots", changed, confirmations)
 
 

@@ -317,6 +317,7 @@ class PollViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="A secret poll's anonymised ballot list, in receipt order (where its results are visible to you)",
+        filters=False,
         parameters=[BallotListQuerySerializer, ANON_ID],
         responses={
             (200, "application/json"): SealedBallotSerializer(many=True),
@@ -334,7 +335,8 @@ class PollViewSet(viewsets.ModelViewSet):
         texts = secret_ballots.option_texts(poll)
         ballots = secret_ballots.ballots_of(poll)
         if query.validated_data["format"] == "csv":
-            return _sealed_ballots_csv(poll, (secret_ballots.listed_ballot(sealed, texts) for sealed in ballots.iterator()))
+            rows = (secret_ballots.listed_ballot(sealed, texts) for sealed in ballots.iterator())
+            return _sealed_ballots_csv(poll, rows)
         page = self.paginate_queryset(ballots)
         return self.get_paginated_response([secret_ballots.listed_ballot(sealed, texts) for sealed in page])
 
@@ -351,9 +353,8 @@ class PollViewSet(viewsets.ModelViewSet):
             raise errors.ReceiptNotFound()
         visible = _results_visible_to(request, poll)
         listed = secret_ballots.listed_ballot(sealed, secret_ballots.option_texts(poll))
-        return Response(
-            {"receipt": sealed.receipt, "counted": True, "options": listed["options"] if visible else None, "results_visible": visible}
-        )
+        options = listed["options"] if visible else None
+        return Response({"receipt": sealed.receipt, "counted": True, "options": options, "results_visible": visible})
 
 
 def _private_lists_of(request, user_id, what: str) -> User:

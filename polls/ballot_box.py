@@ -50,7 +50,7 @@ class PendingBallot:
     def seal(self, secret: bool) -> None:
         """Votes for an ordinary poll; for a secret one, choices apart from a participation row that keeps little."""
         self.sealed = secret_ballots.sealed_ballot(poll=self.poll, options=self.options) if secret else None
-        self.votes = [] if secret else [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
+        self.votes = [] if secret else [Vote(ballot=self.ballot, poll=self.poll, option=one) for one in self.options]
         if secret:
             fields = secret_ballots.participation_fields(
                 poll=self.poll, ip_address=self.voter.ip_address, anonymous=self.voter.is_anonymous

@@ -68,15 +68,17 @@ def find_receipt(*, poll: Poll, code: str) -> SealedBallot | None:
     return ballots_of(poll).filter(receipt=normalise_receipt(code)).first()
 
 
-def listed_ballot(sealed: SealedBallot, option_texts: dict) -> dict:
-    """One row of the ballot list: the receipt and the options' ids and texts, in the poll's order."""
-    chosen = [option_id for option_id in option_texts if option_id in set(sealed.option_ids)]
-    return {"receipt": sealed.receipt, "options": [{"id": option_id, "text": option_texts[option_id]} for option_id in chosen]}
+def listed_ballot(sealed: SealedBallot, texts: dict) -> dict:
+    """One row of the ballot list: the receipt and the options' ids and texts (option_texts), in the poll's order."""
+    picked = set(sealed.option_ids)
+    options = [{"id": option_id, "text": text} for option_id, text in texts.items() if option_id in picked]
+    return {"receipt": sealed.receipt, "options": options}
 
 
 def option_texts(poll: Poll) -> dict:
     """Option id (as a string) → text, in the poll's order."""
-    return {str(pk): text for pk, text in Option.objects.filter(poll=poll).order_by("position").values_list("pk", "text")}
+    options = Option.objects.filter(poll=poll).order_by("position").values_list("pk", "text")
+    return {str(pk): text for pk, text in options}
 
 
 def drop_options(option_ids: Iterable) -> Counter:

@@ -259,10 +259,9 @@ class SealedBallotSerializer(serializers.Serializer):
     options = SealedOptionSerializer(many=True)
 
 
-class ReceiptCheckSerializer(serializers.Serializer):
+class ReceiptCheckSerializer(SealedBallotSerializer):
     """Answer to "is my ballot counted?": the options only where the poll's results are visible."""
 
-    receipt = serializers.CharField()
     counted = serializers.BooleanField()
     options = SealedOptionSerializer(many=True, allow_null=True)
     results_visible = serializers.BooleanField()

@@ -369,9 +369,11 @@ def test_the_form_makes_a_poll_secret_and_locks_it_after_a_ballot(client, owner)
 def test_the_admin_hides_an_open_secret_polls_counts(client, secret_poll, moderator):
     cast(secret_poll, visitor(1), "Red")
     client.force_login(moderator)
-
     page = client.get(f"/admin/polls/poll/{secret_poll.pk}/change/").content.decode()
     assert "sealed until the poll closes" in page
+    assert client.get("/admin/polls/sealedballot/").status_code == 403  # moderators read results on the poll
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
     sealed_list = client.get("/admin/polls/sealedballot/")
     assert sealed_list.status_code == 200
     receipt = SealedBallot.objects.get().receipt
