@@ -337,6 +337,13 @@ def test_voting_on_the_page_shows_the_receipt_once_and_no_change_button(client, 
     assert receipt not in client.get(f"/p/{secret_poll.slug}/").content.decode()  # shown once
 
 
+def test_my_profile_lists_a_secret_ballot_without_its_choice(client, secret_poll, other_user):
+    cast(secret_poll, Voter(user=other_user), "Red")
+    client.force_login(other_user)
+    page = client.get(f"/u/{other_user.username}/").content.decode()
+    assert f"{secret_poll.title}</a>: secret ballot</li>" in page
+
+
 def test_the_receipt_page_checks_a_code(client, secret_poll):
     receipt = cast(secret_poll, visitor(1), "Blue").receipt
 
