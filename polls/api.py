@@ -419,9 +419,9 @@ class VoteViewSet(viewsets.GenericViewSet):
     )
     @extend_schema(
         methods=["DELETE"],
-        summary="Take back my whole ballot on a poll, to vote again",
+        summary="Take back my whole ballot on a poll, to vote again (never in a secret poll: 409)",
         parameters=[ANON_ID],
-        responses={204: None, **errors_for(400, 401, 403, 404, 429)},
+        responses={204: None, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
