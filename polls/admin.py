@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdmin
 from polls import errors, services
-from polls.models import Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
+from polls.models import Ballot, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote
 from polls.permissions import editable_fields, is_moderator
 from quickpoll.forms import ServiceErrorsMixin
 
@@ -82,13 +82,20 @@ class OptionInline(admin.TabularInline):
 
     model = Option
     extra = 0
-    fields = ["position", "text", "vote_count"]
+    fields = ["position", "text", "votes"]
     readonly_fields = fields
     ordering = ["position"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="vote count")
+    def votes(self, option):
+        # A count watched moving beside the new participation rows would tell who chose what.
+        if option.poll.is_secret and option.poll.is_open:
+            return "sealed until the poll closes"
+        return option.vote_count
 
 
 @admin.register(Poll)
@@ -112,6 +119,7 @@ class PollAdmin(admin.ModelAdmin):
         "allow_anonymous",
         "invite_only",
         "results_visibility",
+        "is_secret",
     ]
     search_fields = ["title", "description", "author__username", "author__email"]
     list_select_related = ["author"]
@@ -127,6 +135,7 @@ class PollAdmin(admin.ModelAdmin):
         "allow_anonymous",
         "invite_only",
         "results_visibility",
+        "is_secret",
         "expires_at",
         "total_votes",
         "likes_count",
@@ -323,6 +332,37 @@ class BallotAdmin(CountedDeletionAdmin):
 
     def remove(self, queryset, moderator):
         return services.retract_votes(votes=Vote.objects.filter(ballot__in=queryset), moderator=moderator)
+
+
+@admin.register(SealedBallot)
+class SealedBallotAdmin(admin.ModelAdmin):
+    """A closed secret poll's ballots as anyone may list them: receipt and options, nothing of who or when.
+
+    Read only: a sealed ballot is counted; nothing links it to a voter who could take it back."""
+
+    list_display = ["receipt", "poll", "options"]
+    search_fields = ["receipt", "poll__title"]
+    list_select_related = ["poll"]
+    fields = ["receipt", "poll", "options"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # An open secret poll's ballots are its results as they move: sealed until it closes, as on the site.
+        return super().get_queryset(request).filter(poll__in=Poll.objects.closed())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="options")
+    def options(self, sealed):
+        texts = dict(Option.objects.filter(pk__in=sealed.option_ids).values_list("pk", "text"))
+        return ", ".join(texts[pk] for pk in sorted(texts, key=str)) or "-"
 
 
 @admin.register(Like)

@@ -98,8 +98,12 @@ def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
     for poll, voters in voters_by_poll.items():
         others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
         if others:
-            _notify_author(poll, Notification.Kind.VOTE, others[0].user)
-    changed = {poll: [voter.key for voter in voters] for poll, voters in voters_by_poll.items()}
+            # A secret poll's author is not told who voted when: with the counts, that would tell what they chose.
+            _notify_author(poll, Notification.Kind.VOTE, None if poll.is_secret else others[0].user)
+    # Who voted rides with a snapshot only to show after_vote results; a secret poll has none while open.
+    changed = {
+        poll: [] if poll.is_secret else [voter.key for voter in voters] for poll, voters in voters_by_poll.items()
+    }
     _after_commit("publish_ballots", changed, confirmations)
 
 

@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from accounts.models import User
-from polls import errors, invites, public_bodies, selectors, services
+from polls import errors, invites, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
 from polls.models import Invite, Like, Poll, Vote
 from polls.permissions import (
@@ -29,6 +29,7 @@ from polls.permissions import (
     require_manager,
 )
 from polls.serializers import (
+    BallotListQuerySerializer,
     ExportQuerySerializer,
     HoldSerializer,
     InviteCreateSerializer,
@@ -42,7 +43,9 @@ from polls.serializers import (
     PlatformStatsSerializer,
     PollSerializer,
     PollWriteSerializer,
+    ReceiptCheckSerializer,
     ReportSerializer,
+    SealedBallotSerializer,
     UserStatsSerializer,
     VoteCreateSerializer,
     VoteResultSerializer,
@@ -82,13 +85,32 @@ def _export_csv(poll: Poll) -> HttpResponse:
     for option in selectors.poll_results(poll)["options"]:
         writer.writerow([safe_cell(option["text"]), option["votes"], option["percentage"]])
     writer.writerow([])
-    writer.writerow(["ballot", "voter_kind", "cast_at", "option"])
+    # A secret poll's ballots are sealed: a receipt and its options, nothing of who or when.
+    columns = ["receipt"] if poll.is_secret else ["ballot", "voter_kind", "cast_at"]
+    writer.writerow([*columns, "option"])
     for row in selectors.export_rows(poll):
         for text in row["options"]:
-            writer.writerow([row["ballot"], row["voter_kind"], row["cast_at"], safe_cell(text)])
+            writer.writerow([*(row[column] for column in columns), safe_cell(text)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{poll.slug}.csv"'
     return response
+
+
+def _sealed_ballots_csv(poll: Poll, rows) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["receipt", "option"])
+    for row in rows:
+        for option in row["options"]:
+            writer.writerow([row["receipt"], safe_cell(option["text"])])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{poll.slug}-ballots.csv"'
+    return response
+
+
+def _results_visible_to(request, poll: Poll) -> bool:
+    state = selectors.voter_states(polls=[poll], voter=voter_from_request(request, issue=False)).get(poll.pk)
+    return can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted))
 
 
 def _voter_acting_on(request, serializer_class):
@@ -344,7 +366,58 @@ class PollViewSet(viewsets.ModelViewSet):
         poll = self.get_object()
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if poll.is_secret and not _results_visible_to(request, poll):
+            # Sealed ballots are results: exporting them while the poll is open would show them moving.
+            raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
+
+
+    def _secret_poll(self) -> Poll:
+        poll = get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["pk"])
+        if not poll.is_secret:
+            raise errors.NotSecret()
+        return poll
+
+    @extend_schema(
+        summary="A secret poll's anonymised ballot list, in receipt order (where its results are visible to you)",
+        filters=False,
+        parameters=[BallotListQuerySerializer, ANON_ID],
+        responses={
+            (200, "application/json"): SealedBallotSerializer(many=True),
+            (200, "text/csv"): str,
+            **errors_for(400, 403, 404),
+        },
+    )
+    @action(detail=True, content_negotiation_class=ExportNegotiation)
+    def ballots(self, request, pk=None):
+        poll = self._secret_poll()
+        query = BallotListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if not _results_visible_to(request, poll):
+            raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
+        texts = secret_ballots.option_texts(poll)
+        ballots = secret_ballots.ballots_of(poll)
+        if query.validated_data["format"] == "csv":
+            rows = (secret_ballots.listed_ballot(sealed, texts) for sealed in ballots.iterator())
+            return _sealed_ballots_csv(poll, rows)
+        page = self.paginate_queryset(ballots)
+        return self.get_paginated_response([secret_ballots.listed_ballot(sealed, texts) for sealed in page])
+
+    @extend_schema(
+        summary="Is my secret ballot counted? Its options too where the poll's results are visible to you",
+        parameters=[ANON_ID],
+        responses={200: ReceiptCheckSerializer, **errors_for(400, 404)},
+    )
+    @action(detail=True, url_path=r"receipts/(?P<code>[A-Za-z0-9 -]{1,40})")
+    def receipt(self, request, pk=None, code=None):
+        poll = self._secret_poll()
+        sealed = secret_ballots.find_receipt(poll=poll, code=code)
+        if sealed is None:
+            raise errors.ReceiptNotFound()
+        visible = _results_visible_to(request, poll)
+        listed = secret_ballots.listed_ballot(sealed, secret_ballots.option_texts(poll))
+        options = listed["options"] if visible else None
+        return Response({"receipt": sealed.receipt, "counted": True, "options": options, "results_visible": visible})
 
 
 def _private_lists_of(request, user_id, what: str) -> User:
@@ -375,6 +448,7 @@ class VoteViewSet(viewsets.GenericViewSet):
             "ballot_id": cast.ballot.pk,
             "votes": VoteSerializer(cast.votes, many=True).data,
             "results": cast.results if visible else None,
+            "receipt": cast.receipt,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -409,9 +483,9 @@ class VoteViewSet(viewsets.GenericViewSet):
     )
     @extend_schema(
         methods=["DELETE"],
-        summary="Take back my whole ballot on a poll, to vote again",
+        summary="Take back my whole ballot on a poll, to vote again (never in a secret poll: 409)",
         parameters=[ANON_ID],
-        responses={204: None, **errors_for(400, 401, 403, 404, 429)},
+        responses={204: None, **errors_for(400, 401, 403, 404, 409, 429)},
     )
     @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
@@ -431,8 +505,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     @action(detail=False, url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})/stats")
     def poll_stats(self, request, poll_id=None):
         poll = get_object_or_404(Poll, pk=poll_id)
-        state = selectors.voter_states(polls=[poll], voter=voter_from_request(request, issue=False)).get(poll.pk)
-        if not can_see_results(poll=poll, user=request.user, has_voted=bool(state and state.has_voted)):
+        if not _results_visible_to(request, poll):
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return Response(selectors.vote_stats(poll))
 

@@ -19,11 +19,11 @@ import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from polls import announce, errors, selectors
+from polls import announce, errors, secret_ballots, selectors
 from polls.anonymous_cap import capped_address, lock_addresses, taken_places
 from polls.counters import move_vote_counts
 from polls.group_commit import GroupCommit
-from polls.models import Ballot, Invite, Option, Poll, Vote
+from polls.models import Ballot, Invite, Option, Poll, SealedBallot, Vote
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
@@ -31,7 +31,8 @@ logger = structlog.get_logger(__name__)
 
 @dataclass
 class PendingBallot:
-    """A ballot waiting to be written: its Ballot and Vote rows are made up front, ids included."""
+    """A ballot waiting to be written: its Ballot and Vote rows (or, in a secret poll, its
+    SealedBallot) are made up front, ids included."""
 
     poll: Poll
     voter: Voter
@@ -39,12 +40,24 @@ class PendingBallot:
     invite: Invite | None = None
     ballot: Ballot = dataclass_field(init=False)
     votes: list[Vote] = dataclass_field(init=False)
+    sealed: SealedBallot | None = dataclass_field(init=False)
 
     def __post_init__(self):
         self.ballot = Ballot(
             poll=self.poll, user_agent=self.voter.user_agent[:300], invite=self.invite, **self.voter.identity()
         )
-        self.votes = [Vote(ballot=self.ballot, poll=self.poll, option=option) for option in self.options]
+        self.seal(self.poll.is_secret)
+
+    def seal(self, secret: bool) -> None:
+        """Votes for an ordinary poll; for a secret one, choices apart from a participation row that keeps little."""
+        self.sealed = secret_ballots.sealed_ballot(poll=self.poll, options=self.options) if secret else None
+        self.votes = [] if secret else [Vote(ballot=self.ballot, poll=self.poll, option=one) for one in self.options]
+        if secret:
+            fields = secret_ballots.participation_fields(
+                poll=self.poll, ip_address=self.voter.ip_address, anonymous=self.voter.is_anonymous
+            )
+            for name, value in fields.items():
+                setattr(self.ballot, name, value)
 
     @property
     def capped_address(self) -> str | None:
@@ -61,6 +74,7 @@ class CastBallot:
     ballot: Ballot
     votes: tuple[Vote, ...]
     results: dict
+    receipt: str | None = None  # a secret ballot's receipt code, shown to its voter once
 
 
 def cast(*, poll: Poll, voter: Voter, options: list[Option], invite: Invite | None = None) -> CastBallot:
@@ -100,13 +114,25 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     admitted = [one for one in pending if one.ballot.pk not in capped]
     Ballot.objects.bulk_create([one.ballot for one in admitted], ignore_conflicts=True)
     # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    stored = set(Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted]).values_list("pk", flat=True))
+    # With each, whether its poll is secret, read under the poll row's lock (the one the counters' UPDATE
+    # takes anyway, taken here in poll id order): an edit making the poll secret waits for these
+    # ballots and sees them, or commits first and is read here.
+    stored = dict(
+        Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted])
+        .select_for_update(no_key=True)  # locks the joined poll rows too (and our own new ballots)
+        .order_by("poll_id")
+        .values_list("pk", "poll__is_secret")
+    )
     accepted = [one for one in admitted if one.ballot.pk in stored]
+    _follow_secrecy_changes(accepted, stored)
     Vote.objects.bulk_create([vote for one in accepted for vote in one.votes])
+    sealed = [one.sealed for one in accepted if one.sealed is not None]
+    if sealed:
+        SealedBallot.objects.bulk_create(secret_ballots.shuffled(sealed))
     per_poll = Counter()
     per_option = Counter()
     for one in accepted:
-        per_poll[one.poll.pk] += len(one.votes)
+        per_poll[one.poll.pk] += len(one.options)
         per_option.update(option.pk for option in one.options)
     move_vote_counts(per_poll=per_poll, per_option=per_option)
     _announce_ballots(accepted)
@@ -117,7 +143,10 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
         if one.ballot.pk in stored:
             if one.poll.pk not in results:
                 results[one.poll.pk] = selectors.poll_results(one.poll)
-            outcomes.append(CastBallot(ballot=one.ballot, votes=tuple(one.votes), results=results[one.poll.pk]))
+            receipt = one.sealed.receipt if one.sealed is not None else None
+            outcomes.append(
+                CastBallot(ballot=one.ballot, votes=tuple(one.votes), results=results[one.poll.pk], receipt=receipt)
+            )
         elif one.ballot.pk in capped:
             logger.info("vote_refused", poll_id=str(one.poll.pk), reason="anonymous_limit")
             outcomes.append(errors.AnonymousLimitReached())
@@ -130,6 +159,18 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
         else:
             raise IntegrityError(f"ballot {one.ballot.pk} was refused by a constraint")
     return outcomes
+
+
+def _follow_secrecy_changes(accepted: Sequence[PendingBallot], secret_by_ballot: dict) -> None:
+    """A poll made secret (or not) while its first ballots were on their way: write them as it now is."""
+    # Asked of each ballot, not of its Poll: ballots of one batch may share that object.
+    changed = [one for one in accepted if secret_by_ballot[one.ballot.pk] != (one.sealed is not None)]
+    for one in changed:
+        one.poll.is_secret = secret_by_ballot[one.ballot.pk]
+        one.seal(one.poll.is_secret)
+        if one.poll.is_secret:  # its row went in as an ordinary poll's: keep no more of it than a secret one does
+            kept = {name: getattr(one.ballot, name) for name in ("created_at", "user_agent", "ip_address")}
+            Ballot.objects.filter(pk=one.ballot.pk).update(**kept)
 
 
 def _over_the_anonymous_cap(pending: Sequence[PendingBallot]) -> set:
@@ -170,7 +211,8 @@ def _announce_ballots(accepted: Sequence[PendingBallot]) -> None:
                 "type": "vote.cast",
                 "poll_id": str(one.poll.pk),
                 "ballot_id": str(one.ballot.pk),
-                "option_ids": [str(option.pk) for option in one.options],
+                # A secret ballot's choices never travel with the voter's id (through Redis, say).
+                "option_ids": [] if one.sealed is not None else [str(option.pk) for option in one.options],
             },
         )
         for one in accepted

@@ -175,3 +175,27 @@ class BallotVoided(PollError):
     code = "ballot_voided"
     status = 403
     message = "Moderators voided your ballot on this poll; you cannot vote on it again."
+
+
+class SecretBallotFinal(PollError):
+    code = "secret_ballot_final"
+    status = 409
+    message = "This poll is secret: a ballot cannot be changed or taken back once cast."
+
+
+class SecretBallotLocked(PollError):
+    code = "secret_ballot_locked"
+    status = 409
+    message = "A poll can be made secret, or ordinary again, only before its first ballot."
+
+
+class NotSecret(PollError):
+    code = "not_found"
+    status = 404
+    message = "Only secret polls have receipts and a public ballot list."
+
+
+class ReceiptNotFound(PollError):
+    code = "not_found"
+    status = 404
+    message = "No ballot of this poll has that receipt. Check the code as it was shown to you."

@@ -86,6 +86,12 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     results_visibility = forms.ChoiceField(
         choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label="Show results"
     )
+    is_secret = forms.BooleanField(
+        required=False,
+        label="Secret ballot",
+        help_text="No one, you included, can tell who chose what. Voters get a receipt and cannot change "
+        "their vote; results show only once the poll closes. Fixed once someone has voted.",
+    )
 
     def __init__(
         self, *args, options_locked: bool = False, editable: frozenset[str] | None = None, locked_note: str = "", **kwargs
@@ -102,6 +108,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             self.fields["options"].disabled = True
             self.fields["options"].help_text = "Options are fixed once the poll has votes."
             self.fields["allow_multiple"].disabled = True
+            self.fields["is_secret"].disabled = True
 
     @classmethod
     def initial_for(cls, poll: Poll) -> dict:
@@ -116,6 +123,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "allow_anonymous": poll.allow_anonymous,
             "invite_only": poll.invite_only,
             "results_visibility": poll.results_visibility,
+            "is_secret": poll.is_secret,
         }
 
 

@@ -111,6 +111,10 @@ class Poll(models.Model):
         max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.ALWAYS
     )
     expires_at = models.DateTimeField(null=True, blank=True)
+    is_secret = models.BooleanField(
+        default=False,
+        help_text="Secret ballot: who took part and what was chosen are kept apart (polls.secret_ballots).",
+    )
     # Denormalised counters: moved only with F() expressions by polls.services.
     total_votes = models.PositiveIntegerField(default=0)
     likes_count = models.PositiveIntegerField(default=0)
@@ -257,11 +261,17 @@ class Invite(models.Model):
 
 
 class Ballot(VoterRecord):
-    """One voter's ballot on one poll; its votes are the options picked."""
+    """One voter's ballot on one poll; its votes are the options picked.
+
+    In a secret poll it only records that the voter took part: no votes, the poll's own
+    created_at, no user agent; the choices are a SealedBallot that nothing links to it.
+    """
 
     user_agent = models.CharField(max_length=300, blank=True, default="")
     # One invite admits one ballot: the unique index referees two voters racing on one link.
     invite = models.OneToOneField(Invite, on_delete=models.SET_NULL, null=True, blank=True, related_name="ballot")
+    # Not auto_now_add: a secret poll's participation rows take the poll's created_at instead of now.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta(VoterRecord.Meta):
         indexes = [models.Index(fields=["poll", "ip_address"], name="ballot_poll_ip_idx")]
@@ -295,6 +305,35 @@ class Vote(models.Model):
     @property
     def anon_id(self) -> str:
         return self.ballot.anon_id
+
+
+class SealedBallot(models.Model):
+    """What one secret ballot chose, apart from who cast it (polls.secret_ballots).
+
+    No key to Ballot or to a user, no timestamp, a random id; the clock rewrites a poll's rows
+    in receipt order (reseal), so neither their order on disk nor their transaction id tells
+    which participation row they came with.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="sealed_ballots")
+    # The voter's receipt code: shown to them once, public in the ballot list, never on their Ballot.
+    receipt = models.CharField(max_length=16)
+    option_ids = models.JSONField(default=list, help_text="Ids of the options picked, as strings.")
+    # False from the insert until the clock's next reseal rewrites the row.
+    resealed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["receipt"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "receipt"], name="sealedballot_unique_receipt"),
+        ]
+        indexes = [
+            models.Index(fields=["poll"], condition=Q(resealed=False), name="sealedballot_to_reseal_idx"),
+        ]
+
+    def __str__(self):
+        return f"ballot {self.receipt} on {self.poll}"
 
 
 class Like(VoterRecord):

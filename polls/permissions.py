@@ -49,6 +49,7 @@ AUTHOR_EDITABLE_FIELDS = frozenset(
         "is_public",
         "allow_anonymous",
         "invite_only",
+        "is_secret",
         "results_visibility",
         "expires_at",
         "is_active",
@@ -183,7 +184,10 @@ def can_see_which_invites_were_used(user: User | None, poll: Poll) -> bool:
 
 
 def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:
-    """The poll's results_visibility rule; its managers always see the results."""
+    """The poll's results_visibility rule; its managers always see the results, except a secret poll's
+    while it is open (counts moving after each ballot would tell its author who chose what)."""
+    if poll.is_secret and poll.is_open:
+        return False
     rule = poll.results_visibility
     if can_manage(user, poll) or rule == Poll.ResultsVisibility.ALWAYS:
         return True

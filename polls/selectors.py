@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from accounts.models import User
+from polls import secret_ballots
 from polls.models import Ballot, Like, Option, Poll, Vote
 from polls.voters import Voter
 
@@ -141,6 +142,9 @@ def voter_states(*, polls, voter: Voter | None) -> dict:
 def results_hidden_reason(poll: Poll) -> str:
     """Tells a voter when hidden results will show."""
     rule = poll.results_visibility
+    if poll.is_secret and poll.is_open:
+        whom = "to its author" if rule == Poll.ResultsVisibility.OWNER_ONLY else "to everyone alike"
+        return f"This is a secret ballot: results show, {whom}, once the poll closes."
     if rule == Poll.ResultsVisibility.AFTER_VOTE:
         return "Results show once you have voted."
     if rule == Poll.ResultsVisibility.AFTER_CLOSE:
@@ -202,7 +206,16 @@ def user_stats(user: User, *, viewer: User | None) -> dict:
 
 
 def export_rows(poll: Poll):
-    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked."""
+    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked.
+
+    A secret poll's are its sealed ballots in receipt order: the receipt and the options, nothing of who or when.
+    """
+    if poll.is_secret:
+        texts = secret_ballots.option_texts(poll)
+        for sealed in secret_ballots.ballots_of(poll).iterator(chunk_size=500):
+            row = secret_ballots.listed_ballot(sealed, texts)
+            yield {"receipt": row["receipt"], "options": [option["text"] for option in row["options"]]}
+        return
     ballots = Ballot.objects.filter(poll=poll).order_by("created_at").prefetch_related("votes__option")
     for number, ballot in enumerate(ballots.iterator(chunk_size=500), start=1):
         yield {

@@ -108,6 +108,7 @@ class PollSerializer(serializers.ModelSerializer):
             "allow_anonymous",
             "invite_only",
             "results_visibility",
+            "is_secret",
             "expires_at",
             "is_expired",
             "is_open",
@@ -201,6 +202,12 @@ class PollWriteSerializer(serializers.Serializer):
         choices=Poll.ResultsVisibility.choices, required=False, default=Poll.ResultsVisibility.ALWAYS
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    is_secret = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Secret ballot: choices kept apart from voters, a receipt per voter, no changing a vote, "
+        "results after closing. Set or unset only before the first ballot.",
+    )
 
 
 class HoldSerializer(serializers.Serializer):
@@ -297,8 +304,35 @@ class VoteResultSerializer(serializers.Serializer):
     """Answer to a vote: what was recorded, and the results when the voter may see them."""
 
     ballot_id = serializers.UUIDField()
-    votes = VoteSerializer(many=True)
+    votes = VoteSerializer(many=True, help_text="Empty for a secret poll: its choices are sealed apart from the voter.")
     results = ResultsSerializer(allow_null=True)
+    receipt = serializers.CharField(
+        allow_null=True, help_text="A secret ballot's receipt code, shown this once: it finds the ballot in the ballot list."
+    )
+
+
+class SealedOptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    text = serializers.CharField()
+
+
+class SealedBallotSerializer(serializers.Serializer):
+    """One ballot of a secret poll's anonymised list: its receipt and the options picked, nothing of who or when."""
+
+    receipt = serializers.CharField()
+    options = SealedOptionSerializer(many=True)
+
+
+class ReceiptCheckSerializer(SealedBallotSerializer):
+    """Answer to "is my ballot counted?": the options only where the poll's results are visible."""
+
+    counted = serializers.BooleanField()
+    options = SealedOptionSerializer(many=True, allow_null=True)
+    results_visible = serializers.BooleanField()
+
+
+class BallotListQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["json", "csv"], default="json", help_text="csv: the whole list as one file.")
 
 
 class LikeCreateSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from accounts import audit
 from accounts.models import User
-from polls import announce, anonymous_cap, ballot_box, errors, public_bodies
+from polls import announce, anonymous_cap, ballot_box, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
@@ -67,7 +67,13 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
             problems["max_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
         problems["expires_at"] = ["The closing time must be in the future."]
+    if poll.is_secret and poll.results_visibility in _SHOWN_WHILE_OPEN:
+        # Results moving while a secret poll is open would tell each voter's choice to whoever saw them move.
+        poll.results_visibility = Poll.ResultsVisibility.AFTER_CLOSE
     return problems
+
+
+_SHOWN_WHILE_OPEN = {Poll.ResultsVisibility.ALWAYS, Poll.ResultsVisibility.AFTER_VOTE}
 
 
 def _unique_slug(title: str) -> str:
@@ -89,6 +95,7 @@ def create_poll(
     invite_only: bool = False,
     results_visibility: str = Poll.ResultsVisibility.ALWAYS,
     expires_at: datetime | None = None,
+    is_secret: bool = False,
 ) -> Poll:
     texts, option_problems = _clean_options(options)
     poll = Poll(
@@ -102,6 +109,7 @@ def create_poll(
         invite_only=invite_only,
         results_visibility=results_visibility,
         expires_at=expires_at,
+        is_secret=is_secret,
     )
     problems = _check_poll(poll, len(texts), expiry_changed=True)
     if option_problems:
@@ -137,6 +145,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
             field: value.strip() if field in {"title", "description"} else value for field, value in changes.items()
         }
         changes = {field: value for field, value in changes.items() if getattr(locked, field) != value}
+        was_secret = locked.is_secret
         texts = None
         current = list(locked.options.values_list("text", flat=True))
         problems: dict[str, list[str]] = {}
@@ -157,6 +166,8 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
         if locked.total_votes > 0 and "allow_multiple" in changes:
             problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
+        if locked.is_secret != was_secret and _has_ballots(locked):
+            raise errors.SecretBallotLocked()
         if problems:
             raise errors.InvalidPoll(problems)
         locked.save()
@@ -176,6 +187,14 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
                 | ({"options": [current, texts]} if options_changed else {}),
             )
     return locked
+
+
+def _has_ballots(poll: Poll) -> bool:
+    """Whether anyone has voted: a participation row, or a sealed ballot whose voter's account is gone.
+
+    Under the poll's row lock this sees every ballot: a batch writing some locks the poll row before it
+    decides how to write them (polls.ballot_box) and holds it to its commit."""
+    return Ballot.objects.filter(poll=poll).exists() or poll.sealed_ballots.exists()
 
 
 def _switch(poll: Poll, *, active: bool, actor: User | None) -> bool:
@@ -299,6 +318,9 @@ def remove_options(*, options: QuerySet[Option], moderator: User | None = None) 
         rows = list(options.values_list("pk", "poll_id"))
         option_ids = [pk for pk, _ in rows]
         retract_votes(votes=Vote.objects.filter(option_id__in=option_ids))
+        # Secret ballots hold option ids, not rows that cascade: their picks leave the totals here.
+        for poll_id, picks in sorted(secret_ballots.drop_options(option_ids).items()):
+            move_counters(poll_id, total_votes=-picks)
         deleted, _ = Option.objects.filter(pk__in=option_ids).delete()
         poll_ids = {poll_id for _, poll_id in rows}
         for poll_id in poll_ids:
@@ -341,7 +363,8 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
         ballot_id=str(cast.ballot.pk),
         voter="account" if voter.user else "anonymous",
         user_id=str(voter.user.pk) if voter.user else None,
-        options=len(options),
+        # Even how many options a secret ballot picked stays out of a line that names its voter.
+        options=None if cast.receipt else len(options),
     )
     return cast
 
@@ -391,6 +414,8 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     if voter is None:
         raise errors.NotVoted()
     require_can_take_part(poll, voter)
+    if poll.is_secret:
+        raise errors.SecretBallotFinal()
     removed = retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup())))
     if not removed:
         raise errors.NotVoted()
@@ -448,7 +473,10 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 def take_back_account(user: User) -> None:
     """An account is about to be deleted: its votes and likes leave the counts of the polls they were on,
-    and its polls go as if their author had deleted them (live pages told)."""
+    and its polls go as if their author had deleted them (live pages told).
+
+    Its secret ballots stay counted: nothing says which sealed ballot was theirs. Their participation
+    rows go with the account."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
     for poll in Poll.objects.filter(author=user):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("p/<str:ref>/", views.poll_detail, name="poll-detail"),
     path("p/<str:ref>/vote/", views.vote, name="poll-vote"),
     path("p/<str:ref>/retract/", views.retract, name="poll-retract"),
+    path("p/<str:ref>/receipt/", views.receipt, name="poll-receipt"),
     path("p/<str:ref>/like/", views.like, name="poll-like"),
     path("p/<str:ref>/report/", views.report, name="poll-report"),
     path("p/<str:ref>/open/", views.set_open, name="poll-set-open"),

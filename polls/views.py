@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from polls import errors, invites, selectors, services
+from polls import errors, invites, secret_ballots, selectors, services
 from polls.filters import PollFilter
 from polls.forms import InvitesForm, PollForm, ReportForm
 from polls.models import Ballot, Invite, Like, Poll, Vote
@@ -132,7 +132,7 @@ def poll_detail(request, ref):
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
     }
-    if context["can_manage"]:
+    if context["can_manage"] and not poll.is_secret:  # a secret poll has no per-vote times to chart
         context |= _vote_chart(selectors.vote_stats(poll)["votes_per_hour"][-48:])
     return render(request, "polls/detail.html", context)
 
@@ -170,9 +170,37 @@ def vote(request, ref):
     def cast():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
-        services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
+        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
+        if ballot.receipt:
+            # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
+            messages.success(
+                request,
+                f"Your secret ballot is in. Your receipt: {ballot.receipt}. Note it now, it is shown only this once: "
+                "with it you can check below that your ballot is counted.",
+                extra_tags="receipt",
+            )
 
-    return _act(request, poll, cast, "Your vote is in.")
+    return _act(request, poll, cast, None if poll.is_secret else "Your vote is in.")
+
+
+@require_GET
+def receipt(request, ref):
+    """Check a secret ballot's receipt: counted or not, and its options once the results are visible."""
+    poll = _poll_or_404(ref)
+    if not poll.is_secret:
+        return _back_to(poll)
+    code = request.GET.get("code", "")[:40]
+    sealed = secret_ballots.find_receipt(poll=poll, code=code) if code.strip() else None
+    state = _voter_state(request, poll)
+    visible = can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
+    context = {
+        "poll": poll,
+        "code": secret_ballots.normalise_receipt(code),
+        "sealed": secret_ballots.listed_ballot(sealed, secret_ballots.option_texts(poll)) if sealed else None,
+        "results_visible": visible,
+        "results_note": None if visible else selectors.results_hidden_reason(poll),
+    }
+    return render(request, "polls/receipt.html", context, status=200 if sealed or not code.strip() else 404)
 
 
 @require_POST

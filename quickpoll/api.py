@@ -20,8 +20,8 @@ _ERRORS = {
         "invite_revoked, forbidden",
         404: "not_found",
         409: "already_voted, already_liked, already_reported, options_locked, invite_used, moderation_hold, "
-        "already_held, not_held, username_taken, confusable_username, confusable_display_name (these three with "
-        "`fields`), email_taken",
+        "already_held, not_held, secret_ballot_final, secret_ballot_locked, username_taken, confusable_username, "
+        "confusable_display_name (these three with `fields`), email_taken",
         429: "rate_limited (with Retry-After), anonymous_limit",
     }.items()
 }

@@ -43,7 +43,8 @@ def test_the_readme_example_vote_body_is_accepted(other_client, poll):
     response = other_client.post("/api/votes", body, content_type="application/json")
 
     assert response.status_code == 201
-    assert set(response.json()) == {"ballot_id", "votes", "results"}
+    assert set(response.json()) == {"ballot_id", "votes", "results", "receipt"}
+    assert response.json()["receipt"] is None  # receipts are for secret polls
 
 
 def test_an_account_vote_answers_the_votes_and_the_results(other_client, other_user, poll):

@@ -480,3 +480,22 @@ async def test_after_close_results_hidden_says_when_a_timed_poll_closes(sockets,
     hidden = await receive(socket)
     assert hidden["type"] == "results_hidden"
     assert hidden["visible_from"] == expires_at.isoformat()
+
+
+async def test_a_secret_polls_results_reach_no_socket_until_it_closes(sockets, owner, session_cookie):
+    poll = await make_poll(author=owner, is_secret=True)
+    owner_session = await database_sync_to_async(session_cookie)(owner)
+    author = await sockets.open(poll_path(poll), headers=with_origin(cookie(sessionid=owner_session)))
+    me = visitor(1)
+    voter = await sockets.open(poll_path(poll), headers=with_origin(cookie(**{ANON_COOKIE: me.anon_id})))
+    assert (await receive(author))["type"] == "results_hidden"
+    assert (await receive(voter))["type"] == "results_hidden"
+
+    await vote(poll, me, "Green")
+
+    assert await silent(author)  # not even its author sees the counts move
+    assert await silent(voter)
+    await database_sync_to_async(services.set_poll_active)(poll=poll, actor=owner, active=False)
+    for socket in (author, voter):
+        final = await receive_until(socket, is_results)
+        assert votes_by_text(final[-1]) == {"Red": 0, "Green": 1, "Blue": 0}

@@ -83,7 +83,7 @@ class World:
 WORLD = World()
 
 # Which kind of object a path parameter names: by its name, or for "id" by the collection it is in.
-_KIND_BY_PARAMETER = {"poll_id": "poll", "user_id": "user"}
+_KIND_BY_PARAMETER = {"poll_id": "poll", "user_id": "user", "code": "receipt"}
 _KIND_BY_COLLECTION = {
     "polls": "poll",
     "users": "user",
@@ -148,8 +148,15 @@ def world(db, settings, tmp_path):
     services.like_poll(poll=poll, voter=visitor)
     services.like_poll(poll=multiple, voter=Voter(user=owner))
     services.report_poll(poll=poll, reporter=other, reason="spam")
+    secret = PollFactory(author=owner, title="Secret ballot", is_secret=True)
+    counted = PollFactory(author=other, title="Secret and counted", is_secret=True, allow_multiple=True)
+    receipts = [
+        services.cast_vote(poll=secret, voter=other_voter, option_ids=pick(secret, "Red")).receipt,
+        services.cast_vote(poll=counted, voter=Voter(user=owner), option_ids=pick(counted, "Red", "Blue")).receipt,
+    ]
+    services.set_poll_active(poll=counted, actor=other, active=False)
 
-    polls = [poll, unlisted, multiple, closed]
+    polls = [poll, unlisted, multiple, closed, secret, counted]
     refresh = RefreshToken.for_user(owner)
     WORLD.ids = {
         "poll": [str(p.pk) for p in polls],
@@ -157,6 +164,7 @@ def world(db, settings, tmp_path):
         "vote": [str(pk) for pk in Vote.objects.values_list("pk", flat=True)],
         "like": [str(pk) for pk in Like.objects.values_list("pk", flat=True)],
         "notification": [str(pk) for pk in Notification.objects.values_list("pk", flat=True)],
+        "receipt": receipts,
     }
     WORLD.bodies = {
         "POST /api/votes": [

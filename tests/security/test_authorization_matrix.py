@@ -133,6 +133,23 @@ def owner_who_liked(cast) -> str:
     return str(cast.owner.pk)
 
 
+def secret_poll_with_a_ballot(cast, *, close: bool) -> tuple[Poll, str]:
+    """The owner's secret poll, a ballot from the third user on it, and that ballot's receipt."""
+    poll = poll_of(cast.owner, is_secret=True)
+    receipt = services.cast_vote(poll=poll, voter=Voter(user=cast.third), option_ids=pick(poll, "Red")).receipt
+    return (closed(poll) if close else poll), receipt
+
+
+def receipt_url(poll: Poll, receipt: str) -> str:
+    return f"/api/polls/{poll.pk}/receipts/{receipt}"
+
+
+def secret_ballot_of_the_owner(cast) -> str:
+    poll = poll_of(cast.third, is_secret=True)
+    services.cast_vote(poll=poll, voter=Voter(user=cast.owner), option_ids=pick(poll, "Red"))
+    return str(poll.pk)
+
+
 def author_with_a_poll(cast) -> str:
     poll_of(cast.owner)
     return str(cast.owner.pk)
@@ -347,6 +364,32 @@ ROWS = [
         lambda c: Call(f"{owners_invite(c).rsplit('/', 1)[0]}/export"),
         "401 login_required | 403 not_owner | 200 | 200 | 200",
     ),
+    Row(
+        "GET",
+        "/api/polls/{id}/export",
+        lambda c: Call(f"/api/polls/{secret_poll_with_a_ballot(c, close=False)[0].pk}/export?format=csv"),
+        "401 login_required | 403 not_owner | 403 results_hidden | 403 results_hidden | 403 results_hidden",
+        variant="open secret poll: sealed for everyone",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/ballots",
+        lambda c: Call(f"/api/polls/{secret_poll_with_a_ballot(c, close=True)[0].pk}/ballots"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/ballots",
+        lambda c: Call(f"/api/polls/{secret_poll_with_a_ballot(c, close=False)[0].pk}/ballots"),
+        "403 results_hidden | 403 results_hidden | 403 results_hidden | 403 results_hidden | 403 results_hidden",
+        variant="open: not even for its author",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/receipts/{code}",
+        lambda c: Call(receipt_url(*secret_poll_with_a_ballot(c, close=False))),
+        "200 | 200 | 200 | 200 | 200",
+    ),
     # --- votes ------------------------------------------------------------------------------------------
     Row(
         "POST",
@@ -383,10 +426,24 @@ ROWS = [
         variant="invite-only, with an invite",
     ),
     Row(
+        "POST",
+        "/api/votes",
+        lambda c: Call("/api/votes", vote_body(poll_of(c.owner, is_secret=True))),
+        "201 | 201 | 201 | 201 | 201",
+        variant="secret",
+    ),
+    Row(
         "DELETE",
         "/api/votes/poll/{poll_id}",
         lambda c: Call(f"/api/votes/poll/{voted(poll_of(c.third), c.owner).poll_id}"),
         "404 not_found | 404 not_found | 204 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "DELETE",
+        "/api/votes/poll/{poll_id}",
+        lambda c: Call(f"/api/votes/poll/{secret_ballot_of_the_owner(c)}"),
+        "409 secret_ballot_final | 409 secret_ballot_final | 409 secret_ballot_final | 409 secret_ballot_final | 409 secret_ballot_final",
+        variant="secret: final",
     ),
     Row(
         "GET",
@@ -567,7 +624,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 52
+    assert len(operations) == 54
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

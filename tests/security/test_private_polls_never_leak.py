@@ -345,6 +345,10 @@ def crawl_world(owner, other_user, third_user):
     }
     services.like_poll(poll=mine, voter=Voter(user=other_user))
     services.report_poll(poll=mine, reporter=other_user, reason="spam")
+    world["secret"] = PollFactory(author=owner, title="Owner's secret poll", is_secret=True)
+    secret_options = pick(world["secret"], "Red")
+    world["receipt"] = services.cast_vote(poll=world["secret"], voter=Voter(user=owner), option_ids=secret_options).receipt
+    services.set_poll_active(poll=world["secret"], actor=owner, active=False)
     world["owner_notification"] = Notification.objects.filter(recipient=owner).first()
     world["other_notification"] = Notification.objects.filter(recipient=other_user).first()
     assert world["owner_notification"] and world["other_notification"]
@@ -372,6 +376,8 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/polls/{id}/export": [f"/api/polls/{mine.pk}/export?format=json", f"/api/polls/{theirs.pk}/export?format=csv"],
         "/api/polls/{poll_id}/invites": [f"/api/polls/{mine.pk}/invites", f"/api/polls/{theirs.pk}/invites"],
         "/api/polls/{poll_id}/invites/export": [f"/api/polls/{mine.pk}/invites/export", f"/api/polls/{theirs.pk}/invites/export"],
+        "/api/polls/{id}/ballots": [f"/api/polls/{world['secret'].pk}/ballots", f"/api/polls/{world['secret'].pk}/ballots?format=csv"],
+        "/api/polls/{id}/receipts/{code}": [f"/api/polls/{world['secret'].pk}/receipts/{world['receipt']}"],
         "/api/votes/poll/{poll_id}": [f"/api/votes/poll/{mine.pk}", f"/api/votes/poll/{theirs.pk}"],
         "/api/votes/poll/{poll_id}/stats": [f"/api/votes/poll/{mine.pk}/stats", f"/api/votes/poll/{theirs.pk}/stats"],
         "/api/votes/user/{user_id}": [f"/api/votes/user/{owner.pk}"],

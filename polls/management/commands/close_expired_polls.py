@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from polls.retention import clear_expired_personal_data
+from polls.secret_ballots import reseal_pending
 from polls.services import close_expired_polls
 
 RETENTION_EVERY = 3600  # seconds: data is kept for days, so clearing it hourly is punctual enough
@@ -11,7 +12,8 @@ RETENTION_EVERY = 3600  # seconds: data is kept for days, so clearing it hourly 
 class Command(BaseCommand):
     help = (
         "Close polls whose closing time has passed, telling their authors and live subscribers; "
-        "as a clock process (--every), also cut back voters' addresses and browsers once kept long enough."
+        "reseal secret polls' new ballots; as a clock process (--every), also cut back voters' addresses and "
+        "browsers once kept long enough."
     )
 
     def add_arguments(self, parser):
@@ -25,6 +27,10 @@ class Command(BaseCommand):
             closed = close_expired_polls()
             if closed or every is None:
                 self.stdout.write(f"Closed {closed} expired poll(s).")
+            # After closing, so a poll's last ballots are resealed in the same round.
+            resealed = reseal_pending()
+            if resealed or every is None:
+                self.stdout.write(f"Resealed the ballots of {resealed} secret poll(s).")
             if every is None:
                 return
             if last_cleared is None or time.monotonic() - last_cleared >= RETENTION_EVERY:
