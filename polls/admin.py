@@ -66,7 +66,15 @@ class PollAdmin(admin.ModelAdmin):
         "expires_at",
         "created_at",
     ]
-    list_filter = ["is_active", "is_public", ExpiredFilter, "allow_multiple", "allow_anonymous", "results_visibility"]
+    list_filter = [
+        "is_active",
+        "is_public",
+        ExpiredFilter,
+        "allow_multiple",
+        "allow_anonymous",
+        "results_visibility",
+        "bot_protection",
+    ]
     search_fields = ["title", "description", "author__username", "author__email"]
     list_select_related = ["author"]
     fields = [
@@ -80,6 +88,7 @@ class PollAdmin(admin.ModelAdmin):
         "max_choices",
         "allow_anonymous",
         "results_visibility",
+        "bot_protection",
         "expires_at",
         "total_votes",
         "likes_count",

@@ -16,11 +16,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from accounts.models import User
-from polls import errors, public_bodies, selectors, services
+from polls import bot_defence, errors, public_bodies, selectors, services
 from polls.filters import PollFilter
 from polls.models import Like, Poll, Vote
 from polls.permissions import IsPollManager, can_manage, can_see_private_lists, can_see_results, require_manager
 from polls.serializers import (
+    ChallengeSerializer,
     ExportQuerySerializer,
     LikeCreateSerializer,
     LikeSerializer,
@@ -39,6 +40,15 @@ from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
 from quickpoll.ratelimits import spend_voter_budget
+
+
+# The solved challenge some anonymous ballots need (polls.bot_defence); the body field `altcha` works too.
+ALTCHA = OpenApiParameter(
+    bot_defence.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="A solved challenge from GET /api/polls/{id}/challenge (base64 JSON, as the ALTCHA widget makes it).",
+)
 
 
 def poll_data(request, polls, *, many: bool = True):
@@ -283,6 +293,17 @@ class PollViewSet(viewsets.ModelViewSet):
         query.is_valid(raise_exception=True)
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
 
+    @extend_schema(
+        summary="A proof-of-work challenge for one anonymous ballot on this poll (single use, expires)",
+        description="Solve it (the ALTCHA widget, or altcha.solve_challenge in Python) and send the solution "
+        "with the vote, in the X-Altcha header or the body field `altcha`. Anyone may fetch one; a poll asks "
+        "for it when its bot_protection says so (428 challenge_required on POST /api/votes).",
+        responses={200: ChallengeSerializer, **errors_for(404)},
+    )
+    @action(detail=True, permission_classes=[AllowAny])
+    def challenge(self, request, pk=None):
+        return Response(bot_defence.new_challenge(self.get_object()), headers={"Cache-Control": "no-store"})
+
 
 def _private_lists_of(request, user_id, what: str) -> User:
     user = get_object_or_404(User, pk=user_id)
@@ -300,12 +321,13 @@ class VoteViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Vote: one ballot per voter per poll; anonymous where the poll allows it",
         request=VoteCreateSerializer,
-        parameters=[ANON_ID],
-        responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
+        parameters=[ANON_ID, ALTCHA],
+        responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 428, 429)},
     )
     def create(self, request):
         data, poll, voter = _voter_acting_on(request, VoteCreateSerializer)
-        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
+        solution = request.headers.get(bot_defence.HEADER) or data["altcha"]
+        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"], challenge=solution)
         visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
             "ballot_id": cast.ballot.pk,

@@ -79,6 +79,12 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     results_visibility = forms.ChoiceField(
         choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label="Show results"
     )
+    bot_protection = forms.ChoiceField(
+        choices=Poll.BotProtection.choices,
+        initial=Poll.BotProtection.ADAPTIVE,
+        label="Ask anonymous voters' browsers for a proof of work",
+        help_text="Keeps scripts from stuffing the ballot box; accounts are never asked.",
+    )
 
     def __init__(self, *args, options_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,6 +106,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "is_public": poll.is_public,
             "allow_anonymous": poll.allow_anonymous,
             "results_visibility": poll.results_visibility,
+            "bot_protection": poll.bot_protection,
         }
 
 

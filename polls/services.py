@@ -17,7 +17,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from accounts.models import User
-from polls import announce, ballot_box, errors, public_bodies
+from polls import announce, ballot_box, bot_defence, errors, public_bodies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, Vote
@@ -77,6 +77,7 @@ def create_poll(
     is_public: bool = True,
     allow_anonymous: bool = True,
     results_visibility: str = Poll.ResultsVisibility.ALWAYS,
+    bot_protection: str = Poll.BotProtection.ADAPTIVE,
     expires_at: datetime | None = None,
 ) -> Poll:
     texts, option_problems = _clean_options(options)
@@ -89,6 +90,7 @@ def create_poll(
         is_public=is_public,
         allow_anonymous=allow_anonymous,
         results_visibility=results_visibility,
+        bot_protection=bot_protection,
         expires_at=expires_at,
     )
     problems = _check_poll(poll, len(texts), expiry_changed=True)
@@ -112,6 +114,7 @@ _EDITABLE_FIELDS = {
     "is_public",
     "allow_anonymous",
     "results_visibility",
+    "bot_protection",
     "expires_at",
 }
 
@@ -214,8 +217,11 @@ def remove_options(*, options: QuerySet[Option]) -> int:
 # --- Votes ------------------------------------------------------------------------------
 
 
-def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
+def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str = "") -> CastBallot:
     """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
+
+    `challenge` is a solved proof-of-work challenge (ALTCHA payload), which polls.bot_defence
+    requires of some anonymous ballots.
 
     What simultaneous requests could race (one ballot per voter, ANONYMOUS_BALLOTS_PER_IP
     anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
@@ -235,6 +241,7 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
         raise errors.TooManyOptions(
             "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
         )
+    bot_defence.check_ballot(poll=poll, voter=voter, solution=challenge)
     cast = ballot_box.cast(poll=poll, voter=voter, options=options)
     logger.info(
         "vote_cast",

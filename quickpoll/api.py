@@ -14,11 +14,13 @@ _ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=codes)
     for code, codes in {
         400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
-        "too_many_options, invalid_anon_id, wrong_password",
+        "too_many_options, invalid_anon_id, wrong_password, challenge_invalid",
         401: "login_required, authentication_failed, invalid_credentials",
         403: "poll_closed, not_owner, results_hidden, forbidden",
         404: "not_found",
-        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken",
+        409: "already_voted, already_liked, already_reported, options_locked, username_taken, email_taken, "
+        "challenge_used",
+        428: "challenge_required: solve the challenge at the URL in X-Altcha-Challenge and send it again",
         429: "rate_limited (with Retry-After), anonymous_limit",
     }.items()
 }

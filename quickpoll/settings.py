@@ -4,6 +4,7 @@ With nothing set, a fresh checkout runs on SQLite, an in-process channel layer a
 a local-memory cache. DATABASE_URL switches to PostgreSQL, REDIS_URL to Redis.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -242,6 +243,21 @@ ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", 
 # Anonymous ballots one IP may have on one poll at a time (no window; a retraction frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
+
+# --- Bot defence (polls/bot_defence.py) ----------------------------------------------
+# Signs the proof-of-work challenges; set it to rotate challenges without rotating SECRET_KEY.
+ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY") or hashlib.sha256(f"altcha:{SECRET_KEY}".encode()).hexdigest()
+# How much work a challenge asks: PBKDF2 iterations per attempt, and the highest counter to find.
+ALTCHA_COST = env_int("ALTCHA_COST", 1000, minimum=1)
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 10_000, minimum=1)
+# Seconds a challenge stays solvable (and its solution remembered as spent).
+ALTCHA_EXPIRY = env_int("ALTCHA_EXPIRY", 600, minimum=10)
+# Adaptive polls ask for a solved challenge once, within one window, one address has cast more than
+# BOT_DEFENCE_ADDRESS_THRESHOLD anonymous ballots (all polls), or one poll has taken more than
+# BOT_DEFENCE_POLL_THRESHOLD anonymous ballots.
+BOT_DEFENCE_WINDOW = env_int("BOT_DEFENCE_WINDOW", 600, minimum=1)
+BOT_DEFENCE_ADDRESS_THRESHOLD = env_int("BOT_DEFENCE_ADDRESS_THRESHOLD", 10, minimum=0)
+BOT_DEFENCE_POLL_THRESHOLD = env_int("BOT_DEFENCE_POLL_THRESHOLD", 200, minimum=0)
 
 # --- Internationalisation, static and media files -----------------------------------
 LANGUAGE_CODE = "en-us"
