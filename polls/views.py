@@ -140,8 +140,8 @@ def _vote_chart(rows: list[dict]) -> dict:
 
 # The API's message points at its challenge endpoint; on the page the widget is what the voter needs.
 CHALLENGE_REQUIRED_MESSAGE = (
-    "This poll is busy, so your browser must solve a small puzzle before your vote counts. With JavaScript on it "
-    "does so by itself above the Vote button: pick again and vote. Without JavaScript, log in to vote."
+    "This poll asks your browser to solve a small puzzle before your vote counts. With JavaScript on it does so "
+    "by itself above the Vote button: pick again and vote. Without JavaScript, log in to vote."
 )
 
 

@@ -13,6 +13,9 @@ RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window)                  lock where it is written    Retry-After; page: message
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429
+BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_defence (adaptive  not refused: 428
+                           from one IP, and on one poll              polls only)                 challenge_required until a
+                                                                                                 proof of work comes along
 
 The first four are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
 by django-ratelimit; RATE_LIMIT_ENABLED=false switches those four off. A spent budget raises

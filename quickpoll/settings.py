@@ -248,7 +248,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 # Signs the proof-of-work challenges; set it to rotate challenges without rotating SECRET_KEY.
 ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY") or hashlib.sha256(f"altcha:{SECRET_KEY}".encode()).hexdigest()
 # How much work a challenge asks: PBKDF2 iterations per attempt, and the highest counter to find.
-ALTCHA_COST = env_int("ALTCHA_COST", 1000, minimum=1)
+ALTCHA_COST = env_int("ALTCHA_COST", 100, minimum=1)
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 10_000, minimum=1)
 # Seconds a challenge stays solvable (and its solution remembered as spent).
 ALTCHA_EXPIRY = env_int("ALTCHA_EXPIRY", 600, minimum=10)
