@@ -82,6 +82,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     bot_protection = forms.ChoiceField(
         choices=Poll.BotProtection.choices,
         initial=Poll.BotProtection.ADAPTIVE,
+        required=False,
         label="Ask anonymous voters' browsers for a proof of work",
         help_text="Keeps scripts from stuffing the ballot box; accounts are never asked.",
     )
@@ -93,6 +94,10 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             self.fields["options"].disabled = True
             self.fields["options"].help_text = "Options are fixed once the poll has votes."
             self.fields["allow_multiple"].disabled = True
+
+    def clean_bot_protection(self) -> str:
+        # Left out of a post (a script, an older form): the poll keeps its setting, a new one the default.
+        return self.cleaned_data["bot_protection"] or self.initial.get("bot_protection") or Poll.BotProtection.ADAPTIVE
 
     @classmethod
     def initial_for(cls, poll: Poll) -> dict:

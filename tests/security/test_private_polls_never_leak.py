@@ -369,6 +369,7 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/polls/stats": ["/api/polls/stats"],
         "/api/polls/{id}": [f"/api/polls/{mine.pk}", f"/api/polls/{unlisted.pk}", f"/api/polls/{theirs.pk}"],
         "/api/polls/{id}/export": [f"/api/polls/{mine.pk}/export?format=json", f"/api/polls/{theirs.pk}/export?format=csv"],
+        "/api/polls/{id}/challenge": [f"/api/polls/{mine.pk}/challenge", f"/api/polls/{unlisted.pk}/challenge"],
         "/api/votes/poll/{poll_id}": [f"/api/votes/poll/{mine.pk}", f"/api/votes/poll/{theirs.pk}"],
         "/api/votes/poll/{poll_id}/stats": [f"/api/votes/poll/{mine.pk}/stats", f"/api/votes/poll/{theirs.pk}/stats"],
         "/api/votes/user/{user_id}": [f"/api/votes/user/{owner.pk}"],
