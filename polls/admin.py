@@ -120,6 +120,7 @@ class PollAdmin(admin.ModelAdmin):
         "invite_only",
         "results_visibility",
         "is_secret",
+        "bot_protection",
     ]
     search_fields = ["title", "description", "author__username", "author__email"]
     list_select_related = ["author"]
@@ -136,6 +137,7 @@ class PollAdmin(admin.ModelAdmin):
         "invite_only",
         "results_visibility",
         "is_secret",
+        "bot_protection",
         "expires_at",
         "total_votes",
         "likes_count",

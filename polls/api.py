@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from accounts.models import User
-from polls import errors, invites, public_bodies, secret_ballots, selectors, services
+from polls import bot_defence, errors, invites, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
 from polls.models import Invite, Like, Poll, Vote
 from polls.permissions import (
@@ -30,6 +30,7 @@ from polls.permissions import (
 )
 from polls.serializers import (
     BallotListQuerySerializer,
+    ChallengeSerializer,
     ExportQuerySerializer,
     HoldSerializer,
     InviteCreateSerializer,
@@ -67,6 +68,15 @@ INVITE = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="On an invite-only poll: the token of your invite link (/i/<token>). Votes may send it as `invite` instead.",
+)
+
+
+# The solved challenge some anonymous ballots need (polls.bot_defence); the body field `altcha` works too.
+ALTCHA = OpenApiParameter(
+    bot_defence.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="A solved challenge from GET /api/polls/{id}/challenge (base64 JSON, as the ALTCHA widget makes it).",
 )
 
 
@@ -371,6 +381,17 @@ class PollViewSet(viewsets.ModelViewSet):
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
 
+    @extend_schema(
+        summary="A proof-of-work challenge for one anonymous ballot on this poll (single use, expires)",
+        description="Solve it (the ALTCHA widget, or altcha.solve_challenge in Python) and send the solution "
+        "with the vote, in the X-Altcha header or the body field `altcha`. Anyone may fetch one; a poll asks "
+        "for it when its bot_protection says so (428 challenge_required on POST /api/votes).",
+        responses={200: ChallengeSerializer, **errors_for(404)},
+    )
+    @action(detail=True, permission_classes=[AllowAny])
+    def challenge(self, request, pk=None):
+        return Response(bot_defence.new_challenge(self.get_object()), headers={"Cache-Control": "no-store"})
+
 
     def _secret_poll(self) -> Poll:
         poll = get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["pk"])
@@ -436,13 +457,14 @@ class VoteViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Vote: one ballot per voter per poll; anonymous where the poll allows it; an invite where the poll asks",
         request=VoteCreateSerializer,
-        parameters=[ANON_ID, INVITE],
-        responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
+        parameters=[ANON_ID, INVITE, ALTCHA],
+        responses={201: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 428, 429)},
     )
     def create(self, request):
         data, poll, voter = _voter_acting_on(request, VoteCreateSerializer)
         voter = invites.presenting(voter, data.get("invite", ""))
-        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"])
+        solution = request.headers.get(bot_defence.HEADER) or data["altcha"]
+        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"], challenge=solution)
         visible = can_see_results(poll=poll, user=request.user, has_voted=True)
         body = {
             "ballot_id": cast.ballot.pk,

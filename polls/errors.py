@@ -199,3 +199,31 @@ class ReceiptNotFound(PollError):
     code = "not_found"
     status = 404
     message = "No ballot of this poll has that receipt. Check the code as it was shown to you."
+
+
+class ChallengeRequired(PollError):
+    """This anonymous ballot needs a solved proof-of-work challenge (polls.bot_defence); where to get one."""
+
+    code = "challenge_required"
+    status = 428
+    message = "This poll asks anonymous voters to solve a small proof-of-work challenge first."
+
+    def __init__(self, challenge_url: str):
+        super().__init__(f"{self.message} Get one from {challenge_url} and send its solution in X-Altcha.")
+        self.challenge_url = challenge_url
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Altcha-Challenge": self.challenge_url}
+
+
+class ChallengeInvalid(PollError):
+    code = "challenge_invalid"
+    status = 400
+    message = "The proof-of-work solution is not valid: malformed, expired, for another poll, or wrong."
+
+
+class ChallengeUsed(PollError):
+    code = "challenge_used"
+    status = 409
+    message = "This proof-of-work challenge has already been used; solve a new one."

@@ -92,6 +92,13 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         help_text="No one, you included, can tell who chose what. Voters get a receipt and cannot change "
         "their vote; results show only once the poll closes. Fixed once someone has voted.",
     )
+    bot_protection = forms.ChoiceField(
+        choices=Poll.BotProtection.choices,
+        initial=Poll.BotProtection.ADAPTIVE,
+        required=False,
+        label="Ask anonymous voters' browsers for a proof of work",
+        help_text="Keeps scripts from stuffing the ballot box; accounts are never asked.",
+    )
 
     def __init__(
         self, *args, options_locked: bool = False, editable: frozenset[str] | None = None, locked_note: str = "", **kwargs
@@ -110,6 +117,10 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             self.fields["allow_multiple"].disabled = True
             self.fields["is_secret"].disabled = True
 
+    def clean_bot_protection(self) -> str:
+        # Left out of a post (a script, an older form): the poll keeps its setting, a new one the default.
+        return self.cleaned_data["bot_protection"] or self.initial.get("bot_protection") or Poll.BotProtection.ADAPTIVE
+
     @classmethod
     def initial_for(cls, poll: Poll) -> dict:
         return {
@@ -124,6 +135,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "invite_only": poll.invite_only,
             "results_visibility": poll.results_visibility,
             "is_secret": poll.is_secret,
+            "bot_protection": poll.bot_protection,
         }
 
 

@@ -92,6 +92,11 @@ class Poll(models.Model):
         AFTER_CLOSE = "after_close", "After the poll closes"
         OWNER_ONLY = "owner_only", "Only to the author"
 
+    class BotProtection(models.TextChoices):
+        OFF = "off", "Off"
+        ADAPTIVE = "adaptive", "When anonymous traffic is unusual"
+        ALWAYS = "always", "For every anonymous ballot"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=2000)
@@ -109,6 +114,12 @@ class Poll(models.Model):
     )
     results_visibility = models.CharField(
         max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.ALWAYS
+    )
+    bot_protection = models.CharField(
+        max_length=10,
+        choices=BotProtection.choices,
+        default=BotProtection.ADAPTIVE,
+        help_text="When anonymous voters must solve a proof-of-work challenge (polls.bot_defence).",
     )
     expires_at = models.DateTimeField(null=True, blank=True)
     is_secret = models.BooleanField(

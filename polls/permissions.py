@@ -50,6 +50,7 @@ AUTHOR_EDITABLE_FIELDS = frozenset(
         "allow_anonymous",
         "invite_only",
         "is_secret",
+        "bot_protection",
         "results_visibility",
         "expires_at",
         "is_active",

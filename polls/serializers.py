@@ -109,6 +109,7 @@ class PollSerializer(serializers.ModelSerializer):
             "invite_only",
             "results_visibility",
             "is_secret",
+            "bot_protection",
             "expires_at",
             "is_expired",
             "is_open",
@@ -201,6 +202,13 @@ class PollWriteSerializer(serializers.Serializer):
     results_visibility = serializers.ChoiceField(
         choices=Poll.ResultsVisibility.choices, required=False, default=Poll.ResultsVisibility.ALWAYS
     )
+    bot_protection = serializers.ChoiceField(
+        choices=Poll.BotProtection.choices,
+        required=False,
+        default=Poll.BotProtection.ADAPTIVE,
+        help_text="When anonymous voters must send a solved proof-of-work challenge: never, once anonymous "
+        "traffic is unusual, or always (GET /api/polls/{id}/challenge).",
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     is_secret = serializers.BooleanField(
         required=False,
@@ -257,6 +265,33 @@ class VoteCreateSerializer(serializers.Serializer):
         max_length=64,
         help_text="On an invite-only poll: the token of the invite link (/i/<token>); the X-Invite header does as well.",
     )
+    altcha = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4096,
+        default="",
+        help_text="A solved challenge from GET /api/polls/{id}/challenge (base64, as the ALTCHA widget makes it), "
+        "where the poll asks for one (428 challenge_required); the X-Altcha header works too.",
+    )
+
+
+class ChallengeParametersSerializer(serializers.Serializer):
+    algorithm = serializers.CharField()
+    nonce = serializers.CharField()
+    salt = serializers.CharField()
+    cost = serializers.IntegerField()
+    keyLength = serializers.IntegerField()
+    keyPrefix = serializers.CharField()
+    keySignature = serializers.CharField()
+    expiresAt = serializers.IntegerField(help_text="Unix time after which the challenge is refused.")
+    data = serializers.DictField(help_text='{"poll": "<poll id>"}: a challenge counts for its poll only.')
+
+
+class ChallengeSerializer(serializers.Serializer):
+    """An ALTCHA (PoW v2) challenge: find the counter whose PBKDF2 key starts with keyPrefix."""
+
+    parameters = ChallengeParametersSerializer()
+    signature = serializers.CharField()
 
 
 class VoteSerializer(serializers.ModelSerializer):

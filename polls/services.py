@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from accounts import audit
 from accounts.models import User
-from polls import announce, anonymous_cap, ballot_box, errors, public_bodies, secret_ballots
+from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
@@ -94,6 +94,7 @@ def create_poll(
     allow_anonymous: bool = True,
     invite_only: bool = False,
     results_visibility: str = Poll.ResultsVisibility.ALWAYS,
+    bot_protection: str = Poll.BotProtection.ADAPTIVE,
     expires_at: datetime | None = None,
     is_secret: bool = False,
 ) -> Poll:
@@ -108,6 +109,7 @@ def create_poll(
         allow_anonymous=allow_anonymous,
         invite_only=invite_only,
         results_visibility=results_visibility,
+        bot_protection=bot_protection,
         expires_at=expires_at,
         is_secret=is_secret,
     )
@@ -333,8 +335,11 @@ def remove_options(*, options: QuerySet[Option], moderator: User | None = None) 
 # --- Votes ------------------------------------------------------------------------------
 
 
-def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
+def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str = "") -> CastBallot:
     """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
+
+    `challenge` is a solved proof-of-work challenge (ALTCHA payload), which polls.bot_defence
+    requires of some anonymous ballots.
 
     What simultaneous requests could race (one ballot per voter, ANONYMOUS_BALLOTS_PER_IP
     anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
@@ -356,6 +361,8 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable) -> CastBallot:
         raise errors.TooManyOptions(
             "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
         )
+    if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in
+        bot_defence.check_ballot(poll=poll, voter=voter, solution=challenge)
     cast = ballot_box.cast(poll=poll, voter=voter, options=options, invite=invite)
     logger.info(
         "vote_cast",

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from polls import errors, invites, secret_ballots, selectors, services
+from polls import bot_defence, errors, invites, secret_ballots, selectors, services
 from polls.filters import PollFilter
 from polls.forms import InvitesForm, PollForm, ReportForm
 from polls.models import Ballot, Invite, Like, Poll, Vote
@@ -126,6 +126,8 @@ def poll_detail(request, ref):
         "state": state,
         "can_vote": can_vote(request.user, poll, has_voted=state.has_voted, invite=held_invite),
         "invite_note": invite_note,
+        "bot_challenge": bot_defence.challenge_due(poll=poll, user=request.user, address=request.META.get("REMOTE_ADDR")),
+        "bot_challenge_url": bot_defence.challenge_url(poll),
         "login_to_vote": poll.is_open and not signed_in and not poll.allow_anonymous,
         "can_manage": can_manage(request.user, poll),
         "share_url": share_url,
@@ -149,9 +151,18 @@ def _vote_chart(rows: list[dict]) -> dict:
     return {"chart": bars, "chart_width": len(bars) * 10}
 
 
+# The API's message points at its challenge endpoint; on the page the widget is what the voter needs.
+CHALLENGE_REQUIRED_MESSAGE = (
+    "This poll asks your browser to solve a small puzzle before your vote counts. With JavaScript on it does so "
+    "by itself above the Vote button: pick again and vote. Without JavaScript, log in to vote."
+)
+
+
 def _act(request, poll: Poll, action, success: str | None = None):
     try:
         action()
+    except errors.ChallengeRequired:
+        messages.error(request, CHALLENGE_REQUIRED_MESSAGE)
     except errors.PollError as exc:
         messages.error(request, exc.message)
     except RateLimited as exc:
@@ -170,7 +181,9 @@ def vote(request, ref):
     def cast():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
-        ballot = services.cast_vote(poll=poll, voter=voter, option_ids=option_ids)
+        ballot = services.cast_vote(
+            poll=poll, voter=voter, option_ids=option_ids, challenge=request.POST.get(bot_defence.FIELD, "")
+        )
         if ballot.receipt:
             # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
             messages.success(

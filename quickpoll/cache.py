@@ -39,3 +39,33 @@ class SharedRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedRedisCacheClient  # private upstream too: the client class RedisCache._cache builds
+
+    def count_in_window(self, keys: list[str], *, window: int) -> list[int]:
+        """Add one to each counter in one Redis round trip; a counter first seen expires after `window` seconds.
+
+        The values stay readable by get_many: Django's Redis serializer stores integers as they are.
+        """
+        pipe = self._cache.get_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            full_key = self.make_and_validate_key(key)
+            pipe.set(full_key, 0, ex=window, nx=True)
+            pipe.incr(full_key)
+        return pipe.execute()[1::2]
+
+
+def count_in_window(cache, keys: list[str], *, window: int) -> list[int]:
+    """Add one to each of `keys` (counters that start at 0 and expire `window` seconds after their first count).
+
+    One round trip on Redis (the vote path pays for every one); on other caches, add then incr per key.
+    """
+    if isinstance(cache, SharedRedisCache):
+        return cache.count_in_window(keys, window=window)
+    counts = []
+    for key in keys:
+        cache.add(key, 0, timeout=window)
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired between add and incr: this is its first count
+            cache.set(key, 1, timeout=window)
+            counts.append(1)
+    return counts

@@ -26,6 +26,9 @@ WEBSOCKET_MAX_CONNECTIONS  open WebSockets from one client address  realtime.con
                                                                                                 your address"
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429, reason
                                                                                                 "server full"
+BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_defence (adaptive  not refused: 428
+                           from one IP, and on one poll              polls only)                 challenge_required until a
+                                                                                                 proof of work comes along
 
 The first seven are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
 by django-ratelimit; RATE_LIMIT_ENABLED=false switches those seven off. A spent budget raises

@@ -4,6 +4,7 @@ With nothing set, a fresh checkout runs on SQLite, an in-process channel layer a
 a local-memory cache. DATABASE_URL switches to PostgreSQL, REDIS_URL to Redis.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -272,6 +273,21 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "QuickPoll <noreply@localhost
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 30)
 PERSONAL_DATA_ADDRESSES = env_choice("PERSONAL_DATA_ADDRESSES", "truncate", {"truncate", "drop"})
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
+
+# --- Bot defence (polls/bot_defence.py) ----------------------------------------------
+# Signs the proof-of-work challenges; set it to rotate challenges without rotating SECRET_KEY.
+ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY") or hashlib.sha256(f"altcha:{SECRET_KEY}".encode()).hexdigest()
+# How much work a challenge asks: PBKDF2 iterations per attempt, and the highest counter to find.
+ALTCHA_COST = env_int("ALTCHA_COST", 100, minimum=1)
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 10_000, minimum=1)
+# Seconds a challenge stays solvable (and its solution remembered as spent).
+ALTCHA_EXPIRY = env_int("ALTCHA_EXPIRY", 600, minimum=10)
+# Adaptive polls ask for a solved challenge once, within one window, one address has cast more than
+# BOT_DEFENCE_ADDRESS_THRESHOLD anonymous ballots (all polls), or one poll has taken more than
+# BOT_DEFENCE_POLL_THRESHOLD anonymous ballots.
+BOT_DEFENCE_WINDOW = env_int("BOT_DEFENCE_WINDOW", 600, minimum=1)
+BOT_DEFENCE_ADDRESS_THRESHOLD = env_int("BOT_DEFENCE_ADDRESS_THRESHOLD", 10, minimum=0)
+BOT_DEFENCE_POLL_THRESHOLD = env_int("BOT_DEFENCE_POLL_THRESHOLD", 200, minimum=0)
 
 # --- Internationalisation, static and media files -----------------------------------
 LANGUAGE_CODE = "en-us"

@@ -390,12 +390,32 @@ ROWS = [
         lambda c: Call(receipt_url(*secret_poll_with_a_ballot(c, close=False))),
         "200 | 200 | 200 | 200 | 200",
     ),
+    Row(
+        "GET",
+        "/api/polls/{id}/challenge",
+        lambda c: Call(f"/api/polls/{owners_poll(c)}/challenge"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/challenge",
+        lambda c: Call(f"/api/polls/{owners_poll(c, is_public=False)}/challenge"),
+        "200 | 200 | 200 | 200 | 200",
+        variant="unlisted",
+    ),
     # --- votes ------------------------------------------------------------------------------------------
     Row(
         "POST",
         "/api/votes",
         lambda c: Call("/api/votes", vote_body(poll_of(c.owner))),
         "201 | 201 | 201 | 201 | 201",
+    ),
+    Row(
+        "POST",
+        "/api/votes",
+        lambda c: Call("/api/votes", vote_body(poll_of(c.owner, bot_protection="always"))),
+        "428 challenge_required | 201 | 201 | 201 | 201",
+        variant="bot protection always, no challenge",
     ),
     Row(
         "POST",
@@ -624,7 +644,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 54
+    assert len(operations) == 55
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
