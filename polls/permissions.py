@@ -178,10 +178,10 @@ def invite_refusal(poll: Poll, invite: str) -> errors.PollError | None:
 def can_see_which_invites_were_used(user: User | None, poll: Poll) -> bool:
     """Whether an invite's list shows, per invite, whether it was used: it names who took part.
 
-    The poll's managers see who voted on it (can_manage), so they see this too; the totals of used
-    and unused invites are theirs on every poll.
+    The poll's managers see who voted on it (can_manage), so they see this too, except on a secret
+    poll; the totals of used and unused invites are theirs on every poll.
     """
-    return can_manage(user, poll)
+    return can_manage(user, poll) and not poll.is_secret
 
 
 def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:

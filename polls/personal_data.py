@@ -51,6 +51,8 @@ def ballots_cast(user: User) -> list[dict]:
     return [
         {
             "poll": _poll_ref(ballot.poll),
+            # A secret ballot's choices are sealed apart from it: only that they took part is theirs to see.
+            "secret": ballot.poll.is_secret,
             "options": [vote.option.text for vote in ballot.votes.all()],
             "cast_at": ballot.created_at,
             "ip_address": ballot.ip_address,

@@ -526,6 +526,11 @@ def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -
 
 def _suspicious_ballots(*, poll: Poll, network: str | None, since: datetime | None, until: datetime | None) -> list:
     """Ids of the poll's ballots cast from the network (CIDR) within the time window."""
+    if poll.is_secret:
+        # Nothing links a sealed choice to the ballot row of its voter: there is no vote to take out.
+        raise errors.SecretBallotFinal(
+            "This poll is secret: its ballots cannot be voided, as nothing links a choice to its voter."
+        )
     if not (network or since or until):
         raise errors.InvalidPoll({"network": ["Give an address range, a time window, or both."]})
     if since and until and since >= until:
