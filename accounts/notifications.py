@@ -74,10 +74,12 @@ def forget_actor(actor: User) -> None:
     """An account is being deleted: other people's notifications name "Someone" where they named it."""
     for notification in Notification.objects.filter(actor=actor).select_for_update():
         payload = notification.payload
-        if notification.count == 1:  # a grouped notice ("12 people liked …") names nobody
-            notification.payload = payload | _payload(
-                kind=notification.kind, poll_id=payload.get("poll_id", ""), poll_title=payload.get("poll_title", ""), actor=None
-            )
+        anonymous = _payload(
+            kind=notification.kind, poll_id=payload.get("poll_id", ""), poll_title=payload.get("poll_title", ""), actor=None
+        )
+        if notification.count > 1:  # a grouped notice's message ("12 people liked …") names nobody already
+            del anonymous["message"]
+        notification.payload = payload | anonymous
         notification.actor = None
         notification.save(update_fields=["payload", "actor"])
 
