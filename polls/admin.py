@@ -337,7 +337,7 @@ class BallotAdmin(CountedDeletionAdmin):
 
 
 @admin.register(SealedBallot)
-class SealedBallotAdmin(admin.ModelAdmin):
+class SealedBallotAdmin(ReadOnlyAdmin):
     """A closed secret poll's ballots as anyone may list them: receipt and options, nothing of who or when.
 
     Read only: a sealed ballot is counted; nothing links it to a voter who could take it back."""
@@ -351,15 +351,6 @@ class SealedBallotAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # An open secret poll's ballots are its results as they move: sealed until it closes, as on the site.
         return super().get_queryset(request).filter(poll__in=Poll.objects.closed())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="options")
     def options(self, sealed):
