@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import make_moderator
-from polls import services
+from polls import invites, services
 from polls.models import Poll, Report
 from polls.voters import Voter
 
@@ -45,6 +45,18 @@ DEMO_POLLS = [
     ("Unlisted: lunch order for Friday", ["Sushi", "Tacos", "Salad"], {"is_public": False}, 0.5),
     ("Members only: next book club pick", ["Dune", "Piranesi", "Middlemarch"], {"allow_anonymous": False}, 0.8),
     ("Closed: best editor of the year", ["Vim", "Emacs", "VS Code", "Helix"], {"expire": True}, 1.0),
+    (
+        "Secret ballot: who should chair next year's meetup?",
+        ["Priya", "Tomás", "Mei"],
+        {"is_secret": True, "description": "Nobody can tell who chose what; results show when it closes."},
+        0.7,
+    ),
+    (
+        "Invite-only: which venue for the board dinner?",
+        ["The harbour", "The old mill", "Rooftop"],
+        {"invite_only": True, "allow_anonymous": False},
+        0.8,
+    ),
 ]
 
 
@@ -80,6 +92,10 @@ class Command(BaseCommand):
         poll = services.create_poll(author=author, title=title, options=option_texts, **settings)
         option_ids = list(poll.options.values_list("id", flat=True))
         voters = [Voter(user=user) for user in users if user != author]
+        if poll.invite_only:
+            # Each member votes through an invite of their own, as if they had followed its link.
+            made = invites.create_invites(poll=poll, actor=author, count=len(voters) + 3, label="Board")
+            voters = [invites.presenting(voter, invite.token) for voter, invite in zip(voters, made)]
         if poll.allow_anonymous:
             voters += [
                 Voter(anon_id=f"demo-visitor-{n}", ip_address=f"192.0.2.{n}", user_agent="demo") for n in range(1, 40)
