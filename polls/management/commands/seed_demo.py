@@ -48,7 +48,7 @@ DEMO_POLLS = [
     (
         "Secret ballot: who should chair next year's meetup?",
         ["Priya", "Tomás", "Mei"],
-        {"is_secret": True, "description": "Nobody can tell who chose what; results show when it closes."},
+        {"is_secret": True, "description": "The meetup group elects its chair for next year."},
         0.7,
     ),
     (
