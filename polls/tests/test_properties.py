@@ -271,7 +271,7 @@ class CounterMachine(RuleBasedStateMachine):
         for (name, voter_name), picks in ballots:
             self.try_cast_vote("initial cast_vote", name, voter_name, list(picks[: 1 if name == "single" else 2]))
         for name, voter_name in data.draw(st.lists(st.sampled_from(pairs), unique=True), label="likes"):
-            services.like_poll(poll=self.poll(name), voter=self.voters[voter_name])
+            self.try_like("initial like_poll", name, voter_name)
         # Half the examples start with one poll closed; set_poll_active may reopen it.
         for name in data.draw(st.sampled_from([(), (), ("single",), ("multi",)]), label="closed"):
             services.set_poll_active(poll=self.poll(name), actor=self.author, active=False)
@@ -372,14 +372,22 @@ class CounterMachine(RuleBasedStateMachine):
     def like_poll(self, data):
         every = {(poll, voter) for poll in self.polls for voter in self.voters}
         name, voter_name = self.draw_pair(data, prefer=every - self.pairs_with(Like))
+        self.try_like("like_poll", name, voter_name)
+
+    def try_like(self, operation: str, name: str, voter_name: str) -> None:
         poll, voter = self.poll(name), self.voters[voter_name]
         if not poll.is_open:
             expected = errors.PollClosed
+        elif voter.is_anonymous and (
+            Like.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address).count()
+            >= ANON_BALLOTS_PER_IP
+        ):
+            expected = errors.AnonymousLimitReached  # anonymous likes share the ballots' cap per address
         elif Like.objects.filter(poll=poll, **voter.lookup()).exists():
             expected = errors.AlreadyLiked
         else:
             expected = None
-        self.attempt("like_poll", expected, lambda: services.like_poll(poll=poll, voter=voter))
+        self.attempt(operation, expected, lambda: services.like_poll(poll=poll, voter=voter))
 
     @precondition(has_polls)
     @rule(data=st.data())
