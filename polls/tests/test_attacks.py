@@ -1,0 +1,79 @@
+"""Attacks on holds, voided ballots, invites and secret ballots that once got through, each pinned here."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from polls import errors, services
+from polls.models import Invite, Poll
+from polls.tests.factories import PollFactory, pick
+from polls.voters import Voter
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Secret ballots: closing and reopening between ballots -------------------------------------------
+
+
+@pytest.fixture
+def secret_poll(owner):
+    return PollFactory(author=owner, title="Who should chair?", is_secret=True)
+
+
+def test_a_secret_poll_closed_with_ballots_does_not_reopen(secret_poll, owner, other_user):
+    """The attack: the author closed the poll after each ballot to read the counts, then reopened it,
+    so every ballot's choice showed as the difference between two readings."""
+    services.cast_vote(poll=secret_poll, voter=Voter(user=other_user), option_ids=pick(secret_poll, "Red"))
+    services.set_poll_active(poll=secret_poll, actor=owner, active=False)
+
+    with pytest.raises(errors.SecretPollFinal) as refused:
+        services.set_poll_active(poll=secret_poll, actor=owner, active=True)
+    assert refused.value.code == "secret_poll_closed"
+    secret_poll.refresh_from_db()
+    assert not secret_poll.is_open
+
+
+def test_an_expired_secret_poll_with_ballots_is_not_reopened_by_a_later_closing_time(secret_poll, owner, other_user):
+    services.cast_vote(poll=secret_poll, voter=Voter(user=other_user), option_ids=pick(secret_poll, "Red"))
+    Poll.objects.filter(pk=secret_poll.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    secret_poll.refresh_from_db()
+
+    with pytest.raises(errors.SecretPollFinal):
+        services.update_poll(poll=secret_poll, actor=owner, expires_at=timezone.now() + timedelta(days=1))
+    secret_poll.refresh_from_db()
+    assert not secret_poll.is_open
+
+
+def test_a_secret_poll_without_ballots_and_an_ordinary_poll_reopen(secret_poll, poll, owner, other_user):
+    services.set_poll_active(poll=secret_poll, actor=owner, active=False)
+    assert services.set_poll_active(poll=secret_poll, actor=owner, active=True).is_open
+    services.cast_vote(poll=poll, voter=Voter(user=other_user), option_ids=pick(poll, "Red"))
+    services.set_poll_active(poll=poll, actor=owner, active=False)
+    assert services.set_poll_active(poll=poll, actor=owner, active=True).is_open
+
+
+def test_reopening_a_closed_secret_poll_over_the_api_is_refused(secret_poll, owner_client, other_user):
+    services.cast_vote(poll=secret_poll, voter=Voter(user=other_user), option_ids=pick(secret_poll, "Red"))
+    assert owner_client.post(f"/api/polls/{secret_poll.pk}/deactivate").status_code == 200
+    response = owner_client.post(f"/api/polls/{secret_poll.pk}/activate")
+    assert response.status_code == 409 and response.json()["code"] == "secret_poll_closed"
+
+
+# --- Voided ballots cast with invites ----------------------------------------------------------------
+
+
+def test_voiding_a_ballot_cast_with_an_invite_does_not_free_the_invite(owner, moderator):
+    """The attack: ballots voided by a moderator left their invites unused, so the same links took
+    new ballots from fresh anonymous ids (which neither the voided list nor the address cap stops)."""
+    poll = PollFactory(author=owner, invite_only=True)
+    invite = Invite.objects.create(poll=poll, token="tok-voided-0001")
+    voter = Voter(anon_id="visitor-1", ip_address="198.51.100.7", invite=invite.token)
+    services.cast_vote(poll=poll, voter=voter, option_ids=pick(poll, "Red"))
+    assert services.void_ballots(poll=poll, moderator=moderator, reason="Burst", network="198.51.100.0/24") == 1
+
+    fresh = Voter(anon_id="visitor-fresh", ip_address="198.51.100.8", invite=invite.token)
+    with pytest.raises(errors.InviteRevoked):
+        services.cast_vote(poll=poll, voter=fresh, option_ids=pick(poll, "Red"))
+    poll.refresh_from_db()
+    assert poll.total_votes == 0
