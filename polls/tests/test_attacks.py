@@ -77,3 +77,22 @@ def test_voiding_a_ballot_cast_with_an_invite_does_not_free_the_invite(owner, mo
         services.cast_vote(poll=poll, voter=fresh, option_ids=pick(poll, "Red"))
     poll.refresh_from_db()
     assert poll.total_votes == 0
+
+
+# --- The author's data download ----------------------------------------------------------------------
+
+
+def test_the_authors_data_download_does_not_show_an_open_secret_polls_counts(secret_poll, owner_client, other_user):
+    """The attack: the author downloaded their data after each ballot; the counts of their own open
+    secret poll were in it, so each download told the latest voter's choice."""
+    services.cast_vote(poll=secret_poll, voter=Voter(user=other_user), option_ids=pick(secret_poll, "Red"))
+
+    exported = owner_client.get("/api/users/me/export").json()
+    (mine,) = [poll for poll in exported["polls"] if poll["id"] == str(secret_poll.pk)]
+    assert mine["total_votes"] is None
+    assert [option["vote_count"] for option in mine["options"]] == [None, None, None]
+
+    services.set_poll_active(poll=secret_poll, actor=secret_poll.author, active=False)
+    exported = owner_client.get("/api/users/me/export").json()
+    (mine,) = [poll for poll in exported["polls"] if poll["id"] == str(secret_poll.pk)]
+    assert mine["total_votes"] == 1 and [option["vote_count"] for option in mine["options"]] == [1, 0, 0]
