@@ -96,3 +96,25 @@ def test_the_authors_data_download_does_not_show_an_open_secret_polls_counts(sec
     exported = owner_client.get("/api/users/me/export").json()
     (mine,) = [poll for poll in exported["polls"] if poll["id"] == str(secret_poll.pk)]
     assert mine["total_votes"] == 1 and [option["vote_count"] for option in mine["options"]] == [1, 0, 0]
+
+
+# --- The admin's option pages --------------------------------------------------------------------------
+
+
+def test_the_admins_option_list_and_page_keep_an_open_secret_polls_counts_sealed(client, secret_poll, moderator):
+    """The attack: the poll's change page said "sealed", but the admin's Options list and an option's
+    page showed its vote count; watched beside the Ballots list, each new ballot told who chose what."""
+    Poll.objects.filter(pk=secret_poll.pk).update(title="Sealed poll")
+    for number in range(7):
+        services.cast_vote(poll=secret_poll, voter=Voter(anon_id=f"visitor-{number}", ip_address="203.0.113.1"), option_ids=pick(secret_poll, "Red"))
+    red = secret_poll.options.get(text="Red")
+    client.force_login(moderator)
+
+    listing = client.get("/admin/polls/option/", {"q": "Sealed poll"}).content.decode()
+    page = client.get(f"/admin/polls/option/{red.pk}/change/").content.decode()
+    for html in (listing, page):
+        assert "sealed until the poll closes" in html
+        assert ">7<" not in html
+
+    services.set_poll_active(poll=secret_poll, actor=secret_poll.author, active=False)
+    assert ">7<" in client.get("/admin/polls/option/", {"q": "Sealed poll"}).content.decode()
