@@ -118,3 +118,19 @@ def test_the_admins_option_list_and_page_keep_an_open_secret_polls_counts_sealed
 
     services.set_poll_active(poll=secret_poll, actor=secret_poll.author, active=False)
     assert ">7<" in client.get("/admin/polls/option/", {"q": "Sealed poll"}).content.decode()
+
+
+# --- Invites of a secret poll ----------------------------------------------------------------------------
+
+
+def test_the_printable_sheet_of_a_secret_poll_does_not_leave_out_the_used_invites(client, owner):
+    """The attack: on a secret poll the invites list does not say which links were used, but the
+    printable sheet printed only unused ones; the missing cards named who had voted."""
+    poll = PollFactory(author=owner, invite_only=True, is_secret=True)
+    used, unused = Invite.objects.create(poll=poll, token="tok-secret-used"), Invite.objects.create(poll=poll, token="tok-secret-unused")
+    services.cast_vote(poll=poll, voter=Voter(anon_id="visitor-1", ip_address="203.0.113.1", invite=used.token), option_ids=pick(poll, "Red"))
+    client.force_login(owner)
+
+    html = client.get(f"/p/{poll.slug}/invites/print/").content.decode()
+
+    assert used.token in html and unused.token in html
