@@ -134,3 +134,22 @@ def test_the_printable_sheet_of_a_secret_poll_does_not_leave_out_the_used_invite
     html = client.get(f"/p/{poll.slug}/invites/print/").content.decode()
 
     assert used.token in html and unused.token in html
+
+
+# --- Bot defence from an IPv6 network ---------------------------------------------------------------------
+
+
+def test_an_ipv6_client_rotating_addresses_in_its_64_is_one_address_to_the_bot_defence(owner, settings):
+    """The attack: an IPv6 host holds a whole /64; a fresh source address per ballot kept every address's
+    count at one, so an adaptive poll never asked it for a challenge (the rate limits and the socket cap
+    already count a /64 as one client)."""
+    settings.BOT_DEFENCE_ADDRESS_THRESHOLD = 3
+    settings.BOT_DEFENCE_POLL_THRESHOLD = 1000
+    polls = [PollFactory(author=owner) for _ in range(4)]  # over several polls, so the per-poll cap is no matter
+    for number, poll in enumerate(polls[:3]):
+        services.cast_vote(poll=poll, voter=Voter(anon_id=f"visitor-{number}", ip_address=f"2001:db8:1:2::{number + 1}"), option_ids=pick(poll, "Red"))
+
+    with pytest.raises(errors.ChallengeRequired):
+        services.cast_vote(poll=polls[3], voter=Voter(anon_id="visitor-9", ip_address="2001:db8:1:2::99"), option_ids=pick(polls[3], "Red"))
+    # Another /64 is another client.
+    services.cast_vote(poll=polls[3], voter=Voter(anon_id="visitor-10", ip_address="2001:db8:1:3::1"), option_ids=pick(polls[3], "Red"))
