@@ -1,7 +1,7 @@
 """When two names are one: usernames and display names that would pass for another account's.
 
 Covered: Unicode compatibility forms (NFKC: full-width ａｌｉｃｅ, ligatures, superscripts), case
-(casefold), Cyrillic and Greek letters drawn like Latin ones (а е о р с у х і ј ѕ, ο α ν ι κ τ ...),
+(casefold), characters that show nothing (zero-width, direction marks, Hangul fillers), Cyrillic and Greek letters drawn like Latin ones (а е о р с у х і ј ѕ, ο α ν ι κ τ ...),
 and the digit and letter look-alikes 0/o, 1/l/I/i, 5/s, rn/m and vv/w. Not covered: every other
 script's confusables (the full Unicode confusables table), which QuickPoll does not ship.
 """
@@ -23,6 +23,10 @@ _LOOKALIKES = str.maketrans(
         "0": "o", "1": "l", "i": "l", "ı": "l", "|": "l", "5": "s", "$": "s",
     }
 )
+# Characters that show nothing alone (zero-width spaces and joiners, soft hyphens, direction marks,
+# variation selectors and other marks, Hangul fillers, which count as letters): "al\u3164ice" reads "alice".
+_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Mn", "Me"}
+_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0"}
 _LETTER_PAIRS = [("rn", "m"), ("vv", "w"), ("cl", "d")]
 # What a display name may wrap around a username to pass for it: spaces, "@", dots and dashes.
 _DECORATION = re.compile(r"[\s@._\-+]+")
@@ -42,7 +46,11 @@ def username_skeleton(name: str) -> str:
     """Two names with the same skeleton read alike (see the module's docstring for what is covered)."""
     skeleton = username_key(name)
     # Accents off too: "alíce" passes for "alice".
-    skeleton = "".join(char for char in unicodedata.normalize("NFKD", skeleton) if not unicodedata.combining(char))
+    skeleton = "".join(
+        char
+        for char in unicodedata.normalize("NFKD", skeleton)
+        if not unicodedata.combining(char) and char not in _INVISIBLE and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+    )
     skeleton = skeleton.translate(_LOOKALIKES)
     for pair, letter in _LETTER_PAIRS:
         skeleton = skeleton.replace(pair, letter)
@@ -50,5 +58,5 @@ def username_skeleton(name: str) -> str:
 
 
 def display_name_skeleton(display_name: str) -> str:
-    """The skeleton a display name would impersonate: "A L I C E" and "@alice" read as "alice"."""
+    """The skeleton a display name would impersonate: "A L I C E", "@alice" and "alice" with a zero-width space inside read as "alice"."""
     return username_skeleton(_DECORATION.sub("", display_name))

@@ -77,25 +77,26 @@ class VoidBallotsForm(ServiceErrorsMixin, forms.Form):
         return {name: self.cleaned_data[name] or None for name in ("network", "since", "until")}
 
 
+@admin.display(description="vote count")
+def sealed_vote_count(option):
+    # A count watched moving beside the new participation rows would tell who chose what.
+    if option.poll.is_secret and option.poll.is_open:
+        return "sealed until the poll closes"
+    return option.vote_count
+
+
 class OptionInline(admin.TabularInline):
     """Options are shown, not edited: changing them under existing votes would change what people voted for."""
 
     model = Option
     extra = 0
-    fields = ["position", "text", "votes"]
+    fields = ["position", "text", sealed_vote_count]
     readonly_fields = fields
     ordering = ["position"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
-
-    @admin.display(description="vote count")
-    def votes(self, option):
-        # A count watched moving beside the new participation rows would tell who chose what.
-        if option.poll.is_secret and option.poll.is_open:
-            return "sealed until the poll closes"
-        return option.vote_count
 
 
 @admin.register(Poll)
@@ -296,7 +297,9 @@ class CountedDeletionAdmin(admin.ModelAdmin):
 
 @admin.register(Option)
 class OptionAdmin(CountedDeletionAdmin):
-    list_display = ["text", "poll", "position", "vote_count"]
+    list_display = ["text", "poll", "position", sealed_vote_count]
+    fields = ["text", "poll", "position", sealed_vote_count]
+    readonly_fields = [sealed_vote_count]
     search_fields = ["text", "poll__title"]
     list_select_related = ["poll"]
 

@@ -299,7 +299,7 @@ class PollViewSet(viewsets.ModelViewSet):
         poll = services.set_poll_active(poll=self.get_object(), actor=self.request.user, active=active)
         return Response(poll_data(self.request, poll, many=False))
 
-    @extend_schema(summary="Reopen a poll (author or moderator)", request=None, responses={200: PollSerializer, **errors_for(401, 403, 404)})
+    @extend_schema(summary="Reopen a poll (author or moderator)", request=None, responses={200: PollSerializer, **errors_for(401, 403, 404, 409)})
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         return self._set_active(True)

@@ -33,6 +33,7 @@ from polls import errors
 from polls.models import Poll
 from polls.voters import Voter
 from quickpoll.cache import count_in_window
+from quickpoll.ratelimits import client_network
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _traffic_keys(poll: Poll, address: str | None) -> list[str]:
     window = int(time.time()) // settings.BOT_DEFENCE_WINDOW
     keys = [f"botdefence:poll:{poll.pk}:{window}"]
     if address:
-        keys.append(f"botdefence:address:{address}:{window}")
+        keys.append(f"botdefence:address:{client_network(address)}:{window}")
     return keys
 
 

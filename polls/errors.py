@@ -183,6 +183,12 @@ class SecretBallotFinal(PollError):
     message = "This poll is secret: a ballot cannot be changed or taken back once cast."
 
 
+class SecretPollFinal(PollError):
+    code = "secret_poll_closed"
+    status = 409
+    message = "This secret poll closed with ballots in it: it cannot be reopened, or its results would tell who chose what."
+
+
 class SecretBallotLocked(PollError):
     code = "secret_ballot_locked"
     status = 409

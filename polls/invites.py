@@ -174,9 +174,11 @@ def status_of(invite: Invite, *, show_use: bool) -> str:
     return "revoked" if invite.is_revoked else "unused"
 
 
-def printable_invites(poll: Poll) -> QuerySet[Invite]:
-    """What a sheet of QR codes prints: the invites that still admit a ballot."""
-    return invites_of(poll).filter(revoked_at__isnull=True, ballot__isnull=True)
+def printable_invites(poll: Poll, *, show_use: bool) -> QuerySet[Invite]:
+    """What a sheet of QR codes prints: the invites that still admit a ballot; without `show_use` every
+    unrevoked one, since leaving the used ones out would show which they are."""
+    printable = invites_of(poll).filter(revoked_at__isnull=True)
+    return printable.filter(ballot__isnull=True) if show_use else printable
 
 
 def link_maker(request) -> Callable[[Invite], str]:

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 
 from accounts.models import User
 from polls.models import Ballot, Like, Option, Poll, Report, Vote
+from polls.permissions import can_see_results
 
 
 def _poll_ref(poll: Poll) -> dict:
@@ -19,26 +20,31 @@ def polls_authored(user: User) -> list[dict]:
     polls = Poll.objects.filter(author=user).order_by("created_at").prefetch_related(
         Prefetch("options", queryset=Option.objects.order_by("position"))
     )
-    return [
-        {
-            **_poll_ref(poll),
-            "description": poll.description,
-            "is_active": poll.is_active,
-            "is_public": poll.is_public,
-            "allow_anonymous": poll.allow_anonymous,
-            "allow_multiple": poll.allow_multiple,
-            "max_choices": poll.max_choices,
-            "results_visibility": poll.results_visibility,
-            "expires_at": poll.expires_at,
-            "closed_at": poll.closed_at,
-            "created_at": poll.created_at,
-            "total_votes": poll.total_votes,
-            "likes_count": poll.likes_count,
-            "views_count": poll.views_count,
-            "options": [{"text": option.text, "vote_count": option.vote_count} for option in poll.options.all()],
-        }
-        for poll in polls
-    ]
+    return [_poll_authored(poll, user) for poll in polls]
+
+
+def _poll_authored(poll: Poll, user: User) -> dict:
+    # An open secret poll's counts are hidden from its author too; a download must not show them either.
+    shown = can_see_results(poll=poll, user=user, has_voted=False)
+    return {
+        **_poll_ref(poll),
+        "description": poll.description,
+        "is_active": poll.is_active,
+        "is_public": poll.is_public,
+        "allow_anonymous": poll.allow_anonymous,
+        "allow_multiple": poll.allow_multiple,
+        "max_choices": poll.max_choices,
+        "results_visibility": poll.results_visibility,
+        "expires_at": poll.expires_at,
+        "closed_at": poll.closed_at,
+        "created_at": poll.created_at,
+        "total_votes": poll.total_votes if shown else None,
+        "likes_count": poll.likes_count,
+        "views_count": poll.views_count,
+        "options": [
+            {"text": option.text, "vote_count": option.vote_count if shown else None} for option in poll.options.all()
+        ],
+    }
 
 
 def ballots_cast(user: User) -> list[dict]:

@@ -22,7 +22,7 @@ from accounts.models import User
 from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
-from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Like, Option, Poll, Report, VoidedBallot, Vote
+from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Invite, Like, Option, Poll, Report, VoidedBallot, Vote
 from polls.permissions import (
     AUTHOR_EDITABLE_FIELDS,
     acts_as_moderator,
@@ -147,7 +147,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
             field: value.strip() if field in {"title", "description"} else value for field, value in changes.items()
         }
         changes = {field: value for field, value in changes.items() if getattr(locked, field) != value}
-        was_secret = locked.is_secret
+        was_secret, was_open = locked.is_secret, locked.is_open
         texts = None
         current = list(locked.options.values_list("text", flat=True))
         problems: dict[str, list[str]] = {}
@@ -170,6 +170,8 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
             problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
         if locked.is_secret != was_secret and _has_ballots(locked):
             raise errors.SecretBallotLocked()
+        if locked.is_open and not was_open:  # a later closing time reopens an expired poll
+            _require_secret_poll_may_reopen(locked)
         if problems:
             raise errors.InvalidPoll(problems)
         locked.save()
@@ -189,6 +191,13 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
                 | ({"options": [current, texts]} if options_changed else {}),
             )
     return locked
+
+
+def _require_secret_poll_may_reopen(poll: Poll) -> None:
+    """A secret poll closed with ballots stays closed: its results showed when it closed, and reading
+    them again after each new ballot would tell each voter's choice (the poll row is locked)."""
+    if poll.is_secret and _has_ballots(poll):
+        raise errors.SecretPollFinal()
 
 
 def _has_ballots(poll: Poll) -> bool:
@@ -226,6 +235,8 @@ def set_poll_active(*, poll: Poll, actor: User, active: bool) -> Poll:
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
         if active:
             require_editable(locked, actor, ["is_active"])
+            if not locked.is_active:
+                _require_secret_poll_may_reopen(locked)
         if _switch(poll, active=active, actor=actor) and acts_as_moderator(actor, poll):
             action = audit.Action.POLL_REOPENED if active else audit.Action.POLL_CLOSED
             audit.record(actor=actor, action=action, target=poll)
@@ -596,6 +607,8 @@ def void_ballots(
             ],
             ignore_conflicts=True,  # a voter voided before, voting again through a race, is recorded once
         )
+        # A voided ballot's invite is spent: freed by the ballot's deletion, it would admit a fresh anon id.
+        Invite.objects.filter(ballot__in=ballots, revoked_at__isnull=True).update(revoked_at=timezone.now())
         retract_votes(votes=Vote.objects.filter(ballot_id__in=counted))  # also deletes the ballots it empties
         criteria = {
             "network": network or None,

@@ -456,7 +456,8 @@ def invites_sheet(request, ref):
     poll = _managed_poll(request, ref)
     link_for = invites.link_maker(request)
     cards = []
-    for invite in invites.printable_invites(poll):
+    show_use = can_see_which_invites_were_used(request.user, poll)
+    for invite in invites.printable_invites(poll, show_use=show_use):
         link = link_for(invite)
         cards.append({"invite": invite, "link": link, "qr": _qr_svg(link, "QR code of an invite link")})
     return render(request, "polls/invites_sheet.html", {"poll": poll, "cards": cards})

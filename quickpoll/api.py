@@ -20,7 +20,7 @@ _ERRORS = {
         "invite_revoked, forbidden",
         404: "not_found",
         409: "already_voted, already_liked, already_reported, options_locked, invite_used, moderation_hold, "
-        "already_held, not_held, challenge_used, secret_ballot_final, secret_ballot_locked, username_taken, confusable_username, "
+        "already_held, not_held, challenge_used, secret_ballot_final, secret_ballot_locked, secret_poll_closed, username_taken, confusable_username, "
         "confusable_display_name (these three with `fields`), email_taken",
         428: "challenge_required: solve the challenge at the URL in X-Altcha-Challenge and send it again",
         429: "rate_limited (with Retry-After), anonymous_limit",

@@ -27,8 +27,8 @@ WEBSOCKET_MAX_CONNECTIONS  open WebSockets from one client address  realtime.con
 WEBSOCKET_MAX_CONNECTIONS  open WebSockets in one server process    realtime.consumers          close code 4429, reason
                                                                                                 "server full"
 BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_defence (adaptive  not refused: 428
-                           from one IP, and on one poll              polls only)                 challenge_required until a
-                                                                                                 proof of work comes along
+                           from one IP (an IPv6 /64), and on one     polls only)                 challenge_required until a
+                           poll                                                                  proof of work comes along
 
 The first seven are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
 by django-ratelimit; RATE_LIMIT_ENABLED=false switches those seven off. A spent budget raises
@@ -42,6 +42,7 @@ is logged, because refusing every vote while Redis restarts would hurt voters mo
 without limits.
 """
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -53,6 +54,20 @@ from quickpoll.api_errors import domain_error_response
 from quickpoll.errors import RateLimited
 
 logger = logging.getLogger(__name__)
+
+def client_network(address: str) -> str:
+    """Whose requests count together: the address, or for IPv6 its /64, which one client holds whole
+    and can pick source addresses from at will (django-ratelimit's "ip" key masks the same way)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # a unix socket's path, say: still one client
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
 
 # Account creation and login are the targets of password guessing: a tighter budget.
 _AUTH_PATHS = re.compile(r"^/api/users/(login|register)/?$")

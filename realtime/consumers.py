@@ -1,7 +1,6 @@
 """WebSocket consumers. They only relay: what to send is decided in realtime.events and polls.selectors."""
 
 import asyncio
-import ipaddress
 import json
 import logging
 from collections import Counter
@@ -16,6 +15,7 @@ from polls.models import Poll
 from polls.permissions import can_see_results
 from polls.voters import voter_from_scope
 from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
+from quickpoll.ratelimits import client_network
 from realtime import events
 from realtime.auth import BEARER_SUBPROTOCOL, still_authenticated
 from realtime.hub import Mailbox, hub
@@ -39,15 +39,7 @@ def client_address(scope) -> str | None:
     client = scope.get("client")
     if not client or not client[0]:
         return None
-    try:
-        address = ipaddress.ip_address(client[0])
-    except ValueError:
-        return client[0]  # a unix socket's path, say: still one client
-    if address.version == 6:
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
+    return client_network(client[0])
 
 
 class QuickPollConsumer(AsyncWebsocketConsumer):
