@@ -392,7 +392,7 @@ class InviteSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     token = serializers.CharField()
     link = serializers.SerializerMethodField()
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="The address the invite was mailed to; empty for a link made by count.")
     label = serializers.CharField()
     status = serializers.SerializerMethodField(help_text="unused, used or revoked (revoked: admits no more ballots)")
     created_at = serializers.DateTimeField()

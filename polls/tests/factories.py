@@ -32,9 +32,14 @@ def pick(poll: Poll, *texts: str) -> list:
 
 
 def vote_counts(poll: Poll) -> tuple[int, int, int]:
-    """(poll.total_votes, sum of its options' vote_count, its Vote rows): all three must agree."""
+    """(poll.total_votes, sum of its options' vote_count, its Vote rows): all three must agree.
+
+    A secret poll has no Vote rows: its picks are the options in its sealed ballots."""
     poll.refresh_from_db()
     option_total = sum(poll.options.values_list("vote_count", flat=True))
+    if poll.is_secret:
+        picks = sum(len(option_ids) for option_ids in poll.sealed_ballots.values_list("option_ids", flat=True))
+        return poll.total_votes, option_total, picks
     return poll.total_votes, option_total, Vote.objects.filter(poll=poll).count()
 
 
