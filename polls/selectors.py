@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from polls import secret_ballots
 from polls.models import Ballot, Like, Option, Poll, Vote
+from polls.permissions import can_see_results
 from polls.voters import Voter
 
 # Trending looks at the last two days; newer activity weighs more (a stepped time decay).
@@ -43,20 +44,79 @@ def _count_since(model, since) -> Subquery:
 
 
 def trending_polls() -> QuerySet[Poll]:
-    """Polls with the most votes and likes lately, recent hours counting most.
+    """Open polls with the most votes and likes lately, recent hours counting most.
 
+    Each window's counts are annotated (votes_1h, likes_1h, votes_6h, ...) for trend_summary.
     Votes count only where anyone may see the results: a poll rising on hidden votes would tell of them.
     """
     now = timezone.now()
+    counts = {}
     score = Value(0)
     for hours, weight in TRENDING_WEIGHTS:
         since = now - timedelta(hours=hours)
-        votes = Case(When(results_public=True, then=_count_since(Vote, since)), default=Value(0))
-        score = score + weight * (votes + 2 * _count_since(Like, since))
+        votes, likes = f"votes_{hours}h", f"likes_{hours}h"
+        counts[votes] = Case(When(results_public=True, then=_count_since(Vote, since)), default=Value(0))
+        counts[likes] = _count_since(Like, since)
+        score = score + weight * (F(votes) + 2 * F(likes))
     horizon = now - timedelta(hours=TRENDING_WEIGHTS[-1][0])
     voted_lately = Q(results_public=True) & Exists(Vote.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon))
     active_lately = voted_lately | Exists(Like.objects.filter(poll=OuterRef("pk"), created_at__gte=horizon))
-    return public_polls().filter(active_lately).annotate(trend_score=score).order_by("-trend_score", "-created_at")
+    # A closed poll takes no more votes: it has nothing to trend towards.
+    polls = public_polls().open().filter(active_lately).annotate(**counts)
+    return polls.annotate(trend_score=score).order_by("-trend_score", "-created_at")
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Why a poll trends: its votes and likes in the shortest window that has any."""
+
+    hours: int
+    votes: int
+    likes: int
+
+
+def trend_summary(poll: Poll) -> Trend | None:
+    """For a poll from trending_polls(); None for a poll without those annotations."""
+    for hours, _weight in TRENDING_WEIGHTS:
+        votes = getattr(poll, f"votes_{hours}h", 0)
+        likes = getattr(poll, f"likes_{hours}h", 0)
+        if votes or likes:
+            return Trend(hours=hours, votes=votes, likes=likes)
+    return None
+
+
+@dataclass(frozen=True)
+class PollCard:
+    """What a poll's card in a list shows beyond the poll itself."""
+
+    poll: Poll
+    # The leading options (text, votes, percentage of all votes), only where anyone may see the results.
+    preview: list[dict] | None = None
+    trend: Trend | None = None
+
+
+CARD_PREVIEW_OPTIONS = 3
+
+
+def poll_cards(polls) -> list[PollCard]:
+    """Cards for a page of polls, in two queries whatever the page size.
+
+    A card previews results only where a visitor who has not voted may see them (can_see_results):
+    a card never shows what the poll's page would hide.
+    """
+    polls = list(polls)
+    shown = [poll.pk for poll in polls if can_see_results(poll=poll, user=None, has_voted=False)]
+    options_by_poll: dict = {}
+    for option in Option.objects.filter(poll_id__in=shown).order_by("position").only("id", "poll_id", "text", "vote_count"):
+        options_by_poll.setdefault(option.poll_id, []).append(option)
+    cards = []
+    for poll in polls:
+        preview = None
+        if poll.pk in options_by_poll:
+            ranked = sorted(option_results(options_by_poll[poll.pk])["options"], key=lambda row: -row["votes"])
+            preview = ranked[:CARD_PREVIEW_OPTIONS]
+        cards.append(PollCard(poll=poll, preview=preview, trend=trend_summary(poll)))
+    return cards
 
 
 def search_polls(query: str, *, within: QuerySet[Poll] | None = None) -> QuerySet[Poll]:

@@ -91,6 +91,7 @@ def browse(request):
     kept.pop("page", None)
     context = {
         "page": page,
+        "cards": selectors.poll_cards(page),
         "form": filters.form,
         "query": chosen.get("q") or "",
         "status": chosen.get("status") or "",
@@ -350,10 +351,12 @@ def profile(request, username):
     person = get_object_or_404(User, username__iexact=username, is_active=True)
     is_me = request.user.is_authenticated and request.user.pk == person.pk
     polls = Poll.objects.filter(author=person).listed_for(request.user).with_public_totals().order_by("-created_at")
+    page = Paginator(polls, 20).get_page(request.GET.get("page"))
     context = {
         "person": person,
         "is_me": is_me,
-        "polls": Paginator(polls, 20).get_page(request.GET.get("page")),
+        "polls": page,
+        "cards": selectors.poll_cards(page),
         "stats": selectors.user_stats(person, viewer=request.user),
     }
     if is_me:

@@ -21,6 +21,7 @@ from quickpoll.api_errors import error_body
 logger = logging.getLogger(__name__)
 
 _CHECK_TIMEOUT = 2  # seconds: a health check must answer even when a backend hangs
+HOME_CARDS = 6  # cards per home section
 
 
 def _check_database() -> dict:
@@ -119,12 +120,15 @@ def home(request):
             }
         )
     sections = [
-        ("trending", "Trending", "Most votes and likes in the last hours", selectors.trending_polls()),
+        ("trending", "Trending", "Open polls gathering votes and likes right now", selectors.trending_polls()),
         ("popular", "Popular", "Most votes and likes of all time", selectors.popular_polls()),
-        ("recent", "Recent", "Newest polls", selectors.recent_polls()),
+        ("recent", "Recent", "The newest polls", selectors.recent_polls()),
     ]
     context = {
-        "sections": [(key, title, blurb, list(polls[:6])) for key, title, blurb, polls in sections],
+        "sections": [
+            {"key": key, "title": title, "blurb": blurb, "cards": selectors.poll_cards(polls[:HOME_CARDS])}
+            for key, title, blurb, polls in sections
+        ],
         "stats": selectors.platform_stats(),
     }
     return render(request, "home.html", context)

@@ -177,7 +177,11 @@
   // --- Home page: live activity ------------------------------------------------------------
   var feed = document.querySelector("[data-global-feed]");
   if (feed) {
+    var ticker = feed.querySelector("[data-ticker]");
     var activity = feed.querySelector("[data-activity]");
+    var activityEmpty = feed.querySelector("[data-activity-empty]");
+    var liveLabel = feed.querySelector("[data-live-label]");
+    ticker.hidden = false; // without this script nothing arrives, so the ticker shows only with it
     liveSocket("/ws/global/", function (message) {
       if (message.type === "stats") {
         feed.querySelectorAll("[data-stat]").forEach(function (element) {
@@ -187,12 +191,26 @@
       } else if (message.type === "poll.created") {
         var item = document.createElement("li");
         var link = document.createElement("a");
+        var when = document.createElement("time");
         link.href = "/p/" + encodeURIComponent(message.poll.slug) + "/";
         link.textContent = message.poll.title; // text, never HTML: titles are user input
-        item.append("New poll: ", link);
+        when.className = "when";
+        when.dateTime = new Date().toISOString();
+        when.textContent = "just now";
+        item.append(link, when);
         activity.prepend(item);
+        activityEmpty.hidden = true;
         while (activity.children.length > 5) activity.lastElementChild.remove();
       }
+    }, function (connected) {
+      feed.dataset.live = connected ? "on" : "off";
+      liveLabel.hidden = !connected;
     });
+    setInterval(function () {
+      activity.querySelectorAll("time").forEach(function (when) {
+        var minutes = Math.floor((Date.now() - Date.parse(when.dateTime)) / 60000);
+        when.textContent = minutes < 1 ? "just now" : minutes + " min ago";
+      });
+    }, 30000);
   }
 })();

@@ -1,0 +1,51 @@
+// The reader's colour theme: "light", "dark" or the system's (nothing stored). Loaded in <head>,
+// not deferred, so a stored choice applies before the first paint; the toggle is wired once the
+// page has loaded. Without JavaScript the toggle stays hidden and the system setting applies.
+(function () {
+  "use strict";
+
+  var KEY = "quickpoll-theme";
+  var ORDER = ["system", "light", "dark"];
+  var NAMES = { system: "as the system", light: "light", dark: "dark" };
+  var root = document.documentElement;
+
+  function stored() {
+    try {
+      var value = localStorage.getItem(KEY);
+      return value === "light" || value === "dark" ? value : "system";
+    } catch (error) {
+      return "system"; // storage refused (private mode, blocked cookies): follow the system
+    }
+  }
+
+  function apply(choice) {
+    if (choice === "system") root.removeAttribute("data-theme");
+    else root.setAttribute("data-theme", choice);
+  }
+
+  var current = stored();
+  apply(current);
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.querySelector("[data-theme-toggle]");
+    if (!toggle) return;
+
+    function label(choice) {
+      var next = ORDER[(ORDER.indexOf(choice) + 1) % ORDER.length];
+      toggle.setAttribute("aria-label", "Theme: " + NAMES[choice] + " (switch to " + NAMES[next] + ")");
+      toggle.title = "Theme: " + NAMES[choice];
+    }
+
+    toggle.hidden = false;
+    label(current);
+    toggle.addEventListener("click", function () {
+      current = ORDER[(ORDER.indexOf(current) + 1) % ORDER.length];
+      try {
+        if (current === "system") localStorage.removeItem(KEY);
+        else localStorage.setItem(KEY, current);
+      } catch (error) { /* not remembered, but still applied to this page */ }
+      apply(current);
+      label(current);
+    });
+  });
+})();
