@@ -5,7 +5,9 @@
   "use strict";
 
   var KEY = "quickpoll-theme";
-  var ORDER = ["system", "light", "dark"];
+  // From the system's setting the first click shows the other theme, the second the same one pinned.
+  var systemDark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  var ORDER = systemDark ? ["system", "light", "dark"] : ["system", "dark", "light"];
   var NAMES = { system: "as the system", light: "light", dark: "dark" };
   var root = document.documentElement;
 
