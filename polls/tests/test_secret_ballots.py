@@ -341,7 +341,7 @@ def test_my_profile_lists_a_secret_ballot_without_its_choice(client, secret_poll
     cast(secret_poll, Voter(user=other_user), "Red")
     client.force_login(other_user)
     page = client.get(f"/u/{other_user.username}/").content.decode()
-    assert f'{secret_poll.title}</a>\n      <span class="meta">secret ballot</span></li>' in page
+    assert f"{secret_poll.title}</a>: secret ballot</li>" in page
 
 
 def test_the_receipt_page_checks_a_code(client, secret_poll):
