@@ -186,8 +186,9 @@ def _vote_chart(rows: list[dict], *, open_now: bool) -> dict | None:
     start = max(min(min(votes), end - timedelta(hours=fewest - 1)), end - timedelta(hours=most - 1))
     hours = [start + timedelta(hours=n) for n in range(int((end - start).total_seconds() // 3600) + 1)]
     plot = CHART_PLOT
-    step = _nice_step(max(votes.get(hour, 0) for hour in hours) or 1)
-    top = step * -(-max(max(votes.get(hour, 0) for hour in hours), 1) // step)
+    peak = max(1, max(votes.get(hour, 0) for hour in hours))
+    step = _nice_step(peak)
+    top = step * -(-peak // step)  # the scale ends on the first gridline at or above the peak
     height = plot["bottom"] - plot["top"]
     slot = (plot["right"] - plot["left"]) / len(hours)
     label_every = -(-len(hours) // 6)  # at most six hour labels, so they never touch
