@@ -182,7 +182,7 @@ def test_a_poll_opens_by_slug_and_by_id(poll):
         response = Client().get(f"/p/{ref}/")
         assert response.status_code == 200
         assert "<h1>Favourite colour?</h1>" in text(response)
-        assert re.findall(r'<span class="option-text">(.*?)</span>', text(response)) == [
+        assert re.findall(r'<span class="option-text" id="option-text-[^"]+">(.*?)</span>', text(response)) == [
             "Red",
             "Green",
             "Blue",
