@@ -56,13 +56,18 @@ def test_tapping_a_card_votes_and_the_same_cards_fill_with_results(live_url, new
     expect(page.locator("[data-results-summary]")).to_contain_text("2 voters")
 
 
-def test_change_my_vote_opens_pre_filled_and_replaces_the_ballot_in_one_step(live_url, new_page, poll):
-    page = new_page()
-    page.goto(f"{live_url}/p/{poll.slug}/")
+def voted_tea_and_changing(page, url: str):
+    """A voter picked Tea, then opened "Change my vote"."""
+    page.goto(url)
     card(page, "Tea").click()
     page.get_by_role("button", name="Vote", exact=True).click()
-
     page.get_by_role("link", name="Change my vote").click()
+    return page
+
+
+def test_change_my_vote_opens_pre_filled_and_replaces_the_ballot_in_one_step(live_url, new_page, poll):
+    page = voted_tea_and_changing(new_page(), f"{live_url}/p/{poll.slug}/")
+
     expect(page.get_by_role("radio", name=re.compile("^Tea"))).to_be_checked()
     assert Vote.objects.filter(poll=poll).count() == 1  # opening the form took nothing back
 
@@ -75,11 +80,7 @@ def test_change_my_vote_opens_pre_filled_and_replaces_the_ballot_in_one_step(liv
 
 
 def test_leaving_the_change_form_keeps_the_vote(live_url, new_page, poll):
-    page = new_page()
-    page.goto(f"{live_url}/p/{poll.slug}/")
-    card(page, "Tea").click()
-    page.get_by_role("button", name="Vote", exact=True).click()
-    page.get_by_role("link", name="Change my vote").click()
+    page = voted_tea_and_changing(new_page(), f"{live_url}/p/{poll.slug}/")
 
     page.get_by_role("link", name="Keep my vote").click()
 
