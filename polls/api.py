@@ -355,7 +355,7 @@ class PollViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Report a poll to the moderators",
         request=ReportSerializer,
-        responses={201: ReportSerializer, **errors_for(400, 401, 404, 409)},
+        responses={201: ReportSerializer, **errors_for(400, 401, 403, 404, 409)},
     )
     @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def report(self, request, pk=None):

@@ -81,6 +81,12 @@ class NotOwner(PollError):
     message = "Only the poll's author or a moderator can do this."
 
 
+class OwnPollReport(PollError):
+    code = "own_poll"
+    status = 403
+    message = "You cannot report your own poll: edit it, close it or delete it instead."
+
+
 class OptionsLocked(PollError):
     code = "options_locked"
     status = 409

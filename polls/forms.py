@@ -141,8 +141,11 @@ class PollForm(ServiceErrorsMixin, forms.Form):
 
 
 class ReportForm(forms.Form):
+    # Radios with none ticked: a report names its reason on purpose, never by default.
     reason = forms.ChoiceField(
         choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        label="What is wrong with this poll?",
         error_messages={
             "required": "Choose a reason for the report.",
             "invalid_choice": "Choose a reason for the report.",
@@ -151,7 +154,8 @@ class ReportForm(forms.Form):
     note = forms.CharField(
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Details for the moderators (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Keep the note under %(limit_value)d characters."},
     )
 

@@ -111,6 +111,19 @@ def require_voter_or_moderator(record, voter: Voter | None, actor: User | None) 
     return as_moderator
 
 
+def can_report(user: User | None, poll: Poll) -> bool:
+    """Any account may report a poll to the moderators, except its author, who may edit, close or delete it."""
+    return user is not None and user.is_authenticated and user.pk != poll.author_id
+
+
+def require_can_report(poll: Poll, reporter: User | None) -> None:
+    """Raises LoginRequired or OwnPollReport unless the reporter may report this poll (can_report)."""
+    if reporter is None or not reporter.is_authenticated:
+        raise errors.LoginRequired()
+    if not can_report(reporter, poll):
+        raise errors.OwnPollReport()
+
+
 def can_see_private_lists(viewer: User | None, person: User) -> bool:
     """A user's votes, likes and unlisted polls are theirs and the moderators' to see."""
     return _acts_for(viewer, person.pk)
@@ -168,6 +181,12 @@ def can_vote(user: User | None, poll: Poll, *, has_voted: bool, invite: str = ""
     if has_voted or _why_not_take_part(poll, signed_in=signed_in) is not None:
         return False
     return invite_refusal(poll, invite) is None
+
+
+def can_change_vote(user: User | None, poll: Poll, *, has_voted: bool) -> bool:
+    """Whether to offer a voter to change their ballot now: a secret ballot is final; the services refuse the rest."""
+    signed_in = user is not None and user.is_authenticated
+    return has_voted and not poll.is_secret and _why_not_take_part(poll, signed_in=signed_in) is None
 
 
 def invite_refusal(poll: Poll, invite: str) -> errors.PollError | None:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from polls import secret_ballots
@@ -209,7 +210,9 @@ def results_hidden_reason(poll: Poll) -> str:
         return "Results show once you have voted."
     if rule == Poll.ResultsVisibility.AFTER_CLOSE:
         if poll.expires_at:
-            return f"Results show when the poll closes, at {poll.expires_at.isoformat()}."
+            # Words for people: clients wanting the instant read the poll's expires_at.
+            when = date_format(timezone.localtime(poll.expires_at), "j F Y, H:i T")
+            return f"Results show when the poll closes, at {when}."
         return "Results show when the author closes the poll."
     return "Only the poll's author sees the results."
 

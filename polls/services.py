@@ -26,6 +26,7 @@ from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Invite, Like, Option,
 from polls.permissions import (
     AUTHOR_EDITABLE_FIELDS,
     acts_as_moderator,
+    require_can_report,
     require_can_take_part,
     require_editable,
     require_manager,
@@ -440,6 +441,24 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     return removed
 
 
+def change_vote(*, poll: Poll, voter: Voter | None, option_ids: Iterable, challenge: str = "") -> CastBallot:
+    """Replace a voter's ballot with new picks in one transaction: the old ballot goes only if the new one
+    is written, so a refused pick (too many options, say) leaves the voter's vote as it was.
+
+    A secret ballot is final (SecretBallotFinal); a voter with no ballot gets NotVoted.
+    """
+    if voter is None:
+        raise errors.NotVoted()
+    require_can_take_part(poll, voter)
+    if poll.is_secret:
+        raise errors.SecretBallotFinal()
+    with transaction.atomic():
+        # Inside this transaction the ballot box writes the new ballot itself, not in a shared batch.
+        if not retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup()))):
+            raise errors.NotVoted()
+        return cast_vote(poll=poll, voter=voter, option_ids=option_ids, challenge=challenge)
+
+
 # --- Likes --------------------------------------------------------------------------------
 
 
@@ -505,6 +524,7 @@ def take_back_account(user: User) -> None:
 
 
 def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> Report:
+    require_can_report(poll, reporter)
     if reason not in Report.Reason.values:
         raise errors.PollError(f"Choose a reason: {', '.join(Report.Reason.values)}.")
     try:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("u/<str:username>/", views.profile, name="profile"),
     path("p/<str:ref>/", views.poll_detail, name="poll-detail"),
     path("p/<str:ref>/vote/", views.vote, name="poll-vote"),
+    path("p/<str:ref>/change/", views.change_vote, name="poll-change-vote"),
     path("p/<str:ref>/retract/", views.retract, name="poll-retract"),
     path("p/<str:ref>/receipt/", views.receipt, name="poll-receipt"),
     path("p/<str:ref>/like/", views.like, name="poll-like"),

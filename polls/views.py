@@ -7,6 +7,7 @@ redirects back to the poll; live updates are added on top by static/js/quickpoll
 
 import functools
 import re
+from datetime import datetime, timedelta
 
 import segno
 from django.contrib import messages
@@ -17,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -25,7 +27,9 @@ from polls.filters import PollFilter
 from polls.forms import InvitesForm, PollForm, ReportForm
 from polls.models import Ballot, Invite, Like, Poll, Vote
 from polls.permissions import (
+    can_change_vote,
     can_manage,
+    can_report,
     can_see_results,
     can_see_which_invites_were_used,
     can_vote,
@@ -114,6 +118,12 @@ def _qr_svg(url: str, title: str = "QR code of this poll's link") -> str:
 def poll_detail(request, ref):
     poll = _poll_or_404(ref)
     record_view(poll.pk)
+    return _render_poll(request, poll, changing=request.GET.get("change") == "1")
+
+
+def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vote_error: str = "", status: int = 200):
+    """The poll's page. `changing` opens the ballot form on the voter's current picks; `picked` and
+    `vote_error` bring back a refused ballot's own ticks beside the reason, so nothing picked is lost."""
     state = _voter_state(request, poll)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
     signed_in = request.user.is_authenticated
@@ -122,34 +132,94 @@ def poll_detail(request, ref):
     if poll.invite_only and poll.is_open and not state.has_voted:
         refusal = invite_refusal(poll, held_invite)
         invite_note = refusal.message if refusal else None
+    may_change = can_change_vote(request.user, poll, has_voted=state.has_voted)
+    changing = (changing or picked is not None) and may_change
     context = {
         **results_context(request, poll, state),
         "state": state,
         "can_vote": can_vote(request.user, poll, has_voted=state.has_voted, invite=held_invite),
+        "can_change_vote": may_change,
+        "changing": changing,
+        "checked": state.my_votes if changing and picked is None else (picked or []),
+        "vote_error": vote_error,
         "invite_note": invite_note,
         "bot_challenge": bot_defence.challenge_due(poll=poll, user=request.user, address=request.META.get("REMOTE_ADDR")),
         "bot_challenge_url": bot_defence.challenge_url(poll),
         "login_to_vote": poll.is_open and not signed_in and not poll.allow_anonymous,
         "can_manage": can_manage(request.user, poll),
+        "can_report": can_report(request.user, poll),
         "share_url": share_url,
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
     }
+    context["voting"] = context["can_vote"] or changing
     if context["can_manage"] and not poll.is_secret:  # a secret poll has no per-vote times to chart
-        context |= _vote_chart(selectors.vote_stats(poll)["votes_per_hour"][-48:])
-    return render(request, "polls/detail.html", context)
+        context["chart"] = _vote_chart(selectors.vote_stats(poll)["votes_per_hour"], open_now=poll.is_open)
+    return render(request, "polls/detail.html", context, status=status)
 
 
-def _vote_chart(rows: list[dict]) -> dict:
-    """Bars of an inline SVG chart (no script needed): 10 units apart, up to 96 units tall."""
+# The author's votes-per-hour chart: an inline SVG drawn here, so it needs no script. Units of its viewBox,
+# sized for the page's side column, where one unit is about one pixel.
+CHART_WIDTH, CHART_HEIGHT = 320, 180
+CHART_PLOT = {"left": 34, "right": 312, "top": 10, "bottom": 150}
+CHART_HOURS = (6, 24)  # the fewest and the most hours it spans
+
+
+def _nice_step(peak: int) -> int:
+    """A y-axis step of 1, 2 or 5 times a power of ten giving at most five gridlines above zero."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if peak <= 5 * step * factor:
+                return step * factor
+        step *= 10
+
+
+def _vote_chart(rows: list[dict], *, open_now: bool) -> dict | None:
+    """Votes per hour over the last hours of voting (up to now while the poll is open), with gridlines and
+    hour labels. `rows` are selectors.vote_stats' votes_per_hour: hours with votes, oldest first."""
     if not rows:
-        return {}
-    peak = max(row["votes"] for row in rows)
+        return None
+    votes = {datetime.fromisoformat(row["hour"]): row["votes"] for row in rows}
+    last = max(votes)
+    end = max(last, timezone.now().replace(minute=0, second=0, microsecond=0)) if open_now else last
+    fewest, most = CHART_HOURS
+    start = max(min(min(votes), end - timedelta(hours=fewest - 1)), end - timedelta(hours=most - 1))
+    hours = [start + timedelta(hours=n) for n in range(int((end - start).total_seconds() // 3600) + 1)]
+    plot = CHART_PLOT
+    peak = max(1, max(votes.get(hour, 0) for hour in hours))
+    step = _nice_step(peak)
+    top = step * -(-peak // step)  # the scale ends on the first gridline at or above the peak
+    height = plot["bottom"] - plot["top"]
+    slot = (plot["right"] - plot["left"]) / len(hours)
+    label_every = -(-len(hours) // 6)  # at most six hour labels, so they never touch
     bars = []
-    for index, row in enumerate(rows):
-        height = max(2, round(96 * row["votes"] / peak))
-        bars.append({"hour": row["hour"], "votes": row["votes"], "x": index * 10 + 1, "y": 100 - height, "height": height})
-    return {"chart": bars, "chart_width": len(bars) * 10}
+    for index, hour in enumerate(hours):
+        count = votes.get(hour, 0)
+        tall = height * count / top
+        local = timezone.localtime(hour)
+        bars.append({
+            "hour": local,
+            "votes": count,
+            "x": round(plot["left"] + index * slot + slot * 0.15, 1),
+            "width": round(slot * 0.7, 1),
+            "y": round(plot["bottom"] - tall, 1),
+            "height": round(tall, 1),
+            "label_x": round(plot["left"] + (index + 0.5) * slot, 1) if index % label_every == 0 else None,
+        })
+    ticks = [{"value": value, "y": round(plot["bottom"] - height * value / top, 1)} for value in range(0, top + 1, step)]
+    busiest = max(bars, key=lambda bar: bar["votes"])
+    return {
+        "bars": bars,
+        "ticks": ticks,
+        "plot": plot,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "label_y": plot["bottom"] + 18,
+        "total": sum(bar["votes"] for bar in bars),
+        "busiest": busiest,
+        "zone": timezone.get_current_timezone_name(),
+    }
 
 
 # The API's message points at its challenge endpoint; on the page the widget is what the voter needs.
@@ -159,12 +229,16 @@ CHALLENGE_REQUIRED_MESSAGE = (
 )
 
 
-def _act(request, poll: Poll, action, success: str | None = None):
+def _act(request, poll: Poll, action, success: str | None = None, *, on_refusal=None):
+    """Run a form post's service call; its refusal becomes a message on the poll's page (or `on_refusal`'s answer)."""
     try:
         action()
     except errors.ChallengeRequired:
         messages.error(request, CHALLENGE_REQUIRED_MESSAGE)
     except errors.PollError as exc:
+        answer = on_refusal(exc) if on_refusal else None
+        if answer is not None:
+            return answer
         messages.error(request, exc.message)
     except RateLimited as exc:
         messages.error(request, f"That was a lot of clicks. Try again in {exc.retry_after} seconds.")
@@ -174,17 +248,15 @@ def _act(request, poll: Poll, action, success: str | None = None):
     return _back_to(poll)
 
 
-@require_POST
-def vote(request, ref):
-    poll = _poll_or_404(ref)
+def _cast(request, poll: Poll, write, success: str | None):
+    """Cast or change a ballot with `write(voter, option_ids, challenge)`. A refused pick (none, an unknown one,
+    too many) re-renders the page with the voter's ticks kept beside the reason: without JavaScript nothing is lost."""
     option_ids = request.POST.getlist("option")
 
     def cast():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
-        ballot = services.cast_vote(
-            poll=poll, voter=voter, option_ids=option_ids, challenge=request.POST.get(bot_defence.FIELD, "")
-        )
+        ballot = write(voter=voter, option_ids=option_ids, challenge=request.POST.get(bot_defence.FIELD, ""))
         if ballot.receipt:
             # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
             messages.success(
@@ -194,7 +266,26 @@ def vote(request, ref):
                 extra_tags="receipt",
             )
 
-    return _act(request, poll, cast, None if poll.is_secret else "Your vote is in.")
+    def refused_pick(exc):
+        if isinstance(exc, (errors.InvalidOption, errors.TooManyOptions)):
+            return _render_poll(request, poll, picked=option_ids, vote_error=exc.message, status=400)
+        return None
+
+    return _act(request, poll, cast, success, on_refusal=refused_pick)
+
+
+@require_POST
+def vote(request, ref):
+    poll = _poll_or_404(ref)
+    write = functools.partial(services.cast_vote, poll=poll)
+    return _cast(request, poll, write, None if poll.is_secret else "Your vote is in.")
+
+
+@require_POST
+def change_vote(request, ref):
+    """Replace the voter's ballot with the form's picks in one step: until the new one is written, the old one stands."""
+    poll = _poll_or_404(ref)
+    return _cast(request, poll, functools.partial(services.change_vote, poll=poll), "Your vote is changed.")
 
 
 @require_GET
@@ -279,11 +370,14 @@ def set_open(request, ref):
     if not request.user.is_authenticated:
         return _login_first(request, poll)
     active = request.POST.get("open") == "1"
+    if not active and poll.is_active and can_manage(request.user, poll) and request.POST.get("confirmed") != "1":
+        # Closing ends the voting for everyone: without JavaScript's dialog, this page asks first.
+        return render(request, "polls/confirm_close.html", {"poll": poll})
     return _act(
         request,
         poll,
         lambda: services.set_poll_active(poll=poll, actor=request.user, active=active),
-        "The poll is open again." if active else "The poll is closed.",
+        "The poll is open again." if active else "The poll is closed: voting has ended and its results are final.",
     )
 
 

@@ -81,7 +81,8 @@ def now_iso() -> str:
 def results_message(poll_id) -> dict | None:
     """The `results` snapshot of a poll as it is committed now; None if it is gone."""
     poll = Poll.objects.filter(pk=poll_id).only(
-        "id", "likes_count", "results_version", "is_active", "expires_at", "results_visibility", "author_id"
+        "id", "likes_count", "results_version", "is_active", "expires_at", "results_visibility", "author_id",
+        "allow_multiple",  # the fragment counts a multiple-choice poll's voters apart from its votes
     ).first()
     if poll is None:
         return None

@@ -80,8 +80,7 @@ def test_anonymous_votes_and_likes_notify_the_author(owner_client, api_client, p
     [
         "vote",
         "like",
-        "report",
-    ],
+    ],  # an author cannot report their own poll (polls.permissions.can_report)
 )
 def test_nobody_is_notified_of_their_own_doing(owner_client, poll, action):
     assert ACTIONS[action](owner_client, poll).status_code == 201

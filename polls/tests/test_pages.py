@@ -58,9 +58,13 @@ def cards(response) -> list[str]:
     return re.findall(r'<article class="card">\s*<h3><a href="[^"]*">(.*?)</a>', response.content.decode())
 
 
+SHARE = re.compile(r'<strong class="option-percent">(.*?)</strong> <span class="option-count">(.*?)</span>')
+
+
 def counts_shown(response) -> list[str]:
-    """The "votes · percentage" of each result bar, as rendered."""
-    return re.findall(r'<span class="count">(.*?)</span>', response.content.decode())
+    """The "votes · percentage" of each option card, as rendered (none where results are hidden)."""
+    html = response if isinstance(response, str) else response.content.decode()
+    return [f"{count} · {percent}" for percent, count in SHARE.findall(html)]
 
 
 # --- browse -----------------------------------------------------------------------------------
@@ -178,7 +182,7 @@ def test_a_poll_opens_by_slug_and_by_id(poll):
         response = Client().get(f"/p/{ref}/")
         assert response.status_code == 200
         assert "<h1>Favourite colour?</h1>" in text(response)
-        assert [label for label in re.findall(r'<label for="option-[^"]+">(.*?)</label>', text(response))] == [
+        assert re.findall(r'<span class="option-text" id="option-text-[^"]+">(.*?)</span>', text(response)) == [
             "Red",
             "Green",
             "Blue",
@@ -227,7 +231,7 @@ def test_after_voting_the_form_gives_way_to_change_my_vote(poll):
     html = response.content.decode()
     assert 'class="vote-form"' not in html
     assert "Change my vote" in html
-    assert re.search(r'<li class="bar mine" data-option-id="%s">' % pick(poll, "Green")[0], html)
+    assert re.search(r'<li class="option-card is-leader is-mine" data-option-id="%s">' % pick(poll, "Green")[0], html)
 
 
 @pytest.mark.parametrize("ending", [close, expire], ids=["closed", "expired"])
@@ -261,7 +265,7 @@ def test_results_shown_after_voting_stay_hidden_until_then(owner):
     after = vote(browser, hidden, "Red")
 
     assert "Results show once you have voted." in text(before) and counts_shown(before) == []
-    assert counts_shown(after) == ["1 · 100.0%", "0 · 0.0%", "0 · 0.0%"]
+    assert counts_shown(after) == ["1 vote · 100%", "0 votes · 0%", "0 votes · 0%"]
 
 
 def test_owner_only_results_are_the_authors(owner, other_user):
@@ -274,7 +278,7 @@ def test_owner_only_results_are_the_authors(owner, other_user):
     for response in others:
         assert "Only the poll's author sees the results." in text(response)
         assert counts_shown(response) == []
-    assert counts_shown(mine) == ["0 · 0.0%", "0 · 0.0%", "1 · 100.0%"]
+    assert counts_shown(mine) == ["0 votes · 0%", "0 votes · 0%", "1 vote · 100%"]
 
 
 def test_the_author_manages_the_poll_from_its_page(poll, as_owner):
@@ -286,7 +290,7 @@ def test_the_author_manages_the_poll_from_its_page(poll, as_owner):
     assert f'href="/api/polls/{poll.pk}/export?format=json"' in html
     assert f'action="/p/{poll.slug}/open/"' in html and "Close the poll" in html
     assert f'action="/p/{poll.slug}/delete/"' in html
-    assert "<svg viewBox" not in html  # no votes, no chart
+    assert "chart-svg" not in html  # no votes, no chart
 
 
 def test_a_closed_poll_offers_its_author_to_reopen_it(poll, as_owner):
@@ -309,7 +313,7 @@ def test_nobody_else_sees_the_manage_section(poll, other_user, who):
     html = browser.get(page_of(poll)).content.decode()
 
     assert "manage-heading" not in html and "/edit/" not in html and "/delete/" not in html
-    assert "<svg viewBox" not in html and "export?format" not in html
+    assert "chart-svg" not in html and "export?format" not in html
 
 
 def test_the_author_sees_votes_per_hour_once_votes_exist(poll, as_owner):
@@ -318,11 +322,16 @@ def test_the_author_sees_votes_per_hour_once_votes_exist(poll, as_owner):
 
     html = as_owner.get(page_of(poll)).content.decode()
 
-    chart = re.search(r'<svg viewBox="0 0 (\d+) 100".*?</svg>', html, re.S)
-    assert chart and chart.group(1) == "10"
-    bar = r'<rect x="1" y="(\d+)" width="8" height="(\d+)"><title>[^<]*: 2 votes</title></rect>'
-    bars = re.findall(bar, chart.group(0))
-    assert bars == [("4", "96")]
+    chart = re.search(r'<svg class="chart-svg" viewBox="0 0 320 180" role="img"\s+aria-label="([^"]*)">(.*?)</svg>', html, re.S)
+    assert chart
+    label, drawing = chart.groups()
+    assert label.startswith("Votes per hour: 2 votes in the last 6 hours; the busiest hour, ")
+    bars = re.findall(r'<rect class="chart-bar" [^>]*height="([\d.]+)"><title>(\d\d:00): (\d+) votes?</title></rect>', drawing)
+    assert len(bars) == 6 and [votes for *_, votes in bars] == ["0"] * 5 + ["2"]
+    assert float(bars[-1][0]) == 140.0  # the busiest hour reaches the top gridline
+    assert re.findall(r'<text class="chart-label" [^>]*text-anchor="end"[^>]*>(\d+)</text>', drawing) == ["0", "1", "2"]
+    assert len(re.findall(r'text-anchor="middle">\d\d:00</text>', drawing)) == 6
+    assert "<caption>Votes per hour</caption>" in html  # the same numbers as a table, for screen readers
 
 
 def test_html_in_titles_descriptions_and_options_is_escaped(owner):
@@ -355,8 +364,8 @@ def test_the_live_results_block_has_the_numbers_of_the_page(poll):
     live = events.results_message(poll.pk)["html"]
     full = Client().get(page_of(poll))
 
-    assert re.findall(r'<span class="count">(.*?)</span>', live) == counts_shown(full) == ["2 · 66.7%", "1 · 33.3%", "0 · 0.0%"]
-    assert "<strong>3</strong> votes" in live
+    assert counts_shown(live) == counts_shown(full) == ["2 votes · 66.7%", "1 vote · 33.3%", "0 votes · 0%"]
+    assert "<strong>3</strong> voters" in live
 
 
 # --- every action: POST only, CSRF-protected, 404 for a missing poll --------------------------
@@ -488,7 +497,8 @@ def test_a_member_votes_once_whatever_the_browser(poll, other_user):
 def test_a_bad_ballot_is_refused_with_a_message(poll, chosen, message):
     response = Client().post(page_of(poll, "vote/"), {"option": [str(pk) for pk in chosen(poll)]}, follow=True)
 
-    assert shown_messages(response) == [("error", message)]
+    assert response.status_code == 400
+    assert f'<p class="notice error vote-error" id="vote-error" role="alert">{message}</p>' in text(response)
     assert vote_counts(poll) == (0, 0, 0)
 
 
@@ -497,13 +507,13 @@ def test_an_option_of_another_poll_is_refused(poll, owner):
 
     response = Client().post(page_of(poll, "vote/"), {"option": pick(elsewhere, "Red")}, follow=True)
 
-    assert shown_messages(response) == [("error", "Pick options of this poll.")]
+    assert response.status_code == 400 and "Pick options of this poll." in text(response)
     assert vote_counts(poll) == vote_counts(elsewhere) == (0, 0, 0)
 
 
 def test_multiple_choice_takes_up_to_its_limit(multi_poll):
     too_many = vote(Client(), multi_poll, "Red", "Green", "Blue")
-    assert shown_messages(too_many) == [("error", "Pick at most 2 options.")]
+    assert too_many.status_code == 400 and "Pick at most 2 options." in text(too_many)
     assert vote_counts(multi_poll) == (0, 0, 0)
 
     vote(Client(), multi_poll, "Red", "Green")
@@ -704,9 +714,9 @@ def test_the_report_form_is_for_members(poll, as_other):
 def test_the_author_and_staff_close_and_reopen_a_poll(poll, request, manager):
     browser = signed_in(request.getfixturevalue(manager))
 
-    closed = browser.post(page_of(poll, "open/"), follow=True)
+    closed = browser.post(page_of(poll, "open/"), {"confirmed": "1"}, follow=True)
 
-    assert shown_messages(closed) == [("success", "The poll is closed.")]
+    assert shown_messages(closed) == [("success", "The poll is closed: voting has ended and its results are final.")]
     assert "Voting has ended." in text(closed)
     poll.refresh_from_db()
     assert not poll.is_active

@@ -33,30 +33,66 @@
     connect();
   }
 
-  // --- Poll page: results that move live ------------------------------------------
+  // --- Poll page: option cards that fill with live results ------------------------------
+  // A snapshot's HTML is templates/polls/_results.html rendered for every watcher. Its share text
+  // ([data-option-share]), bar (.option-bar), leader mark (.is-leader) and summary are copied into
+  // the cards already on the page, so a half-filled ballot and the voter's own marks stay as they are.
   var poll = document.querySelector("[data-poll]");
   if (poll) {
     var results = poll.querySelector("[data-live-results]");
     var status = poll.querySelector("[data-live-status]");
     var likes = poll.querySelector("[data-likes]");
-    var myVotes = (poll.dataset.myVotes || "").split(",").filter(Boolean);
     // The last check of a snapshot's order (realtime/events.py lists the others): a socket that
     // reconnects starts with no memory of what the page already shows.
     var version = -1;
 
-    var markMine = function () {
-      myVotes.forEach(function (id) {
-        var bar = results.querySelector('[data-option-id="' + id + '"]');
-        if (bar) bar.classList.add("mine");
+    var fill = function (html) {
+      var fresh = document.createElement("template");
+      fresh.innerHTML = html; // rendered and escaped by the server's template
+      var next = fresh.content.querySelector("[data-results]");
+      var shown = results.querySelector("[data-results]");
+      if (!next || !shown) return;
+      next.querySelectorAll("[data-option-id]").forEach(function (card) {
+        var here = shown.querySelector('[data-option-id="' + card.dataset.optionId + '"]');
+        if (!here) return;
+        here.classList.toggle("is-leader", card.classList.contains("is-leader"));
+        var body = here.querySelector(".option-body");
+        var share = here.querySelector("[data-option-share]");
+        var bar = here.querySelector(".option-bar");
+        var nextBar = card.querySelector(".option-bar");
+        if (share) share.replaceWith(card.querySelector("[data-option-share]"));
+        else body.append(card.querySelector("[data-option-share]"));
+        if (bar) bar.value = nextBar.value; // the same element: its fill slides to the new share
+        else body.append(nextBar);
       });
+      var summary = shown.querySelector("[data-results-summary], .results-note");
+      var nextSummary = next.querySelector("[data-results-summary]");
+      if (summary && nextSummary) summary.replaceWith(nextSummary);
+      shown.classList.add("has-results");
+    };
+
+    var seal = function (reason) {
+      // The poll's rule now hides results from this viewer: the cards keep only their options.
+      results.querySelectorAll("[data-option-share], .option-bar").forEach(function (part) { part.remove(); });
+      results.querySelectorAll(".is-leader").forEach(function (card) { card.classList.remove("is-leader"); });
+      var summary = results.querySelector("[data-results-summary]");
+      if (summary) {
+        var note = document.createElement("p");
+        note.className = "results-note";
+        note.textContent = reason;
+        summary.replaceWith(note);
+      }
+      if (status) status.remove();
+      status = null;
     };
 
     liveSocket("/ws/poll/" + poll.dataset.pollId + "/", function (message) {
       if (message.type === "results" && message.version > version) {
         version = message.version;
-        results.innerHTML = message.html; // rendered and escaped by the server's template
-        markMine();
+        fill(message.html);
         if (likes) likes.textContent = message.likes_count;
+      } else if (message.type === "results_hidden") {
+        seal(message.reason);
       } else if (message.type === "poll.closed" || message.type === "poll.updated") {
         announce("This poll changed; reloading.");
         location.reload();
@@ -64,6 +100,7 @@
         results.textContent = "This poll has been deleted.";
       }
     }, function (connected) {
+      // Shown only where the server rendered it: visible results of an open poll.
       if (status) status.hidden = !connected;
     });
 
@@ -72,10 +109,12 @@
     if (form) {
       var limit = parseInt(form.dataset.maxChoices, 10);
       var boxes = form.querySelectorAll('input[type="checkbox"]');
-      form.addEventListener("change", function () {
+      var rest = function () {
         var picked = form.querySelectorAll('input[type="checkbox"]:checked').length;
         boxes.forEach(function (box) { box.disabled = !box.checked && picked >= limit; });
-      });
+      };
+      form.addEventListener("change", rest);
+      rest();
     }
   }
 
@@ -93,9 +132,20 @@
   });
 
   // --- Confirm before destructive posts -------------------------------------------------
+  // A form whose view asks again without JavaScript (closing a poll) is told the dialog already asked.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+        return;
+      }
+      if (!form.querySelector('input[name="confirmed"]')) {
+        var confirmed = document.createElement("input");
+        confirmed.type = "hidden";
+        confirmed.name = "confirmed";
+        confirmed.value = "1";
+        form.append(confirmed);
+      }
     });
   });
 

@@ -319,7 +319,7 @@ ROWS = [
         "POST",
         "/api/polls/{id}/report",
         lambda c: Call(f"/api/polls/{owners_poll(c)}/report", {"reason": "spam"}),
-        "401 login_required | 201 | 201 | 201 | 201",
+        "401 login_required | 201 | 403 own_poll | 201 | 201",
     ),
     Row(
         "GET",

@@ -207,9 +207,11 @@ def test_the_browser_script_writes_socket_text_as_text_and_only_the_servers_html
 
     sinks = re.findall(r"^.*(?:innerHTML|outerHTML|insertAdjacentHTML|document\.write|\.html\().*$", script, re.M)
 
-    # The one HTML sink takes the results fragment the server rendered with autoescaping (checked above);
-    # titles, names and notification messages go through textContent.
-    assert [line.strip().split(";")[0] for line in sinks] == ["results.innerHTML = message.html"]
+    # The one HTML sink parses the results fragment the server rendered with autoescaping (checked above)
+    # into an inert <template>, whose parts move into the option cards; titles, names, notification
+    # messages and a hidden-results reason go through textContent.
+    assert [line.strip().split(";")[0] for line in sinks] == ["fresh.innerHTML = html"]
+    assert "fill(message.html)" in script and "note.textContent = reason" in script
     assert "link.textContent = message.poll.title" in script
     assert "announce(message.notification.message)" in script and "announcer.textContent = text" in script
 
