@@ -106,7 +106,11 @@ def browse(request):
 @functools.lru_cache(maxsize=1024)
 def _qr_svg(url: str, title: str = "QR code of this poll's link") -> str:
     """A poll's link never changes, so its QR code is drawn once per process, not per view."""
-    return segno.make(url, error="m").svg_inline(scale=4, title=title)
+    # Black on a white quiet zone drawn into the SVG itself, so the code scans on a dark page too; a viewBox
+    # and no fixed size, so CSS scales the whole code and its quiet zone stays even on every side.
+    return segno.make(url, error="m").svg_inline(
+        scale=4, border=4, dark="#000", light="#fff", omitsize=True, title=title
+    )
 
 
 @require_GET
@@ -300,10 +304,20 @@ def delete(request, ref):
     return redirect("profile", username=request.user.username)
 
 
+def _wants_another_option(request, form: PollForm) -> bool:
+    """The "Add an option" button (without JavaScript): show the form again, as typed, with one more input."""
+    if request.method == "POST" and "add_option" in request.POST:
+        form.add_option_input()
+        return True
+    return False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request):
     form = PollForm(request.POST or None)
+    if _wants_another_option(request, form):
+        return render(request, "polls/form.html", {"form": form, "creating": True})
     if request.method == "POST" and form.is_valid():
         try:
             poll = services.create_poll(author=request.user, **form.cleaned_data)
@@ -311,7 +325,7 @@ def create(request):
             form.add_service_errors(exc.fields)
         else:
             messages.success(request, "Your poll is live. Share the link!")
-            return _back_to(poll)
+            return redirect("poll-share", ref=poll.slug)
     return render(request, "polls/form.html", {"form": form, "creating": True}, status=400 if form.errors else 200)
 
 
@@ -329,6 +343,9 @@ def edit(request, ref):
         editable=editable_fields(request.user, poll),
         locked_note="Locked while the poll is on hold." if poll.is_held else "Only the poll's author can change this.",
     )
+    context = {"form": form, "poll": poll, "creating": False}
+    if _wants_another_option(request, form):
+        return render(request, "polls/form.html", context)
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in form.changed_data}
         options = changes.pop("options", None)  # disabled (locked) fields never count as changed
@@ -341,8 +358,23 @@ def edit(request, ref):
         else:
             messages.success(request, "Changes saved.")
             return _back_to(poll)
-    context = {"form": form, "poll": poll, "creating": False}
     return render(request, "polls/form.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def share(request, ref):
+    """The share panel: where a new poll's author lands, and what a poll's "Share" leads to later."""
+    poll = _poll_or_404(ref)
+    link = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
+    short_link = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.pk}))
+    context = {
+        "poll": poll,
+        "link": link,
+        "short_link": short_link,
+        "qr": _qr_svg(link),
+        "can_manage": can_manage(request.user, poll),
+    }
+    return render(request, "polls/share.html", context)
 
 
 @require_GET
