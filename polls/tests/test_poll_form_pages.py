@@ -268,7 +268,7 @@ def test_dates_on_the_share_panel_are_words_not_timestamps(owner):
     page = Client().get(f"/p/{poll.slug}/share/").content.decode()
 
     when = f"{datetime(NEXT_WINTER, 12, 3):%a} 3 Dec {NEXT_WINTER}, 14:00 UTC"
-    assert f'Closes <time datetime="{NEXT_WINTER}-12-03T14:00:00Z" data-when="date" title="{when}">{when}</time>' in page
+    assert f'closes <time datetime="{NEXT_WINTER}-12-03T14:00:00Z" data-when="date" title="{when}">{when}</time>' in page
     assert not re.search(r">[^<]*\d{4}-\d\d-\d\dT", page)
 
 

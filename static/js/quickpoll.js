@@ -269,18 +269,16 @@
   var zone = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
   var times = document.querySelectorAll("time[data-when]");
   if (zone && times.length) {
-    var thisYear = new Date().getFullYear();
-    var dayOptions = { weekday: "short", day: "numeric", month: "short" };
-    var clockOptions = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-    var formats = {};
+    var thisYear = String(new Date().getFullYear());
+    var inParts = new Intl.DateTimeFormat("en-GB", {
+      weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    });
+    // Put together as the server writes it ("Wed 3 Dec, 14:00"; the year only when it is not this one).
     var format = function (date, withClock) {
-      var key = (withClock ? "clock" : "day") + (date.getFullYear() === thisYear ? "" : "+year");
-      if (!formats[key]) {
-        var options = Object.assign({}, dayOptions, withClock ? clockOptions : {});
-        if (date.getFullYear() !== thisYear) options.year = "numeric";
-        formats[key] = new Intl.DateTimeFormat("en-GB", options);
-      }
-      return formats[key].format(date);
+      var part = {};
+      inParts.formatToParts(date).forEach(function (p) { part[p.type] = p.value; });
+      var words = part.weekday + " " + part.day + " " + part.month + (part.year === thisYear ? "" : " " + part.year);
+      return withClock ? words + ", " + part.hour + ":" + part.minute : words;
     };
     // As the server's wording: the unit that keeps the count small, "yesterday" rather than "1 day ago".
     var units = [["second", 1, 45], ["minute", 60, 45], ["hour", 3600, 22], ["day", 86400, 6],
