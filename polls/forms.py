@@ -8,7 +8,7 @@ from django.forms.utils import ErrorDict
 from django.utils import timezone
 
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Option, Poll, Report
-from polls.services import option_key, repeated_options
+from polls.services import option_key, option_problems, repeated_options
 from quickpoll.forms import ServiceErrorsMixin
 from quickpoll.time_zones import known_zone, zone_name
 
@@ -158,6 +158,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     def __init__(
         self, *args, options_locked: bool = False, editable: frozenset[str] | None = None, locked_note: str = "", **kwargs
     ):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.adding_option = False
         self._read_time_zone()
@@ -215,6 +216,13 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             )
         cleaned.pop("timezone", None)  # it only says how to read expires_at
         return cleaned
+
+    def clean_options(self) -> list[str]:
+        # The service's own check, early: so its errors show together with the other fields'.
+        problems = option_problems(self.cleaned_data["options"])
+        if problems and not self.fields["options"].disabled:
+            raise forms.ValidationError(problems)
+        return self.cleaned_data["options"]
 
     def clean_bot_protection(self) -> str:
         # Left out of a post (a script, an older form): the poll keeps its setting, a new one the default.

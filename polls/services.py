@@ -76,6 +76,11 @@ def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     return cleaned, problems
 
 
+def option_problems(texts: Iterable[str]) -> list[str]:
+    """What is wrong with these options, in the words create_poll and update_poll would refuse them with."""
+    return _clean_options(texts)[1]
+
+
 def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if not poll.title.strip():

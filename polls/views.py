@@ -104,13 +104,16 @@ def browse(request):
 
 
 @functools.lru_cache(maxsize=1024)
-def _qr_svg(url: str, title: str = "QR code of this poll's link") -> str:
-    """A poll's link never changes, so its QR code is drawn once per process, not per view."""
-    # Black on a white quiet zone drawn into the SVG itself, so the code scans on a dark page too; a viewBox
-    # and no fixed size, so CSS scales the whole code and its quiet zone stays even on every side.
-    return segno.make(url, error="m").svg_inline(
-        scale=4, border=4, dark="#000", light="#fff", omitsize=True, title=title
-    )
+def _qr_svg(url: str, title: str = "QR code of this poll's link", *, tile: bool = False) -> str:
+    """A poll's link never changes, so its QR code is drawn once per process, not per view.
+
+    As a tile: black on its own white quiet zone (it scans on a dark page too), with a viewBox and no
+    fixed size, so CSS scales the code and its quiet zone together and the margin stays even on every side.
+    """
+    qr = segno.make(url, error="m")
+    if tile:
+        return qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True, title=title)
+    return qr.svg_inline(scale=4, title=title)
 
 
 @require_GET
@@ -371,7 +374,7 @@ def share(request, ref):
         "poll": poll,
         "link": link,
         "short_link": short_link,
-        "qr": _qr_svg(link),
+        "qr": _qr_svg(link, tile=True),
         "can_manage": can_manage(request.user, poll),
     }
     return render(request, "polls/share.html", context)
