@@ -3,11 +3,14 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
+from polls import services
 from polls.models import Poll
-from polls.tests.factories import PollFactory
+from polls.tests.factories import PollFactory, pick, visitor
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_creating import log_in
 
 NEXT_YEAR = datetime.now(UTC).year + 1
@@ -88,3 +91,23 @@ def test_relative_dates_are_words_in_the_browser_too(live_url, new_page):
     created = page.locator('time[data-when="relative"]')
     expect(created).to_have_text("5 minutes ago")
     assert "America/New_York" in created.get_attribute("title")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_share_create_with_errors_and_locked_edit_pages_pass_axe(live_url, new_page, scheme):
+    user = UserFactory()
+    page = new_page(bypass_csp=True, color_scheme=scheme)  # axe is injected as an inline script
+    log_in(page, live_url, user)
+    poll = PollFactory(author=user, title="Lunch?", options=["Soup", "Salad"])
+    services.cast_vote(poll=poll, voter=visitor(1), option_ids=pick(poll, "Soup"))
+
+    page.goto(f"{live_url}/p/{poll.slug}/share/")
+    assert serious_violations(page) == []
+    page.goto(f"{live_url}/p/{poll.slug}/edit/")
+    assert serious_violations(page) == []
+    page.goto(f"{live_url}/polls/new/")
+    page.get_by_label("Option 1", exact=True).fill("Tea")
+    page.get_by_label("Option 2", exact=True).fill("tea")
+    page.get_by_role("button", name="Create the poll").click()
+    expect(page.locator('input[aria-invalid="true"][name="options"]')).to_have_count(2)
+    assert serious_violations(page) == []
