@@ -11,6 +11,7 @@ from django.utils import timezone
 from polls import services
 from polls.models import MAX_OPTIONS, Poll
 from polls.tests.factories import PollFactory, pick, visitor
+from polls.tests.test_pages import new_poll_data
 from quickpoll.tests.pages import block_of, field_block, field_errors, signed_in, text
 
 pytestmark = pytest.mark.django_db
@@ -19,20 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def as_owner(owner):
     return signed_in(owner)
-
-
-def new_poll(**changes) -> dict:
-    data = {
-        "title": "Lunch today?",
-        "description": "",
-        "options": ["Soup", "Salad", "Sandwich", ""],
-        "expires_at": "",
-        "results_visibility": "always",
-        "allow_anonymous": "on",
-        "is_public": "on",
-    }
-    data.update(changes)
-    return {name: value for name, value in data.items() if value is not None}
 
 
 def option_inputs(response) -> list[str]:
@@ -48,7 +35,7 @@ def marked_invalid(response) -> list[str]:
 
 
 def test_add_an_option_without_javascript_keeps_what_was_typed_and_adds_a_row(as_owner):
-    typed = new_poll(
+    typed = new_poll_data(
         title="Team outing", description="Friday", options=["Bowling", "", "Karaoke", "Escape room"], add_option="1"
     )
 
@@ -77,7 +64,7 @@ def test_add_an_option_works_on_the_edit_page_too(poll, as_owner):
 def test_add_an_option_stops_at_the_limit(as_owner):
     options = [f"Choice {number}" for number in range(1, MAX_OPTIONS + 1)]
 
-    response = as_owner.post("/polls/new/", new_poll(options=options, add_option="1"))
+    response = as_owner.post("/polls/new/", new_poll_data(options=options, add_option="1"))
 
     assert option_inputs(response) == options
     assert re.search(r"<button [^>]*data-add-option disabled", field_block(response, "options"))
@@ -97,7 +84,7 @@ def test_the_new_form_offers_add_an_option_and_sends_with_enter_first(as_owner):
 
 
 def test_only_the_repeated_options_are_marked_invalid(as_owner):
-    response = as_owner.post("/polls/new/", new_poll(options=["Soup", "Salad", "soup ", "", "Tea", "salad"]))
+    response = as_owner.post("/polls/new/", new_poll_data(options=["Soup", "Salad", "soup ", "", "Tea", "salad"]))
 
     assert response.status_code == 400
     assert field_errors(response, "options") == [
@@ -111,7 +98,7 @@ def test_only_the_repeated_options_are_marked_invalid(as_owner):
 
 
 def test_an_error_that_is_no_box_in_particular_marks_none(as_owner):
-    response = as_owner.post("/polls/new/", new_poll(options=["Alone", "", "", ""]))
+    response = as_owner.post("/polls/new/", new_poll_data(options=["Alone", "", "", ""]))
 
     assert field_errors(response, "options") == ["A poll has between 2 and 20 options."]
     assert marked_invalid(response) == []
@@ -139,7 +126,7 @@ NEXT_WINTER = timezone.now().year + 1
 
 def test_the_closing_time_is_read_in_the_zone_the_browser_sends(as_owner):
     response = as_owner.post(
-        "/polls/new/", new_poll(expires_at=f"{NEXT_WINTER}-01-15T14:00", timezone="Europe/Paris")
+        "/polls/new/", new_poll_data(expires_at=f"{NEXT_WINTER}-01-15T14:00", timezone="Europe/Paris")
     )
 
     assert response.status_code == 302
@@ -151,7 +138,7 @@ def test_without_javascript_the_closing_time_is_utc_and_the_form_says_so(as_owne
     assert re.search(r'name="timezone" value="UTC" data-local-zone="unset"', form.content.decode())
     assert "In UTC." in field_block(form, "expires_at")
 
-    as_owner.post("/polls/new/", new_poll(expires_at=f"{NEXT_WINTER}-01-15T14:00"))
+    as_owner.post("/polls/new/", new_poll_data(expires_at=f"{NEXT_WINTER}-01-15T14:00"))
 
     assert Poll.objects.get().expires_at == datetime(NEXT_WINTER, 1, 15, 14, 0, tzinfo=UTC)
 
@@ -160,7 +147,7 @@ def test_without_javascript_the_closing_time_is_utc_and_the_form_says_so(as_owne
 def test_an_unknown_zone_is_a_clear_error_and_keeps_the_time(as_owner, zone):
     typed = f"{NEXT_WINTER}-01-15T14:00"
 
-    response = as_owner.post("/polls/new/", new_poll(expires_at=typed, timezone=zone))
+    response = as_owner.post("/polls/new/", new_poll_data(expires_at=typed, timezone=zone))
 
     assert response.status_code == 400
     assert not Poll.objects.exists()
@@ -179,7 +166,7 @@ def test_an_unknown_zone_is_a_clear_error_and_keeps_the_time(as_owner, zone):
     ids=["skipped-hour", "repeated-hour"],
 )
 def test_a_time_the_clocks_skip_or_repeat_is_refused_plainly(as_owner, typed, error):
-    response = as_owner.post("/polls/new/", new_poll(expires_at=typed, timezone="Europe/Paris"))
+    response = as_owner.post("/polls/new/", new_poll_data(expires_at=typed, timezone="Europe/Paris"))
 
     assert response.status_code == 400
     [shown] = field_errors(response, "expires_at")
@@ -208,7 +195,7 @@ def test_editing_shows_the_closing_time_in_utc_for_the_script_to_move_and_keeps_
 
 def test_a_form_shown_again_keeps_the_zone_it_was_written_in(as_owner):
     response = as_owner.post(
-        "/polls/new/", new_poll(title="", expires_at=f"{NEXT_WINTER}-01-15T14:00", timezone="Asia/Tokyo")
+        "/polls/new/", new_poll_data(title="", expires_at=f"{NEXT_WINTER}-01-15T14:00", timezone="Asia/Tokyo")
     )
 
     assert response.status_code == 400
@@ -222,7 +209,7 @@ def test_a_form_shown_again_keeps_the_zone_it_was_written_in(as_owner):
 
 
 def test_a_new_poll_lands_on_its_share_panel(as_owner):
-    response = as_owner.post("/polls/new/", new_poll(), follow=True)
+    response = as_owner.post("/polls/new/", new_poll_data(), follow=True)
 
     poll = Poll.objects.get()
     assert response.redirect_chain == [(f"/p/{poll.slug}/share/", 302)]
