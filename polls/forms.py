@@ -18,8 +18,8 @@ MAX_OPTION_LENGTH = Option._meta.get_field("text").max_length
 class OptionListWidget(forms.Widget):
     """One text input per option, all named "options"; blank ones are ignored.
 
-    Without JavaScript the form shows four inputs (or one a poll's option, and what was
-    typed) and an "Add an option" button that posts the form back with one more; with it,
+    Without JavaScript the form shows four inputs (or one per option of the poll, or what
+    was typed) and an "Add an option" button that posts the form back with one more; with it,
     options are added, removed and reordered in place (static/js/quickpoll.js). Once the
     options are fixed they show as text, not as inputs.
     """
@@ -44,8 +44,10 @@ class OptionListWidget(forms.Widget):
             widget["locked"] = [text for text in values if text]
             widget["locked_reason"] = self.locked_reason
             return context
-        count = min(MAX_OPTIONS, max(self.inputs_for_a_new_poll, len(values) + self.extra_input))
-        values = (values + [""] * count)[:count]
+        count = max(self.inputs_for_a_new_poll, len(values))
+        if self.extra_input and count < MAX_OPTIONS:
+            count += 1
+        values += [""] * (count - len(values))
         # A field with errors is marked aria-invalid by Django; only the inputs at fault say so themselves.
         faulty = set()
         if widget["attrs"].get("aria-invalid"):

@@ -70,6 +70,16 @@ def test_add_an_option_stops_at_the_limit(as_owner):
     assert re.search(r"<button [^>]*data-add-option disabled", field_block(response, "options"))
 
 
+def test_more_options_than_the_limit_are_all_shown_back_with_the_error(as_owner):
+    options = [f"Choice {number}" for number in range(1, MAX_OPTIONS + 3)]
+
+    response = as_owner.post("/polls/new/", new_poll_data(options=options))
+
+    assert response.status_code == 400
+    assert option_inputs(response) == options  # nothing typed is dropped
+    assert field_errors(response, "options") == ["A poll has between 2 and 20 options."]
+
+
 def test_the_new_form_offers_add_an_option_and_sends_with_enter_first(as_owner):
     page = as_owner.get("/polls/new/").content.decode()
 
