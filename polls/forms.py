@@ -1,33 +1,62 @@
 """HTML forms for polls. They check shape; the rules (and their messages) come from polls.services."""
 
 import re
+from datetime import UTC, datetime, tzinfo
 
 from django import forms
+from django.forms.utils import ErrorDict
+from django.utils import timezone
 
-from polls.models import MAX_OPTIONS, MIN_OPTIONS, Poll, Report
+from polls.models import MAX_OPTIONS, MIN_OPTIONS, Option, Poll, Report
+from polls.services import option_key, option_problems, repeated_options
 from quickpoll.forms import ServiceErrorsMixin
+from quickpoll.time_zones import known_zone, zone_name
+
+MAX_OPTION_LENGTH = Option._meta.get_field("text").max_length
 
 
 class OptionListWidget(forms.Widget):
     """One text input per option, all named "options"; blank ones are ignored.
 
-    Without JavaScript the form shows a few spare inputs; with it, options can be
-    added, removed and reordered (static/js/quickpoll.js).
+    Without JavaScript the form shows four inputs (or one per option of the poll, or what
+    was typed) and an "Add an option" button that posts the form back with one more; with it,
+    options are added, removed and reordered in place (static/js/quickpoll.js). Once the
+    options are fixed they show as text, not as inputs.
     """
 
     template_name = "polls/widgets/option_list.html"
-    spare_inputs = 2
     inputs_for_a_new_poll = 4
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.extra_input = False  # the "Add an option" button was pressed
+        self.locked_reason = ""
 
     def value_from_datadict(self, data, files, name):
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        values = list(value or [])
-        count = min(MAX_OPTIONS, max(self.inputs_for_a_new_poll, len(values) + self.spare_inputs))
-        context["widget"]["options"] = values + [""] * (count - len(values))
-        context["widget"]["max_options"] = MAX_OPTIONS
+        values = [value] if isinstance(value, str) else list(value or [])
+        widget = context["widget"]
+        widget["max_options"] = MAX_OPTIONS
+        if widget["attrs"].get("disabled"):
+            widget["locked"] = [text for text in values if text]
+            widget["locked_reason"] = self.locked_reason
+            return context
+        count = max(self.inputs_for_a_new_poll, len(values))
+        if self.extra_input and count < MAX_OPTIONS:
+            count += 1
+        values += [""] * (count - len(values))
+        # A field with errors is marked aria-invalid by Django; only the inputs at fault say so themselves.
+        faulty = set()
+        if widget["attrs"].get("aria-invalid"):
+            faulty = {option_key(text) for text in repeated_options(values)}
+        widget["rows"] = [
+            {"value": text, "invalid": option_key(text) in faulty or len(text.strip()) > MAX_OPTION_LENGTH}
+            for text in values
+        ]
+        widget["full"] = count >= MAX_OPTIONS
         return context
 
 
@@ -42,9 +71,36 @@ class OptionListField(forms.Field):
         return [text.strip() for text in value if text and text.strip()]
 
 
-class MinuteDateTimeField(forms.DateTimeField):
-    """The browser's datetime-local input has minutes, not seconds: compare at that precision,
-    so sending an untouched form back never "changes" a closing time set to the second."""
+class LocalDateTimeField(forms.DateTimeField):
+    """A datetime-local input read in a named zone: the browser's, sent along by the page's script, else UTC.
+
+    The browser's input has minutes, not seconds: values compare at that precision, so sending
+    an untouched form back never "changes" a closing time set to the second.
+    """
+
+    zone: tzinfo = UTC
+
+    def prepare_value(self, value):
+        with timezone.override(self.zone):
+            return super().prepare_value(value)
+
+    def to_python(self, value):
+        try:
+            with timezone.override(self.zone):
+                return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code != "ambiguous_timezone":
+                raise
+            with timezone.override(UTC):
+                naive = super().to_python(value).replace(tzinfo=None)
+            raise forms.ValidationError(self._not_one_moment(naive), code="ambiguous_timezone") from None
+
+    def _not_one_moment(self, naive: datetime) -> str:
+        shown = f"{naive:%H:%M} on {naive.day} {naive:%b %Y}"
+        earlier = naive.replace(tzinfo=self.zone, fold=0)
+        if earlier.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
+            return f"{shown} does not exist in {zone_name(self.zone)}: the clocks go forward then. Pick another time."
+        return f"{shown} happens twice in {zone_name(self.zone)}: the clocks go back then. Pick a time outside that hour."
 
     def has_changed(self, initial, data):
         def minute(value):
@@ -68,12 +124,13 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         label="At most this many picks",
         help_text="For multiple choice; leave empty for no limit.",
     )
-    expires_at = MinuteDateTimeField(
+    expires_at = LocalDateTimeField(
         required=False,
-        label="Closes at (UTC)",
+        label="Closes at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Leave empty to keep the poll open until you close it.",
     )
+    # The zone the closing time is written in: the page's script puts the browser's here, else it stays UTC.
+    timezone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     is_public = forms.BooleanField(
         required=False, initial=True, label="List it publicly", help_text="Unlisted polls open by link only."
     )
@@ -103,7 +160,10 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     def __init__(
         self, *args, options_locked: bool = False, editable: frozenset[str] | None = None, locked_note: str = "", **kwargs
     ):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.adding_option = False
+        self._read_time_zone()
         if editable is not None:
             # What this editor may not change (polls.permissions.editable_fields) is shown, not offered.
             for name, field in self.fields.items():
@@ -113,9 +173,58 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         if options_locked:
             # The service refuses option changes once votes exist; the form says so up front.
             self.fields["options"].disabled = True
-            self.fields["options"].help_text = "Options are fixed once the poll has votes."
+            self.fields["options"].help_text = ""
+            self.fields["options"].widget.locked_reason = "This poll has votes, so its options stay as they are."
             self.fields["allow_multiple"].disabled = True
             self.fields["is_secret"].disabled = True
+
+    def _read_time_zone(self) -> None:
+        field = self.fields["expires_at"]
+        sent = self.data.get("timezone", "") if self.is_bound else ""
+        zone = known_zone(sent) if sent else UTC
+        self.unknown_zone = "" if zone else sent
+        if zone is None:
+            # Shown again in UTC, as the error says; what was typed stays in the box.
+            self.data = self.data.copy()
+            self.data["timezone"] = "UTC"
+            zone = UTC
+        field.zone = zone
+        self.initial["timezone"] = zone_name(zone)
+        # A page first shown writes the closing time in UTC; the script moves it to the browser's zone.
+        self.fields["timezone"].widget.attrs["data-local-zone"] = "unset" if not self.is_bound else zone_name(zone)
+        field.help_text = (
+            f"In {'UTC' if zone is UTC else zone_name(zone)}. Leave empty to keep the poll open until you close it."
+        )
+
+    def add_option_input(self) -> None:
+        """The "Add an option" button without JavaScript: the form comes back as typed, with one more
+        empty input and no errors (nothing was sent for saving yet)."""
+        self.fields["options"].widget.extra_input = True
+        self.adding_option = True
+
+    def full_clean(self):
+        if self.adding_option:
+            self._errors, self.cleaned_data = ErrorDict(), {}
+            return
+        super().full_clean()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.unknown_zone and self.data.get("expires_at"):
+            self.add_error(
+                "expires_at",
+                f"Your browser sent a time zone QuickPoll does not know (“{self.unknown_zone[:64]}”). "
+                "The closing time now reads as UTC: check it and send the form again.",
+            )
+        cleaned.pop("timezone", None)  # it only says how to read expires_at
+        return cleaned
+
+    def clean_options(self) -> list[str]:
+        # The service's own check, early: so its errors show together with the other fields'.
+        problems = option_problems(self.cleaned_data["options"])
+        if problems and not self.fields["options"].disabled:
+            raise forms.ValidationError(problems)
+        return self.cleaned_data["options"]
 
     def clean_bot_protection(self) -> str:
         # Left out of a post (a script, an older form): the poll keeps its setting, a new one the default.

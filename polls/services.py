@@ -41,18 +41,45 @@ logger = structlog.get_logger(__name__)
 # --- Polls ----------------------------------------------------------------------------
 
 
+def _option_text(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def option_key(text: str) -> str:
+    """What makes two options the same option: case and spacing aside."""
+    return _option_text(text).casefold()
+
+
+def repeated_options(texts: Iterable[str]) -> list[str]:
+    """The options given more than once, each named once as first written (blank ones are another error)."""
+    texts = [_option_text(text) for text in texts if _option_text(text)]
+    counts = Counter(map(option_key, texts))
+    first = {}
+    for text in texts:
+        first.setdefault(option_key(text), text)
+    return [text for key, text in first.items() if counts[key] > 1]
+
+
 def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
-    cleaned = [" ".join(str(text).split()) for text in texts]
+    cleaned = [_option_text(text) for text in texts]
     problems = []
     if any(not text for text in cleaned):
         problems.append("Options cannot be blank.")
     if any(len(text) > 100 for text in cleaned):
         problems.append("Options are at most 100 characters.")
-    if len({text.casefold() for text in cleaned}) != len(cleaned):
-        problems.append("Options must be different from each other.")
+    repeated = repeated_options(cleaned)
+    if repeated:
+        names = ", ".join(f"“{text}”" for text in repeated)
+        given = "is given" if len(repeated) == 1 else "are given"
+        problems.append(f"Options must be different from each other: {names} {given} more than once.")
     if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
         problems.append(f"A poll has between {MIN_OPTIONS} and {MAX_OPTIONS} options.")
     return cleaned, problems
+
+
+def option_problems(texts: Iterable[str]) -> list[str]:
+    """What is wrong with these options, in the words create_poll and update_poll would refuse them with."""
+    return _clean_options(texts)[1]
 
 
 def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[str, list[str]]:
@@ -77,8 +104,16 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
 _SHOWN_WHILE_OPEN = {Poll.ResultsVisibility.ALWAYS, Poll.ResultsVisibility.AFTER_VOTE}
 
 
+SLUG_TITLE_LENGTH = 60
+
+
 def _unique_slug(title: str) -> str:
-    base = slugify(title)[:200].strip("-") or "poll"
+    base = slugify(title)
+    if len(base) > SLUG_TITLE_LENGTH:
+        # Cut at the last word that fits; one long word is cut where it must be.
+        cut = base[: SLUG_TITLE_LENGTH + 1].rsplit("-", 1)[0]
+        base = cut if len(cut) <= SLUG_TITLE_LENGTH else base[:SLUG_TITLE_LENGTH]
+    base = base.strip("-") or "poll"
     # A random suffix keeps slugs unique without a read-then-write race.
     return f"{base}-{get_random_string(6, 'abcdefghijkmnpqrstuvwxyz23456789')}"
 

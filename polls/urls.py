@@ -15,6 +15,7 @@ urlpatterns = [
     path("p/<str:ref>/report/", views.report, name="poll-report"),
     path("p/<str:ref>/open/", views.set_open, name="poll-set-open"),
     path("p/<str:ref>/edit/", views.edit, name="poll-edit"),
+    path("p/<str:ref>/share/", views.share, name="poll-share"),
     path("p/<str:ref>/delete/", views.delete, name="poll-delete"),
     path("p/<str:ref>/invites/", views.manage_invites, name="poll-invites"),
     path("p/<str:ref>/invites/revoke/", views.revoke_invites, name="poll-invites-revoke"),

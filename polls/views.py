@@ -109,9 +109,16 @@ def browse(request):
 
 
 @functools.lru_cache(maxsize=1024)
-def _qr_svg(url: str, title: str = "QR code of this poll's link") -> str:
-    """A poll's link never changes, so its QR code is drawn once per process, not per view."""
-    return segno.make(url, error="m").svg_inline(scale=4, title=title)
+def _qr_svg(url: str, title: str = "QR code of this poll's link", *, tile: bool = False) -> str:
+    """A poll's link never changes, so its QR code is drawn once per process, not per view.
+
+    As a tile: black on its own white quiet zone (it scans on a dark page too), with a viewBox and no
+    fixed size, so CSS scales the code and its quiet zone together and the margin stays even on every side.
+    """
+    qr = segno.make(url, error="m")
+    if tile:
+        return qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True, title=title)
+    return qr.svg_inline(scale=4, title=title)
 
 
 @require_GET
@@ -395,10 +402,20 @@ def delete(request, ref):
     return redirect("profile", username=request.user.username)
 
 
+def _wants_another_option(request, form: PollForm) -> bool:
+    """The "Add an option" button (without JavaScript): show the form again, as typed, with one more input."""
+    if request.method == "POST" and "add_option" in request.POST:
+        form.add_option_input()
+        return True
+    return False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request):
     form = PollForm(request.POST or None)
+    if _wants_another_option(request, form):
+        return render(request, "polls/form.html", {"form": form, "creating": True})
     if request.method == "POST" and form.is_valid():
         try:
             poll = services.create_poll(author=request.user, **form.cleaned_data)
@@ -406,7 +423,7 @@ def create(request):
             form.add_service_errors(exc.fields)
         else:
             messages.success(request, "Your poll is live. Share the link!")
-            return _back_to(poll)
+            return redirect("poll-share", ref=poll.slug)
     return render(request, "polls/form.html", {"form": form, "creating": True}, status=400 if form.errors else 200)
 
 
@@ -424,6 +441,9 @@ def edit(request, ref):
         editable=editable_fields(request.user, poll),
         locked_note="Locked while the poll is on hold." if poll.is_held else "Only the poll's author can change this.",
     )
+    context = {"form": form, "poll": poll, "creating": False}
+    if _wants_another_option(request, form):
+        return render(request, "polls/form.html", context)
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in form.changed_data}
         options = changes.pop("options", None)  # disabled (locked) fields never count as changed
@@ -436,8 +456,23 @@ def edit(request, ref):
         else:
             messages.success(request, "Changes saved.")
             return _back_to(poll)
-    context = {"form": form, "poll": poll, "creating": False}
     return render(request, "polls/form.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def share(request, ref):
+    """The share panel: where a new poll's author lands, and what a poll's "Share" leads to later."""
+    poll = _poll_or_404(ref)
+    link = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
+    short_link = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.pk}))
+    context = {
+        "poll": poll,
+        "link": link,
+        "short_link": short_link,
+        "qr": _qr_svg(link, tile=True),
+        "can_manage": can_manage(request.user, poll),
+    }
+    return render(request, "polls/share.html", context)
 
 
 @require_GET

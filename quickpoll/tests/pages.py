@@ -36,10 +36,17 @@ def field_block(response, name: str) -> str:
     return unescape(blocks[0])
 
 
+def block_of(response, name: str) -> str:
+    """The rendered block of the form field marked data-field="name", inputs or none (fixed options show as text)."""
+    blocks = [block for block in _FIELD_START.split(response.content.decode())[1:] if f'data-field="{name}"' in block]
+    assert len(blocks) == 1, f"{len(blocks)} blocks are marked data-field={name!r}"
+    return unescape(blocks[0])
+
+
 def field_errors(response, name: str) -> list[str]:
     """The errors shown beside one field (the <li>s of its errorlist)."""
     block = field_block(response, name)
-    errors = re.search(r'<div class="field-errors" role="alert">(.*?)</div>', block, re.S)
+    errors = re.search(r'<div class="field-errors" role="alert"[^>]*>(.*?)</div>', block, re.S)
     return [item.strip() for item in re.findall(r"<li>(.*?)</li>", errors.group(1), re.S)] if errors else []
 
 

@@ -119,16 +119,32 @@
   }
 
   // --- Copy a link ---------------------------------------------------------------------
+  // Without the script (or the clipboard API) the link stays in a read-only box to select by hand.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var source = document.querySelector(button.dataset.copy);
     if (!source || !navigator.clipboard) return;
+    var label = button.textContent;
+    var reset;
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.value).then(function () {
         button.textContent = "Copied";
+        button.classList.add("copied");
         announce("Link copied");
+        clearTimeout(reset);
+        reset = setTimeout(function () {
+          button.textContent = label;
+          button.classList.remove("copied");
+        }, 2000);
+      }, function () {
+        source.focus();
+        source.select();
+        announce("Copying was refused: the link is selected, copy it with your keyboard");
       });
     });
+  });
+  document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
+    input.addEventListener("focus", function () { input.select(); });
   });
 
   // --- Confirm before destructive posts -------------------------------------------------
@@ -150,53 +166,104 @@
   });
 
   // --- Create and edit: add, remove and reorder options ----------------------------------
+  // The server renders the rows and an "Add an option" submit button (it posts the form back with
+  // one more row); here rows are added, removed, dragged by their handle or moved with buttons in place.
   document.querySelectorAll("[data-option-list]").forEach(function (list) {
-    if (list.querySelector("input:disabled")) return;
     var max = parseInt(list.dataset.maxOptions, 10);
+    var add = list.parentNode.querySelector("[data-add-option]");
+    var dragged = null;
+
+    function rows() { return list.querySelectorAll("li"); }
 
     function renumber() {
-      list.querySelectorAll("li").forEach(function (item, index) {
+      rows().forEach(function (item, index) {
         var input = item.querySelector("input");
         input.placeholder = "Option " + (index + 1);
         item.querySelector("label").textContent = "Option " + (index + 1);
+        item.querySelector("[data-remove]").disabled = rows().length <= 2;
       });
-      add.disabled = list.children.length >= max;
+      if (add) add.disabled = rows().length >= max;
     }
 
     function tool(item, label, text, action) {
       var button = document.createElement("button");
       button.type = "button";
-      button.className = "icon";
+      button.className = "icon option-tool";
       button.textContent = text;
       button.setAttribute("aria-label", label);
       button.addEventListener("click", function () { action(item); renumber(); });
       item.appendChild(button);
+      return button;
     }
 
     function equip(item) {
+      var handle = item.querySelector(".option-handle");
+      handle.addEventListener("pointerdown", function () { item.draggable = true; });
+      item.addEventListener("dragstart", function (event) {
+        dragged = item;
+        item.classList.add("dragging");
+        event.dataTransfer.effectAllowed = "move";
+      });
+      item.addEventListener("dragend", function () {
+        item.draggable = false;
+        item.classList.remove("dragging");
+        dragged = null;
+        renumber();
+      });
+      item.querySelector("input").addEventListener("input", function (event) {
+        event.target.classList.remove("invalid");
+        event.target.removeAttribute("aria-invalid");
+      });
       tool(item, "Move up", "↑", function (it) { if (it.previousElementSibling) list.insertBefore(it, it.previousElementSibling); });
       tool(item, "Move down", "↓", function (it) { if (it.nextElementSibling) list.insertBefore(it.nextElementSibling, it); });
-      tool(item, "Remove option", "✕", function (it) { if (list.children.length > 2) it.remove(); });
+      tool(item, "Remove option", "✕", function (it) {
+        if (rows().length <= 2) return;
+        var next = it.nextElementSibling || it.previousElementSibling;
+        it.remove();
+        next.querySelector("input").focus();
+      }).dataset.remove = "";
     }
 
-    var add = document.createElement("button");
-    add.type = "button";
-    add.className = "secondary";
-    add.textContent = "Add an option";
-    add.addEventListener("click", function () {
+    function addRow() {
       var item = list.lastElementChild.cloneNode(true);
       item.querySelectorAll("button").forEach(function (b) { b.remove(); });
       var input = item.querySelector("input");
       input.value = "";
-      input.id = input.id.replace(/-\d+$/, "-" + (list.children.length + 1));
+      input.className = "";
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      input.id = input.id.replace(/-\d+$/, "-" + (rows().length + 1));
       item.querySelector("label").htmlFor = input.id;
       list.appendChild(item);
       equip(item);
       renumber();
       input.focus();
+    }
+
+    list.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      var over = event.target.closest("li");
+      if (!over || over === dragged) return;
+      var box = over.getBoundingClientRect();
+      list.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? over.nextElementSibling : over);
     });
-    list.querySelectorAll("li").forEach(equip);
-    list.after(add);
+    // Enter in an option goes on to the next one (a new one after the last), not to "Create".
+    list.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.target.tagName !== "INPUT") return;
+      event.preventDefault();
+      var next = event.target.closest("li").nextElementSibling;
+      if (next) next.querySelector("input").focus();
+      else if (rows().length < max) addRow();
+    });
+    if (add) {
+      add.addEventListener("click", function (event) {
+        event.preventDefault();
+        addRow();
+      });
+    }
+    rows().forEach(equip);
+    list.classList.add("enhanced");
     renumber();
   });
 
@@ -262,5 +329,71 @@
         when.textContent = minutes < 1 ? "just now" : minutes + " min ago";
       });
     }, 30000);
+  }
+
+  // --- Dates -------------------------------------------------------------------------------
+  // The server writes dates in UTC (accounts/templatetags/when.py); here each <time data-when>
+  // is rewritten in the reader's own zone, and relative ones ("5 minutes ago") stay fresh.
+  var zone = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
+  var times = document.querySelectorAll("time[data-when]");
+  if (zone && times.length) {
+    var thisYear = String(new Date().getFullYear());
+    var inParts = new Intl.DateTimeFormat("en-GB", {
+      weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    });
+    // Put together as the server writes it ("Wed 3 Dec, 14:00"; the year only when it is not this one).
+    var format = function (date, withClock) {
+      var part = {};
+      inParts.formatToParts(date).forEach(function (p) { part[p.type] = p.value; });
+      var words = part.weekday + " " + part.day + " " + part.month + (part.year === thisYear ? "" : " " + part.year);
+      return withClock ? words + ", " + part.hour + ":" + part.minute : words;
+    };
+    // As the server's wording: the unit that keeps the count small, "yesterday" rather than "1 day ago".
+    var units = [["second", 1, 45], ["minute", 60, 45], ["hour", 3600, 22], ["day", 86400, 6],
+      ["week", 604800, 4], ["month", 2592000, 11], ["year", 31536000, Infinity]];
+    var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat("en-GB", { numeric: "auto" }) : null;
+    var relativeWords = function (date) {
+      var seconds = (date.getTime() - Date.now()) / 1000;
+      var unit, count;
+      for (var i = 0; i < units.length; i++) {
+        unit = units[i];
+        count = Math.round(Math.abs(seconds) / unit[1]);
+        if (count < unit[2]) break;
+      }
+      if (unit[0] === "second") count = 0;
+      return relative.format(seconds < 0 ? -count : count, unit[0]);
+    };
+    var rewrite = function () {
+      times.forEach(function (time) {
+        var date = new Date(time.getAttribute("datetime"));
+        if (isNaN(date.getTime())) return;
+        var style = time.dataset.when;
+        time.title = format(date, true) + " (" + zone + ")";
+        if (style === "relative" && relative) time.textContent = relativeWords(date);
+        else if (style === "day") time.textContent = format(date, false);
+        else if (style === "date") time.textContent = format(date, true);
+      });
+    };
+    rewrite();
+    if (document.querySelector('time[data-when="relative"]')) setInterval(rewrite, 60000);
+  }
+
+  // The closing-time field: a page first shown writes it in UTC; from here on it is in the browser's zone,
+  // and the zone goes along with the form (polls/forms.py reads the time in it).
+  var zoneField = document.querySelector('input[name="timezone"][data-local-zone="unset"]');
+  if (zone && zoneField) {
+    var closing = zoneField.form.querySelector('input[name="expires_at"]');
+    var two = function (n) { return String(n).padStart(2, "0"); };
+    if (closing && closing.value) {
+      var at = new Date(closing.value + "Z");
+      if (!isNaN(at.getTime())) {
+        closing.value = at.getFullYear() + "-" + two(at.getMonth() + 1) + "-" + two(at.getDate()) +
+          "T" + two(at.getHours()) + ":" + two(at.getMinutes());
+      }
+    }
+    zoneField.value = zone;
+    zoneField.dataset.localZone = zone;
+    var help = closing && document.getElementById(closing.id + "_helptext");
+    if (help) help.textContent = help.textContent.replace(/^In UTC\./, "In your time zone (" + zone + ").");
   }
 })();

@@ -1,4 +1,4 @@
-"""A member creates a poll through the form and lands on it."""
+"""A member creates a poll through the form, lands on its share panel and opens it."""
 
 from playwright.sync_api import expect
 
@@ -30,6 +30,8 @@ def test_a_logged_in_user_creates_a_poll_and_lands_on_it(live_url, new_page):
     page.get_by_role("button", name="Remove option").last.click()  # and the blank row goes
     page.get_by_role("button", name="Create the poll").click()
 
+    expect(page.get_by_role("heading", level=1)).to_have_text("Share your poll")
+    page.get_by_role("link", name="Open the poll").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Where should we eat?")
     poll = Poll.objects.get(title="Where should we eat?")
     assert page.url.endswith(f"/p/{poll.slug}/")
