@@ -43,8 +43,11 @@ def _after_commit(method: str, *args) -> None:
     transaction.on_commit(tell)
 
 
-def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str = "") -> None:
-    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor, reason=reason)
+def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str = "", events: int = 1) -> None:
+    # The poll's row lock (most callers hold it already) makes "find the unread notice or add one" one
+    # at a time per poll, so repeats group into one notice; no_key: inserts of votes and likes still pass.
+    list(Poll.objects.select_for_update(no_key=True).filter(pk=poll.pk).values_list("pk", flat=True))
+    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor, reason=reason, events=events)
     if notification is not None:
         _after_commit("publish_notification", notification)
 
@@ -99,7 +102,7 @@ def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
         others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
         if others:
             # A secret poll's author is not told who voted when: with the counts, that would tell what they chose.
-            _notify_author(poll, Notification.Kind.VOTE, None if poll.is_secret else others[0].user)
+            _notify_author(poll, Notification.Kind.VOTE, None if poll.is_secret else others[0].user, events=len(others))
     # Who voted rides with a snapshot only to show after_vote results; a secret poll has none while open.
     changed = {
         poll: [] if poll.is_secret else [voter.key for voter in voters] for poll, voters in voters_by_poll.items()
