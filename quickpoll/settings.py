@@ -31,6 +31,8 @@ PRODUCTION = ENVIRONMENT == "production"
 
 # Production never runs with DEBUG, whatever DEBUG says.
 DEBUG = False if PRODUCTION else env_bool("DEBUG", True)
+# With DEBUG, pages still fail with QuickPoll's own 404/500 pages; true shows Django's technical ones.
+DEBUG_ERROR_PAGES = DEBUG and env_bool("DEBUG_ERROR_PAGES", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "quickpoll.request_ids.RequestIdHeaderMiddleware",
     "quickpoll.ratelimits.ApiRateLimitMiddleware",
+    # Before the outage middleware: its exception hook runs first, so "database down" stays a 503.
+    "quickpoll.error_pages.BrandedErrorPagesMiddleware",
     "quickpoll.outages.DatabaseOutageMiddleware",
     "polls.voters.AnonymousIdMiddleware",
 ]
