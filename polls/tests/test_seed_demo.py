@@ -46,9 +46,9 @@ def test_seeding_says_one_line_and_logs_no_line_per_vote(caplog):
 
     output = seed()
 
+    assert [record.getMessage() for record in caplog.records if record.name.startswith(("polls", "accounts"))] == []
     assert len(output.strip().splitlines()) == 1
     assert f"Loaded {len(DEMO_POLLS)} demo polls (" in output and DEMO_PASSWORD in output
-    assert [record.getMessage() for record in caplog.records if record.name.startswith(("polls", "accounts"))] == []
 
 
 def test_seed_demo_a_second_time_changes_nothing(seeded):
