@@ -67,20 +67,18 @@ def notify(
 
 
 def _group_into_unread(unread, *, kind: str, title: str, events: int) -> Notification | None:
-    """Count more events into the recipient's unread notice of this kind on this poll, if there is one.
-
-    The notice's own lock keeps its count and text together against a concurrent read.
-    """
+    """Count more events into the recipient's unread notice of this kind on this poll, if there is one."""
     grouped = unread.select_for_update().first()
     if grouped is None:
         return None
-    # F(): the database adds, so no count is lost to a read-modify-write; newest first in the inbox,
-    # a grouped notice is as recent as the last event it counts.
-    Notification.objects.filter(pk=grouped.pk).update(count=F("count") + events, created_at=timezone.now())
-    grouped.refresh_from_db(fields=["count", "created_at"])
-    grouped.payload = {**grouped.payload, "message": _GROUPED[kind].format(count=grouped.count, title=title)}
-    grouped.save(update_fields=["payload"])
-    grouped.grew = True
+    # The database adds (F()); under the notice's row lock its count cannot move meanwhile, so the text
+    # written in the same UPDATE says the count it makes. Newest first in the inbox: a grouped notice is
+    # as recent as the last event it counts.
+    count = grouped.count + events
+    payload = {**grouped.payload, "message": _GROUPED[kind].format(count=count, title=title)}
+    now = timezone.now()
+    Notification.objects.filter(pk=grouped.pk).update(count=F("count") + events, created_at=now, payload=payload)
+    grouped.count, grouped.created_at, grouped.payload, grouped.grew = count, now, payload, True
     return grouped
 
 

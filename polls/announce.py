@@ -44,9 +44,6 @@ def _after_commit(method: str, *args) -> None:
 
 
 def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str = "", events: int = 1) -> None:
-    # The poll's row lock (most callers hold it already) makes "find the unread notice or add one" one
-    # at a time per poll, so repeats group into one notice; no_key: inserts of votes and likes still pass.
-    list(Poll.objects.select_for_update(no_key=True).filter(pk=poll.pk).values_list("pk", flat=True))
     notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor, reason=reason, events=events)
     if notification is not None:
         _after_commit("publish_notification", notification)
@@ -127,5 +124,8 @@ def liked(poll: Poll, like: Like) -> None:
 
 def reported(poll: Poll, reporter: User) -> None:
     if reporter.pk != poll.author_id:
+        # Votes, likes and closing hold the poll's row lock here already; a report takes it, so that two
+        # reports cannot both find no unread notice and add two. no_key: votes and likes still insert.
+        list(Poll.objects.select_for_update(no_key=True).filter(pk=poll.pk).values_list("pk", flat=True))
         # The reporter stays anonymous to the author.
         _notify_author(poll, Notification.Kind.REPORT)
