@@ -46,6 +46,14 @@ def _session(request, user: User) -> dict:
     ),
     retrieve=extend_schema(summary="One public profile", responses={200: PublicUserSerializer, **errors_for(404)}),
 )
+@extend_schema(tags=["Users"])
+# Signing up, in and out and one's own account are "Accounts" in the docs; other people's profiles "Users".
+@extend_schema_view(
+    **{
+        action: extend_schema(tags=["Accounts"])
+        for action in ("register", "login", "token_refresh", "logout", "me", "password", "export")
+    }
+)
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = User.objects.filter(is_active=True).order_by("created_at")
     serializer_class = PublicUserSerializer
@@ -170,6 +178,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         summary="One of my notifications", responses={200: NotificationSerializer, **errors_for(401, 404)}
     ),
 )
+@extend_schema(tags=["Notifications"])
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = NotificationSerializer
     permission_classes = [IsAuthenticated]

@@ -84,6 +84,9 @@ class Notification(models.Model):
     count = models.PositiveIntegerField(default=1)
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not stored: True on the instance accounts.notifications.notify() returns when events counted into an
+    # unread notice (live tabs update it) rather than starting one (live tabs add it to the badge).
+    grew = False
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,16 +1,20 @@
 """Telling people what happened to their polls.
 
 A notification is a row; the live copy to the recipient's open tabs is sent by whoever
-announced the event (polls.announce), once the row is committed.
+announced the event (polls.announce), once the row is committed. Reading them is announced
+from here (the header badge of every open tab follows) to whoever listens (realtime).
 """
 
+from collections.abc import Callable
+
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Notification, User
 
 _MESSAGES = {
-    Notification.Kind.VOTE: "New votes on “{title}”.",
+    Notification.Kind.VOTE: "{actor} voted on “{title}”.",
     Notification.Kind.LIKE: "{actor} liked “{title}”.",
     Notification.Kind.REPORT: "“{title}” was reported to the moderators.",
     Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed.",
@@ -19,8 +23,14 @@ _MESSAGES = {
 }
 
 
-# A poll's likes while its author has not looked: one notice that counts them, not one each.
-_GROUPED = {Notification.Kind.LIKE: "{count} people liked “{title}”."}
+# Repeats on one poll while its author has not looked: one notice that counts them, not one each.
+# A hold and its lifting are not grouped: each carries its own moderator's word and order matters.
+_GROUPED = {
+    Notification.Kind.VOTE: "{count} new votes on “{title}”.",
+    Notification.Kind.LIKE: "{count} people liked “{title}”.",
+    Notification.Kind.REPORT: "“{title}” was reported to the moderators {count} times.",
+    Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed {count} times.",
+}
 
 
 def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None, reason: str = "") -> dict:
@@ -33,40 +43,42 @@ def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None, reason:
     }
 
 
-def notify(*, recipient: User, kind: str, poll, actor: User | None = None, reason: str = "") -> Notification | None:
-    """Tell a poll's author what happened to it; nobody is told about their own doing.
+def notify(
+    *, recipient: User, kind: str, poll, actor: User | None = None, reason: str = "", events: int = 1
+) -> Notification | None:
+    """Tell a poll's author what happened to it (`events` times at once); nobody is told about their own doing.
 
-    Returns the notice to send live: a new one (count 1), or a grouped one whose count just grew.
+    Returns the notice to send live: a new one, or a grouped one whose count just grew. Callers hold the
+    poll's row lock (polls.announce), so two events cannot both find no unread notice and add two.
     """
     if actor is not None and actor.pk == recipient.pk:
         return None
-    unread = Notification.objects.filter(recipient=recipient, poll=poll, kind=kind, read_at__isnull=True)
-    if kind == Notification.Kind.VOTE:
-        # A busy poll would bury its author in one notice per vote: one unread notice says "new votes".
-        if unread.exists():
-            return None
     if kind in _GROUPED:
-        grouped = _group_into_unread(unread, kind=kind, title=poll.title)
+        unread = Notification.objects.filter(recipient=recipient, poll=poll, kind=kind, read_at__isnull=True)
+        grouped = _group_into_unread(unread, kind=kind, title=poll.title, events=events)
         if grouped is not None:
             return grouped
     payload = _payload(kind=kind, poll_id=poll.pk, poll_title=poll.title, actor=actor, reason=reason)
-    return Notification.objects.create(recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload)
+    if events > 1:
+        payload["message"] = _GROUPED[kind].format(count=events, title=poll.title)
+    return Notification.objects.create(
+        recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload, count=events
+    )
 
 
-def _group_into_unread(unread, *, kind: str, title: str) -> Notification | None:
-    """Count one more event into the recipient's unread notice of this kind on this poll, if there is one.
-
-    Callers hold the poll's row lock (likes move its counter first), so two likes cannot both find no
-    notice and add two; the notice's own lock keeps its count and text together against a concurrent read.
-    """
+def _group_into_unread(unread, *, kind: str, title: str, events: int) -> Notification | None:
+    """Count more events into the recipient's unread notice of this kind on this poll, if there is one."""
     grouped = unread.select_for_update().first()
     if grouped is None:
         return None
-    # Newest first in the inbox: a grouped notice is as recent as the last event it counts.
-    Notification.objects.filter(pk=grouped.pk).update(count=F("count") + 1, created_at=timezone.now())
-    grouped.refresh_from_db(fields=["count", "created_at"])
-    grouped.payload = {**grouped.payload, "message": _GROUPED[kind].format(count=grouped.count, title=title)}
-    grouped.save(update_fields=["payload"])
+    # The database adds (F()); under the notice's row lock its count cannot move meanwhile, so the text
+    # written in the same UPDATE says the count it makes. Newest first in the inbox: a grouped notice is
+    # as recent as the last event it counts.
+    count = grouped.count + events
+    payload = {**grouped.payload, "message": _GROUPED[kind].format(count=count, title=title)}
+    now = timezone.now()
+    Notification.objects.filter(pk=grouped.pk).update(count=F("count") + events, created_at=now, payload=payload)
+    grouped.count, grouped.created_at, grouped.payload, grouped.grew = count, now, payload, True
     return grouped
 
 
@@ -84,9 +96,34 @@ def forget_actor(actor: User) -> None:
         notification.save(update_fields=["payload", "actor"])
 
 
+# Apps above accounts show the unread count live (realtime: the header badge of every open tab).
+# Each registers, from its AppConfig.ready(), `send(user_id, message)` to reach a user's tabs.
+_unread_count_listeners: list[Callable[[object, dict], None]] = []
+
+
+def on_unread_count_changed(send: Callable[[object, dict], None]) -> None:
+    if send not in _unread_count_listeners:
+        _unread_count_listeners.append(send)
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
 def mark_notifications_read(*, recipient: User, notification_ids=None) -> int:
-    """Mark some (or, without ids, all) of a user's unread notifications read."""
+    """Mark some (or, without ids, all) of a user's unread notifications read; once that commits,
+    the user's open tabs hear the new unread count (`notifications.read`)."""
     unread = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        transaction.on_commit(lambda: _tell_unread_count(recipient))
+    return marked
+
+
+def _tell_unread_count(recipient: User) -> None:
+    # Counted after the commit, so a tab never shows a count older than the write that changed it.
+    message = {"type": "notifications.read", "unread": unread_count(recipient)}
+    for send in _unread_count_listeners:
+        send(recipient.pk, message)

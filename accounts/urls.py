@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/settings/", views.account_settings, name="account-settings"),
     path("accounts/settings/export/", views.export_my_data, name="export-my-data"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<uuid:notification_id>/open", views.open_notification, name="notification-open"),
 ]

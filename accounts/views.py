@@ -5,7 +5,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -145,9 +145,24 @@ def export_my_data(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def notifications(request):
+    """Seeing the page reads what it shows; what was unread stays highlighted on this one view."""
     if request.method == "POST":
         mark_notifications_read(recipient=request.user)
         return redirect("notifications")
     items = Notification.objects.filter(recipient=request.user).select_related("poll")
     page = Paginator(items, 30).get_page(request.GET.get("page"))
-    return render(request, "accounts/notifications.html", {"page": page})
+    shown = list(page.object_list)  # read before marking: each keeps its unread look for this view
+    mark_notifications_read(recipient=request.user, notification_ids=[item.pk for item in shown if not item.is_read])
+    return render(request, "accounts/notifications.html", {"page": page, "items": shown})
+
+
+@login_required
+@require_GET
+def open_notification(request, notification_id):
+    """Follow a notice to its poll, marking it read. A plain link (GET) so it opens like any other; another
+    site cannot use it, as it needs the notice's random id and marks only the signed-in owner's own."""
+    notification = get_object_or_404(Notification.objects.select_related("poll"), pk=notification_id, recipient=request.user)
+    mark_notifications_read(recipient=request.user, notification_ids=[notification.pk])
+    if notification.poll is None:
+        return redirect("notifications")
+    return redirect("poll-detail", notification.poll.slug)

@@ -43,8 +43,8 @@ def _after_commit(method: str, *args) -> None:
     transaction.on_commit(tell)
 
 
-def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str = "") -> None:
-    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor, reason=reason)
+def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str = "", events: int = 1) -> None:
+    notification = notify(recipient=poll.author, kind=kind, poll=poll, actor=actor, reason=reason, events=events)
     if notification is not None:
         _after_commit("publish_notification", notification)
 
@@ -99,7 +99,7 @@ def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
         others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
         if others:
             # A secret poll's author is not told who voted when: with the counts, that would tell what they chose.
-            _notify_author(poll, Notification.Kind.VOTE, None if poll.is_secret else others[0].user)
+            _notify_author(poll, Notification.Kind.VOTE, None if poll.is_secret else others[0].user, events=len(others))
     # Who voted rides with a snapshot only to show after_vote results; a secret poll has none while open.
     changed = {
         poll: [] if poll.is_secret else [voter.key for voter in voters] for poll, voters in voters_by_poll.items()
@@ -124,5 +124,8 @@ def liked(poll: Poll, like: Like) -> None:
 
 def reported(poll: Poll, reporter: User) -> None:
     if reporter.pk != poll.author_id:
+        # Votes, likes and closing hold the poll's row lock here already; a report takes it, so that two
+        # reports cannot both find no unread notice and add two. no_key: votes and likes still insert.
+        list(Poll.objects.select_for_update(no_key=True).filter(pk=poll.pk).values_list("pk", flat=True))
         # The reporter stays anonymous to the author.
         _notify_author(poll, Notification.Kind.REPORT)

@@ -182,6 +182,17 @@ def _export_json(poll: Poll) -> HttpResponse:
     ),
     destroy=extend_schema(summary="Delete a poll (author or moderator)", responses={204: None, **errors_for(401, 403, 404)}),
 )
+@extend_schema(tags=["Polls"])
+# The docs list operations under their resource: reports, holds and voided ballots are moderation's;
+# the vote challenge, ballots and receipts are the votes'.
+@extend_schema_view(
+    hold=extend_schema(tags=["Moderation"]),
+    void_ballots=extend_schema(tags=["Moderation"]),
+    report=extend_schema(tags=["Moderation"]),
+    challenge=extend_schema(tags=["Votes"]),
+    ballots=extend_schema(tags=["Votes"]),
+    receipt=extend_schema(tags=["Votes"]),
+)
 class PollViewSet(viewsets.ModelViewSet):
     serializer_class = PollSerializer
     permission_classes = [IsAuthenticatedOrReadOnly]
@@ -448,6 +459,7 @@ def _private_lists_of(request, user_id, what: str) -> User:
     return user
 
 
+@extend_schema(tags=["Votes"])
 class VoteViewSet(viewsets.GenericViewSet):
     queryset = Vote.objects.select_related("ballot__user", "option", "poll")
     serializer_class = VoteSerializer
@@ -539,6 +551,7 @@ class VoteViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(VoteSerializer(page, many=True).data)
 
 
+@extend_schema(tags=["Likes"])
 class LikeViewSet(viewsets.GenericViewSet):
     queryset = Like.objects.select_related("poll")
     serializer_class = LikeSerializer
@@ -585,6 +598,7 @@ class LikeViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(LikeSerializer(page, many=True).data)
 
 
+@extend_schema(tags=["Users"])
 class UserPollsViewSet(viewsets.GenericViewSet):
     """A user's polls and their statistics."""
 
@@ -613,7 +627,7 @@ class UserPollsViewSet(viewsets.GenericViewSet):
 
 
 
-@extend_schema(parameters=[OpenApiParameter("poll_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
+@extend_schema(tags=["Invites"], parameters=[OpenApiParameter("poll_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
 class InviteViewSet(viewsets.GenericViewSet):
     """A poll's invite links, for its author and moderators (polls.invites)."""
 

@@ -1,8 +1,11 @@
 """Postprocessing hooks for the OpenAPI schema drf-spectacular generates (see SPECTACULAR_SETTINGS)."""
 
 import copy
+import json
 
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from rest_framework.response import Response
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
@@ -85,3 +88,32 @@ class SchemaView(SpectacularAPIView):
             if wanted and renderer.format == wanted:
                 return renderer, renderer.media_type
         return super().perform_content_negotiation(request, force)
+
+
+# ReDoc's default theme names Montserrat and Roboto, which its page fetched from Google Fonts: the same
+# system fonts as QuickPoll's pages instead, and the brand colour, so the page loads from our origin only.
+_SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+REDOC_THEME = {
+    "colors": {"primary": {"main": "#5b3df5"}},
+    "typography": {
+        "fontFamily": _SYSTEM_FONTS,
+        "headings": {"fontFamily": _SYSTEM_FONTS},
+        "code": {"fontFamily": 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace'},
+    },
+}
+
+
+class RedocView(SpectacularRedocView):
+    """/redoc: ReDoc from our static files, configured through its element's attributes (no inline script)."""
+
+    template_name = "api_docs/redoc.html"
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        context = {
+            "title": self.title,
+            "redoc_standalone": self._redoc_standalone(),
+            "schema_url": self._get_schema_url(request),
+            "theme": json.dumps(REDOC_THEME),
+        }
+        return Response(data=context, template_name=self.template_name)

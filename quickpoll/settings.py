@@ -31,6 +31,8 @@ PRODUCTION = ENVIRONMENT == "production"
 
 # Production never runs with DEBUG, whatever DEBUG says.
 DEBUG = False if PRODUCTION else env_bool("DEBUG", True)
+# With DEBUG, pages still fail with QuickPoll's own 404/500 pages; true shows Django's technical ones.
+DEBUG_ERROR_PAGES = DEBUG and env_bool("DEBUG_ERROR_PAGES", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "quickpoll.request_ids.RequestIdHeaderMiddleware",
     "quickpoll.ratelimits.ApiRateLimitMiddleware",
+    # Before the outage middleware: its exception hook runs first, so "database down" stays a 503.
+    "quickpoll.error_pages.BrandedErrorPagesMiddleware",
     "quickpoll.outages.DatabaseOutageMiddleware",
     "polls.voters.AnonymousIdMiddleware",
 ]
@@ -213,6 +217,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs' headings, in this order; each viewset names its tag (extend_schema(tags=...)).
+    "TAGS": [
+        {"name": "Polls", "description": "Create, change, close and find polls; their results and exports."},
+        {"name": "Votes", "description": "Cast and take back votes; secret ballots and their receipts."},
+        {"name": "Likes", "description": "Like and unlike polls."},
+        {"name": "Invites", "description": "Invite-only polls: make, revoke and export invite links."},
+        {"name": "Accounts", "description": "Sign up, log in and out (JWT), and manage your own account."},
+        {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
+        {"name": "Notifications", "description": "What happened to your polls; read one or all."},
+        {"name": "Moderation", "description": "Report a poll; moderators hold polls and void ballots."},
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "quickpoll.openapi.strip_trailing_slashes",

@@ -268,7 +268,7 @@ def publish_poll_created(poll: Poll) -> None:
 def publish_notification(notification: Notification) -> None:
     """The same body the REST notification list returns, live to every tab of the recipient: a new notice
     as `notification`, a grouped one whose count grew (same id, new text) as `notification.updated`."""
-    kind = "notification" if notification.count == 1 else "notification.updated"
+    kind = "notification.updated" if notification.grew else "notification"
     message = {"type": kind, "notification": NotificationSerializer(notification).data}
     publish_to_user(notification.recipient_id, message)
 

@@ -88,21 +88,54 @@ def test_nobody_is_notified_of_their_own_doing(owner_client, poll, action):
     assert inbox(owner_client) == []
 
 
-def test_many_votes_make_one_unread_notification_until_it_is_read(owner_client, other_client, api_client, poll, staff_user, client_for):
+def test_votes_group_into_one_unread_notice_that_counts_them_until_it_is_read(owner_client, other_client, api_client, poll, staff_user, client_for):
     vote(other_client, poll)
+    [single] = inbox(owner_client)
+    assert (single["kind"], single["count"], single["message"]) == ("vote", 1, "other voted on “Cats or dogs?”.")
+
     vote(api_client, poll, HTTP_X_ANON_ID=ANON_ID)
     vote(client_for(staff_user), poll, "Dogs")
 
-    [first] = inbox(owner_client)
-    assert first["kind"] == "vote"
+    [grouped] = inbox(owner_client)
+    assert grouped["id"] == single["id"]
+    assert (grouped["count"], grouped["message"], grouped["is_read"]) == (3, "3 new votes on “Cats or dogs?”.", False)
     assert Notification.objects.filter(recipient=poll.author).count() == 1
 
-    owner_client.post(f"/api/notifications/{first['id']}/read")
+    owner_client.post(f"/api/notifications/{grouped['id']}/read")
     services.cast_vote(poll=poll, voter=visitor(7), option_ids=pick(poll, "Dogs"))
 
     [unread] = inbox(owner_client, "?unread=true")
-    assert unread["kind"] == "vote" and unread["id"] != first["id"]
+    assert unread["kind"] == "vote" and unread["id"] != grouped["id"] and unread["count"] == 1
     assert len(inbox(owner_client)) == 2
+
+
+def test_reports_group_into_one_unread_notice_that_counts_them(owner_client, other_client, client_for, staff_user, poll):
+    report(other_client, poll)
+    report(client_for(staff_user), poll)
+
+    [grouped] = inbox(owner_client)
+    assert (grouped["kind"], grouped["count"]) == ("report", 2)
+    assert grouped["message"] == "“Cats or dogs?” was reported to the moderators 2 times."
+
+
+def test_closing_again_groups_into_the_unread_closed_notice(owner_client, client_for, moderator, poll):
+    moderators = client_for(moderator)
+    assert moderators.post(f"/api/polls/{poll.pk}/deactivate").status_code == 200
+    assert owner_client.post(f"/api/polls/{poll.pk}/activate").status_code == 200
+    assert moderators.post(f"/api/polls/{poll.pk}/deactivate").status_code == 200
+
+    [grouped] = inbox(owner_client)
+    assert (grouped["kind"], grouped["count"]) == ("poll_closed", 2)
+    assert grouped["message"] == "Your poll “Cats or dogs?” has closed 2 times."
+
+
+def test_holds_are_not_grouped_as_each_gives_its_own_reason(owner, moderator, poll):
+    services.hold_poll(poll=poll, moderator=moderator, reason="Spam links")
+    services.lift_hold(poll=poll, moderator=moderator)
+    services.hold_poll(poll=poll, moderator=moderator, reason="Still spam")
+
+    held = Notification.objects.filter(recipient=owner, kind=Notification.Kind.POLL_HELD).order_by("created_at")
+    assert [notice.payload["message"].rsplit(": ", 1)[1] for notice in held] == ["Spam links", "Still spam"]
 
 
 def test_likes_group_into_one_unread_notice_that_counts_them(owner_client, other_client, api_client, poll, client_for, staff_user):

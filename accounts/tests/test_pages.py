@@ -504,16 +504,89 @@ def test_notifications_need_an_account(db):
     assert Client().post("/notifications/")["Location"] == login_redirect("/notifications/")
 
 
-def test_my_notifications_are_listed_with_an_unread_badge(inbox, owner):
-    response = signed_in(owner).get("/notifications/")
+def test_viewing_my_notifications_reads_them_and_highlights_what_was_unread_once(inbox, owner):
+    browser = signed_in(owner)
+    assert badge(browser.get("/")) == (None, "2")
+
+    response = browser.get("/notifications/")
 
     page = text(response)
     assert response.status_code == 200
-    assert "New votes on “Owner's question”." in page and "other liked “Owner's question”." in page
+    assert "Someone voted on “Owner's question”." in page and "other liked “Owner's question”." in page
     assert "Other's question" not in page
-    assert page.count('<li class="unread">') == 2
-    assert badge(response) == (None, "2")
-    assert "Mark all read" in page
+    assert page.count('<li class="notification unread">') == 2
+    assert not Notification.objects.filter(recipient=owner, read_at__isnull=True).exists()
+    assert badge(response) == (" hidden", "0")
+    assert "Mark all read" not in page
+
+    again = text(browser.get("/notifications/"))
+    assert "notification unread" not in again and again.count('<li class="notification">') == 2
+
+
+def test_viewing_one_page_reads_only_the_notices_it_shows(owner):
+    poll = PollFactory(author=owner)
+    Notification.objects.bulk_create(
+        Notification(recipient=owner, kind=Notification.Kind.LIKE, poll=poll, payload={"message": f"Notice {n}"})
+        for n in range(31)
+    )
+    browser = signed_in(owner)
+
+    response = browser.get("/notifications/")
+
+    assert text(response).count("notification unread") == 30
+    assert Notification.objects.filter(recipient=owner, read_at__isnull=True).count() == 1
+    assert badge(response) == (None, "1") and "Mark all read" in text(response)
+    assert 'rel="next"' in text(response)
+
+
+def test_each_notice_shows_its_kind_as_an_icon_and_its_time_in_words(inbox, owner):
+    page = text(signed_in(owner).get("/notifications/"))
+
+    assert page.count('role="img" aria-label="Vote"') == 1 and page.count('role="img" aria-label="Like"') == 1
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+">just now</time>', page)
+
+
+def test_opening_a_notice_reads_it_and_goes_to_its_poll(inbox, owner):
+    mine, _ = inbox
+    like_notice = Notification.objects.get(recipient=owner, kind=Notification.Kind.LIKE)
+    browser = signed_in(owner)
+
+    response = browser.get(f"/notifications/{like_notice.pk}/open")
+
+    assert (response.status_code, response["Location"]) == (302, f"/p/{mine.slug}/")
+    like_notice.refresh_from_db()
+    assert like_notice.is_read
+    assert Notification.objects.filter(recipient=owner, read_at__isnull=True).count() == 1
+    assert badge(browser.get("/")) == (None, "1")
+
+
+def test_the_page_links_each_notice_through_its_opener(inbox, owner):
+    notices = Notification.objects.filter(recipient=owner)
+
+    page = text(signed_in(owner).get("/notifications/"))
+
+    for notice in notices:
+        assert f'href="/notifications/{notice.pk}/open"' in page
+
+
+def test_someone_elses_or_an_unknown_notice_does_not_open(inbox, owner, other_user):
+    theirs = Notification.objects.get(recipient=other_user)
+    browser = signed_in(owner)
+
+    assert browser.get(f"/notifications/{theirs.pk}/open").status_code == 404
+    assert browser.get("/notifications/00000000-0000-0000-0000-000000000000/open").status_code == 404
+    theirs.refresh_from_db()
+    assert not theirs.is_read
+
+
+def test_opening_a_notice_needs_its_owner_signed_in_and_a_get(inbox, owner):
+    notice = Notification.objects.filter(recipient=owner).first()
+    path = f"/notifications/{notice.pk}/open"
+
+    assert Client().get(path)["Location"] == login_redirect(path)
+    assert signed_in(owner).post(path).status_code == 405
+    notice.refresh_from_db()
+    assert not notice.is_read
 
 
 def test_the_badge_shows_on_every_page(inbox, owner, other_user):
@@ -536,7 +609,9 @@ def test_mark_all_read(inbox, owner, other_user):
 def test_an_empty_inbox_says_so(owner):
     response = signed_in(owner).get("/notifications/")
 
-    assert "Nothing yet." in text(response) and badge(response) == (" hidden", "0")
+    page = text(response)
+    assert "Nothing yet" in page and "You will hear here when people vote on or like your polls." in page
+    assert 'href="/polls/new/"' in page and badge(response) == (" hidden", "0")
 
 
 def test_marking_read_needs_the_csrf_token(inbox, owner):

@@ -129,8 +129,9 @@ def test_two_hundred_voters_at_once_are_all_counted(poll, owner):
     assert vote_counts(poll) == (200, 200, 200)
     assert Ballot.objects.filter(poll=poll).count() == 200
     assert dict(poll.options.values_list("text", "vote_count")) == {"Red": 67, "Green": 67, "Blue": 66}
-    # The poll row lock orders the votes, so the author's unread "new votes" notice stays one.
-    assert Notification.objects.filter(recipient=owner, kind=Notification.Kind.VOTE).count() == 1
+    # The poll row lock orders the votes, so the author's unread "new votes" notice stays one and counts each.
+    notice = Notification.objects.get(recipient=owner, kind=Notification.Kind.VOTE)
+    assert (notice.count, notice.payload["message"]) == (200, f"200 new votes on “{poll.title}”.")
 
 
 def test_thirty_threads_voting_at_once_are_written_in_shared_batches_and_all_counted(poll, monkeypatch):
@@ -245,6 +246,16 @@ def test_forty_likes_at_once_group_into_one_notice_that_counts_every_one(poll):
     assert notice.count == 40
     assert notice.payload["message"] == "40 people liked “Race”."
     assert like_counts(poll) == (40, 40)
+
+
+def test_twenty_reports_at_once_group_into_one_notice_that_counts_every_one(poll):
+    reporters = [UserFactory() for _ in range(20)]
+
+    run_together(20, lambda index: services.report_poll(poll=poll, reporter=reporters[index], reason="spam"))
+
+    notice = Notification.objects.get(recipient=poll.author, kind=Notification.Kind.REPORT)
+    assert notice.count == 20
+    assert notice.payload["message"] == f"“{poll.title}” was reported to the moderators 20 times."
 
 
 def test_voiding_ballots_while_their_voters_retract_counts_each_vote_once(owner):

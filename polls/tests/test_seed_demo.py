@@ -1,3 +1,4 @@
+import logging
 from io import StringIO
 
 import pytest
@@ -38,6 +39,16 @@ def test_seed_demo_loads_every_kind_of_poll(seeded):
     assert Poll.objects.filter(allow_anonymous=False).exists()
     assert Ballot.objects.filter(user__isnull=True).exists()
     assert sum(poll.is_expired for poll in Poll.objects.all()) == 1
+
+
+def test_seeding_says_one_line_and_logs_no_line_per_vote(caplog):
+    caplog.set_level(logging.INFO)
+
+    output = seed()
+
+    assert [record.getMessage() for record in caplog.records if record.name.startswith(("polls", "accounts"))] == []
+    assert len(output.strip().splitlines()) == 1
+    assert f"Loaded {len(DEMO_POLLS)} demo polls (" in output and DEMO_PASSWORD in output
 
 
 def test_seed_demo_a_second_time_changes_nothing(seeded):

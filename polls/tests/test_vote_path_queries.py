@@ -30,7 +30,8 @@ WRITES = [
     "INSERT",  # the votes
     "UPDATE",  # the poll's total and results_version
     "UPDATE",  # the option's count
-    "SELECT",  # is there an unread notice for the author?
+    "SELECT",  # the author's unread notice of votes, locked
+    "UPDATE",  # counted one more ("3 new votes on …") with F(), its text in the same statement
     "SELECT",  # the results every voter of the batch is answered with
 ]
 

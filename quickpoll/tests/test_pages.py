@@ -124,9 +124,61 @@ def test_an_unknown_page_is_a_friendly_404(db, path):
     assert response.status_code == 404
     assert response["Content-Type"] == "text/html; charset=utf-8"
     page = text(response)
-    assert "<h1>Not found</h1>" in page
+    assert '<h1 id="error-title">Not found</h1>' in page
     assert "There is nothing here. The link may be old, or the poll deleted." in page
-    assert '<a href="/">Back to the polls</a>' in page
+    assert '<a class="button secondary" href="/">Back to the polls</a>' in page
+
+
+def test_the_404_offers_a_search_of_the_polls_and_the_home_page(db):
+    page = text(Client().get("/no-such-page/"))
+
+    assert '<form class="error-page-search" method="get" action="/polls/" role="search">' in page
+    assert '<label for="error-search">Looking for a poll?</label>' in page
+    assert '<input type="search" id="error-search" name="q"' in page
+    assert 'href="/">Back to the polls</a>' in page
+
+
+@pytest.mark.parametrize("path", ["/no-such-page/", "/p/no-such-poll/"], ids=["no-url", "view-raises-404"])
+def test_in_development_a_missing_page_is_still_the_branded_404(db, settings, path):
+    settings.DEBUG = True
+
+    response = Client().get(path)
+
+    assert response.status_code == 404
+    assert "<h1 id=\"error-title\">Not found</h1>" in text(response) and "Looking for a poll?" in text(response)
+    assert "URLconf" not in text(response) and "technical_404" not in text(response)
+
+
+def test_in_development_an_api_404_is_still_json(db, settings):
+    settings.DEBUG = True
+
+    response = Client().get("/api/nothing-here")
+
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_in_development_an_uncaught_exception_is_the_branded_500_and_logged(db, settings, monkeypatch, caplog):
+    settings.DEBUG = True
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("polls.selectors.recent_polls", explode)
+
+    response = Client(raise_request_exception=False).get("/polls/")
+
+    assert response.status_code == 500
+    assert "<h1 id=\"error-title\">Something went wrong</h1>" in text(response) and "Traceback" not in text(response)
+    assert any(record.exc_info and record.exc_info[0] is RuntimeError for record in caplog.records)
+
+
+def test_debug_error_pages_shows_djangos_technical_pages_on_purpose(db, settings, monkeypatch):
+    settings.DEBUG, settings.DEBUG_ERROR_PAGES = True, True
+
+    response = Client().get("/no-such-page/")
+
+    assert response.status_code == 404 and "URLconf" in text(response)
+    assert "error-title" not in text(response)
 
 
 @pytest.mark.parametrize("path", ["/api/nothing-here", "/api/polls/x/y/z/"])
@@ -148,7 +200,7 @@ def test_a_server_error_gets_the_friendly_page(db):
 
     assert response.status_code == 500
     page = response.content.decode()
-    assert "<h1>Something went wrong</h1>" in page
+    assert '<h1 id="error-title">Something went wrong</h1>' in page
     assert "We could not finish that. Please try again in a moment." in page
     assert "Back to the polls" in page
 
@@ -177,7 +229,7 @@ def test_every_error_handler_answers_html_or_json(db, handler, exception, status
     api = handler(RequestFactory().get("/api/somewhere"), exception)
 
     assert html.status_code == api.status_code == status
-    assert f"<h1>{title}</h1>" in html.content.decode()
+    assert f'<h1 id="error-title">{title}</h1>' in html.content.decode()
     assert api["Content-Type"] == "application/json" and json.loads(api.content)["code"] == code
 
 
@@ -190,4 +242,4 @@ def test_an_uncaught_exception_in_a_page_is_the_friendly_500(db, monkeypatch):
     response = Client(raise_request_exception=False).get("/polls/")
 
     assert response.status_code == 500
-    assert "<h1>Something went wrong</h1>" in text(response)
+    assert '<h1 id="error-title">Something went wrong</h1>' in text(response)

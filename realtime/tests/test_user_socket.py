@@ -132,6 +132,26 @@ async def test_a_vote_on_my_poll_notifies_me_with_the_payload_of_the_notificatio
     assert message["notification"]["is_read"] is False
 
 
+@database_sync_to_async
+def read_all_over_rest(user) -> None:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    assert client.post("/api/notifications/read-all").status_code == 200
+
+
+async def test_reading_my_notifications_tells_every_tab_the_unread_count(sockets, owner, other_user):
+    poll = await make_poll(author=owner)
+    tabs = [await sockets.open(f"{user_path(owner)}?token={access_token(owner)}") for _ in range(2)]
+    await vote(poll, Voter(user=other_user))
+    for tab in tabs:
+        assert (await receive(tab))["type"] == "notification"
+
+    await read_all_over_rest(owner)
+
+    for tab in tabs:
+        assert await receive(tab) == {"type": "notifications.read", "unread": 0}
+
+
 async def test_a_notification_reaches_every_tab_of_its_recipient_and_nobody_else(sockets, owner, other_user):
     poll = await make_poll(author=owner)
     bystander = await database_sync_to_async(UserFactory)()

@@ -279,14 +279,21 @@
   var userId = document.body.dataset.userId;
   var badge = document.querySelector("[data-notification-count]");
   if (userId && badge) {
+    var showUnread = function (count) {
+      badge.textContent = String(count);
+      badge.hidden = count < 1;
+    };
     liveSocket("/ws/user/" + userId + "/", function (message) {
+      if (message.type === "notifications.read") {
+        showUnread(message.unread);  // read here or in another tab: the server's count after the change
+        return;
+      }
       if (message.type === "notification.updated") {
         announce(message.notification.message);  // a grouped notice counted one more: already in the badge
         return;
       }
       if (message.type !== "notification") return;
-      badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
-      badge.hidden = false;
+      showUnread((parseInt(badge.textContent, 10) || 0) + 1);
       announce(message.notification.message);
     });
   }

@@ -1,4 +1,6 @@
+import logging
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -8,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import make_moderator
 from polls import invites, services
-from polls.models import Poll, Report
+from polls.models import Like, Poll, Report, Vote
 from polls.voters import Voter
 
 DEMO_PASSWORD = "quickpoll-demo"
@@ -68,7 +70,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data is already loaded.")
             return
         rng = random.Random(2026)
-        with transaction.atomic():
+        with _quiet_logs(), transaction.atomic():
             users = [
                 User.objects.create_user(username=name, email=f"{name}@example.com", password=DEMO_PASSWORD)
                 for name in DEMO_USERS
@@ -81,8 +83,12 @@ class Command(BaseCommand):
                 self._create_poll(rng, users[index % len(users)], users, title, option_texts, dict(settings), turnout)
             first_poll = Poll.objects.order_by("created_at").first()
             services.report_poll(poll=first_poll, reporter=users[-1], reason=Report.Reason.OTHER, note="Just a demo report.")
-        self.stdout.write(self.style.SUCCESS(f"Loaded {len(DEMO_POLLS)} demo polls."))
-        self.stdout.write(f"Accounts: {', '.join(DEMO_USERS)} and {MODERATOR} (moderator); password: {DEMO_PASSWORD}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {len(DEMO_POLLS)} demo polls ({Vote.objects.count()} votes, {Like.objects.count()} likes); "
+                f"log in as {', '.join(DEMO_USERS)} or {MODERATOR}, password {DEMO_PASSWORD}."
+            )
+        )
 
     def _create_poll(self, rng, author, users, title, option_texts, settings, turnout):
         expire = settings.pop("expire", False)
@@ -110,3 +116,13 @@ class Command(BaseCommand):
         if expire:
             # Backdate the closing time so visitors see a finished poll with final results.
             Poll.objects.filter(pk=poll.pk).update(expires_at=timezone.now() - timedelta(days=2))
+
+
+@contextmanager
+def _quiet_logs():
+    """Each demo vote and like logs a line like a real one would; hundreds of them buried the server's start."""
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
