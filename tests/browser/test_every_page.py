@@ -5,14 +5,15 @@ scheme, saved as a full-page screenshot in one folder (SCREENSHOT_DIR, default v
 `<page>-<desktop|phone>-<light|dark>.png`), and must:
 - put nothing past the viewport's edges, and on a phone not scroll sideways;
 - show where the keyboard focus is on the first elements Tab reaches;
-- have no serious or critical axe-core violations (light and dark, so contrast is judged in both);
+- have no serious or critical axe-core violations, in light and in dark (at desktop size: a phone gets
+  the same markup and colours);
 - weigh under the page budget (PAGE_BUDGET_BYTES, see page_weight()).
 Every failed check of a page is reported together, so one run shows all that is wrong with it.
 """
 
 import gzip
-from collections import defaultdict
 import os
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
