@@ -84,6 +84,8 @@ PAGES = [
     PageVisit("poll-before-voting", NEWCOMER, "/p/{open}/"),
     PageVisit("poll-after-voting", VOTER, "/p/{open}/"),
     PageVisit("poll-author", AUTHOR, "/p/{open}/"),
+    PageVisit("poll-change-vote", VOTER, "/p/{open}/?change=1"),
+    PageVisit("share", AUTHOR, "/p/{open}/share/"),
     PageVisit("poll-moderator", MODERATOR, "/p/{open}/"),
     PageVisit("poll-multiple-choice", NEWCOMER, "/p/{multiple}/"),
     PageVisit("poll-closed", VISITOR, "/p/{closed}/"),
@@ -123,6 +125,7 @@ MODES = [(viewport, scheme) for viewport in VIEWPORTS for scheme in SCHEMES]
 NOT_PAGES = {
     "health", "api-info", "schema", "logout", "export-my-data", "poll-vote", "poll-retract", "poll-like",
     "poll-report", "poll-set-open", "poll-delete", "poll-invites-revoke", "poll-invites-csv",
+    "poll-change-vote", "notification-open",
 }
 
 
