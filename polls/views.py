@@ -60,6 +60,18 @@ def _back_to(poll: Poll):
     return redirect("poll-detail", ref=poll.slug)
 
 
+def _asked_first(request) -> bool:
+    """A destructive post carries `confirmed` once someone said yes: the page script's dialog or _ask_first's page."""
+    return request.POST.get("confirmed") == "1"
+
+
+def _ask_first(request, poll: Poll, *, question: str, consequence: str, confirm: str, cancel: str, back: str = "", **extra):
+    """Without JavaScript's dialog, a destructive post shows this page: the same post again, confirmed, or back."""
+    back = back or reverse("poll-detail", kwargs={"ref": poll.slug})
+    context = {"poll": poll, "question": question, "consequence": consequence, "confirm": confirm, "cancel": cancel, "back": back}
+    return render(request, "polls/confirm.html", context | extra)
+
+
 def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
     """What templates/polls/_results.html needs, the same for the page and its refreshes."""
     visible = can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
@@ -377,9 +389,15 @@ def set_open(request, ref):
     if not request.user.is_authenticated:
         return _login_first(request, poll)
     active = request.POST.get("open") == "1"
-    if not active and poll.is_active and can_manage(request.user, poll) and request.POST.get("confirmed") != "1":
-        # Closing ends the voting for everyone: without JavaScript's dialog, this page asks first.
-        return render(request, "polls/confirm_close.html", {"poll": poll})
+    if not active and poll.is_active and can_manage(request.user, poll) and not _asked_first(request):
+        return _ask_first(
+            request,
+            poll,
+            question="Close this poll?",
+            consequence="Voting stops for everyone and the results become final. You can reopen it later from its page.",
+            confirm="Close the poll",
+            cancel="Keep it open",
+        )
     return _act(
         request,
         poll,
@@ -393,6 +411,16 @@ def delete(request, ref):
     poll = _poll_or_404(ref)
     if not request.user.is_authenticated:
         return _login_first(request, poll)
+    if can_manage(request.user, poll) and not _asked_first(request):
+        return _ask_first(
+            request,
+            poll,
+            question="Delete this poll?",
+            consequence="The poll, its votes and its likes are gone for good, and its link stops working. This cannot be undone.",
+            confirm="Delete the poll",
+            cancel="Keep it",
+            danger=True,
+        )
     try:
         services.delete_poll(poll=poll, actor=request.user)
     except errors.PollError as exc:
@@ -563,6 +591,18 @@ def manage_invites(request, ref):
 @require_POST
 def revoke_invites(request, ref):
     poll = _managed_poll(request, ref)
+    if request.POST.get("unused") and not _asked_first(request):
+        return _ask_first(
+            request,
+            poll,
+            question="Revoke the unused invites?",
+            consequence="Every invite nobody has used yet stops working. Votes already cast with an invite still count.",
+            confirm="Revoke them",
+            cancel="Keep them",
+            back=reverse("poll-invites", kwargs={"ref": poll.slug}),
+            fields=[("unused", "1")],
+            danger=True,
+        )
     if request.POST.get("unused"):
         revoked = invites.revoke_unused_invites(poll=poll, actor=request.user)
     else:

@@ -13,9 +13,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.models import Notification, User
 from accounts.services import delete_account
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD
 from polls import services
-from polls.models import Ballot, Like, Poll, Report, Vote
+from polls.models import Ballot, Poll, Report
 from polls.tests.factories import PollFactory, like_counts, pick, visitor, vote_counts
 from polls.voters import Voter
 from quickpoll.tests.assertions import assert_error

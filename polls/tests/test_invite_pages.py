@@ -122,7 +122,10 @@ def test_revoking_one_and_all_unused(owner_browser, closed_group):
     owner_browser.post(page(closed_group, "/revoke/"), {"invite": str(first.pk)})
     first.refresh_from_db()
     assert first.revoked_at is not None
-    owner_browser.post(page(closed_group, "/revoke/"), {"unused": "1"})
+    asked = owner_browser.post(page(closed_group, "/revoke/"), {"unused": "1"})
+    assert "Revoke the unused invites?" in asked.content.decode()
+    assert Invite.objects.filter(revoked_at__isnull=True).count() == 2
+    owner_browser.post(page(closed_group, "/revoke/"), {"unused": "1", "confirmed": "1"})
     assert Invite.objects.filter(revoked_at__isnull=True).count() == 0
     response = owner_browser.post(page(closed_group, "/revoke/"), {"invite": "not-an-id"}, follow=True)
     assert "Choose an invite" in response.content.decode()

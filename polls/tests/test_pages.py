@@ -761,7 +761,7 @@ def test_the_author_and_staff_delete_a_poll(poll, request, manager):
     user = request.getfixturevalue(manager)
     services.cast_vote(poll=poll, voter=visitor(1), option_ids=pick(poll, "Red"))
 
-    response = signed_in(user).post(page_of(poll, "delete/"), follow=True)
+    response = signed_in(user).post(page_of(poll, "delete/"), {"confirmed": "1"}, follow=True)
 
     assert response.redirect_chain == [(f"/u/{user.username}/", 302)]
     assert shown_messages(response) == [("success", "The poll is deleted.")]
@@ -769,8 +769,29 @@ def test_the_author_and_staff_delete_a_poll(poll, request, manager):
     assert Client().get(page_of(poll)).status_code == 404
 
 
-def test_another_user_cannot_delete_a_poll(poll, as_other):
-    response = as_other.post(page_of(poll, "delete/"), follow=True)
+def test_deleting_asks_for_confirmation_first_without_javascript(poll):
+    browser = signed_in(poll.author)
+
+    asked = browser.post(page_of(poll, "delete/"))
+
+    assert asked.status_code == 200 and Poll.objects.filter(pk=poll.pk).exists()
+    page = text(asked)
+    assert "Delete this poll?" in page and "This cannot be undone." in page
+    assert re.search(r'<form method="post" action="/p/%s/delete/" class="actions">' % poll.slug, page)
+    assert '<input type="hidden" name="confirmed" value="1">' in page
+    assert f'<a class="button secondary" href="/p/{poll.slug}/">Keep it</a>' in page
+
+
+def test_the_delete_button_asks_with_javascript_too(poll):
+    html = signed_in(poll.author).get(page_of(poll)).content.decode()
+
+    assert re.search(r'action="/p/%s/delete/" class="inline" data-confirm="Delete this poll' % poll.slug, html)
+
+
+@pytest.mark.parametrize("confirmed", [{}, {"confirmed": "1"}])
+def test_another_user_cannot_delete_a_poll(poll, as_other, confirmed):
+    """Nobody but a manager is asked: the refusal comes at once, confirmed or not."""
+    response = as_other.post(page_of(poll, "delete/"), confirmed, follow=True)
 
     assert response.redirect_chain == [(page_of(poll), 302)]
     assert shown_messages(response) == [("error", "Only the poll's author or a moderator can do this.")]

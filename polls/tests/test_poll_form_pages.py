@@ -2,7 +2,7 @@
 closing time in the writer's zone), the share panel a new poll lands on, and how long a slug gets."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client

@@ -2,11 +2,9 @@
 indicator, likes, closing, reports, dates)."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from polls import errors, services
 from polls.models import Poll, Report
@@ -238,32 +236,6 @@ def test_too_many_picks_come_back_ticked_beside_the_reason(multi_poll):
     assert '<p class="notice error vote-error" id="vote-error" role="alert">Pick at most 2 options.</p>' in text(response)
     assert ticked(response) == [str(pk) for pk in pick(multi_poll, "Red", "Green", "Blue")]
     assert vote_counts(multi_poll) == (0, 0, 0)
-
-
-# --- dates in words ---------------------------------------------------------------------------------
-
-ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
-
-
-def _shown_text(response) -> str:
-    """The page without its tags' attributes (a <time datetime> is for machines)."""
-    return re.sub(r"<[^>]*>", " ", response.content.decode())
-
-
-def test_dates_on_the_page_are_words_never_timestamps(owner):
-    later = PollFactory(
-        author=owner, title="Later", results_visibility=Poll.ResultsVisibility.AFTER_CLOSE,
-        expires_at=timezone.now() + timedelta(days=2, minutes=5),
-    )
-    ended = PollFactory(author=owner, title="Ended")
-    Poll.objects.filter(pk=ended.pk).update(expires_at=timezone.now() - timedelta(hours=3, minutes=1))
-
-    upcoming = Client().get(page_of(later))
-    past = Client().get(page_of(ended))
-
-    assert not ISO_INSTANT.search(_shown_text(upcoming)) and not ISO_INSTANT.search(_shown_text(past))
-    assert re.search(r"closes in <time datetime=\"[^\"]+\" title=\"[^\"]+\">2\xa0days", text(upcoming))
-    assert re.search(r"ended <time datetime=\"[^\"]+\" title=\"[^\"]+\">3\xa0hours", text(past))
 
 
 # --- the author's chart -------------------------------------------------------------------------------
