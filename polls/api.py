@@ -5,7 +5,7 @@ import io
 import json
 from dataclasses import asdict
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from django_filters.rest_framework import DjangoFilterBackend
@@ -30,6 +30,7 @@ from polls.permissions import (
 )
 from polls.serializers import (
     BallotListQuerySerializer,
+    BallotSerializer,
     ChallengeSerializer,
     ExportQuerySerializer,
     HoldSerializer,
@@ -144,6 +145,22 @@ def _voter_taking_back(request):
     voter = voter_from_request(request, issue=False)
     spend_voter_budget(request, voter)
     return voter
+
+
+def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code: int) -> Response:
+    """Cast or change a ballot (`record`: services.cast_vote or change_vote) and answer with it, and with the
+    results where the voter may now see them."""
+    voter = invites.presenting(voter, data.get("invite", ""))
+    solution = request.headers.get(bot_defence.HEADER) or data["altcha"]
+    cast = record(poll=poll, voter=voter, option_ids=data["option_ids"], challenge=solution)
+    visible = can_see_results(poll=poll, user=request.user, has_voted=True)
+    body = {
+        "ballot_id": cast.ballot.pk,
+        "votes": VoteSerializer(cast.votes, many=True).data,
+        "results": cast.results if visible else None,
+        "receipt": cast.receipt,
+    }
+    return Response(body, status=status_code)
 
 
 class ExportNegotiation(DefaultContentNegotiation):
@@ -466,6 +483,12 @@ class VoteViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     lookup_value_regex = UUID_PATTERN
 
+    def get_object(self) -> Vote:
+        if self.lookup_field not in self.kwargs:
+            # OPTIONS on /api/votes/poll/{id} names a poll's ballot, not one vote; DRF's metadata asks for it anyway.
+            raise Http404
+        return super().get_object()
+
     @extend_schema(
         summary="Vote: one ballot per voter per poll; anonymous where the poll allows it; an invite where the poll asks",
         request=VoteCreateSerializer,
@@ -474,17 +497,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         data, poll, voter = _voter_acting_on(request, VoteCreateSerializer)
-        voter = invites.presenting(voter, data.get("invite", ""))
-        solution = request.headers.get(bot_defence.HEADER) or data["altcha"]
-        cast = services.cast_vote(poll=poll, voter=voter, option_ids=data["option_ids"], challenge=solution)
-        visible = can_see_results(poll=poll, user=request.user, has_voted=True)
-        body = {
-            "ballot_id": cast.ballot.pk,
-            "votes": VoteSerializer(cast.votes, many=True).data,
-            "results": cast.results if visible else None,
-            "receipt": cast.receipt,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return _ballot_response(request, poll, voter, data, services.cast_vote, status.HTTP_201_CREATED)
 
     def _vote_for(self, request) -> Vote:
         vote = self.get_object()
@@ -521,8 +534,22 @@ class VoteViewSet(viewsets.GenericViewSet):
         parameters=[ANON_ID],
         responses={204: None, **errors_for(400, 401, 403, 404, 409, 429)},
     )
-    @action(detail=False, methods=["get", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
+    @extend_schema(
+        methods=["PUT"],
+        summary="Change my vote on a poll: the new picks replace my ballot in one step, or it stays as it was "
+        "(never in a secret poll: 409)",
+        request=BallotSerializer,
+        parameters=[ANON_ID, INVITE, ALTCHA],
+        responses={200: VoteResultSerializer, **errors_for(400, 401, 403, 404, 409, 428, 429)},
+    )
+    @action(detail=False, methods=["get", "put", "delete"], url_path=rf"poll/(?P<poll_id>{UUID_PATTERN})")
     def poll(self, request, poll_id=None):
+        if request.method == "PUT":
+            serializer = BallotSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            poll = get_object_or_404(Poll.objects.select_related("author"), pk=poll_id)
+            voter = _voter_taking_back(request)
+            return _ballot_response(request, poll, voter, serializer.validated_data, services.change_vote, status.HTTP_200_OK)
         poll = get_object_or_404(Poll, pk=poll_id)
         if request.method == "DELETE":
             services.retract_ballot(poll=poll, voter=_voter_taking_back(request))

@@ -257,8 +257,9 @@ class ExportQuerySerializer(serializers.Serializer):
 # --- Votes and likes ------------------------------------------------------------------------
 
 
-class VoteCreateSerializer(serializers.Serializer):
-    poll_id = serializers.UUIDField()
+class BallotSerializer(serializers.Serializer):
+    """A voter's picks, with what the poll may ask of them (an invite, a solved challenge)."""
+
     option_ids = serializers.ListField(child=serializers.UUIDField(), max_length=100, allow_empty=True)
     invite = serializers.CharField(
         required=False,
@@ -273,6 +274,10 @@ class VoteCreateSerializer(serializers.Serializer):
         help_text="A solved challenge from GET /api/polls/{id}/challenge (base64, as the ALTCHA widget makes it), "
         "where the poll asks for one (428 challenge_required); the X-Altcha header works too.",
     )
+
+
+class VoteCreateSerializer(BallotSerializer):
+    poll_id = serializers.UUIDField()
 
 
 class ChallengeParametersSerializer(serializers.Serializer):

@@ -289,6 +289,59 @@ def test_a_closed_poll_keeps_my_ballot(other_client, poll):
     assert vote_counts(poll) == (1, 1, 1)
 
 
+# --- changing my vote -------------------------------------------------------------------------------
+
+
+def change(client, poll, *texts, **headers):
+    body = {"option_ids": [str(option_id) for option_id in pick(poll, *texts)]}
+    return client.put(f"/api/votes/poll/{poll.pk}", body, format="json", **headers)
+
+
+@pytest.mark.parametrize("voter", ["account", "anonymous"])
+def test_changing_my_vote_replaces_the_ballot_in_one_step(client_for, other_user, multi_poll, voter):
+    client = client_for(other_user if voter == "account" else None)
+    vote(client, multi_poll, "Red", "Green")
+
+    response = change(client, multi_poll, "Blue")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [recorded["option_text"] for recorded in body["votes"]] == ["Blue"]
+    assert [o["votes"] for o in body["results"]["options"]] == [0, 0, 1]
+    assert str(Ballot.objects.get().pk) == body["ballot_id"]
+    assert dict(multi_poll.options.values_list("text", "vote_count")) == {"Red": 0, "Green": 0, "Blue": 1}
+
+
+def test_a_refused_change_keeps_the_vote_as_it_was(other_client, multi_poll):
+    vote(other_client, multi_poll, "Red")
+
+    assert_error(change(other_client, multi_poll, "Red", "Green", "Blue"), 400, "too_many_options")
+    assert_error(other_client.put(f"/api/votes/poll/{multi_poll.pk}", {"option_ids": ["nope"]}, format="json"), 400, "invalid", fields=["option_ids"])
+
+    assert dict(multi_poll.options.values_list("text", "vote_count")) == {"Red": 1, "Green": 0, "Blue": 0}
+
+
+def test_changing_without_a_ballot_is_not_found(other_client, poll):
+    assert_error(change(other_client, poll, "Red"), 404, "not_found")
+    assert not Ballot.objects.exists()
+
+
+def test_a_closed_poll_keeps_my_vote_unchanged(other_client, poll):
+    vote(other_client, poll, "Red")
+    close(poll)
+
+    assert_error(change(other_client, poll, "Green"), 403, "poll_closed")
+    assert vote_counts(poll) == (1, 1, 1)
+
+
+def test_a_secret_ballot_cannot_be_changed(other_client, owner):
+    secret = PollFactory(author=owner, is_secret=True, results_visibility=Poll.ResultsVisibility.AFTER_CLOSE)
+    vote(other_client, secret, "Red")
+
+    assert_error(change(other_client, secret, "Green"), 409, "secret_ballot_final")
+    assert dict(secret.options.values_list("text", "vote_count")) == {"Red": 1, "Green": 0, "Blue": 0}
+
+
 # --- a poll's votes --------------------------------------------------------------------------------
 
 

@@ -348,7 +348,7 @@ def _screenshot(page, path: Path, overflow: dict) -> None:
     size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     width = min(size[0], overflow["innerWidth"] * SCREENSHOT_MAX_WIDTH_FACTOR)
     height = min(size[1], SCREENSHOT_MAX_HEIGHT)
-    page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+    page.screenshot(path=path, full_page=True, animations="disabled", clip={"x": 0, "y": 0, "width": width, "height": height})
 
 
 @pytest.mark.parametrize(

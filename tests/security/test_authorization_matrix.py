@@ -150,6 +150,12 @@ def secret_ballot_of_the_owner(cast) -> str:
     return str(poll.pk)
 
 
+def owners_ballot_change(poll: Poll, cast) -> Call:
+    """The owner voted Red on the poll; the call moves the vote to Green."""
+    services.cast_vote(poll=poll, voter=Voter(user=cast.owner), option_ids=pick(poll, "Red"))
+    return Call(f"/api/votes/poll/{poll.pk}", {"option_ids": [str(pick(poll, "Green")[0])]})
+
+
 def author_with_a_poll(cast) -> str:
     poll_of(cast.owner)
     return str(cast.owner.pk)
@@ -466,6 +472,19 @@ ROWS = [
         variant="secret: final",
     ),
     Row(
+        "PUT",
+        "/api/votes/poll/{poll_id}",
+        lambda c: owners_ballot_change(poll_of(c.third), c),
+        "404 not_found | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "PUT",
+        "/api/votes/poll/{poll_id}",
+        lambda c: owners_ballot_change(poll_of(c.third, is_secret=True), c),
+        "409 secret_ballot_final | 409 secret_ballot_final | 409 secret_ballot_final | 409 secret_ballot_final | 409 secret_ballot_final",
+        variant="secret: final",
+    ),
+    Row(
         "GET",
         "/api/votes/poll/{poll_id}",
         lambda c: Call(f"/api/votes/poll/{voted(poll_of(c.owner), c.third).poll_id}"),
@@ -644,7 +663,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 55
+    assert len(operations) == 56
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
