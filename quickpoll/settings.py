@@ -217,7 +217,10 @@ SPECTACULAR_SETTINGS = {
     # JavaScript, passed through as it is: deep links follow the open operation, and QuickPoll's Swagger UI plugins
     # (static/js/swagger-ui-plugins.js, loaded first) join in. The start-up script's own plugin list, which this
     # replaces, stays empty while the schema is public (SERVE_PUBLIC).
-    "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "plugins": window.QuickPollSwaggerPlugins}',
+    # Tomorrow Night: the default code theme's numbers are too faint on its dark background.
+    "SWAGGER_UI_SETTINGS": (
+        '{"deepLinking": true, "syntaxHighlight": {"theme": "tomorrow-night"}, "plugins": window.QuickPollSwaggerPlugins}'
+    ),
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The docs' headings, in this order; each viewset names its tag (extend_schema(tags=...)).

@@ -19,4 +19,24 @@
   }
 
   window.QuickPollSwaggerPlugins = [operationPathWithoutNestedLink];
+
+  // Swagger UI leaves some controls without a name (the dialog's close icon; a parameter's select box, whose name
+  // is in its row) or with one that differs from their text, and its code samples scroll without taking focus.
+  // React leaves attributes it does not own alone, so these are set once on each new element.
+  function nameTheUnnamed() {
+    document.querySelectorAll("#swagger-ui .close-modal:not([aria-label])").forEach(function (button) {
+      button.setAttribute("aria-label", "Close");
+    });
+    document.querySelectorAll("#swagger-ui .auth-btn-wrapper [aria-label]").forEach(function (button) {
+      button.removeAttribute("aria-label");
+    });
+    document.querySelectorAll("#swagger-ui tr[data-param-name] select:not([aria-label])").forEach(function (select) {
+      select.setAttribute("aria-label", select.closest("tr").getAttribute("data-param-name"));
+    });
+    document.querySelectorAll("#swagger-ui pre.microlight:not([tabindex])").forEach(function (pre) {
+      pre.setAttribute("tabindex", "0");
+    });
+  }
+
+  new MutationObserver(nameTheUnnamed).observe(document.documentElement, { childList: true, subtree: true });
 })();
