@@ -4,7 +4,7 @@ import copy
 import json
 
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.response import Response
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -101,6 +101,15 @@ REDOC_THEME = {
         "code": {"fontFamily": 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace'},
     },
 }
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """/docs: Swagger UI from our static files, in our own page (its language, colour scheme, stylesheet and plugins).
+
+    The split view serves its start-up script as a file, so the page has no inline script.
+    """
+
+    template_name = "api_docs/swagger_ui.html"
 
 
 class RedocView(SpectacularRedocView):

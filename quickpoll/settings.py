@@ -214,7 +214,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and ReDoc are served from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # JavaScript, passed through as it is: deep links follow the open operation, and QuickPoll's Swagger UI plugins
+    # (static/js/swagger-ui-plugins.js, loaded first) join in. The start-up script's own plugin list, which this
+    # replaces, stays empty while the schema is public (SERVE_PUBLIC).
+    # Tomorrow Night: the default code theme's numbers are too faint on its dark background.
+    "SWAGGER_UI_SETTINGS": (
+        '{"deepLinking": true, "syntaxHighlight": {"theme": "tomorrow-night"}, "plugins": window.QuickPollSwaggerPlugins}'
+    ),
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The docs' headings, in this order; each viewset names its tag (extend_schema(tags=...)).

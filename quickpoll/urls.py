@@ -3,14 +3,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from csp.decorators import csp_update
-from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import NotificationViewSet, UserViewSet
 from polls.api import InviteViewSet, LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
-from quickpoll.openapi import RedocView, SchemaView
+from quickpoll.openapi import RedocView, SchemaView, SwaggerView
 
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
 
@@ -42,9 +41,8 @@ urlpatterns = [
     re_path(r"^health/?$", views.health, name="health"),
     re_path(r"^api/info/?$", views.api_info, name="api-info"),
     re_path(r"^api/schema/?$", SchemaView.as_view(), name="schema"),
-    # The split Swagger view serves its start-up script as a file, so the docs need no inline
-    # script; Swagger UI and ReDoc do style elements inline, and ReDoc renders in a blob: worker.
-    re_path(r"^docs/?$", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="docs"),
+    # Swagger UI and ReDoc style elements inline, and ReDoc renders in a blob: worker.
+    re_path(r"^docs/?$", docs_csp(SwaggerView.as_view(url_name="schema")), name="docs"),
     re_path(r"^redoc/?$", docs_csp(RedocView.as_view(url_name="schema")), name="redoc"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
