@@ -1,6 +1,4 @@
-// QuickPoll's progressive enhancements. Every page works without this file:
-// it adds live results, live notifications, copy-to-clipboard and a friendlier
-// option editor on top of plain forms.
+// Progressive enhancements: every page works without this file.
 (function () {
   "use strict";
 
@@ -10,8 +8,7 @@
     if (announcer) announcer.textContent = text;
   }
 
-  // A socket that reconnects with backoff, unless the server said "go away" (4xxx codes;
-  // 4503, the database briefly out of reach, means "come back soon").
+  // Reconnects with backoff unless the server said "go away" (4xxx; 4503 means "come back soon").
   function liveSocket(path, onMessage, onState) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var delay = 1000;
@@ -33,17 +30,14 @@
     connect();
   }
 
-  // --- Poll page: option cards that fill with live results ------------------------------
-  // A snapshot's HTML is templates/polls/_results.html rendered for every watcher. Its share text
-  // ([data-option-share]), bar (.option-bar), leader mark (.is-leader) and summary are copied into
-  // the cards already on the page, so a half-filled ballot and the voter's own marks stay as they are.
+  // --- Poll page: option cards that fill with live results ---
+  // Snapshot parts (templates/polls/_results.html) are copied into the cards, so a half-filled ballot stays.
   var poll = document.querySelector("[data-poll]");
   if (poll) {
     var results = poll.querySelector("[data-live-results]");
     var status = poll.querySelector("[data-live-status]");
     var likes = poll.querySelector("[data-likes]");
-    // The last check of a snapshot's order (realtime/events.py lists the others): a socket that
-    // reconnects starts with no memory of what the page already shows.
+    // A reconnected socket has no memory of what the page shows (realtime/events.py).
     var version = -1;
 
     var fill = function (html) {
@@ -62,7 +56,7 @@
         var nextBar = card.querySelector(".option-bar");
         if (share) share.replaceWith(card.querySelector("[data-option-share]"));
         else body.append(card.querySelector("[data-option-share]"));
-        if (bar) bar.value = nextBar.value; // the same element: its fill slides to the new share
+        if (bar) bar.value = nextBar.value; // the fill slides to the new share
         else body.append(nextBar);
       });
       var summary = shown.querySelector("[data-results-summary], .results-note");
@@ -118,8 +112,8 @@
     }
   }
 
-  // --- Copy a link ---------------------------------------------------------------------
-  // Without the script (or the clipboard API) the link stays in a read-only box to select by hand.
+  // --- Copy a link ---
+  // Without the clipboard API the link stays in a read-only box.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var source = document.querySelector(button.dataset.copy);
     if (!source || !navigator.clipboard) return;
@@ -147,8 +141,8 @@
     input.addEventListener("focus", function () { input.select(); });
   });
 
-  // --- Confirm before destructive posts -------------------------------------------------
-  // A form whose view asks again without JavaScript (closing a poll) is told the dialog already asked.
+  // --- Confirm before destructive posts ---
+  // A view that asks again without JavaScript is told the dialog already asked.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.dataset.confirm)) {
@@ -165,9 +159,8 @@
     });
   });
 
-  // --- Create and edit: add, remove and reorder options ----------------------------------
-  // The server renders the rows and an "Add an option" submit button (it posts the form back with
-  // one more row); here rows are added, removed, dragged by their handle or moved with buttons in place.
+  // --- Create and edit: add, remove and reorder options ---
+  // Without this script "Add an option" posts the form back with one more row.
   document.querySelectorAll("[data-option-list]").forEach(function (list) {
     var max = parseInt(list.dataset.maxOptions, 10);
     var add = list.parentNode.querySelector("[data-add-option]");
@@ -275,7 +268,7 @@
     sync();
   }
 
-  // --- Notifications badge ----------------------------------------------------------------
+  // --- Notifications badge ---
   var userId = document.body.dataset.userId;
   var badge = document.querySelector("[data-notification-count]");
   if (userId && badge) {
@@ -285,11 +278,11 @@
     };
     liveSocket("/ws/user/" + userId + "/", function (message) {
       if (message.type === "notifications.read") {
-        showUnread(message.unread);  // read here or in another tab: the server's count after the change
+        showUnread(message.unread);  // read here or in another tab
         return;
       }
       if (message.type === "notification.updated") {
-        announce(message.notification.message);  // a grouped notice counted one more: already in the badge
+        announce(message.notification.message);  // a grouped notice: already in the badge
         return;
       }
       if (message.type !== "notification") return;
@@ -298,14 +291,14 @@
     });
   }
 
-  // --- Home page: live activity ------------------------------------------------------------
+  // --- Home page: live activity ---
   var feed = document.querySelector("[data-global-feed]");
   if (feed) {
     var ticker = feed.querySelector("[data-ticker]");
     var activity = feed.querySelector("[data-activity]");
     var activityEmpty = feed.querySelector("[data-activity-empty]");
     var liveLabel = feed.querySelector("[data-live-label]");
-    ticker.hidden = false; // without this script nothing arrives, so the ticker shows only with it
+    ticker.hidden = false; // nothing arrives without this script
     liveSocket("/ws/global/", function (message) {
       if (message.type === "stats") {
         feed.querySelectorAll("[data-stat]").forEach(function (element) {
@@ -338,9 +331,8 @@
     }, 30000);
   }
 
-  // --- Dates -------------------------------------------------------------------------------
-  // The server writes dates in UTC (accounts/templatetags/when.py); here each <time data-when>
-  // is rewritten in the reader's own zone, and relative ones ("5 minutes ago") stay fresh.
+  // --- Dates ---
+  // The server writes UTC (accounts/templatetags/when.py); each <time data-when> moves to the reader's zone.
   var zone = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
   var times = document.querySelectorAll("time[data-when]");
   if (zone && times.length) {
@@ -348,14 +340,14 @@
     var inParts = new Intl.DateTimeFormat("en-GB", {
       weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
     });
-    // Put together as the server writes it ("Wed 3 Dec, 14:00"; the year only when it is not this one).
+    // As the server writes it: "Wed 3 Dec, 14:00", the year only when not this one.
     var format = function (date, withClock) {
       var part = {};
       inParts.formatToParts(date).forEach(function (p) { part[p.type] = p.value; });
       var words = part.weekday + " " + part.day + " " + part.month + (part.year === thisYear ? "" : " " + part.year);
       return withClock ? words + ", " + part.hour + ":" + part.minute : words;
     };
-    // As the server's wording: the unit that keeps the count small, "yesterday" rather than "1 day ago".
+    // As the server words it: "yesterday" rather than "1 day ago".
     var units = [["second", 1, 45], ["minute", 60, 45], ["hour", 3600, 22], ["day", 86400, 6],
       ["week", 604800, 4], ["month", 2592000, 11], ["year", 31536000, Infinity]];
     var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat("en-GB", { numeric: "auto" }) : null;
@@ -385,8 +377,7 @@
     if (document.querySelector('time[data-when="relative"]')) setInterval(rewrite, 60000);
   }
 
-  // The closing-time field: a page first shown writes it in UTC; from here on it is in the browser's zone,
-  // and the zone goes along with the form (polls/forms.py reads the time in it).
+  // The closing time, now in the browser's zone, which goes along with the form (polls/forms.py).
   var zoneField = document.querySelector('input[name="timezone"][data-local-zone="unset"]');
   if (zone && zoneField) {
     var closing = zoneField.form.querySelector('input[name="expires_at"]');

@@ -1,43 +1,34 @@
-// The reader's colour theme: "light", "dark" or the system's (nothing stored). Loaded in <head>,
-// not deferred, so a stored choice applies before the first paint; the toggle is wired once the
-// page has loaded. Without JavaScript the toggle stays hidden and the system setting applies.
+// The reader's theme ("light", "dark", or the system's when nothing is stored), applied before the first paint.
 (function () {
   "use strict";
-
   var KEY = "quickpoll-theme";
-  // From the system's setting the first click shows the other theme, the second the same one pinned.
+  // From the system's setting the first click shows the other theme.
   var systemDark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
   var ORDER = systemDark ? ["system", "light", "dark"] : ["system", "dark", "light"];
   var NAMES = { system: "as the system", light: "light", dark: "dark" };
   var root = document.documentElement;
-
   function stored() {
     try {
       var value = localStorage.getItem(KEY);
       return value === "light" || value === "dark" ? value : "system";
     } catch (error) {
-      return "system"; // storage refused (private mode, blocked cookies): follow the system
+      return "system"; // storage refused: follow the system
     }
   }
-
   function apply(choice) {
     if (choice === "system") root.removeAttribute("data-theme");
     else root.setAttribute("data-theme", choice);
   }
-
   var current = stored();
   apply(current);
-
   document.addEventListener("DOMContentLoaded", function () {
     var toggle = document.querySelector("[data-theme-toggle]");
     if (!toggle) return;
-
     function label(choice) {
       var next = ORDER[(ORDER.indexOf(choice) + 1) % ORDER.length];
       toggle.setAttribute("aria-label", "Theme: " + NAMES[choice] + " (switch to " + NAMES[next] + ")");
       toggle.title = "Theme: " + NAMES[choice];
     }
-
     toggle.hidden = false;
     label(current);
     toggle.addEventListener("click", function () {
@@ -45,7 +36,7 @@
       try {
         if (current === "system") localStorage.removeItem(KEY);
         else localStorage.setItem(KEY, current);
-      } catch (error) { /* not remembered, but still applied to this page */ }
+      } catch (error) { /* not remembered, still applied */ }
       apply(current);
       label(current);
     });
