@@ -543,7 +543,7 @@ def test_each_notice_shows_its_kind_as_an_icon_and_its_time_in_words(inbox, owne
     page = text(signed_in(owner).get("/notifications/"))
 
     assert page.count('role="img" aria-label="Vote"') == 1 and page.count('role="img" aria-label="Like"') == 1
-    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+">just now</time>', page)
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+" data-when="relative" title="[^"]+">now</time>', page)
 
 
 def test_opening_a_notice_reads_it_and_goes_to_its_poll(inbox, owner):
