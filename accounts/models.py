@@ -118,6 +118,8 @@ class AuditEntry(models.Model):
         VOTES_REMOVED = "votes_removed", "Votes removed"
         LIKES_REMOVED = "likes_removed", "Likes removed"
         REPORTS_HANDLED = "reports_handled", "Reports handled"
+        WRITE_IN_ACCEPTED = "write_in_accepted", "Suggested option accepted"
+        WRITE_IN_REJECTED = "write_in_rejected", "Suggested option rejected"
         USERS_DEACTIVATED = "users_deactivated", "Users deactivated"
         USER_CHANGED = "user_changed", "User changed"
         USER_DELETED = "user_deleted", "User deleted"
