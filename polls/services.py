@@ -711,10 +711,13 @@ PENDING_WRITE_INS_PER_VOTER = 3
 def _write_in_text(text: str) -> str:
     """A suggestion's text cleaned as options are (spacing collapsed); InvalidWriteIn if blank or too long."""
     cleaned = _option_text(text)
+    problem = None
     if not cleaned:
-        raise errors.InvalidWriteIn({"text": ["Write the option you suggest."]})
-    if len(cleaned) > OPTION_TEXT_LENGTH:
-        raise errors.InvalidWriteIn({"text": [f"Options are at most {OPTION_TEXT_LENGTH} characters."]})
+        problem = "Write the option you suggest."
+    elif len(cleaned) > OPTION_TEXT_LENGTH:
+        problem = f"Options are at most {OPTION_TEXT_LENGTH} characters."
+    if problem:
+        raise errors.InvalidWriteIn({"text": [problem]}, problem)
     return cleaned
 
 
