@@ -501,6 +501,7 @@ class WriteIn(models.Model):
     objects = WriteInQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "write-in"
         ordering = ["created_at"]
         indexes = [models.Index(fields=["poll", "status"], name="writein_poll_status_idx")]
 

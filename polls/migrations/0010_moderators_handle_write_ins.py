@@ -32,4 +32,7 @@ class Migration(migrations.Migration):
         ("accounts", "0009_audit_write_ins"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [
+        migrations.AlterModelOptions(name="writein", options={"ordering": ["created_at"], "verbose_name": "write-in"}),
+        migrations.RunPython(grant, revoke),
+    ]
