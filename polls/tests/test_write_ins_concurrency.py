@@ -1,0 +1,106 @@
+"""Suggestions racing on one poll, with real threads against PostgreSQL: the poll's row lock decides them one after
+the other, so the option limit holds, positions never collide and one text is suggested once."""
+
+import gc
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from polls import errors, services
+from polls.models import MAX_OPTIONS, Option, WriteIn
+from polls.tests.factories import PollFactory, visitor
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="concurrency needs PostgreSQL's row locks and concurrent writers; set DATABASE_URL to run it",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_together(count: int, work) -> list:
+    """Run work(index) in `count` threads released at once; each result, or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except Exception as exc:  # a refusal is an outcome to count
+            results[index] = exc
+        finally:
+            connection.close()  # each thread's own connection, or the test database cannot be dropped
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not [thread for thread in threads if thread.is_alive()], "a thread hung"
+    gc.collect()  # asgiref's executor threads hold connections until collected
+    return results
+
+
+def outcomes(results) -> Counter:
+    return Counter(type(result).__name__ for result in results)
+
+
+@pytest.mark.parametrize("need_approval", [True, False])
+def test_suggestions_racing_for_the_last_place_never_pass_the_limit(owner, need_approval):
+    poll = PollFactory(
+        author=owner,
+        options=[f"Option {n}" for n in range(MAX_OPTIONS - 1)],
+        allow_write_ins=True,
+        write_ins_need_approval=need_approval,
+    )
+
+    results = run_together(
+        12, lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=f"Suggestion {index}")
+    )
+
+    assert outcomes(results) == {"WriteIn": 1, "OptionLimitReached": 11}
+    options = list(Option.objects.filter(poll=poll).values_list("position", flat=True))
+    waiting = WriteIn.objects.filter(poll=poll).pending().count()
+    assert len(options) + waiting == MAX_OPTIONS
+    assert len(set(options)) == len(options)
+
+
+def test_immediate_suggestions_at_once_take_distinct_positions(owner):
+    poll = PollFactory(author=owner, options=["Pizza", "Sushi"], allow_write_ins=True, write_ins_need_approval=False)
+
+    results = run_together(10, lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=f"Dish {index}"))
+
+    assert outcomes(results) == {"WriteIn": 10}
+    positions = sorted(Option.objects.filter(poll=poll).values_list("position", flat=True))
+    assert positions == list(range(12))
+
+
+def test_one_text_suggested_at_once_by_many_is_suggested_once(owner):
+    poll = PollFactory(author=owner, options=["Pizza", "Sushi"], allow_write_ins=True)
+
+    results = run_together(10, lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=" tacos " if index % 2 else "Tacos"))
+
+    assert outcomes(results) == {"WriteIn": 1, "AlreadySuggested": 9}
+    assert WriteIn.objects.filter(poll=poll).count() == 1
+
+
+def test_accepting_while_others_suggest_keeps_the_limit(owner):
+    poll = PollFactory(author=owner, options=[f"Option {n}" for n in range(MAX_OPTIONS - 2)], allow_write_ins=True)
+    first = services.suggest_option(poll=poll, voter=visitor(100), text="Waiting")
+
+    def work(index: int):
+        if index == 0:
+            return services.accept_write_in(write_in=first, actor=owner)
+        return services.suggest_option(poll=poll, voter=visitor(index), text=f"Suggestion {index}")
+
+    results = run_together(8, work)
+
+    assert outcomes(results) == {"WriteIn": 2, "OptionLimitReached": 6}
+    assert Option.objects.filter(poll=poll).count() + WriteIn.objects.filter(poll=poll).pending().count() == MAX_OPTIONS
+    assert isinstance(results[0], WriteIn) and results[0].status == WriteIn.Status.ACCEPTED
+    assert not [result for result in results if isinstance(result, errors.PollError) and not isinstance(result, errors.OptionLimitReached)]
