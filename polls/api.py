@@ -785,7 +785,8 @@ class WriteInViewSet(viewsets.GenericViewSet):
         summary="Suggest an option: it waits for the author, or joins the poll at once where the poll says so "
         "(anyone the poll lets vote)",
         description=f"At most {MAX_OPTIONS} options per poll, suggestions waiting included, and "
-        f"{services.PENDING_WRITE_INS_PER_VOTER} suggestions waiting per voter. An option the poll has, one waiting, or one turned down is refused (409), case and spacing aside.",
+        f"{services.PENDING_WRITE_INS_PER_VOTER} suggestions waiting per voter. "
+        "An option the poll has, one waiting, or one turned down is refused (409), case and spacing aside.",
         request=WriteInCreateSerializer,
         parameters=[ANON_ID, INVITE],
         responses={201: WriteInSerializer, **errors_for(400, 401, 403, 404, 409, 429)},

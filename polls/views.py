@@ -663,7 +663,8 @@ def _write_ins_context(request, poll: Poll, held_invite: str) -> dict:
     """What templates/polls/_write_in.html (the "suggest an option" form) and the manage panel's link need."""
     waiting = WriteIn.objects.filter(poll=poll).pending()
     # The author's queue link counts what waits even once write-ins are switched off: it still needs deciding.
-    context = {"can_suggest": False, "my_write_ins": [], "pending_write_ins": waiting.count() if can_manage(request.user, poll) else 0}
+    pending = waiting.count() if can_manage(request.user, poll) else 0
+    context = {"can_suggest": False, "my_write_ins": [], "pending_write_ins": pending}
     if poll.allow_write_ins:
         voter = _known_voter(request)
         context["can_suggest"] = can_suggest_option(request.user, poll, voter=voter, invite=held_invite)

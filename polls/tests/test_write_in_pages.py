@@ -49,7 +49,7 @@ def test_a_visitor_suggests_from_the_poll_page_and_sees_it_waiting(client, poll)
     assert said(response) == ["Thank you: “Tacos” waits for the poll's author to add it."]
     assert WriteIn.objects.get().status == WriteIn.Status.PENDING
     html = page(client, poll)
-    assert "Waiting for the author: <span class=\"user-text\">“Tacos”</span>" in html
+    assert "Yours, waiting for the author: <span class=\"user-text\">“Tacos”</span>" in html
 
 
 def test_without_approval_the_option_is_on_the_page_at_once_and_can_be_voted_for(client, owner):
@@ -220,4 +220,4 @@ def test_accounts_are_named_in_the_queue(owner_browser, poll, other_user):
 
     html = owner_browser.get(f"/p/{poll.slug}/write-ins/").content.decode()
 
-    assert f"Suggested by {other_user.public_name}" in html
+    assert f"by {other_user.public_name}" in html

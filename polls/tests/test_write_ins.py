@@ -163,7 +163,11 @@ def test_a_suggestion_is_decided_once(open_poll, owner, decide):
 
 @pytest.mark.parametrize(
     "text, message",
-    [("", "Write the option you suggest."), ("   \n\t ", "Write the option you suggest."), ("x" * 101, "Options are at most 100 characters.")],
+    [
+        ("", "Write the option you suggest."),
+        ("   \n\t ", "Write the option you suggest."),
+        ("x" * 101, "Options are at most 100 characters."),
+    ],
 )
 def test_blank_or_too_long_text_is_refused(open_poll, text, message):
     with pytest.raises(errors.InvalidWriteIn) as refusal:
