@@ -660,12 +660,15 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 def take_back_account(user: User) -> None:
     """An account is about to be deleted: its votes and likes leave the counts of the polls they were on,
-    and its polls go as if their author had deleted them (live pages told).
+    its suggested options still waiting or turned down go, and its polls go as if their author had deleted
+    them (live pages told).
 
     Its secret ballots stay counted: nothing says which sealed ballot was theirs. Their participation
     rows go with the account."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
+    # Suggestions that became options stay with their polls (unsigned); the rest go with the account.
+    WriteIn.objects.filter(suggested_by=user).exclude(status=WriteIn.Status.ACCEPTED).delete()
     for poll in Poll.objects.filter(author=user):
         delete_poll(poll=poll, actor=user)
 
@@ -744,8 +747,8 @@ def _add_option(poll: Poll, text: str) -> Option:
     """Append an option to a poll whose row lock the caller holds, and tell its live pages."""
     last = poll.options.aggregate(last=Max("position"))["last"]
     option = Option.objects.create(poll=poll, text=text, position=0 if last is None else last + 1)
-    move_counters(poll.pk)  # a new results version: cached results and live pages show the new option
-    announce.results_changed([poll.pk])
+    move_counters(poll.pk)  # a new results version: no cached results or API body without the new option
+    announce.poll_updated(poll)  # open pages load the ballot again, with the new option to pick
     return option
 
 

@@ -4,6 +4,8 @@ or a moderator decides, and an accepted option is voted on like any other."""
 import pytest
 
 from accounts.models import AuditEntry
+from accounts.personal_data import export_personal_data
+from accounts.services import delete_account
 from polls import errors, selectors, services
 from polls.models import MAX_OPTIONS, Option, Poll, Vote, WriteIn
 from polls.tests.factories import PollFactory, pick, visitor
@@ -54,11 +56,18 @@ def test_a_suggestion_waits_for_the_author_and_voters_do_not_see_it(open_poll):
     assert open_poll.results_version == version
 
 
+@pytest.fixture
+def told(monkeypatch) -> list:
+    """What live pages hear: the poll event (an open page reloads on poll.updated) and fresh results."""
+    heard = []
+    monkeypatch.setattr(events, "publish_poll_event", lambda poll, kind: heard.append((kind, poll.pk)))
+    monkeypatch.setattr(events, "publish_results_changed", lambda poll: heard.append(("results", poll.pk)))
+    return heard
+
+
 def test_accepting_makes_it_the_polls_last_option_and_tells_live_pages(
-    open_poll, owner, monkeypatch, django_capture_on_commit_callbacks
+    open_poll, owner, told, django_capture_on_commit_callbacks
 ):
-    told = []
-    monkeypatch.setattr(events, "publish_results_changed", lambda poll: told.append(poll.pk))
     write_in = suggest(open_poll)
     version = Poll.objects.get(pk=open_poll.pk).results_version
 
@@ -69,22 +78,26 @@ def test_accepting_makes_it_the_polls_last_option_and_tells_live_pages(
     assert (accepted.handled_by, accepted.option.text, accepted.option.position) == (owner, "Tacos", 2)
     assert option_texts(open_poll) == ["Pizza", "Sushi", "Tacos"]
     assert Poll.objects.get(pk=open_poll.pk).results_version == version + 1
-    assert told == [open_poll.pk]
+    assert told == [("poll.updated", open_poll.pk), ("results", open_poll.pk)]
     # The author's own decisions are theirs to make: nothing for the moderators' audit log.
     assert not AuditEntry.objects.exists()
 
 
-def test_without_approval_a_suggestion_is_an_option_at_once(live_poll, monkeypatch, django_capture_on_commit_callbacks):
-    told = []
-    monkeypatch.setattr(events, "publish_results_changed", lambda poll: told.append(poll.pk))
-
+def test_without_approval_a_suggestion_is_an_option_at_once(live_poll, told, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         write_in = suggest(live_poll, "Tacos")
 
     assert (write_in.status, write_in.option.text, write_in.handled_by) == (WriteIn.Status.ACCEPTED, "Tacos", None)
     assert write_in.handled_at is not None
     assert option_texts(live_poll) == ["Pizza", "Sushi", "Tacos"]
-    assert told == [live_poll.pk]
+    assert told == [("poll.updated", live_poll.pk), ("results", live_poll.pk)]
+
+
+def test_a_suggestion_waiting_or_turned_down_tells_live_pages_nothing(open_poll, owner, told, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_write_in(write_in=suggest(open_poll), actor=owner)
+
+    assert told == []
 
 
 def test_the_authors_own_suggestion_needs_no_approval(open_poll, owner):
@@ -352,3 +365,33 @@ def test_an_option_joins_a_poll_that_has_votes_already(live_poll):
     services.cast_vote(poll=live_poll, voter=visitor(2), option_ids=[write_in.option.pk])
 
     assert dict(Option.objects.filter(poll=live_poll).values_list("text", "vote_count")) == {"Pizza": 1, "Sushi": 0, "Tacos": 1}
+
+
+# --- An account's suggestions ---------------------------------------------------------------------------------
+
+
+def test_my_data_download_lists_the_options_i_suggested(open_poll, other_user, owner):
+    services.suggest_option(poll=open_poll, voter=Voter(user=other_user), text="Tacos")
+    ramen = services.suggest_option(poll=open_poll, voter=Voter(user=other_user), text="Ramen")
+    services.reject_write_in(write_in=ramen, actor=owner)
+    suggest(open_poll, "Curry", visitor(1))  # someone else's
+
+    mine = export_personal_data(user=other_user)["suggested_options"]
+
+    assert [(item["poll"]["id"], item["text"], item["status"]) for item in mine] == [
+        (str(open_poll.pk), "Tacos", "pending"),
+        (str(open_poll.pk), "Ramen", "rejected"),
+    ]
+
+
+def test_a_deleted_account_takes_its_open_suggestions_and_leaves_its_accepted_options(open_poll, other_user, owner):
+    voter = Voter(user=other_user)
+    accepted = services.accept_write_in(write_in=suggest(open_poll, "Tacos", voter), actor=owner)
+    suggest(open_poll, "Ramen", voter)
+    services.reject_write_in(write_in=suggest(open_poll, "Curry", voter), actor=owner)
+
+    delete_account(user=other_user)
+
+    assert list(WriteIn.objects.values_list("text", "suggested_by")) == [("Tacos", None)]
+    assert option_texts(open_poll) == ["Pizza", "Sushi", "Tacos"]
+    assert WriteIn.objects.get().suggester_label == "a deleted account" and accepted.option.text == "Tacos"
