@@ -274,3 +274,12 @@ def test_a_score_the_form_never_offered_is_refused_on_the_page(client, scored):
 
     assert response.status_code == 400
     assert not Ballot.objects.filter(poll=scored).exists()
+
+
+def test_a_ranked_polls_statistics_count_ballots_per_hour(ranked):
+    rank(ranked, 1, "Ada", "Basil", "Cyd")
+    rank(ranked, 2, "Dot")
+
+    stats = selectors.vote_stats(ranked)
+
+    assert sum(hour["votes"] for hour in stats["votes_per_hour"]) == stats["total_votes"] == 2
