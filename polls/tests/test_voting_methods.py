@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
-from polls import errors, selectors, services, tallies
+from polls import ballot_box, errors, selectors, services, tallies
 from polls.models import Ballot, Option, Poll
 from polls.tests.factories import PollFactory, pick, visitor
 
@@ -283,3 +283,16 @@ def test_a_ranked_polls_statistics_count_ballots_per_hour(ranked):
     stats = selectors.vote_stats(ranked)
 
     assert sum(hour["votes"] for hour in stats["votes_per_hour"]) == stats["total_votes"] == 2
+
+
+def test_a_ballot_checked_against_a_method_changed_meanwhile_goes_back_unwritten(owner):
+    poll = PollFactory(author=owner)
+    # The edit lands between the ballot's checks and its batch: the Poll the ballot carries still says single.
+    Poll.objects.filter(pk=poll.pk).update(method=Poll.Method.RANKED)
+
+    with pytest.raises(errors.WrongBallotShape):
+        ballot_box.cast(poll=poll, voter=visitor(1), options=list(poll.options.all()[:1]))
+
+    assert not Ballot.objects.filter(poll=poll).exists()
+    poll.refresh_from_db()
+    assert poll.total_votes == 0
