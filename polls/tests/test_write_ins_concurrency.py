@@ -1,16 +1,15 @@
 """Suggestions racing on one poll, with real threads against PostgreSQL: the poll's row lock decides them one after
 the other, so the option limit holds, positions never collide and one text is suggested once."""
 
-import gc
-import threading
 from collections import Counter
 
 import pytest
 from django.db import connection
 
-from polls import services
+from polls import errors, services
 from polls.models import MAX_OPTIONS, Option, WriteIn
 from polls.tests.factories import PollFactory, visitor
+from polls.tests.test_api_concurrency import run_together
 
 pytestmark = [
     pytest.mark.postgres,
@@ -22,28 +21,16 @@ pytestmark = [
 ]
 
 
-def run_together(count: int, work) -> list:
-    """Run work(index) in `count` threads released at once; each result, or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
+def attempt(work):
+    """work(index), or the refusal it raised: a refusal is an outcome to count here."""
 
-    def run(index: int) -> None:
+    def run(index: int):
         try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as exc:  # a refusal is an outcome to count
-            results[index] = exc
-        finally:
-            connection.close()  # each thread's own connection, or the test database cannot be dropped
+            return work(index)
+        except errors.PollError as exc:
+            return exc
 
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [thread for thread in threads if thread.is_alive()], "a thread hung"
-    gc.collect()  # asgiref's executor threads hold connections until collected
-    return results
+    return run
 
 
 def outcomes(results) -> Counter:
@@ -60,7 +47,7 @@ def test_suggestions_racing_for_the_last_place_never_pass_the_limit(owner, need_
     )
 
     results = run_together(
-        12, lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=f"Suggestion {index}")
+        12, attempt(lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=f"Suggestion {index}"))
     )
 
     assert outcomes(results) == {"WriteIn": 1, "OptionLimitReached": 11}
@@ -73,7 +60,9 @@ def test_suggestions_racing_for_the_last_place_never_pass_the_limit(owner, need_
 def test_immediate_suggestions_at_once_take_distinct_positions(owner):
     poll = PollFactory(author=owner, options=["Pizza", "Sushi"], allow_write_ins=True, write_ins_need_approval=False)
 
-    results = run_together(10, lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=f"Dish {index}"))
+    results = run_together(
+        10, attempt(lambda index: services.suggest_option(poll=poll, voter=visitor(index), text=f"Dish {index}"))
+    )
 
     assert outcomes(results) == {"WriteIn": 10}
     positions = sorted(Option.objects.filter(poll=poll).values_list("position", flat=True))
@@ -86,7 +75,7 @@ def test_one_text_suggested_at_once_by_many_is_suggested_once(owner):
     def suggest(index: int):
         return services.suggest_option(poll=poll, voter=visitor(index), text=" tacos " if index % 2 else "Tacos")
 
-    results = run_together(10, suggest)
+    results = run_together(10, attempt(suggest))
 
     assert outcomes(results) == {"WriteIn": 1, "AlreadySuggested": 9}
     assert WriteIn.objects.filter(poll=poll).count() == 1
@@ -101,7 +90,7 @@ def test_accepting_while_others_suggest_keeps_the_limit(owner):
             return services.accept_write_in(write_in=first, actor=owner)
         return services.suggest_option(poll=poll, voter=visitor(index), text=f"Suggestion {index}")
 
-    results = run_together(8, work)
+    results = run_together(8, attempt(work))
 
     assert outcomes(results) == {"WriteIn": 2, "OptionLimitReached": 6}
     assert Option.objects.filter(poll=poll).count() + WriteIn.objects.filter(poll=poll).pending().count() == MAX_OPTIONS
