@@ -73,6 +73,7 @@ class Notification(models.Model):
         POLL_CLOSED = "poll_closed", "Your poll closed"
         POLL_HELD = "poll_held", "Moderators put your poll on hold"
         HOLD_LIFTED = "hold_lifted", "Moderators lifted the hold on your poll"
+        WRITE_IN = "write_in", "Someone suggested an option for your poll"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")

@@ -781,6 +781,8 @@ def suggest_option(*, poll: Poll, voter: Voter, text: str) -> WriteIn:
             write_in.handled_at = timezone.now()
             write_in.handled_by = voter.user if by_author else None
         write_in.save()
+        if write_in.status == WriteIn.Status.PENDING:
+            announce.option_suggested(locked, voter.user, text)
     logger.info(
         "write_in_suggested",
         poll_id=str(poll.pk),

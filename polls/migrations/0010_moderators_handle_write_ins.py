@@ -29,7 +29,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("polls", "0009_voting_methods"),
-        ("accounts", "0009_audit_write_ins"),
+        ("accounts", "0009_write_ins"),
     ]
 
     operations = [

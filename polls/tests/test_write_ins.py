@@ -3,7 +3,7 @@ or a moderator decides, and an accepted option is voted on like any other."""
 
 import pytest
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, Notification
 from accounts.personal_data import export_personal_data
 from accounts.services import delete_account
 from polls import errors, selectors, services
@@ -126,6 +126,26 @@ def test_positions_follow_the_last_option_even_after_a_gap(live_poll):
 
     assert option_texts(live_poll) == ["Sushi", "Tacos", "Ramen"]
     assert positions(live_poll) == [1, 2, 3]
+
+
+def test_the_author_hears_of_a_suggestion_waiting_and_repeats_gather_in_one_notice(open_poll, owner, other_user):
+    suggest(open_poll, "Tacos", Voter(user=other_user))
+
+    notice = Notification.objects.get(recipient=owner, kind=Notification.Kind.WRITE_IN)
+    assert (notice.poll, notice.actor) == (open_poll, other_user)
+    assert notice.payload["message"] == f"{other_user.public_name} suggested “Tacos” for “{open_poll.title}”: accept or reject it."
+
+    suggest(open_poll, "Ramen", visitor(1))
+
+    notice = Notification.objects.get(recipient=owner, kind=Notification.Kind.WRITE_IN)
+    assert (notice.count, notice.payload["message"]) == (2, f"2 suggested options wait for you on “{open_poll.title}”.")
+
+
+def test_no_notice_for_an_option_that_needs_no_approval_or_the_authors_own(live_poll, open_poll, owner):
+    suggest(live_poll, "Tacos")
+    suggest(open_poll, "Ramen", Voter(user=owner))
+
+    assert not Notification.objects.filter(kind=Notification.Kind.WRITE_IN).exists()
 
 
 # --- Who decides --------------------------------------------------------------------------------------------
