@@ -133,12 +133,12 @@ def test_the_author_hears_of_a_suggestion_waiting_and_repeats_gather_in_one_noti
 
     notice = Notification.objects.get(recipient=owner, kind=Notification.Kind.WRITE_IN)
     assert (notice.poll, notice.actor) == (open_poll, other_user)
-    assert notice.payload["message"] == f"{other_user.public_name} suggested “Tacos” for “{open_poll.title}”: accept or reject it."
+    assert notice.payload["message"] == f"{other_user.public_name} suggested the option “Tacos” for “{open_poll.title}”."
 
     suggest(open_poll, "Ramen", visitor(1))
 
     notice = Notification.objects.get(recipient=owner, kind=Notification.Kind.WRITE_IN)
-    assert (notice.count, notice.payload["message"]) == (2, f"2 suggested options wait for you on “{open_poll.title}”.")
+    assert (notice.count, notice.payload["message"]) == (2, f"2 options suggested for “{open_poll.title}”.")
 
 
 def test_no_notice_for_an_option_that_needs_no_approval_or_the_authors_own(live_poll, open_poll, owner):
