@@ -797,8 +797,9 @@ def _decide_write_in(write_in: WriteIn, actor: User, status: str, reason: str) -
     """Lock the suggestion's poll, check it still waits, and record the decision; the caller adds what follows."""
     require_manager(write_in.poll, actor)
     locked = Poll.objects.select_for_update().get(pk=write_in.poll_id)
-    current = WriteIn.objects.select_related("poll").get(pk=write_in.pk)  # under the poll's lock: its status is settled
-    if current.status != WriteIn.Status.PENDING:
+    # Under the poll's lock its status is settled (gone: its account was deleted meanwhile).
+    current = WriteIn.objects.select_related("poll").filter(pk=write_in.pk).first()
+    if current is None or current.status != WriteIn.Status.PENDING:
         raise errors.WriteInHandled()
     current.status, current.handled_at, current.handled_by = status, timezone.now(), actor
     if acts_as_moderator(actor, locked):

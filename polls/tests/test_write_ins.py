@@ -191,6 +191,16 @@ def test_a_suggestion_is_decided_once(open_poll, owner, decide):
     assert option_texts(open_poll) == ["Pizza", "Sushi", "Tacos"]
 
 
+def test_a_suggestion_gone_with_its_account_is_no_longer_decided(open_poll, owner, other_user):
+    write_in = suggest(open_poll, "Tacos", Voter(user=other_user))
+    delete_account(user=other_user)
+
+    with pytest.raises(errors.WriteInHandled):
+        services.accept_write_in(write_in=write_in, actor=owner)
+
+    assert option_texts(open_poll) == ["Pizza", "Sushi"]
+
+
 # --- What is refused -----------------------------------------------------------------------------------------
 
 
