@@ -77,6 +77,19 @@ class VoidBallotsForm(ServiceErrorsMixin, forms.Form):
         return {name: self.cleaned_data[name] or None for name in ("network", "since", "until")}
 
 
+def apply_each(model_admin: admin.ModelAdmin, request, rows, act, label=str) -> int:
+    """A bulk action's service call on each row: a refusal is named in a message and the rest still go.
+    Returns how many went through."""
+    done = 0
+    for row in rows:
+        try:
+            act(row)
+            done += 1
+        except errors.PollError as exc:
+            model_admin.message_user(request, f"{label(row)}: {exc.message}", messages.ERROR)
+    return done
+
+
 @admin.display(description="vote count")
 def sealed_vote_count(option):
     # A count watched moving beside the new participation rows would tell who chose what.
@@ -203,13 +216,9 @@ class PollAdmin(admin.ModelAdmin):
             self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
 
     def _set_active(self, request, queryset, active: bool):
-        changed = 0
-        for poll in queryset:
-            try:
-                services.set_poll_active(poll=poll, actor=request.user, active=active)
-                changed += 1
-            except errors.PollError as exc:
-                self.message_user(request, f"{poll}: {exc.message}", messages.ERROR)
+        changed = apply_each(
+            self, request, queryset, lambda poll: services.set_poll_active(poll=poll, actor=request.user, active=active)
+        )
         self.message_user(request, f"{'Activated' if active else 'Deactivated'} {changed} poll(s).")
 
     @admin.action(description="Activate selected polls", permissions=["change"])
@@ -224,13 +233,10 @@ class PollAdmin(admin.ModelAdmin):
     def hold(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            held = 0
-            for poll in queryset:
-                try:
-                    services.hold_poll(poll=poll, moderator=request.user, reason=form.cleaned_data["reason"])
-                    held += 1
-                except errors.PollError as exc:
-                    self.message_user(request, f"{poll}: {exc.message}", messages.ERROR)
+            reason = form.cleaned_data["reason"]
+            held = apply_each(
+                self, request, queryset, lambda poll: services.hold_poll(poll=poll, moderator=request.user, reason=reason)
+            )
             self.message_user(request, f"Put {held} poll(s) on hold.")
             return None
         context = {
@@ -438,13 +444,13 @@ class WriteInAdmin(admin.ModelAdmin):
         return write_in.suggester_label
 
     def _decide(self, request, queryset, decide, done: str):
-        count = 0
-        for write_in in queryset.filter(status=WriteIn.Status.PENDING).select_related("poll__author"):
-            try:
-                decide(write_in=write_in, actor=request.user)
-                count += 1
-            except errors.PollError as exc:
-                self.message_user(request, f"“{write_in.text}” on {write_in.poll}: {exc.message}", messages.ERROR)
+        count = apply_each(
+            self,
+            request,
+            queryset.filter(status=WriteIn.Status.PENDING).select_related("poll__author"),
+            lambda write_in: decide(write_in=write_in, actor=request.user),
+            label=lambda write_in: f"“{write_in.text}” on {write_in.poll}",
+        )
         self.message_user(request, f"{done} {count} suggestion(s); those decided before keep their outcome.")
 
     @admin.action(description="Accept selected suggestions (each becomes its poll's last option)", permissions=["change"])
