@@ -322,7 +322,9 @@ def user_stats(user: User, *, viewer: User | None) -> dict:
 
 
 def export_rows(poll: Poll):
-    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked.
+    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked, in
+    the poll's method's shape so that anyone can recount it: a ranked ballot's `ranking` (first preference
+    first), a score ballot's `scores` (option → score); with option ids beside the texts.
 
     A secret poll's are its sealed ballots in receipt order: the receipt and the options, nothing of who or when.
     """
@@ -332,11 +334,19 @@ def export_rows(poll: Poll):
             row = secret_ballots.listed_ballot(sealed, texts)
             yield {"receipt": row["receipt"], "options": [option["text"] for option in row["options"]]}
         return
-    ballots = Ballot.objects.filter(poll=poll).order_by("created_at").prefetch_related("votes__option")
+    ballots = Ballot.objects.filter(poll=poll).order_by("created_at", "pk").prefetch_related("votes__option")
     for number, ballot in enumerate(ballots.iterator(chunk_size=500), start=1):
-        yield {
+        # A ranking in rank order, other ballots in the poll's order.
+        votes = sorted(ballot.votes.all(), key=lambda vote: (vote.rank or 0, vote.option.position))
+        row = {
             "ballot": number,
             "voter_kind": "account" if ballot.user_id else "anonymous",
             "cast_at": ballot.created_at.isoformat(),
-            "options": [vote.option.text for vote in ballot.votes.all()],
+            "options": [vote.option.text for vote in votes],
+            "option_ids": [str(vote.option_id) for vote in votes],
         }
+        if poll.method == Poll.Method.RANKED:
+            row["ranking"] = row["options"]
+        elif poll.method == Poll.Method.SCORE:
+            row["scores"] = {vote.option.text: vote.score for vote in votes}
+        yield row
