@@ -5,6 +5,7 @@ unlisted poll never shows up in a list, a search or a total; it opens by its id 
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -285,12 +286,37 @@ def full_results(poll: Poll) -> dict:
         logger.warning("counted results of poll %s unreadable", poll.pk, exc_info=True)
         cached = None
     if cached is None:
-        cached = tallies.count(poll)
-        try:
-            cache.set(key, cached, FULL_RESULTS_SECONDS)
-        except Exception:
-            logger.warning("counted results of poll %s not cached", poll.pk, exc_info=True)
+        cached = _count_once(poll, key)
     return cached
+
+
+# How long readers wait for the reader counting a version before counting it themselves.
+COUNTING_WAIT_SECONDS = 5.0
+
+
+def _count_once(poll: Poll, key: str) -> dict:
+    """Count a version nobody has cached yet. Readers arriving together (a hot poll's page after each vote)
+    leave it to the first: the others wait for its answer in the cache instead of each counting again."""
+    try:
+        counting = cache.add(f"{key}:counting", True, int(COUNTING_WAIT_SECONDS) + 1)
+    except Exception:
+        counting = True  # no cache to share a count through: count
+    if not counting:
+        deadline = time.monotonic() + COUNTING_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                cached = cache.get(key)
+            except Exception:
+                break
+            if cached is not None:
+                return cached
+    counted = tallies.count(poll)
+    try:
+        cache.set(key, counted, FULL_RESULTS_SECONDS)
+    except Exception:
+        logger.warning("counted results of poll %s not cached", poll.pk, exc_info=True)
+    return counted
 
 
 def vote_stats(poll: Poll) -> dict:

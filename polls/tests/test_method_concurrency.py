@@ -2,13 +2,15 @@
 (group commit), every ballot counted once, first preferences and score sums equal to their rows."""
 
 import random
+import time
 from collections import Counter
 
 import pytest
 from django.db import connection
 
-from polls import ballot_box, selectors, services
+from polls import ballot_box, selectors, services, tallies
 from polls.ballot_box import CastBallot
+from polls.counters import move_counters
 from polls.models import Ballot, Vote
 from polls.tests.factories import PollFactory, first_preferences, ranked_counts, rankings, score_counts, visitor
 from polls.tests.test_api_concurrency import client_for, connection_per_thread, run_together  # noqa: F401 (a fixture)
@@ -95,3 +97,25 @@ def test_two_hundred_score_ballots_at_once_move_sums_and_ratings_exactly(owner, 
     assert len(batches) < 200, "every ballot went in a transaction of its own"
     shown = {option["text"]: option for option in selectors.full_results(poll)["score"]["options"]}
     assert {text: shown[text]["mean"] for text in OPTIONS} == {text: round(sums[text] / ratings[text], 2) for text in OPTIONS}
+
+
+def test_readers_arriving_together_count_a_new_version_once(owner, monkeypatch):
+    poll = PollFactory(author=owner, title="Read race", method="ranked", options=OPTIONS)
+    for number in range(20):
+        services.cast_vote(poll=poll, voter=visitor(number, ip_address=f"10.4.0.{number + 1}"), option_ids=[poll.options.first().pk])
+    move_counters(poll.pk)  # a version no one has counted yet (a vote's own broadcast counts the one it makes)
+    poll.refresh_from_db()
+    counts = []
+
+    def slow_count(counted_poll):
+        counts.append(counted_poll.pk)
+        time.sleep(0.5)  # a big poll's recount: every reader arriving meanwhile would count too
+        return original(counted_poll)
+
+    original = tallies.count
+    monkeypatch.setattr(tallies, "count", slow_count)
+
+    results = run_together(20, lambda _: selectors.full_results(poll))
+
+    assert counts == [poll.pk], f"{len(counts)} readers counted the same version"
+    assert all(result == results[0] for result in results) and results[0]["ranked"]["ballots"] == 20
