@@ -439,7 +439,8 @@ class PollViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, permission_classes=[AllowAny])
     def results(self, request, pk=None):
-        poll = self.get_object()
+        # The poll row alone (no author, no options): the counted results are cached, so this read is the cost.
+        poll = get_object_or_404(Poll, pk=pk)
         if not _results_visible_to(request, poll):
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return Response(selectors.full_results(poll))

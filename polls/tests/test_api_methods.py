@@ -200,3 +200,8 @@ def test_results_are_counted_once_per_version(client_for, owner, method):
         assert count.call_count == 2, "a new vote's version was not counted, or counted twice"
 
     assert (first["total_votes"], after["total_votes"]) == (0, 1)
+
+
+@pytest.mark.parametrize("pk", ["not-an-id", "12345"])
+def test_results_of_a_malformed_id(client_for, pk):
+    assert_error(client_for(None).get(f"/api/polls/{pk}/results"), 404, "not_found")
