@@ -6,23 +6,20 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from polls import ballot_box, selectors, services, tallies
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters
 from polls.models import Ballot, Vote
 from polls.tests.factories import PollFactory, first_preferences, ranked_counts, rankings, score_counts, visitor
-from polls.tests.test_api_concurrency import client_for, connection_per_thread, run_together  # noqa: F401 (a fixture)
+# The same marks (PostgreSQL only, real transactions) and the same thread harness as the API's races.
+from polls.tests.test_api_concurrency import (  # noqa: F401 (a fixture and the module's marks)
+    client_for,
+    connection_per_thread,
+    pytestmark,
+    run_together,
+)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency needs PostgreSQL's row locks and concurrent writers; set DATABASE_URL to run it",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
 
 OPTIONS = ["Red", "Green", "Blue", "Gold", "Plum"]
 THREADS, PER_THREAD = 40, 5
