@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdmin
 from polls import errors, services
-from polls.models import Ballot, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote
+from polls.models import Ballot, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote, WriteIn
 from polls.permissions import editable_fields, is_moderator
 from quickpoll.forms import ServiceErrorsMixin
 
@@ -413,3 +413,45 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.action(description="Dismiss selected reports", permissions=["change"])
     def dismiss(self, request, queryset):
         self._handle(request, queryset, Report.Status.DISMISSED)
+
+
+@admin.register(WriteIn)
+class WriteInAdmin(admin.ModelAdmin):
+    """Suggested options beside the reports: moderators accept or reject what waits, through the services."""
+
+    list_display = ["text", "poll", "suggester", "status", "created_at", "handled_by"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["text", "poll__title", "suggested_by__username", "anon_id"]
+    list_select_related = ["poll", "suggested_by", "handled_by"]
+    # Status moves only through the actions, which add the option and record who decided.
+    readonly_fields = ["poll", "text", "suggester", "status", "option", "created_at", "handled_at", "handled_by"]
+    fields = readonly_fields
+    actions = ["accept", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="suggested by")
+    def suggester(self, write_in):
+        return write_in.suggester_label
+
+    def _decide(self, request, queryset, decide, done: str):
+        count = 0
+        for write_in in queryset.filter(status=WriteIn.Status.PENDING).select_related("poll__author"):
+            try:
+                decide(write_in=write_in, actor=request.user)
+                count += 1
+            except errors.PollError as exc:
+                self.message_user(request, f"“{write_in.text}” on {write_in.poll}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{done} {count} suggestion(s); those decided before keep their outcome.")
+
+    @admin.action(description="Accept selected suggestions (each becomes its poll's last option)", permissions=["change"])
+    def accept(self, request, queryset):
+        self._decide(request, queryset, services.accept_write_in, "Accepted")
+
+    @admin.action(description="Reject selected suggestions", permissions=["change"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, services.reject_write_in, "Rejected")

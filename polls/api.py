@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from polls import bot_defence, errors, invites, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
-from polls.models import Invite, Like, Poll, Vote
+from polls.models import MAX_OPTIONS, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     IsPollManager,
     can_manage,
@@ -57,6 +57,10 @@ from polls.serializers import (
     VoterVoteSerializer,
     VoteSerializer,
     VoteStatsSerializer,
+    WriteInCreateSerializer,
+    WriteInDecisionSerializer,
+    WriteInQuerySerializer,
+    WriteInSerializer,
 )
 from polls.viewcounts import record_view
 from polls.voters import INVITE_HEADER, voter_from_request
@@ -770,3 +774,72 @@ class InviteViewSet(viewsets.GenericViewSet):
         poll = self._poll()
         return invites.csv_response(request, poll)
 
+
+@extend_schema(tags=["Polls"], parameters=[OpenApiParameter("poll_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
+class WriteInViewSet(viewsets.GenericViewSet):
+    """Options voters suggest on a poll that takes write-ins, and its author's queue of them."""
+
+    permission_classes = [AllowAny]  # the services answer login_required, not_owner or poll_closed themselves
+    queryset = WriteIn.objects.none()  # names the model for the schema; the actions read through polls.selectors
+    lookup_value_regex = UUID_PATTERN
+    serializer_class = WriteInSerializer
+
+    def _poll(self) -> Poll:
+        return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
+
+    @extend_schema(
+        summary="A poll's suggested options, oldest first; `status=pending` is the queue (author or moderator)",
+        parameters=[WriteInQuerySerializer],
+        responses={200: WriteInSerializer(many=True), **errors_for(400, 401, 403, 404)},
+    )
+    def list(self, request, poll_id=None):
+        poll = self._poll()
+        require_manager(poll, request.user)
+        query = WriteInQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.write_ins_of(poll, status=query.validated_data.get("status")))
+        return self.get_paginated_response(WriteInSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Suggest an option: it waits for the author, or joins the poll at once where the poll says so "
+        "(anyone the poll lets vote)",
+        description=f"At most {MAX_OPTIONS} options per poll, suggestions waiting included, and "
+        f"{services.PENDING_WRITE_INS_PER_VOTER} suggestions waiting per voter. "
+        "An option the poll has, one waiting, or one turned down is refused (409), case and spacing aside.",
+        request=WriteInCreateSerializer,
+        parameters=[ANON_ID, INVITE],
+        responses={201: WriteInSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
+    )
+    def create(self, request, poll_id=None):
+        poll = self._poll()
+        serializer = WriteInCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        voter = voter_from_request(request)
+        spend_voter_budget(request, voter)
+        write_in = services.suggest_option(poll=poll, voter=voter, text=serializer.validated_data["text"])
+        return Response(WriteInSerializer(write_in).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, decide) -> Response:
+        write_in = get_object_or_404(WriteIn.objects.select_related("poll__author"), poll=self._poll(), pk=self.kwargs["pk"])
+        serializer = WriteInDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        write_in = decide(write_in=write_in, actor=request.user, **serializer.validated_data)
+        return Response(WriteInSerializer(write_in).data)
+
+    @extend_schema(
+        summary="Accept a suggested option: it becomes the poll's last option (author or moderator)",
+        request=WriteInDecisionSerializer,
+        responses={200: WriteInSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, poll_id=None, pk=None):
+        return self._decide(request, services.accept_write_in)
+
+    @extend_schema(
+        summary="Reject a suggested option; the same text cannot be suggested again (author or moderator)",
+        request=WriteInDecisionSerializer,
+        responses={200: WriteInSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, poll_id=None, pk=None):
+        return self._decide(request, services.reject_write_in)

@@ -461,6 +461,18 @@ class Report(models.Model):
         return f"{self.get_reason_display()}: {self.poll}"
 
 
+class WriteInQuerySet(models.QuerySet):
+    def pending(self) -> "WriteInQuerySet":
+        """Waiting for the author or a moderator: each holds one of its poll's MAX_OPTIONS places."""
+        return self.filter(status=WriteIn.Status.PENDING)
+
+    def suggested_by_voter(self, voter) -> "WriteInQuerySet":
+        """Suggested by this polls.voters.Voter (an account, or an anonymous visitor's anon_id)."""
+        if voter.user is not None:
+            return self.filter(suggested_by=voter.user)
+        return self.filter(suggested_by__isnull=True, anon_id=voter.anon_id)
+
+
 class WriteIn(models.Model):
     """An option a voter suggested (Poll.allow_write_ins): it becomes an Option at once or once the author
     or a moderator accepts it (Poll.write_ins_need_approval)."""
@@ -486,9 +498,18 @@ class WriteIn(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    objects = WriteInQuerySet.as_manager()
+
     class Meta:
+        verbose_name = "write-in"
         ordering = ["created_at"]
         indexes = [models.Index(fields=["poll", "status"], name="writein_poll_status_idx")]
 
     def __str__(self):
         return f"{self.text} (suggested on {self.poll})"
+
+    @property
+    def suggester_label(self) -> str:
+        if self.suggested_by_id:
+            return str(self.suggested_by)
+        return f"anonymous {self.anon_id[:8]}" if self.anon_id else "a deleted account"

@@ -195,6 +195,15 @@ def can_change_vote(user: User | None, poll: Poll, *, has_voted: bool) -> bool:
     return has_voted and not poll.is_secret and _why_not_take_part(poll, signed_in=signed_in) is None
 
 
+def can_suggest_option(user: User | None, poll: Poll, *, voter: Voter | None, invite: str = "") -> bool:
+    """Whether to offer this visitor the "suggest an option" form: the poll takes write-ins (never a secret one)
+    and they may take part now, voted or not. polls.services.suggest_option refuses the rest."""
+    signed_in = user is not None and user.is_authenticated
+    if not poll.allow_write_ins or poll.is_secret or _why_not_take_part(poll, signed_in=signed_in) is not None:
+        return False
+    return _why_invite_refused(poll, invite, voter)[1] is None
+
+
 def invite_refusal(poll: Poll, invite: str) -> errors.PollError | None:
     """Why the invite token a visitor holds would not admit a new ballot on this poll now (None: it would)."""
     return _why_invite_refused(poll, invite, None)[1]

@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from polls import secret_ballots, tallies
-from polls.models import Ballot, Like, Option, Poll, Vote
+from polls.models import Ballot, Like, Option, Poll, Vote, WriteIn
 from polls.permissions import can_see_results
 from polls.voters import Voter
 
@@ -378,3 +378,9 @@ def export_rows(poll: Poll):
         elif poll.method == Poll.Method.SCORE:
             row["scores"] = {vote.option.text: vote.score for vote in votes}
         yield row
+
+
+def write_ins_of(poll: Poll, *, status: str | None = None) -> QuerySet[WriteIn]:
+    """A poll's suggested options, oldest first: its author's queue (status pending) on the page and in the API."""
+    write_ins = WriteIn.objects.filter(poll=poll).select_related("suggested_by", "option")
+    return write_ins.filter(status=status) if status else write_ins

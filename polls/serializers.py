@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
 from polls import invites, selectors
-from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote
+from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote, WriteIn
 from polls.permissions import can_manage, can_see_results, can_vote
 from polls.selectors import VoterState
 
@@ -576,3 +576,38 @@ class InvitesMadeSerializer(serializers.Serializer):
 
 class InvitesRevokedSerializer(serializers.Serializer):
     revoked = serializers.IntegerField()
+
+
+# --- Write-ins --------------------------------------------------------------------------------
+
+
+class WriteInCreateSerializer(serializers.Serializer):
+    # Blank and too long are the service's refusals (polls.services.suggest_option), worded as for any option.
+    text = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, max_length=1000, help_text="The option to suggest, at most 100 characters."
+    )
+
+
+class WriteInSerializer(serializers.ModelSerializer):
+    """A suggested option: who suggested it (null for an anonymous visitor) and what became of it."""
+
+    poll_id = serializers.UUIDField(read_only=True)
+    option_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="The option it became, once accepted.")
+    suggested_by = PublicUserSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = WriteIn
+        fields = ["id", "poll_id", "text", "status", "option_id", "suggested_by", "created_at", "handled_at"]
+        read_only_fields = fields
+
+
+class WriteInQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=WriteIn.Status.choices, required=False, help_text="Only suggestions in this state (the queue: pending)."
+    )
+
+
+class WriteInDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", help_text="Kept in the moderators' audit log."
+    )

@@ -12,7 +12,7 @@ from typing import Iterable
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
@@ -22,7 +22,19 @@ from accounts.models import User
 from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts
-from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Invite, Like, Option, Poll, Report, VoidedBallot, Vote
+from polls.models import (
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    Ballot,
+    Invite,
+    Like,
+    Option,
+    Poll,
+    Report,
+    VoidedBallot,
+    Vote,
+    WriteIn,
+)
 from polls.permissions import (
     AUTHOR_EDITABLE_FIELDS,
     acts_as_moderator,
@@ -60,13 +72,16 @@ def repeated_options(texts: Iterable[str]) -> list[str]:
     return [text for key, text in first.items() if counts[key] > 1]
 
 
+OPTION_TEXT_LENGTH = 100
+
+
 def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     cleaned = [_option_text(text) for text in texts]
     problems = []
     if any(not text for text in cleaned):
         problems.append("Options cannot be blank.")
-    if any(len(text) > 100 for text in cleaned):
-        problems.append("Options are at most 100 characters.")
+    if any(len(text) > OPTION_TEXT_LENGTH for text in cleaned):
+        problems.append(f"Options are at most {OPTION_TEXT_LENGTH} characters.")
     repeated = repeated_options(cleaned)
     if repeated:
         names = ", ".join(f"“{text}”" for text in repeated)
@@ -645,12 +660,15 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 def take_back_account(user: User) -> None:
     """An account is about to be deleted: its votes and likes leave the counts of the polls they were on,
-    and its polls go as if their author had deleted them (live pages told).
+    its suggested options still waiting or turned down go, and its polls go as if their author had deleted
+    them (live pages told).
 
     Its secret ballots stay counted: nothing says which sealed ballot was theirs. Their participation
     rows go with the account."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
+    # Suggestions that became options stay with their polls (unsigned); the rest go with the account.
+    WriteIn.objects.filter(suggested_by=user).exclude(status=WriteIn.Status.ACCEPTED).delete()
     for poll in Poll.objects.filter(author=user):
         delete_poll(poll=poll, actor=user)
 
@@ -685,6 +703,138 @@ def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -
             details = {"status": status, "reports": ids}
             audit.record(actor=moderator, action=audit.Action.REPORTS_HANDLED, target=poll, details=details)
     return count
+
+
+# --- Write-ins ----------------------------------------------------------------------------
+
+# Suggestions one voter may have waiting on one poll, so that no one voter fills its author's queue.
+PENDING_WRITE_INS_PER_VOTER = 3
+
+
+def _write_in_text(text: str) -> str:
+    """A suggestion's text cleaned as options are (spacing collapsed); InvalidWriteIn if blank or too long."""
+    cleaned = _option_text(text)
+    problem = None
+    if not cleaned:
+        problem = "Write the option you suggest."
+    elif len(cleaned) > OPTION_TEXT_LENGTH:
+        problem = f"Options are at most {OPTION_TEXT_LENGTH} characters."
+    if problem:
+        raise errors.InvalidWriteIn({"text": [problem]}, problem)
+    return cleaned
+
+
+def _require_not_an_option(poll: Poll, text: str) -> None:
+    """OptionExists if the poll has an option of this text, case and spacing aside."""
+    key = option_key(text)
+    if any(option_key(existing) == key for existing in poll.options.values_list("text", flat=True)):
+        raise errors.OptionExists()
+
+
+def _require_new_option(poll: Poll, text: str) -> None:
+    """Raises unless `text` is new to the poll, case and spacing aside: not one of its options, not waiting,
+    not turned down already (the caller holds the poll's row lock)."""
+    _require_not_an_option(poll, text)
+    key = option_key(text)
+    for existing, status in WriteIn.objects.filter(poll=poll).exclude(status=WriteIn.Status.ACCEPTED).values_list(
+        "text", "status"
+    ):
+        if option_key(existing) == key:
+            raise errors.AlreadySuggested() if status == WriteIn.Status.PENDING else errors.SuggestionRejected()
+
+
+def _add_option(poll: Poll, text: str) -> Option:
+    """Append an option to a poll whose row lock the caller holds, and tell its live pages."""
+    last = poll.options.aggregate(last=Max("position"))["last"]
+    option = Option.objects.create(poll=poll, text=text, position=0 if last is None else last + 1)
+    move_counters(poll.pk)  # a new results version: no cached results or API body without the new option
+    announce.poll_updated(poll)  # open pages load the ballot again, with the new option to pick
+    return option
+
+
+def suggest_option(*, poll: Poll, voter: Voter, text: str) -> WriteIn:
+    """A voter suggests an option on a poll that takes write-ins. It waits for the author or a moderator
+    (Poll.write_ins_need_approval) or becomes an option at once; waiting, it holds one of the poll's
+    MAX_OPTIONS places already."""
+    require_can_take_part(poll, voter)
+    text = _write_in_text(text)
+    with transaction.atomic():
+        # The poll's row lock orders every suggestion and decision on it: two suggestions racing for its last
+        # place, or with one text, are decided one after the other, and positions never collide.
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if not locked.is_open:
+            raise errors.PollClosed()
+        if not locked.allow_write_ins or locked.is_secret:
+            raise errors.WriteInsOff()
+        _require_new_option(locked, text)
+        pending = WriteIn.objects.filter(poll=locked).pending()
+        if pending.suggested_by_voter(voter).count() >= PENDING_WRITE_INS_PER_VOTER:
+            raise errors.SuggestionLimitReached()
+        if locked.options.count() + pending.count() >= MAX_OPTIONS:
+            raise errors.OptionLimitReached(f"This poll has its {MAX_OPTIONS} options, suggestions waiting included.")
+        write_in = WriteIn(poll=locked, text=text, suggested_by=voter.user, anon_id=voter.anon_id)
+        # The author's own suggestion needs no one's approval.
+        by_author = voter.user is not None and voter.user.pk == locked.author_id
+        if not locked.write_ins_need_approval or by_author:
+            write_in.option = _add_option(locked, text)
+            write_in.status = WriteIn.Status.ACCEPTED
+            write_in.handled_at = timezone.now()
+            write_in.handled_by = voter.user if by_author else None
+        write_in.save()
+        if write_in.status == WriteIn.Status.PENDING:
+            announce.option_suggested(locked, voter.user, text)
+    logger.info(
+        "write_in_suggested",
+        poll_id=str(poll.pk),
+        write_in_id=str(write_in.pk),
+        status=write_in.status,
+        voter="account" if voter.user else "anonymous",
+    )
+    return write_in
+
+
+def _decide_write_in(write_in: WriteIn, actor: User, status: str, reason: str) -> tuple[WriteIn, Poll]:
+    """Lock the suggestion's poll, check it still waits, and record the decision; the caller adds what follows."""
+    require_manager(write_in.poll, actor)
+    locked = Poll.objects.select_for_update().get(pk=write_in.poll_id)
+    # Under the poll's lock its status is settled (gone: its account was deleted meanwhile).
+    current = WriteIn.objects.select_related("poll").filter(pk=write_in.pk).first()
+    if current is None or current.status != WriteIn.Status.PENDING:
+        raise errors.WriteInHandled()
+    current.status, current.handled_at, current.handled_by = status, timezone.now(), actor
+    if acts_as_moderator(actor, locked):
+        action = audit.Action.WRITE_IN_ACCEPTED if status == WriteIn.Status.ACCEPTED else audit.Action.WRITE_IN_REJECTED
+        details = {"write_in": str(current.pk), "text": current.text, "suggested_by": current.suggester_label}
+        audit.record(actor=actor, action=action, target=locked, reason=reason, details=details)
+    return current, locked
+
+
+def accept_write_in(*, write_in: WriteIn, actor: User, reason: str = "") -> WriteIn:
+    """The poll's author or a moderator accepts a waiting suggestion: it becomes the poll's last option,
+    if the poll is open and has a place for it and no option of that text by now."""
+    with transaction.atomic():
+        current, locked = _decide_write_in(write_in, actor, WriteIn.Status.ACCEPTED, reason)
+        if not locked.is_open:
+            raise errors.PollClosed("This poll is closed: reopen it to add options.")
+        if locked.is_secret:
+            raise errors.WriteInsOff()
+        if locked.options.count() >= MAX_OPTIONS:
+            raise errors.OptionLimitReached(f"This poll has {MAX_OPTIONS} options already.")
+        _require_not_an_option(locked, current.text)
+        current.option = _add_option(locked, current.text)
+        current.save()
+    logger.info("write_in_accepted", poll_id=str(locked.pk), write_in_id=str(current.pk), actor=str(actor.pk))
+    return current
+
+
+def reject_write_in(*, write_in: WriteIn, actor: User, reason: str = "") -> WriteIn:
+    """The poll's author or a moderator turns a waiting suggestion down: its place is free again, and the same
+    text cannot be suggested again."""
+    with transaction.atomic():
+        current, locked = _decide_write_in(write_in, actor, WriteIn.Status.REJECTED, reason)
+        current.save()
+    logger.info("write_in_rejected", poll_id=str(locked.pk), write_in_id=str(current.pk), actor=str(actor.pk))
+    return current
 
 
 # --- Voided ballots ------------------------------------------------------------------------

@@ -25,13 +25,14 @@ from accounts.models import User
 from polls import bot_defence, errors, invites, secret_ballots, selectors, services
 from polls.filters import PollFilter
 from polls.forms import BallotMarks, InvitesForm, PollForm, ReportForm
-from polls.models import Ballot, Invite, Like, Poll, Vote
+from polls.models import MAX_OPTIONS, Ballot, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     can_change_vote,
     can_manage,
     can_report,
     can_see_results,
     can_see_which_invites_were_used,
+    can_suggest_option,
     can_vote,
     editable_fields,
     invite_refusal,
@@ -177,6 +178,7 @@ def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vo
         "share_url": share_url,
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
+        **_write_ins_context(request, poll, held_invite),
     }
     context["voting"] = context["can_vote"] or changing
     if context["can_manage"] and not poll.is_secret:  # a secret poll has no per-vote times to chart
@@ -652,3 +654,71 @@ def invites_sheet(request, ref):
         link = link_for(invite)
         cards.append({"invite": invite, "link": link, "qr": _qr_svg(link, "QR code of an invite link")})
     return render(request, "polls/invites_sheet.html", {"poll": poll, "cards": cards})
+
+
+# --- Write-ins ------------------------------------------------------------------------------------
+
+
+def _write_ins_context(request, poll: Poll, held_invite: str) -> dict:
+    """What templates/polls/_write_in.html (the "suggest an option" form) and the manage panel's link need."""
+    waiting = WriteIn.objects.filter(poll=poll).pending()
+    # The author's queue link counts what waits even once write-ins are switched off: it still needs deciding.
+    pending = waiting.count() if can_manage(request.user, poll) else 0
+    context = {"can_suggest": False, "my_write_ins": [], "pending_write_ins": pending}
+    if poll.allow_write_ins:
+        voter = _known_voter(request)
+        context["can_suggest"] = can_suggest_option(request.user, poll, voter=voter, invite=held_invite)
+        context["my_write_ins"] = list(waiting.suggested_by_voter(voter)) if voter is not None else []
+    return context
+
+
+@require_POST
+def suggest_option(request, ref):
+    poll = _poll_or_404(ref)
+
+    def suggest():
+        voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
+        spend_voter_budget(request, voter)
+        write_in = services.suggest_option(poll=poll, voter=voter, text=request.POST.get("text", ""))
+        if write_in.status == WriteIn.Status.PENDING:
+            messages.success(request, f"Thank you: “{write_in.text}” waits for the poll's author to add it.")
+        else:
+            messages.success(request, f"“{write_in.text}” is now an option of this poll.")
+
+    return _act(request, poll, suggest)
+
+
+@login_required
+@require_GET
+def write_in_queue(request, ref):
+    """The author's queue of suggested options: accept or reject each (plain forms), and what was decided."""
+    poll = _managed_poll(request, ref)
+    write_ins = selectors.write_ins_of(poll)
+    context = {
+        "poll": poll,
+        "max_options": MAX_OPTIONS,
+        "pending": [write_in for write_in in write_ins if write_in.status == WriteIn.Status.PENDING],
+        "decided": [write_in for write_in in reversed(write_ins) if write_in.status != WriteIn.Status.PENDING][:50],
+    }
+    return render(request, "polls/write_ins.html", context)
+
+
+@login_required
+@require_POST
+def decide_write_in(request, ref, write_in_id):
+    poll = _managed_poll(request, ref)
+    write_in = get_object_or_404(WriteIn.objects.select_related("poll__author"), poll=poll, pk=write_in_id)
+    decision = request.POST.get("decision")
+    if decision not in {"accept", "reject"}:
+        messages.error(request, "Choose to accept or to reject the suggestion.")
+        return redirect("poll-write-ins", ref=poll.slug)
+    try:
+        if decision == "accept":
+            services.accept_write_in(write_in=write_in, actor=request.user)
+            messages.success(request, f"“{write_in.text}” is now an option of this poll.")
+        else:
+            services.reject_write_in(write_in=write_in, actor=request.user)
+            messages.success(request, f"“{write_in.text}” is rejected.")
+    except errors.PollError as exc:
+        messages.error(request, exc.message)
+    return redirect("poll-write-ins", ref=poll.slug)

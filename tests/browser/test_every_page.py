@@ -97,6 +97,10 @@ PAGES = [
     PageVisit("poll-long-words", VISITOR, "/p/{long_words}/"),
     PageVisit("poll-long-words-author", AUTHOR, "/p/{long_words}/"),
     PageVisit("poll-bot-defence", VISITOR, "/p/{bot_defence}/"),
+    PageVisit("poll-write-ins", VISITOR, "/p/{write_ins}/"),
+    PageVisit("poll-write-ins-waiting", VOTER, "/p/{write_ins}/"),
+    PageVisit("poll-write-ins-author", AUTHOR, "/p/{write_ins}/"),
+    PageVisit("write-ins", AUTHOR, "/p/{write_ins}/write-ins/"),
     PageVisit("invite-missing", VISITOR, "/i/not-a-real-invite", status=404),
     PageVisit("create", AUTHOR, "/polls/new/"),
     PageVisit("create-errors", AUTHOR, "/polls/new/", submit="Create the poll", fill={"title": "Only a title?"}, status=400),
@@ -125,7 +129,7 @@ MODES = [(viewport, scheme) for viewport in VIEWPORTS for scheme in SCHEMES]
 NOT_PAGES = {
     "health", "api-info", "schema", "logout", "export-my-data", "poll-vote", "poll-retract", "poll-like",
     "poll-report", "poll-set-open", "poll-delete", "poll-invites-revoke", "poll-invites-csv",
-    "poll-change-vote", "notification-open",
+    "poll-change-vote", "notification-open", "poll-suggest", "poll-write-in-decide",
 }
 
 
@@ -216,6 +220,14 @@ def _cast_data_set() -> dict:
     bot_defence = PollFactory(
         author=author, title="Tea or coffee at the stand-up?", options=["Tea", "Coffee"], bot_protection=Poll.BotProtection.ALWAYS
     )
+    write_ins = PollFactory(
+        author=author, title="What should the lunch menu add?", options=["Ramen", "Tacos"], allow_write_ins=True
+    )
+    services.suggest_option(poll=write_ins, voter=Voter(user=voter), text="Falafel wrap with grilled halloumi")
+    services.suggest_option(poll=write_ins, voter=Voter(anon_id="lunch-visitor-0001"), text=LONG_WORD[:100])
+    turned_down = services.suggest_option(poll=write_ins, voter=Voter(user=crowd[0]), text="Nothing, the menu is fine")
+    services.reject_write_in(write_in=turned_down, actor=author)
+
     others = PollFactory(author=other_author, title="Tabs or spaces?", options=["Tabs", "Spaces"])
     services.like_poll(poll=others, voter=Voter(user=author))
 
@@ -228,6 +240,7 @@ def _cast_data_set() -> dict:
         "invite_only": invite_only,
         "long_words": long_words,
         "bot_defence": bot_defence,
+        "write_ins": write_ins,
         "others": others,
     }
     sessions = {}
