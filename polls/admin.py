@@ -320,8 +320,9 @@ class OptionAdmin(CountedDeletionAdmin):
 
 @admin.register(Vote)
 class VoteAdmin(CountedDeletionAdmin):
-    list_display = ["option", "poll", "voter", "ip_address", "created_at"]
-    list_filter = [VoteVoterKindFilter, "created_at"]
+    # rank: a ranked ballot's place for this option (1 = first preference); score: a score ballot's rating.
+    list_display = ["option", "poll", "voter", "rank", "score", "ip_address", "created_at"]
+    list_filter = [VoteVoterKindFilter, "poll__method", "created_at"]
     search_fields = ["poll__title", "option__text", "ballot__user__username", "ballot__user__email", "ballot__anon_id"]
     list_select_related = ["poll", "option", "ballot__user"]
     date_hierarchy = "created_at"

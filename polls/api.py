@@ -95,18 +95,28 @@ def poll_data(request, polls, *, many: bool = True):
 
 
 def _export_csv(poll: Poll) -> HttpResponse:
+    """The totals, then one row per option on each ballot: a ranked ballot's with its rank (1 = first
+    preference), a score ballot's with its score, so the ballots can be recounted from the file alone."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["option", "votes", "percentage"])
-    for option in selectors.poll_results(poll)["options"]:
-        writer.writerow([safe_cell(option["text"]), option["votes"], option["percentage"]])
+    results = selectors.full_results(poll)
+    if poll.method == Poll.Method.SCORE:
+        writer.writerow(["option", "ratings", "mean"])
+        for option in results["options"]:
+            writer.writerow([safe_cell(option["text"]), option["votes"], option["mean"]])
+    else:
+        writer.writerow(["option", "first_preferences" if poll.method == Poll.Method.RANKED else "votes", "percentage"])
+        for option in results["options"]:
+            writer.writerow([safe_cell(option["text"]), option["votes"], option["percentage"]])
     writer.writerow([])
     # A secret poll's ballots are sealed: a receipt and its options, nothing of who or when.
     columns = ["receipt"] if poll.is_secret else ["ballot", "voter_kind", "cast_at"]
-    writer.writerow([*columns, "option"])
+    shape = {Poll.Method.RANKED: ["rank", "option"], Poll.Method.SCORE: ["option", "score"]}.get(poll.method, ["option"])
+    writer.writerow([*columns, *shape])
     for row in selectors.export_rows(poll):
-        for text in row["options"]:
-            writer.writerow([*(row[column] for column in columns), safe_cell(text)])
+        for place, text in enumerate(row["options"], start=1):
+            cells = {"rank": place, "option": safe_cell(text), "score": row.get("scores", {}).get(text)}
+            writer.writerow([*(row[column] for column in columns), *(cells[name] for name in shape)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{poll.slug}.csv"'
     return response
@@ -177,8 +187,16 @@ class ExportNegotiation(DefaultContentNegotiation):
 
 def _export_json(poll: Poll) -> HttpResponse:
     body = {
-        "poll": {"id": str(poll.pk), "title": poll.title, "exported_for": "author or moderator"},
-        "results": selectors.poll_results(poll),
+        "poll": {
+            "id": str(poll.pk),
+            "title": poll.title,
+            "exported_for": "author or moderator",
+            "method": poll.method,
+            # In the poll's order, which breaks the last ties of an instant-runoff count.
+            "options": [{"id": str(pk), "text": text} for pk, text in poll.options.order_by("position").values_list("pk", "text")],
+            **({"score_min": poll.score_min, "score_max": poll.score_max} if poll.method == Poll.Method.SCORE else {}),
+        },
+        "results": selectors.full_results(poll),
         "ballots": list(selectors.export_rows(poll)),
     }
     response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
@@ -425,7 +443,8 @@ class PollViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, permission_classes=[AllowAny])
     def results(self, request, pk=None):
-        poll = self.get_object()
+        # The poll row alone (no author, no options): the counted results are cached, so this read is the cost.
+        poll = get_object_or_404(Poll, pk=pk)
         if not _results_visible_to(request, poll):
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return Response(selectors.full_results(poll))

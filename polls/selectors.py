@@ -5,6 +5,7 @@ unlisted poll never shows up in a list, a search or a total; it opens by its id 
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -285,12 +286,37 @@ def full_results(poll: Poll) -> dict:
         logger.warning("counted results of poll %s unreadable", poll.pk, exc_info=True)
         cached = None
     if cached is None:
-        cached = tallies.count(poll)
-        try:
-            cache.set(key, cached, FULL_RESULTS_SECONDS)
-        except Exception:
-            logger.warning("counted results of poll %s not cached", poll.pk, exc_info=True)
+        cached = _count_once(poll, key)
     return cached
+
+
+# How long readers wait for the reader counting a version before counting it themselves.
+COUNTING_WAIT_SECONDS = 5.0
+
+
+def _count_once(poll: Poll, key: str) -> dict:
+    """Count a version nobody has cached yet. Readers arriving together (a hot poll's page after each vote)
+    leave it to the first: the others wait for its answer in the cache instead of each counting again."""
+    try:
+        counting = cache.add(f"{key}:counting", True, int(COUNTING_WAIT_SECONDS) + 1)
+    except Exception:
+        counting = True  # no cache to share a count through: count
+    if not counting:
+        deadline = time.monotonic() + COUNTING_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                cached = cache.get(key)
+            except Exception:
+                break
+            if cached is not None:
+                return cached
+    counted = tallies.count(poll)
+    try:
+        cache.set(key, counted, FULL_RESULTS_SECONDS)
+    except Exception:
+        logger.warning("counted results of poll %s not cached", poll.pk, exc_info=True)
+    return counted
 
 
 def vote_stats(poll: Poll) -> dict:
@@ -324,7 +350,9 @@ def user_stats(user: User, *, viewer: User | None) -> dict:
 
 
 def export_rows(poll: Poll):
-    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked.
+    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked, in
+    the poll's method's shape so that anyone can recount it: a ranked ballot's `ranking` (first preference
+    first), a score ballot's `scores` (option → score); with option ids beside the texts.
 
     A secret poll's are its sealed ballots in receipt order: the receipt and the options, nothing of who or when.
     """
@@ -334,14 +362,22 @@ def export_rows(poll: Poll):
             row = secret_ballots.listed_ballot(sealed, texts)
             yield {"receipt": row["receipt"], "options": [option["text"] for option in row["options"]]}
         return
-    ballots = Ballot.objects.filter(poll=poll).order_by("created_at").prefetch_related("votes__option")
+    ballots = Ballot.objects.filter(poll=poll).order_by("created_at", "pk").prefetch_related("votes__option")
     for number, ballot in enumerate(ballots.iterator(chunk_size=500), start=1):
-        yield {
+        # A ranking in rank order, other ballots in the poll's order.
+        votes = sorted(ballot.votes.all(), key=lambda vote: (vote.rank or 0, vote.option.position))
+        row = {
             "ballot": number,
             "voter_kind": "account" if ballot.user_id else "anonymous",
             "cast_at": ballot.created_at.isoformat(),
-            "options": [vote.option.text for vote in ballot.votes.all()],
+            "options": [vote.option.text for vote in votes],
+            "option_ids": [str(vote.option_id) for vote in votes],
         }
+        if poll.method == Poll.Method.RANKED:
+            row["ranking"] = row["options"]
+        elif poll.method == Poll.Method.SCORE:
+            row["scores"] = {vote.option.text: vote.score for vote in votes}
+        yield row
 
 
 def write_ins_of(poll: Poll, *, status: str | None = None) -> QuerySet[WriteIn]:

@@ -359,6 +359,15 @@ class ExportQuerySerializer(serializers.Serializer):
 # --- Votes and likes ------------------------------------------------------------------------
 
 
+@extend_schema_field(serializers.IntegerField())
+class ScoreField(serializers.Field):
+    """A score as the voter sent it: polls.services judges it (a bool, a string or a fraction is
+    score_out_of_range there, like a number off the scale), so every bad score gets the same code."""
+
+    def to_internal_value(self, data):
+        return data
+
+
 class BallotSerializer(serializers.Serializer):
     """A voter's ballot in the poll's method's shape, with what the poll may ask of them (an invite, a solved challenge)."""
 
@@ -372,9 +381,10 @@ class BallotSerializer(serializers.Serializer):
         "first preference first.",
     )
     scores = serializers.DictField(
-        child=serializers.IntegerField(),
+        child=ScoreField(allow_null=True),
         required=False,
         default=None,
+        allow_null=True,
         allow_empty=True,
         help_text='Score polls: option id → score, e.g. {"<option id>": 4}; options left out are unrated.',
     )

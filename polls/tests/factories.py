@@ -1,7 +1,10 @@
+from collections import Counter, defaultdict
+
 import factory
+from django.db.models import Count, Sum
 
 from polls import services
-from polls.models import Like, Option, Poll, Vote
+from polls.models import Ballot, Like, Option, Poll, Vote
 from polls.voters import Voter
 
 
@@ -58,3 +61,35 @@ def like_counts(poll: Poll) -> tuple[int, int]:
     """(poll.likes_count, its Like rows)."""
     poll.refresh_from_db()
     return poll.likes_count, Like.objects.filter(poll=poll).count()
+
+
+def ranked_counts(poll: Poll) -> tuple[int, int, int, int]:
+    """A ranked poll's (total_votes, ballots, sum of first preferences, rank-1 rows): all four must agree."""
+    poll.refresh_from_db()
+    firsts = sum(poll.options.values_list("vote_count", flat=True))
+    rank_one = Vote.objects.filter(poll=poll, rank=1).count()
+    return poll.total_votes, Ballot.objects.filter(poll=poll).count(), firsts, rank_one
+
+
+def first_preferences(poll: Poll) -> dict[str, tuple[int, int]]:
+    """Each option of a ranked poll: (its vote_count, its rank-1 rows)."""
+    rows = Counter(Vote.objects.filter(poll=poll, rank=1).values_list("option__text", flat=True))
+    return {text: (count, rows[text]) for text, count in poll.options.values_list("text", "vote_count")}
+
+
+def rankings(poll: Poll) -> dict:
+    """Each ballot's ranks in order, and its options in that order: ranks must run 1..k."""
+    ballots = defaultdict(list)
+    for ballot_id, rank, text in Vote.objects.filter(poll=poll).order_by("rank").values_list("ballot_id", "rank", "option__text"):
+        ballots[ballot_id].append((rank, text))
+    return dict(ballots)
+
+
+def score_counts(poll: Poll) -> dict[str, tuple[int, int, int, int]]:
+    """Each option of a score poll: (vote_count, rating rows, score_sum, sum of the scores in them)."""
+    rows = Vote.objects.filter(poll=poll).values("option__text").annotate(n=Count("pk"), total=Sum("score"))
+    found = {row["option__text"]: (row["n"], row["total"]) for row in rows}
+    return {
+        text: (count, found.get(text, (0, 0))[0], score_sum, found.get(text, (0, 0))[1])
+        for text, count, score_sum in poll.options.values_list("text", "vote_count", "score_sum")
+    }

@@ -3,7 +3,7 @@ a naive count written another way."""
 
 from collections import Counter
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from polls.counting import condorcet_winner, instant_runoff, pairwise, score_results
@@ -132,3 +132,75 @@ def test_pairwise_and_condorcet_match_a_brute_force_count(case):
     assert pairwise(cast(ballots), option_count) == brute
     beats_all = [x for x in range(option_count) if all(brute[x][y] > brute[y][x] for y in range(option_count) if y != x)]
     assert condorcet_winner(brute) == (beats_all[0] if beats_all else None)
+
+
+# --- random ballots against an independent instant-runoff count -------------------------------------------
+# pyrankvote would be the independent count, but its last release (2.0.6) dates from October 2022: rather than
+# depend on an abandoned package, here is a second count written as a person counts paper ballots: strike the
+# eliminated option off every ballot and count the top names again. It has no tie-break of its own, so the
+# comparison runs up to the first tie for last place (where the two rules could part) and, without one, to the winner.
+
+
+def strike_out_runoff(ballots, option_count):
+    """[(tallies, eliminated)] round by round, then (tallies, None) for the deciding round, or for the first round
+    tied for last place; and the winner, or None if a tie stopped the count."""
+    piles = [list(ballot) for ballot in ballots]
+    standing = set(range(option_count))
+    history = []
+    while True:
+        tallies = {option: 0 for option in standing}
+        for pile in piles:
+            if pile:
+                tallies[pile[0]] += 1
+        active = sum(tallies.values())
+        top = max(tallies.values())
+        if len(standing) == 1 or top * 2 > active:
+            history.append((tallies, None))
+            return history, next(option for option in standing if tallies[option] == top)
+        last = [option for option in standing if tallies[option] == min(tallies.values())]
+        if len(last) > 1:
+            history.append((tallies, None))
+            return history, None
+        history.append((tallies, last[0]))
+        standing.discard(last[0])
+        piles = [[option for option in pile if option != last[0]] for pile in piles]
+
+
+many_rankings = st.integers(min_value=2, max_value=6).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(
+            st.permutations(range(n)).flatmap(lambda p: st.integers(1, n).map(lambda k: tuple(p[:k]))),
+            min_size=1,
+            max_size=80,
+        ),
+    )
+)
+
+
+@settings(max_examples=250, deadline=None)
+@given(many_rankings)
+def test_runoff_rounds_match_a_strike_out_count_until_a_tie(case):
+    option_count, ballots = case
+    result = instant_runoff(cast(ballots), option_count)
+    history, winner = strike_out_runoff(ballots, option_count)
+
+    ours = [(r.tallies, r.eliminated) for r in result.rounds]
+    if winner is None:
+        event("a tie for last place: compared up to it")
+        *before_tie, (tied_tallies, _) = history
+        assert ours[: len(before_tie)] == before_tie
+        assert ours[len(before_tie)][0] == tied_tallies
+        return
+    event("decided without a tie: compared to the winner")
+    assert ours == history
+    assert result.winner == winner
+    for r in result.rounds:
+        assert r.exhausted == sum(1 for ballot in ballots if not set(ballot) & set(r.tallies))
+
+
+def test_the_strike_out_count_agrees_on_a_hand_checked_election():
+    ballots = [(A,)] * 4 + [(B, C)] * 3 + [(C, B)] * 2 + [(D, B)] * 1
+    history, winner = strike_out_runoff(ballots, 4)
+    assert [eliminated for _, eliminated in history] == [D, C, None] and winner == B
+    assert [(r.tallies, r.eliminated) for r in instant_runoff(cast(ballots), 4).rounds] == history
