@@ -33,6 +33,7 @@ from polls.serializers import (
     BallotSerializer,
     ChallengeSerializer,
     ExportQuerySerializer,
+    FullResultsSerializer,
     HoldSerializer,
     InviteCreateSerializer,
     InvitePageSerializer,
@@ -152,7 +153,7 @@ def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code
     results where the voter may now see them."""
     voter = invites.presenting(voter, data.get("invite", ""))
     solution = request.headers.get(bot_defence.HEADER) or data["altcha"]
-    cast = record(poll=poll, voter=voter, option_ids=data["option_ids"], challenge=solution)
+    cast = record(poll=poll, voter=voter, option_ids=data["option_ids"], scores=data["scores"], challenge=solution)
     visible = can_see_results(poll=poll, user=request.user, has_voted=True)
     body = {
         "ballot_id": cast.ballot.pk,
@@ -408,6 +409,22 @@ class PollViewSet(viewsets.ModelViewSet):
             # Sealed ballots are results: exporting them while the poll is open would show them moving.
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
+
+    @extend_schema(
+        summary="A poll's results in full: a ranked poll's instant-runoff rounds and pairwise matrix, a score poll's "
+        "distributions (where the results are visible to you)",
+        description="Counted once per change of the results and cached, so reading them costs what reading a "
+        "single-choice poll's does. Ties for last place in a round: the option with the fewest first preferences "
+        "goes, then the one later in the poll's order.",
+        parameters=[ANON_ID],
+        responses={200: FullResultsSerializer, **errors_for(403, 404)},
+    )
+    @action(detail=True, permission_classes=[AllowAny])
+    def results(self, request, pk=None):
+        poll = self.get_object()
+        if not _results_visible_to(request, poll):
+            raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
+        return Response(selectors.full_results(poll))
 
     @extend_schema(
         summary="A proof-of-work challenge for one anonymous ballot on this poll (single use, expires)",

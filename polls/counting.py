@@ -12,9 +12,10 @@ same rule decides which one is eliminated, so every count ends with one winner.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Mapping
 
-Ranking = tuple[int, ...]  # option positions, most preferred first
+Ranking = tuple[int, ...]  # option indexes, most preferred first
+Ballots = Mapping[Ranking, int]  # how many ballots hold each ranking
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,9 @@ def _weakest(tallies: dict[int, int], first_preferences: dict[int, int]) -> tupl
     return max(tied_again), "poll order"
 
 
-def instant_runoff(rankings: Iterable[Sequence[int]], option_count: int) -> RunoffResult:
+def instant_runoff(groups: Ballots, option_count: int) -> RunoffResult:
     """Every round of an instant-runoff count. Identical rankings are counted together and each round
     moves only the eliminated option's pile, so a recount costs about one pass over the distinct rankings."""
-    groups = Counter(tuple(ranking) for ranking in rankings)
     total = sum(groups.values())
     piles: dict[int, list[tuple[Ranking, int]]] = {option: [] for option in range(option_count)}
     exhausted = 0
@@ -106,10 +106,10 @@ def instant_runoff(rankings: Iterable[Sequence[int]], option_count: int) -> Runo
         exhausted += exhausted_now
 
 
-def pairwise(rankings: Iterable[Sequence[int]], option_count: int) -> list[list[int]]:
+def pairwise(groups: Ballots, option_count: int) -> list[list[int]]:
     """matrix[a][b]: ballots ranking a above b. An option ranked beats every option the ballot leaves out."""
     matrix = [[0] * option_count for _ in range(option_count)]
-    for ranking, count in Counter(tuple(ranking) for ranking in rankings).items():
+    for ranking, count in groups.items():
         unranked = set(range(option_count)) - set(ranking)
         for place, above in enumerate(ranking):
             for below in ranking[place + 1 :]:
@@ -130,21 +130,18 @@ def condorcet_winner(matrix: list[list[int]]) -> int | None:
 
 @dataclass(frozen=True)
 class ScoreResult:
-    ballots: int
     means: dict[int, float | None]  # None for an option nobody scored
     distribution: dict[int, list[int]]  # option -> how many ballots gave it each score, lowest score first
 
 
-def score_results(scores: Iterable[dict[int, int]], option_count: int, *, lowest: int, highest: int) -> ScoreResult:
-    """Mean and distribution per option; an option a ballot left unscored does not count in its mean."""
+def score_results(ratings: Mapping[tuple[int, int], int], option_count: int, *, lowest: int, highest: int) -> ScoreResult:
+    """Mean and distribution per option from how many ballots gave each (option, score); an option a ballot
+    left unscored does not count in its mean."""
     distribution = {option: [0] * (highest - lowest + 1) for option in range(option_count)}
-    ballots = 0
-    for ballot in scores:
-        ballots += 1
-        for option, score in ballot.items():
-            distribution[option][score - lowest] += 1
+    for (option, score), count in ratings.items():
+        distribution[option][score - lowest] += count
     means = {}
     for option, counts in distribution.items():
         scored = sum(counts)
         means[option] = sum((lowest + step) * n for step, n in enumerate(counts)) / scored if scored else None
-    return ScoreResult(ballots=ballots, means=means, distribution=distribution)
+    return ScoreResult(means=means, distribution=distribution)

@@ -69,6 +69,30 @@ class TooManyOptions(PollError):
     message = "Too many options picked."
 
 
+class TooFewOptions(PollError):
+    code = "too_few_options"
+    status = 400
+    message = "Too few options picked."
+
+
+class DuplicateOption(PollError):
+    code = "duplicate_option"
+    status = 400
+    message = "An option appears twice in your ranking: rank each option once."
+
+
+class ScoreOutOfRange(PollError):
+    code = "score_out_of_range"
+    status = 400
+    message = "A score is outside this poll's range."
+
+
+class WrongBallotShape(PollError):
+    code = "wrong_ballot_shape"
+    status = 400
+    message = "This poll takes another kind of ballot."
+
+
 class LoginRequired(PollError):
     code = "login_required"
     status = 401

@@ -88,11 +88,30 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
         problems["title"] = ["A poll needs a title."]
     elif len(poll.title) > 200:
         problems["title"] = ["Titles are at most 200 characters."]
+    if poll.method not in Poll.Method.values:
+        problems["method"] = [f"Choose one of: {', '.join(Poll.Method.values)}."]
+    if poll.method == Poll.Method.SINGLE:
+        poll.min_choices = 1
+    elif not 1 <= poll.min_choices <= option_count:
+        problems["min_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
     if poll.max_choices is not None:
-        if not poll.allow_multiple and poll.max_choices != 1:
-            problems["max_choices"] = ["Only multiple-choice polls can let voters pick several options."]
+        if poll.method == Poll.Method.SINGLE and poll.max_choices != 1:
+            problems["max_choices"] = ["Only approval, ranked and score polls can let voters choose several options."]
         elif not 1 <= poll.max_choices <= option_count:
             problems["max_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
+        elif poll.max_choices < poll.min_choices:
+            problems["max_choices"] = ["The most options a ballot may hold cannot be fewer than the least."]
+    if poll.method == Poll.Method.SCORE:
+        if poll.score_min not in (0, 1):
+            problems["score_min"] = ["Scores start at 0 or 1."]
+        if not max(poll.score_min + 1, 2) <= poll.score_max <= 10:
+            problems["score_max"] = ["The top score is between 2 and 10."]
+    else:
+        poll.score_min, poll.score_max = 0, 5
+    if poll.is_secret and poll.counts_ballots:
+        problems["is_secret"] = ["Secret ballots take single choice or approval voting."]
+    if poll.is_secret and poll.allow_write_ins:
+        problems["allow_write_ins"] = ["A secret poll's options are fixed: nothing a voter adds may tell who they are."]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
         problems["expires_at"] = ["The closing time must be in the future."]
     if poll.is_secret and poll.results_visibility in _SHOWN_WHILE_OPEN:
@@ -124,8 +143,14 @@ def create_poll(
     title: str,
     options: Iterable[str],
     description: str = "",
+    method: str | None = None,
     allow_multiple: bool = False,
+    min_choices: int = 1,
     max_choices: int | None = None,
+    score_min: int = 0,
+    score_max: int = 5,
+    allow_write_ins: bool = False,
+    write_ins_need_approval: bool = True,
     is_public: bool = True,
     allow_anonymous: bool = True,
     invite_only: bool = False,
@@ -139,8 +164,14 @@ def create_poll(
         author=author,
         title=title.strip(),
         description=description.strip(),
-        allow_multiple=allow_multiple,
+        # allow_multiple is how the first API asked for approval voting; `method` says it for every method.
+        method=method or (Poll.Method.APPROVAL if allow_multiple else Poll.Method.SINGLE),
+        min_choices=min_choices,
         max_choices=max_choices,
+        score_min=score_min,
+        score_max=score_max,
+        allow_write_ins=allow_write_ins,
+        write_ins_need_approval=write_ins_need_approval,
         is_public=is_public,
         allow_anonymous=allow_anonymous,
         invite_only=invite_only,
@@ -150,6 +181,8 @@ def create_poll(
         is_secret=is_secret,
     )
     problems = _check_poll(poll, len(texts), expiry_changed=True)
+    if method and allow_multiple and method != Poll.Method.APPROVAL:
+        problems["allow_multiple"] = [f"A {poll.get_method_display().lower()} poll is not multiple choice; leave allow_multiple out."]
     if option_problems:
         problems["options"] = option_problems
     if problems:
@@ -184,6 +217,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         }
         changes = {field: value for field, value in changes.items() if getattr(locked, field) != value}
         was_secret, was_open = locked.is_secret, locked.is_open
+        was_method, was_range = locked.method, (locked.score_min, locked.score_max)
         texts = None
         current = list(locked.options.values_list("text", flat=True))
         problems: dict[str, list[str]] = {}
@@ -198,12 +232,16 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         before = {field: getattr(locked, field) for field in changes}
         for field, value in changes.items():
             setattr(locked, field, value)
-        if not locked.allow_multiple:
+        if locked.method == Poll.Method.SINGLE:
             locked.max_choices = None
         option_count = len(texts) if texts is not None else len(current)
         problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
-        if locked.total_votes > 0 and "allow_multiple" in changes:
-            problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
+        if "method" in changes and "allow_multiple" in changes:
+            problems["allow_multiple"] = ["Say how voters vote with method alone."]
+        if locked.total_votes > 0 and locked.method != was_method:
+            problems["method"] = ["A poll with votes keeps its voting method: its ballots were cast for it."]
+        if locked.total_votes > 0 and (locked.score_min, locked.score_max) != was_range:
+            problems["score_max"] = ["A poll with votes keeps its range of scores."]
         if locked.is_secret != was_secret and _has_ballots(locked):
             raise errors.SecretBallotLocked()
         if locked.is_open and not was_open:  # a later closing time reopens an expired poll
@@ -382,8 +420,53 @@ def remove_options(*, options: QuerySet[Option], moderator: User | None = None) 
 # --- Votes ------------------------------------------------------------------------------
 
 
-def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str = "") -> CastBallot:
-    """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
+def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tuple[list[Option], list[int] | None]:
+    """The options a ballot holds (in the voter's order: a ranking's first preference first) and, on a
+    score poll, the score of each; raises the domain error naming what is wrong with the ballot."""
+    ranked = poll.method == Poll.Method.RANKED
+    verb = {Poll.Method.RANKED: "Rank", Poll.Method.SCORE: "Rate"}.get(poll.method, "Pick")
+    if poll.method == Poll.Method.SCORE:
+        if option_ids or scores is None:
+            raise errors.WrongBallotShape("This poll takes scores: {option id: score}.")
+        try:
+            wanted = {uuid.UUID(str(option_id)): score for option_id, score in scores.items()}
+        except (AttributeError, ValueError):
+            raise errors.InvalidOption() from None
+        if any(isinstance(score, bool) or not isinstance(score, int) for score in wanted.values()):
+            raise errors.ScoreOutOfRange(f"Scores are whole numbers from {poll.score_min} to {poll.score_max}.")
+        if any(not poll.score_min <= score <= poll.score_max for score in wanted.values()):
+            raise errors.ScoreOutOfRange(f"Scores go from {poll.score_min} to {poll.score_max}.")
+        order = list(wanted)
+    else:
+        if scores is not None:
+            raise errors.WrongBallotShape("This poll takes option_ids, not scores.")
+        try:
+            order = [uuid.UUID(str(option_id)) for option_id in option_ids]
+        except ValueError:
+            raise errors.InvalidOption() from None
+        if len(set(order)) != len(order):
+            if ranked:
+                raise errors.DuplicateOption()
+            order = list(dict.fromkeys(order))  # ticking one box twice is still one pick
+    if not order:
+        raise errors.InvalidOption(f"{verb} at least one option.")
+    if len(order) > poll.choice_limit:
+        raise errors.TooManyOptions(
+            "This poll takes one option." if poll.choice_limit == 1 else f"{verb} at most {poll.choice_limit} options."
+        )
+    if len(order) < poll.choice_minimum:
+        raise errors.TooFewOptions(f"{verb} at least {poll.choice_minimum} options.")
+    found = {option.pk: option for option in Option.objects.filter(poll=poll, pk__in=order)}
+    if len(found) != len(order):
+        raise errors.InvalidOption()
+    return [found[pk] for pk in order], ([wanted[pk] for pk in order] if scores is not None else None)
+
+
+def cast_vote(
+    *, poll: Poll, voter: Voter, option_ids: Iterable = (), scores: dict | None = None, challenge: str = ""
+) -> CastBallot:
+    """Record a voter's ballot on an open poll, in the poll's method's shape: `option_ids` (single and
+    approval: the options picked; ranked: most preferred first) or `scores` (score: option id → score).
 
     `challenge` is a solved proof-of-work challenge (ALTCHA payload), which polls.bot_defence
     requires of some anonymous ballots.
@@ -395,22 +478,10 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str 
     invite = require_can_take_part(poll, voter)
     if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
         raise errors.BallotVoided()
-    try:
-        wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
-    except ValueError:
-        raise errors.InvalidOption() from None
-    if not wanted:
-        raise errors.InvalidOption("Pick at least one option.")
-    options = list(Option.objects.filter(poll=poll, pk__in=wanted))
-    if len(options) != len(wanted):
-        raise errors.InvalidOption()
-    if len(options) > poll.choice_limit:
-        raise errors.TooManyOptions(
-            "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
-        )
+    options, given_scores = _ballot_choices(poll, option_ids, scores)
     if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in
         bot_defence.check_ballot(poll=poll, voter=voter, solution=challenge)
-    cast = ballot_box.cast(poll=poll, voter=voter, options=options, invite=invite)
+    cast = ballot_box.cast(poll=poll, voter=voter, options=options, scores=given_scores, invite=invite)
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),
@@ -426,29 +497,56 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str 
 def retract_votes(*, votes: QuerySet[Vote], moderator: User | None = None) -> int:
     """Delete votes and move every counter they touched; empty ballots go too.
 
-    Returns how many votes were removed. Two retractions racing on the same vote
-    remove it once: the second finds it gone after waiting for the row lock.
+    A ranked ballot that loses an option closes up its ranking, so its next option becomes its first
+    preference where the first went. Returns how many votes were removed. Two retractions racing on
+    the same vote remove it once: the second finds it gone after waiting for the row lock.
     """
     with transaction.atomic():
-        rows = list(votes.select_for_update().values_list("pk", "poll_id", "option_id", "ballot_id"))
+        rows = list(votes.select_for_update().values_list("pk", "poll_id", "option_id", "ballot_id", "rank", "score"))
         if not rows:
             return 0
         Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).delete()
-        per_poll = Counter(poll_id for _, poll_id, _, _ in rows)
-        per_option = Counter(option_id for _, _, option_id, _ in rows)
-        move_vote_counts(
-            per_poll={poll_id: -count for poll_id, count in per_poll.items()},
-            per_option={option_id: -count for option_id, count in per_option.items()},
+        counts_ballots = set(
+            Poll.objects.filter(pk__in={row[1] for row in rows}, method__in=[Poll.Method.RANKED, Poll.Method.SCORE])
+            .values_list("pk", flat=True)
         )
-        ballots = Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows})
+        per_poll, per_option, per_option_score = Counter(), Counter(), Counter()
+        for _, poll_id, option_id, _, rank, score in rows:
+            if poll_id not in counts_ballots:
+                per_poll[poll_id] -= 1
+            if rank in (None, 1):  # a ranked ballot counts for its first preference only
+                per_option[option_id] -= 1
+            if score is not None:
+                per_option_score[option_id] -= score
+        per_option.update(_close_up_rankings({ballot_id for _, _, _, ballot_id, rank, _ in rows if rank is not None}))
+        ballots = Ballot.objects.filter(pk__in={row[3] for row in rows})
+        emptied = ballots.filter(votes__isnull=True)
+        per_poll.subtract(poll_id for poll_id in emptied.values_list("poll_id", flat=True) if poll_id in counts_ballots)
+        move_vote_counts(per_poll=per_poll, per_option=per_option, per_option_score=per_option_score)
         changed_voters = defaultdict(set)  # whose ballot changed: their open pages look again at what they may see
         for poll_id, user_id, anon_id in ballots.values_list("poll_id", "user_id", "anon_id"):
             changed_voters[poll_id].add(voter_key(user_id=user_id, anon_id=anon_id))
-        ballots.filter(votes__isnull=True).delete()
+        emptied.delete()
         announce.ballots_retracted(changed_voters)
-        _record_removals(moderator, audit.Action.VOTES_REMOVED, per_poll)
-    logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
+        _record_removals(moderator, audit.Action.VOTES_REMOVED, Counter(row[1] for row in rows))
+    logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in changed_voters))
     return len(rows)
+
+
+def _close_up_rankings(ballot_ids) -> Counter:
+    """Renumber what is left of these ranked ballots 1, 2, …; returns the options that became a first preference."""
+    promoted = Counter()
+    remaining = Vote.objects.filter(ballot_id__in=ballot_ids).order_by("ballot_id", "rank")
+    place, ballot = 0, None
+    # In rank order, so each row moves to a place already free: the (ballot, rank) constraint holds throughout.
+    for pk, ballot_id, rank, option_id in remaining.values_list("pk", "ballot_id", "rank", "option_id"):
+        place = place + 1 if ballot_id == ballot else 1
+        ballot = ballot_id
+        if rank != place:
+            Vote.objects.filter(pk=pk).update(rank=place)
+            if place == 1:
+                promoted[option_id] += 1
+    return promoted
 
 
 def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
@@ -476,7 +574,9 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     return removed
 
 
-def change_vote(*, poll: Poll, voter: Voter | None, option_ids: Iterable, challenge: str = "") -> CastBallot:
+def change_vote(
+    *, poll: Poll, voter: Voter | None, option_ids: Iterable = (), scores: dict | None = None, challenge: str = ""
+) -> CastBallot:
     """Replace a voter's ballot with new picks in one transaction: the old ballot goes only if the new one
     is written, so a refused pick (too many options, say) leaves the voter's vote as it was.
 
@@ -491,7 +591,7 @@ def change_vote(*, poll: Poll, voter: Voter | None, option_ids: Iterable, challe
         # Inside this transaction the ballot box writes the new ballot itself, not in a shared batch.
         if not retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup()))):
             raise errors.NotVoted()
-        return cast_vote(poll=poll, voter=voter, option_ids=option_ids, challenge=challenge)
+        return cast_vote(poll=poll, voter=voter, option_ids=option_ids, scores=scores, challenge=challenge)
 
 
 # --- Likes --------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from polls import bot_defence, errors, invites, secret_ballots, selectors, services
 from polls.filters import PollFilter
-from polls.forms import InvitesForm, PollForm, ReportForm
+from polls.forms import BallotMarks, InvitesForm, PollForm, ReportForm
 from polls.models import Ballot, Invite, Like, Poll, Vote
 from polls.permissions import (
     can_change_vote,
@@ -77,7 +77,10 @@ def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
     visible = can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
     return {
         "poll": poll,
-        "results": selectors.option_results(poll.options.all()) if visible else None,
+        # A ranked or score poll's full count is cached per results version (selectors.full_results).
+        "results": (selectors.full_results(poll) if poll.counts_ballots else selectors.option_results(poll, poll.options.all()))
+        if visible
+        else None,
         "results_note": None if visible else selectors.results_hidden_reason(poll),
         "my_votes": set(state.my_votes),
     }
@@ -153,13 +156,17 @@ def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vo
         invite_note = refusal.message if refusal else None
     may_change = can_change_vote(request.user, poll, has_voted=state.has_voted)
     changing = (changing or picked is not None) and may_change
+    # What the form shows ticked: a refused ballot's own marks, or the voter's current ballot when changing it.
+    marks = picked if picked is not None else (BallotMarks.of(state) if changing else BallotMarks())
     context = {
         **results_context(request, poll, state),
         "state": state,
         "can_vote": can_vote(request.user, poll, has_voted=state.has_voted, invite=held_invite),
         "can_change_vote": may_change,
         "changing": changing,
-        "checked": state.my_votes if changing and picked is None else (picked or []),
+        "checked": marks.option_ids,
+        "ranks": marks.ranks,
+        "scores": marks.scores,
         "vote_error": vote_error,
         "invite_note": invite_note,
         "bot_challenge": bot_defence.challenge_due(poll=poll, user=request.user, address=request.META.get("REMOTE_ADDR")),
@@ -268,14 +275,15 @@ def _act(request, poll: Poll, action, success: str | None = None, *, on_refusal=
 
 
 def _cast(request, poll: Poll, write, success: str | None):
-    """Cast or change a ballot with `write(voter, option_ids, challenge)`. A refused pick (none, an unknown one,
-    too many) re-renders the page with the voter's ticks kept beside the reason: without JavaScript nothing is lost."""
-    option_ids = request.POST.getlist("option")
+    """Cast or change a ballot with `write(voter, option_ids, scores, challenge)`. A refused ballot (no pick, an
+    unknown option, too many or too few, a rank given twice, a score out of range) re-renders the page with the
+    voter's marks kept beside the reason: without JavaScript nothing is lost."""
+    marks = BallotMarks.from_form(poll, request.POST)
 
     def cast():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
-        ballot = write(voter=voter, option_ids=option_ids, challenge=request.POST.get(bot_defence.FIELD, ""))
+        ballot = write(voter=voter, **marks.ballot(poll), challenge=request.POST.get(bot_defence.FIELD, ""))
         if ballot.receipt:
             # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
             messages.success(
@@ -286,11 +294,22 @@ def _cast(request, poll: Poll, write, success: str | None):
             )
 
     def refused_pick(exc):
-        if isinstance(exc, (errors.InvalidOption, errors.TooManyOptions)):
-            return _render_poll(request, poll, picked=option_ids, vote_error=exc.message, status=400)
+        if isinstance(exc, BALLOT_REFUSALS):
+            return _render_poll(request, poll, picked=marks, vote_error=exc.message, status=400)
         return None
 
     return _act(request, poll, cast, success, on_refusal=refused_pick)
+
+
+# Refusals of the ballot itself: the page comes back with the voter's marks beside the reason.
+BALLOT_REFUSALS = (
+    errors.InvalidOption,
+    errors.TooManyOptions,
+    errors.TooFewOptions,
+    errors.DuplicateOption,
+    errors.ScoreOutOfRange,
+    errors.WrongBallotShape,
+)
 
 
 @require_POST

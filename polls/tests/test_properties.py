@@ -117,11 +117,11 @@ def check_counters(versions: dict) -> None:
         assert version >= versions[pk], f"{title}: results_version went down"
         versions[pk] = version
     ballots = Ballot.objects.annotate(size=Count("votes")).values_list(
-        "poll__allow_multiple", "poll__max_choices", "size"
+        "poll__method", "poll__max_choices", "size"
     )
-    for allow_multiple, max_choices, size in ballots:
+    for method, max_choices, size in ballots:
         assert size > 0, "a ballot without votes"
-        assert allow_multiple or size == 1, "a single-choice ballot with more than one vote"
+        assert method != Poll.Method.SINGLE or size == 1, "a single-choice ballot with more than one vote"
         assert size <= (max_choices or MAX_OPTIONS), "a ballot with more votes than the poll's max_choices"
     # Foreign keys are checked only at commit, which a test transaction never reaches: check now.
     connection.check_constraints()
