@@ -46,8 +46,8 @@
       var next = fresh.content.querySelector("[data-results]");
       var shown = results.querySelector("[data-results]");
       if (!next || !shown) return;
-      next.querySelectorAll("[data-option-id]").forEach(function (card) {
-        var here = shown.querySelector('[data-option-id="' + card.dataset.optionId + '"]');
+      next.querySelectorAll(".option-card[data-option-id]").forEach(function (card) {
+        var here = shown.querySelector('.option-card[data-option-id="' + card.dataset.optionId + '"]');
         if (!here) return;
         ["is-leader", "is-winner", "is-out"].forEach(function (name) {
           here.classList.toggle(name, card.classList.contains(name));
