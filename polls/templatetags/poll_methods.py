@@ -47,7 +47,7 @@ def ballot_hint(poll) -> str:
     elif low > 1:
         amount = f"at least {low} {noun}"
     else:
-        amount = {"approval": "any options", "ranked": "as many options as you like", "score": "any options"}[poll.method]
+        amount = "any options" if poll.method == "approval" else "as many options as you like"
     return f"{verb} {amount}"
 
 

@@ -627,14 +627,6 @@
     renumber();
   });
 
-  var multiple = document.querySelector("#id_allow_multiple");
-  var maxChoices = document.querySelector('[data-field="max_choices"]');
-  if (multiple && maxChoices) {
-    var sync = function () { maxChoices.hidden = !multiple.checked; };
-    multiple.addEventListener("change", sync);
-    sync();
-  }
-
   // --- Notifications badge ---
   var userId = document.body.dataset.userId;
   var badge = document.querySelector("[data-notification-count]");
