@@ -398,6 +398,19 @@ ROWS = [
     ),
     Row(
         "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{owners_poll(c, method='ranked')}/results"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{owners_poll(c, method='score', results_visibility='owner_only')}/results"),
+        "403 results_hidden | 403 results_hidden | 200 | 200 | 200",
+        variant="results for the author only",
+    ),
+    Row(
+        "GET",
         "/api/polls/{id}/challenge",
         lambda c: Call(f"/api/polls/{owners_poll(c)}/challenge"),
         "200 | 200 | 200 | 200 | 200",
@@ -663,7 +676,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 56
+    assert len(operations) == 57
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
