@@ -154,6 +154,7 @@
     title.id = "ranking-title";
     poolTitle.id = "pool-title";
     keys.id = "ranking-keys";
+    ranked.classList.add("ranking-list");
     ranked.setAttribute("aria-labelledby", "ranking-title");
     pool.setAttribute("aria-labelledby", "pool-title");
     ranked.before(title);
@@ -230,10 +231,12 @@
     var tool = function (card, className, text, label, action) {
       var button = element("button", "secondary small " + className, text);
       button.type = "button";
+      // Named for what it does, described by its option: "Move up", "Remove", "Add to my ranking".
       if (label) {
         button.setAttribute("aria-label", label);
         button.title = label;
       }
+      button.setAttribute("aria-describedby", card.querySelector(".option-text").id);
       button.addEventListener("click", function () {
         if (action() === false) return;
         sync();
@@ -277,15 +280,15 @@
       card.rankTools = {
         handle: handle,
         number: number,
-        up: tool(card, "icon rank-up", "↑", "Move " + textOf(card) + " up", function () {
+        up: tool(card, "icon rank-up", "↑", "Move up", function () {
           if (!moveBy(card, -1)) return false;
           announce(textOf(card) + " moved to " + where(card));
         }),
-        down: tool(card, "icon rank-down", "↓", "Move " + textOf(card) + " down", function () {
+        down: tool(card, "icon rank-down", "↓", "Move down", function () {
           if (!moveBy(card, 1)) return false;
           announce(textOf(card) + " moved to " + where(card));
         }),
-        remove: tool(card, "rank-remove", "Remove", "Remove " + textOf(card) + " from my ranking", function () {
+        remove: tool(card, "rank-remove", "Remove", "", function () {
           toPool(card);
           announce(textOf(card) + " removed from your ranking");
         }),
@@ -294,8 +297,6 @@
           announce(textOf(card) + " added to your ranking, " + where(card));
         })
       };
-      card.rankTools.remove.setAttribute("aria-label", "Remove " + textOf(card) + " from my ranking");
-      card.rankTools.add.setAttribute("aria-label", "Add " + textOf(card) + " to my ranking");
       tools.append(card.rankTools.up, card.rankTools.down, card.rankTools.remove, card.rankTools.add);
       body.prepend(handle);
       body.querySelector(".rank-field").after(tools);
