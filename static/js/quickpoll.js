@@ -140,7 +140,7 @@
     var form = ranked.closest("form");
     var max = parseInt(ranked.dataset.maxChoices, 10) || ranked.children.length;
     var cards = Array.prototype.slice.call(ranked.children);
-    var pool = element("ul", "option-cards ranking-pool");
+    var pool = element("ul", "option-cards ranked-cards ranking-pool");
     var title = element("h2", "ranking-title");
     var poolTitle = element("h2", "ranking-title", "Not ranked");
     var empty = element("p", "ranking-empty", "Nothing ranked yet: add options from the list below, or drag them up here.");
