@@ -128,9 +128,10 @@ def ranked_count(poll, results, my_votes=(), checked=()) -> dict:
 
 
 @register.simple_tag
-def score_cards(poll, results, my_votes=(), checked=()) -> list[dict]:
+def score_cards(poll, results, my_votes=(), checked=(), my_scores=None) -> list[dict]:
     """A score poll's cards: the mean as a share of the top score (the bar), the number of ratings, and the
-    distribution as little bars with their numbers in words for screen readers."""
+    distribution as little bars with their numbers in words for screen readers; with `my_scores` (the page's
+    voter, not a live snapshot) the score the viewer gave."""
     marks = _marks(poll, checked)
     block = (results or {}).get("score") or {}
     rows = block.get("options") if results else [{"id": str(o.pk), "text": o.text} for o in poll.options.all()]
@@ -159,6 +160,7 @@ def score_cards(poll, results, my_votes=(), checked=()) -> list[dict]:
                 "bars": bars,
                 "leader": results is not None and top is not None and row.get("mean") == top,
                 "mine": row["id"] in mine,
+                "my_score": (my_scores or {}).get(row["id"]),
                 "score": marks.get(row["id"], ""),
             }
         )
