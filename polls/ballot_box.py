@@ -133,10 +133,10 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     admitted = [one for one in pending if one.ballot.pk not in capped]
     Ballot.objects.bulk_create([one.ballot for one in admitted], ignore_conflicts=True)
     # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    # With each, whether its poll is secret, read under the poll row's lock (the one the counters' UPDATE
+    # With each, whether its poll is secret and its method, read under the poll row's lock (the one the counters' UPDATE
     # takes anyway, taken here in poll id order): an edit making the poll secret waits for these
     # ballots and sees them, or commits first and is read here.
-    rows = (
+    rows = list(
         Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted])
         .select_for_update(no_key=True)  # locks the joined poll rows too (and our own new ballots)
         .order_by("poll_id")

@@ -296,8 +296,10 @@ def full_results(poll: Poll) -> dict:
 def vote_stats(poll: Poll) -> dict:
     ballots = Ballot.objects.filter(poll=poll)
     votes = Vote.objects.filter(poll=poll)
+    # What total_votes counts, hour by hour: options picked, or a ranked or score poll's ballots.
+    counted = ballots.filter(Exists(votes.filter(ballot=OuterRef("pk")))) if poll.counts_ballots else votes
     per_hour = (
-        votes.annotate(hour=TruncHour("created_at")).values("hour").annotate(votes=Count("pk")).order_by("hour")
+        counted.annotate(hour=TruncHour("created_at")).values("hour").annotate(votes=Count("pk")).order_by("hour")
     )
     return {
         **poll_results(poll),
