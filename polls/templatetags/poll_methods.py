@@ -146,10 +146,8 @@ def score_cards(poll, results, my_votes=(), checked=(), my_scores=None) -> list[
         bars = []
         for step, (score, n) in enumerate(zip(scale, counts, strict=False)):
             height = round(DISTRIBUTION_HEIGHT * n / most, 1) if most else 0
-            bars.append(
-                {"score": score, "count": n, "x": step * (DISTRIBUTION_BAR + DISTRIBUTION_GAP),
-                 "y": DISTRIBUTION_HEIGHT - height, "height": height}
-            )
+            x = step * (DISTRIBUTION_BAR + DISTRIBUTION_GAP)
+            bars.append({"score": score, "count": n, "x": x, "y": DISTRIBUTION_HEIGHT - height, "height": height})
         cards.append(
             {
                 "id": row["id"],
@@ -171,7 +169,8 @@ def score_cards(poll, results, my_votes=(), checked=(), my_scores=None) -> list[
 def distribution_box(poll) -> dict:
     """The viewBox of a score card's distribution: one bar per score of the poll's range."""
     steps = poll.score_max - poll.score_min + 1
-    return {"width": steps * (DISTRIBUTION_BAR + DISTRIBUTION_GAP) - DISTRIBUTION_GAP, "height": DISTRIBUTION_HEIGHT, "bar": DISTRIBUTION_BAR}
+    width = steps * (DISTRIBUTION_BAR + DISTRIBUTION_GAP) - DISTRIBUTION_GAP
+    return {"width": width, "height": DISTRIBUTION_HEIGHT, "bar": DISTRIBUTION_BAR}
 
 
 @register.simple_tag

@@ -36,7 +36,9 @@ def _my_ranking(poll) -> list[str]:
 
 @pytest.fixture
 def ranked_poll(live_url):
-    poll = PollFactory(author=UserFactory(), title="Which language?", options=LANGUAGES, method="ranked", bot_protection="off")
+    poll = PollFactory(
+        author=UserFactory(), title="Which language?", options=LANGUAGES, method="ranked", bot_protection="off"
+    )
     # Python 2, Rust 2, Go 1 first choices: Kotlin, then Go go out, and Go's ballot decides.
     _cast(poll, ["Python"], ["Python", "Go"], ["Rust", "Go"], ["Rust"], ["Go", "Rust"])
     return poll
@@ -76,8 +78,9 @@ def test_a_voter_ranks_by_keyboard_and_steps_through_the_rounds(live_url, new_pa
 
     expect(page.get_by_text("Your vote is in.")).to_be_visible()
     assert _my_ranking(ranked_poll) == ["Kotlin", "Go"]
-    # Kotlin out in round 1 (tied with Go, later in the poll), its ballot moves to Go; Go out in round 2 (fewest first choices in a three-way tie),
-    # one ballot on to Rust, the other (Kotlin, Go) exhausted; Rust wins round 3, 3 to 2.
+    # Kotlin out in round 1 (tied with Go, later in the poll), its ballot moves to Go; Go out in round 2
+    # (fewest first choices in a three-way tie), one ballot on to Rust, the other (Kotlin, Go) exhausted;
+    # Rust wins round 3, 3 to 2.
     count = page.locator("[data-irv]")
     expect(count.locator("[data-irv-position]")).to_have_text("Round 3 of 3")
     expect(count.locator(".irv-round:visible")).to_contain_text("Rust has more than half")
@@ -147,7 +150,9 @@ def test_ranking_works_with_javascript_off(live_url, new_page, ranked_poll):
 
 
 def test_a_new_ballot_brings_new_rounds_live(live_url, new_page):
-    poll = PollFactory(author=UserFactory(), title="Which language?", options=["Python", "Rust", "Go"], method="ranked", bot_protection="off")
+    poll = PollFactory(
+        author=UserFactory(), title="Which language?", options=["Python", "Rust", "Go"], method="ranked", bot_protection="off"
+    )
     _cast(poll, ["Python"], ["Python"], ["Rust"], ["Go", "Rust"])
     watcher = new_page()
     watcher.goto(f"{live_url}/p/{poll.slug}/")
@@ -170,7 +175,9 @@ def test_a_new_ballot_brings_new_rounds_live(live_url, new_page):
 
 @pytest.fixture
 def score_poll(live_url):
-    poll = PollFactory(author=UserFactory(), title="Rate the venues", options=["Lodge", "Loft"], method="score", bot_protection="off")
+    poll = PollFactory(
+        author=UserFactory(), title="Rate the venues", options=["Lodge", "Loft"], method="score", bot_protection="off"
+    )
     _cast(poll, {"Lodge": 5, "Loft": 2}, {"Lodge": 4})
     return poll
 
@@ -192,7 +199,8 @@ def test_a_voter_rates_with_the_keyboard(live_url, new_page, score_poll):
     lodge_card = page.locator(".option-card", has_text="Lodge")
     expect(lodge_card.locator(".option-percent")).to_have_text("4.0 ★ stars")
     expect(lodge_card.locator(".option-count")).to_have_text("of 5 · 3 ratings")
-    expect(lodge_card.get_by_role("img")).to_have_accessible_name(re.compile(r"^Ratings: 0 stars, 0;.* 3 stars, 1;.* 5 stars, 1$"))
+    spread = re.compile(r"^Ratings: 0 stars, 0;.* 3 stars, 1;.* 5 stars, 1$")
+    expect(lodge_card.get_by_role("img")).to_have_accessible_name(spread)
 
 
 @pytest.mark.parametrize("method", ["ranked", "score"])
