@@ -75,8 +75,10 @@
 
     var seal = function (reason) {
       // The poll's rule now hides results from this viewer: the cards keep only their options.
-      results.querySelectorAll("[data-option-share], .option-bar").forEach(function (part) { part.remove(); });
-      results.querySelectorAll(".is-leader").forEach(function (card) { card.classList.remove("is-leader"); });
+      results.querySelectorAll("[data-option-share], .option-bar, [data-results-extra]").forEach(function (part) { part.remove(); });
+      results.querySelectorAll(".is-leader, .is-winner, .is-out").forEach(function (card) {
+        card.classList.remove("is-leader", "is-winner", "is-out");
+      });
       var summary = results.querySelector("[data-results-summary]");
       if (summary) {
         var note = document.createElement("p");
