@@ -340,6 +340,13 @@
         }
       });
 
+      // Focus leaving the picked-up card (a click elsewhere) drops it where it is; a move re-focuses it at once.
+      handle.addEventListener("blur", function () {
+        setTimeout(function () {
+          if (grabbed === card && document.activeElement !== handle) drop(card, textOf(card) + " dropped at " + where(card));
+        }, 0);
+      });
+
       var drop = function (card, words) {
         grabbed = null;
         card.classList.remove("is-grabbed");
