@@ -259,7 +259,7 @@ async def test_a_rest_vote_reaches_subscribers_with_the_counts_the_api_returned(
     response = await vote_over_rest()
 
     assert response.status_code == 201, response.content
-    message = (await receive_until(socket, is_settled(1)))[-1]
+    message = await receive_until(socket, is_settled(1))
     assert message[-1]["options"] == response.json()["results"]["options"]
     assert votes_by_text(message[-1]) == {"Red": 0, "Green": 1, "Blue": 0}
 
