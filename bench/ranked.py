@@ -43,13 +43,18 @@ def fill(database_url: str, poll: dict, *, ballots: int, seed: int = 14) -> dict
     with connect(database_url) as connection, connection.cursor() as cursor:
         # Rows made consistent here, so the foreign keys' per-row checks are skipped for this session's load.
         cursor.execute("SET session_replication_role = replica")
-        with cursor.copy("COPY polls_ballot (id, poll_id, anon_id, ip_address, user_agent, created_at) FROM STDIN") as ballot_copy:
+        # Options are created at positions 0, 1, … in the order of poll["option_ids"]: Ballot.ranking holds those.
+        position = {option_id: index for index, option_id in enumerate(poll["option_ids"])}
+        columns = "id, poll_id, anon_id, ip_address, user_agent, created_at, ranking"
+        with cursor.copy(f"COPY polls_ballot ({columns}) FROM STDIN") as ballot_copy:
             rows = []
             for number in range(ballots):
                 ballot_id = uuid.uuid4()
                 address = f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
-                ballot_copy.write_row((ballot_id, poll["id"], str(uuid.uuid4()), address, "bench", "now"))
-                rows.append((ballot_id, random_ranking(draw, poll["option_ids"])))
+                ranking = random_ranking(draw, poll["option_ids"])
+                stored = ".".join(str(position[option_id]) for option_id in ranking)
+                ballot_copy.write_row((ballot_id, poll["id"], str(uuid.uuid4()), address, "bench", "now", stored))
+                rows.append((ballot_id, ranking))
         with cursor.copy("COPY polls_vote (id, ballot_id, poll_id, option_id, rank, created_at) FROM STDIN") as vote_copy:
             for ballot_id, ranking in rows:
                 for rank, option_id in enumerate(ranking, start=1):

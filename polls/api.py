@@ -443,11 +443,18 @@ class PollViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, permission_classes=[AllowAny])
     def results(self, request, pk=None):
-        # The poll row alone (no author, no options): the counted results are cached, so this read is the cost.
-        poll = get_object_or_404(Poll, pk=pk)
-        if not _results_visible_to(request, poll):
-            raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
-        return Response(selectors.full_results(poll))
+        # Nothing of this visitor's own: the answer every such visitor gets, as the poll's own body is.
+        anonymous = not request.user.is_authenticated and voter_from_request(request, issue=False) is None
+        body = public_bodies.get(pk, "results") if anonymous else None
+        if body is None:
+            # The poll row alone (no author, no options): the counted results are cached per version.
+            poll = get_object_or_404(Poll, pk=pk)
+            if not _results_visible_to(request, poll):
+                raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
+            body = selectors.full_results(poll)
+            if anonymous:
+                public_bodies.put(pk, body, "results")
+        return Response(body)
 
     @extend_schema(
         summary="A proof-of-work challenge for one anonymous ballot on this poll (single use, expires)",

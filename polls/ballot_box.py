@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from polls import announce, errors, secret_ballots, selectors
 from polls.anonymous_cap import capped_address, lock_addresses, taken_places
-from polls.counters import move_vote_counts
+from polls.counters import move_vote_counts, ranking_of
 from polls.group_commit import GroupCommit
 from polls.models import Ballot, Invite, Option, Poll, SealedBallot, Vote
 from polls.voters import Voter
@@ -45,7 +45,11 @@ class PendingBallot:
 
     def __post_init__(self):
         self.ballot = Ballot(
-            poll=self.poll, user_agent=self.voter.user_agent[:300], invite=self.invite, **self.voter.identity()
+            poll=self.poll,
+            user_agent=self.voter.user_agent[:300],
+            invite=self.invite,
+            ranking=ranking_of(self.options) if self.poll.method == Poll.Method.RANKED else "",
+            **self.voter.identity(),
         )
         self.seal(self.poll.is_secret)
 

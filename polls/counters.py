@@ -12,6 +12,11 @@ from polls import public_bodies
 from polls.models import Option, Poll
 
 
+def ranking_of(options) -> str:
+    """What Ballot.ranking holds for options in a voter's order: their positions, first preference first."""
+    return ".".join(str(option.position) for option in options)
+
+
 def move_counters(poll_id, **deltas: int) -> None:
     """Move a poll's counters in one UPDATE and bump its results version."""
     changes = {field: F(field) + delta for field, delta in deltas.items()}

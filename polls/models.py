@@ -330,6 +330,9 @@ class Ballot(VoterRecord):
     invite = models.OneToOneField(Invite, on_delete=models.SET_NULL, null=True, blank=True, related_name="ballot")
     # Not auto_now_add: a secret poll's participation rows take the poll's created_at instead of now.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A ranked ballot's options by position, first preference first ("3.0.4"), kept with its Vote rows by
+    # polls.ballot_box and services.retract_votes: a recount groups these instead of sorting every vote.
+    ranking = models.CharField(max_length=80, blank=True, default="", editable=False)
 
     class Meta(VoterRecord.Meta):
         indexes = [models.Index(fields=["poll", "ip_address"], name="ballot_poll_ip_idx")]

@@ -7,6 +7,7 @@ only translate the domain errors of polls.errors into their own answer.
 import ipaddress
 import uuid
 from collections import Counter, defaultdict
+from itertools import groupby
 from datetime import datetime
 from typing import Iterable
 
@@ -21,7 +22,7 @@ from accounts import audit
 from accounts.models import User
 from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
-from polls.counters import move_counters, move_vote_counts
+from polls.counters import move_counters, move_vote_counts, ranking_of
 from polls.models import (
     MAX_OPTIONS,
     MIN_OPTIONS,
@@ -549,18 +550,19 @@ def retract_votes(*, votes: QuerySet[Vote], moderator: User | None = None) -> in
 
 
 def _close_up_rankings(ballot_ids) -> Counter:
-    """Renumber what is left of these ranked ballots 1, 2, …; returns the options that became a first preference."""
+    """Renumber what is left of these ranked ballots 1, 2, … (their Ballot.ranking too); returns the options
+    that became a first preference."""
     promoted = Counter()
-    remaining = Vote.objects.filter(ballot_id__in=ballot_ids).order_by("ballot_id", "rank")
-    place, ballot = 0, None
+    remaining = Vote.objects.filter(ballot_id__in=ballot_ids).order_by("ballot_id", "rank").select_related("option")
     # In rank order, so each row moves to a place already free: the (ballot, rank) constraint holds throughout.
-    for pk, ballot_id, rank, option_id in remaining.values_list("pk", "ballot_id", "rank", "option_id"):
-        place = place + 1 if ballot_id == ballot else 1
-        ballot = ballot_id
-        if rank != place:
-            Vote.objects.filter(pk=pk).update(rank=place)
-            if place == 1:
-                promoted[option_id] += 1
+    for ballot_id, votes in groupby(remaining.only("pk", "ballot_id", "rank", "option__position"), key=lambda vote: vote.ballot_id):
+        votes = list(votes)
+        for place, vote in enumerate(votes, start=1):
+            if vote.rank != place:
+                Vote.objects.filter(pk=vote.pk).update(rank=place)
+                if place == 1:
+                    promoted[vote.option_id] += 1
+        Ballot.objects.filter(pk=ballot_id).update(ranking=ranking_of(vote.option for vote in votes))
     return promoted
 
 

@@ -6,14 +6,12 @@ returns per results version, so a poll is counted once per change, not once per 
 """
 
 from collections import Counter
-from itertools import groupby
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
 from django.db.models import Count
 
 from polls import counting
-from polls.models import Option, Poll, Vote
+from polls.models import Ballot, Option, Poll, Vote
 
 
 def count(poll: Poll) -> dict:
@@ -43,15 +41,15 @@ def score_row(poll: Poll, *, pk, text: str, ratings: int, mean: float | None) ->
 
 
 def _rankings(poll: Poll, index_of_position: dict) -> Counter:
-    """How many ballots hold each ranking (a tuple of option indexes, first preference first)."""
-    votes = Vote.objects.filter(poll=poll, rank__isnull=False)
-    if connection.vendor == "postgresql":
-        # Grouped in the database: one small array per ballot instead of one row per ranked option.
-        rows = votes.values("ballot_id").annotate(ranking=ArrayAgg("option__position", order_by="rank"))
-        return Counter(tuple(index_of_position[p] for p in row) for row in rows.values_list("ranking", flat=True))
-    rows = votes.order_by("ballot_id", "rank").values_list("ballot_id", "option__position")
+    """How many ballots hold each ranking (a tuple of option indexes, first preference first).
+
+    Grouped in the database from Ballot.ranking: one row per distinct ranking, not one per ranked option."""
+    rows = Ballot.objects.filter(poll=poll).exclude(ranking="").values("ranking").annotate(n=Count("pk"))
     return Counter(
-        tuple(index_of_position[position] for _, position in ballot) for _, ballot in groupby(rows, key=lambda row: row[0])
+        {
+            tuple(index_of_position[int(position)] for position in ranking.split(".")): n
+            for ranking, n in rows.values_list("ranking", "n")
+        }
     )
 
 

@@ -44,6 +44,10 @@ def vote_counts(poll: Poll) -> tuple[int, int, int]:
     poll.refresh_from_db()
     option_total = sum(poll.options.values_list("vote_count", flat=True))
     if poll.method == Poll.Method.RANKED:
+        for ballot in poll.ballots.prefetch_related("votes__option"):
+            in_order = sorted(ballot.votes.all(), key=lambda vote: vote.rank)
+            assert [vote.rank for vote in in_order] == list(range(1, len(in_order) + 1)), "ranks with a gap"
+            assert ballot.ranking == ".".join(str(vote.option.position) for vote in in_order), "ranking apart from votes"
         return poll.total_votes, option_total, Vote.objects.filter(poll=poll, rank=1).count()
     if poll.method == Poll.Method.SCORE:
         for option in poll.options.all():

@@ -165,6 +165,13 @@ def check_counters(versions: dict) -> None:
         ranks_per_ballot[ballot_id].append(rank)
     for ranks in ranks_per_ballot.values():
         assert ranks == list(range(1, len(ranks) + 1)), f"a ranked ballot numbered {ranks}"
+    # Ballot.ranking, what a recount reads, holds the same order as the ballot's votes.
+    positions_per_ballot = defaultdict(list)
+    in_rank_order = Vote.objects.filter(rank__isnull=False).order_by("rank").values_list("ballot", "option__position")
+    for ballot_id, position in in_rank_order:
+        positions_per_ballot[ballot_id].append(str(position))
+    for ballot_id, ranking in Ballot.objects.filter(pk__in=positions_per_ballot).values_list("pk", "ranking"):
+        assert ranking == ".".join(positions_per_ballot[ballot_id]), f"a ballot's ranking {ranking!r} apart from its votes"
     # Foreign keys are checked only at commit, which a test transaction never reaches: check now.
     connection.check_constraints()
 

@@ -296,3 +296,21 @@ def test_a_ballot_checked_against_a_method_changed_meanwhile_goes_back_unwritten
     assert not Ballot.objects.filter(poll=poll).exists()
     poll.refresh_from_db()
     assert poll.total_votes == 0
+
+
+def test_a_visitor_with_nothing_of_their_own_reads_cached_results_until_the_next_vote(
+    ranked, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    rank(ranked, 1, "Ada", "Basil")
+    visitor_client = APIClient()
+    first = visitor_client.get(f"/api/polls/{ranked.pk}/results").json()
+
+    with django_assert_num_queries(0):
+        again = visitor_client.get(f"/api/polls/{ranked.pk}/results").json()
+    assert again == first
+
+    with django_capture_on_commit_callbacks(execute=True):  # the vote's commit drops the cached answer
+        rank(ranked, 2, "Basil")
+    assert visitor_client.get(f"/api/polls/{ranked.pk}/results").json()["total_votes"] == 2

@@ -88,6 +88,9 @@ PAGES = [
     PageVisit("share", AUTHOR, "/p/{open}/share/"),
     PageVisit("poll-moderator", MODERATOR, "/p/{open}/"),
     PageVisit("poll-multiple-choice", NEWCOMER, "/p/{multiple}/"),
+    PageVisit("poll-ranked", NEWCOMER, "/p/{ranked}/"),
+    PageVisit("poll-ranked-voted", VOTER, "/p/{ranked}/"),
+    PageVisit("poll-score", VOTER, "/p/{score}/"),
     PageVisit("poll-closed", VISITOR, "/p/{closed}/"),
     PageVisit("poll-hidden-results", VOTER, "/p/{hidden}/"),
     PageVisit("poll-secret", NEWCOMER, "/p/{secret}/"),
@@ -188,6 +191,21 @@ def _cast_data_set() -> dict:
     )
     ballots(multiple, [["Tuesday", "Thursday"], ["Thursday"], ["Monday", "Thursday"]])
 
+    ranked = PollFactory(
+        author=author,
+        title="Which language for the new payments service?",
+        options=["Python", "Rust", "Go", "TypeScript", "Kotlin"],
+        method=Poll.Method.RANKED,
+    )
+    ballots(ranked, [["Go", "Rust"], ["Python", "Go"], ["Rust", "Go"], ["Python"], ["Kotlin", "Rust"], ["TypeScript", "Go"]])
+
+    score = PollFactory(
+        author=author, title="Rate the offsite venues", options=["Lakeside lodge", "City loft", "Vineyard barn"], method=Poll.Method.SCORE
+    )
+    venues = pick(score, "Lakeside lodge", "City loft", "Vineyard barn")
+    for person, stars in zip([voter, *crowd], [(4, 2, 5), (3, 1, 5), (5, 2, 4), (4, 0, 3)], strict=False):
+        services.cast_vote(poll=score, voter=Voter(user=person), scores=dict(zip(venues, stars, strict=True)))
+
     closed = PollFactory(author=author, title="Best sandwich in the canteen?", options=["Club", "BLT", "Falafel wrap"])
     ballots(closed, [["Club"], ["Falafel wrap"], ["Falafel wrap"]])
     services.set_poll_active(poll=closed, actor=author, active=False)
@@ -234,6 +252,8 @@ def _cast_data_set() -> dict:
     polls = {
         "open": open_poll,
         "multiple": multiple,
+        "ranked": ranked,
+        "score": score,
         "closed": closed,
         "hidden": hidden,
         "secret": secret,
