@@ -439,7 +439,7 @@ class PollViewSet(viewsets.ModelViewSet):
         "single-choice poll's does. Ties for last place in a round: the option with the fewest first preferences "
         "goes, then the one later in the poll's order.",
         parameters=[ANON_ID],
-        responses={200: FullResultsSerializer, **errors_for(403, 404)},
+        responses={200: FullResultsSerializer, **errors_for(400, 403, 404)},
     )
     @action(detail=True, permission_classes=[AllowAny])
     def results(self, request, pk=None):
