@@ -73,6 +73,7 @@ class Notification(models.Model):
         POLL_CLOSED = "poll_closed", "Your poll closed"
         POLL_HELD = "poll_held", "Moderators put your poll on hold"
         HOLD_LIFTED = "hold_lifted", "Moderators lifted the hold on your poll"
+        WRITE_IN = "write_in", "Someone suggested an option for your poll"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
@@ -118,6 +119,8 @@ class AuditEntry(models.Model):
         VOTES_REMOVED = "votes_removed", "Votes removed"
         LIKES_REMOVED = "likes_removed", "Likes removed"
         REPORTS_HANDLED = "reports_handled", "Reports handled"
+        WRITE_IN_ACCEPTED = "write_in_accepted", "Suggested option accepted"
+        WRITE_IN_REJECTED = "write_in_rejected", "Suggested option rejected"
         USERS_DEACTIVATED = "users_deactivated", "Users deactivated"
         USER_CHANGED = "user_changed", "User changed"
         USER_DELETED = "user_deleted", "User deleted"

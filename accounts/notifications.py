@@ -20,6 +20,7 @@ _MESSAGES = {
     Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed.",
     Notification.Kind.POLL_HELD: "Moderators put your poll “{title}” on hold: {reason}",
     Notification.Kind.HOLD_LIFTED: "Moderators lifted the hold on your poll “{title}”; you may reopen and list it again.",
+    Notification.Kind.WRITE_IN: "{actor} suggested the option “{reason}” for “{title}”.",
 }
 
 
@@ -30,6 +31,7 @@ _GROUPED = {
     Notification.Kind.LIKE: "{count} people liked “{title}”.",
     Notification.Kind.REPORT: "“{title}” was reported to the moderators {count} times.",
     Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed {count} times.",
+    Notification.Kind.WRITE_IN: "{count} options suggested for “{title}”.",
 }
 
 

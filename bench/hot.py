@@ -12,7 +12,12 @@ QUIET_SECONDS = 1.0  # after the last response, before the counts are read
 
 
 def _vote_body(poll: dict) -> bytes:
-    return json.dumps({"poll_id": poll["id"], "option_ids": [random.choice(poll["option_ids"])]}).encode()
+    if poll.get("method") == "ranked":
+        # A partial ranking: some of the options, in a random order.
+        picks = random.sample(poll["option_ids"], k=random.randint(1, len(poll["option_ids"])))
+    else:
+        picks = [random.choice(poll["option_ids"])]
+    return json.dumps({"poll_id": poll["id"], "option_ids": picks}).encode()
 
 
 def account_votes(poll: dict, tokens: list[str]) -> Iterator[Request]:
@@ -39,7 +44,8 @@ def load(server, *, connections: int, seconds: float, requests) -> LoadResult:
 
 
 def vote_phase(server, *, poll: dict, voters: str, connections: int, seconds: float, tokens: list[str]) -> dict:
-    """Vote on `poll` for `seconds`, then check poll counter == option counters == Vote rows == 201s."""
+    """Vote on `poll` for `seconds`, then check poll counter == option counters == Vote rows == 201s (a ranked
+    poll: 201s == ballots == rank-1 rows == poll counter == sum of first preferences, each option's equal to its rows)."""
     requests = account_votes(poll, tokens) if voters == "account" else anonymous_votes(poll)
     result = load(server, connections=connections, seconds=seconds, requests=requests)
     time.sleep(QUIET_SECONDS)
@@ -50,6 +56,7 @@ def vote_phase(server, *, poll: dict, voters: str, connections: int, seconds: fl
         voters=voters,
         poll_id=poll["id"],
         counts=counts,
-        consistent=counts["total_votes"] == counts["option_sum"] == counts["vote_rows"] == accepted,
+        method=poll.get("method", "single"),
+        consistent=prepare.counted_exactly(counts, method=poll.get("method", "single"), accepted=accepted),
     )
     return summary

@@ -7,6 +7,7 @@ event loop, because the Django ORM is synchronous.
 import itertools
 import os
 import uuid
+from collections import Counter
 
 BENCH_PASSWORD = "bench-voter-password"
 
@@ -43,14 +44,16 @@ def make_voter_tokens(count: int, *, batch: int = 5000) -> list[str]:
     return tokens
 
 
-def make_poll(*, author, title: str) -> dict:
-    """A fresh open poll: four options, single choice, anonymous voters allowed."""
+def make_poll(*, author, title: str, method: str = "single", options: list[str] | None = None) -> dict:
+    """A fresh open poll, anonymous voters allowed: four options, single choice unless `method` says otherwise."""
     from polls.services import create_poll
 
-    poll = create_poll(author=author, title=title, options=["Red", "Green", "Blue", "Yellow"], allow_anonymous=True)
+    options = options or ["Red", "Green", "Blue", "Yellow"]
+    poll = create_poll(author=author, title=title, options=options, method=method, allow_anonymous=True)
     return {
         "id": str(poll.pk),
         "slug": poll.slug,
+        "method": poll.method,
         "option_ids": [str(pk) for pk in poll.options.order_by("position").values_list("pk", flat=True)],
     }
 
@@ -61,12 +64,26 @@ def poll_counts(poll_id: str) -> dict:
 
     from polls.models import Ballot, Option, Poll, Vote
 
+    first_preferences = Counter(Vote.objects.filter(poll_id=poll_id, rank=1).values_list("option_id", flat=True))
     return {
         "total_votes": Poll.objects.values_list("total_votes", flat=True).get(pk=poll_id),
         "option_sum": Option.objects.filter(poll_id=poll_id).aggregate(total=Sum("vote_count"))["total"] or 0,
         "vote_rows": Vote.objects.filter(poll_id=poll_id).count(),
         "ballot_rows": Ballot.objects.filter(poll_id=poll_id).count(),
+        # A ranked poll's: each ballot's first preference, and whether every option's vote_count equals its own.
+        "rank_one_rows": sum(first_preferences.values()),
+        "first_preferences_exact": all(
+            count == first_preferences[pk] for pk, count in Option.objects.filter(poll_id=poll_id).values_list("pk", "vote_count")
+        ),
     }
+
+
+def counted_exactly(counts: dict, *, method: str, accepted: int) -> bool:
+    """Every 201 counted once: single choice, one Vote row each; ranked, one ballot and one first preference each."""
+    if method == "ranked":
+        same = {counts["total_votes"], counts["ballot_rows"], counts["rank_one_rows"], counts["option_sum"], accepted}
+        return len(same) == 1 and counts["first_preferences_exact"]
+    return counts["total_votes"] == counts["option_sum"] == counts["vote_rows"] == accepted
 
 
 def anon_id() -> str:

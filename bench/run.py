@@ -18,13 +18,14 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 
-from bench import hot, naive, prepare, reads
+from bench import hot, naive, prepare, ranked, reads
 from bench.httpclient import run
 from bench.servers import PORT_STEP, ROOT, Server
 
@@ -40,7 +41,8 @@ class Bench:
         self.args = args
         self.state_dir = Path(args.state_dir).resolve()
         self.database_url = os.environ["DATABASE_URL"]
-        self.results: dict = {"machine": {}, "hot": [], "pgbench": {}, "trivial": {}, "reads": [], "scale_out": {}, "sockets": {}}
+        self.results: dict = {"machine": {}, "hot": [], "pgbench": {}, "trivial": {}, "reads": [], "scale_out": {}, "sockets": {},
+                                "hot_ranked": [], "ranked_count": {}}
         self.failures: list[str] = []
         self.servers: list[Server] = []
         self.port = args.port
@@ -113,6 +115,7 @@ class Bench:
             self.section("hot poll", self.hot_poll, main)
             self.section("pgbench", self.pgbench)
             self.section("reads", self.reads, main)
+            self.section("ranked count", self.ranked_count, main)
             self.section("scale-out (2 processes)", self.scale_out, main, 2)
             self.section("sockets fan-out", self.fanout, main)
         finally:
@@ -147,10 +150,15 @@ class Bench:
             self.results["trivial"][connections] = trivial.summary(200)
             for voters in ("account", "anonymous"):
                 self.vote_phase(server, voters, connections, record=self.results["hot"])
+        self.section("hot ranked poll", self.hot_ranked_poll, server)
 
-    def vote_phase(self, server: Server, voters: str, connections: int, *, record: list) -> dict:
-        poll = prepare.make_poll(author=self.author, title=f"Hot poll {voters} {connections} {len(record)}")
-        say(f"hot poll, {voters} voters, {connections} connections, {self.args.seconds}s")
+    def hot_ranked_poll(self, server: Server) -> None:
+        """The hot poll once more as a ranked poll: partial rankings in random orders, 64 connections."""
+        self.vote_phase(server, "account", 64, record=self.results["hot_ranked"], method="ranked")
+
+    def vote_phase(self, server: Server, voters: str, connections: int, *, record: list, method: str = "single") -> dict:
+        poll = prepare.make_poll(author=self.author, title=f"Hot poll {method} {voters} {connections} {len(record)}", method=method)
+        say(f"hot poll ({method}), {voters} voters, {connections} connections, {self.args.seconds}s")
         phase = hot.vote_phase(
             server, poll=poll, voters=voters, connections=connections, seconds=self.args.seconds, tokens=self.tokens
         )
@@ -162,9 +170,11 @@ class Bench:
             f"  201s={phase['wanted']} poll.total_votes={counts['total_votes']} sum(option.vote_count)={counts['option_sum']}"
             f" Vote rows={counts['vote_rows']} Ballot rows={counts['ballot_rows']}"
         )
+        if method == "ranked":
+            line += f" rank-1 rows={counts['rank_one_rows']} each option's first preferences exact={counts['first_preferences_exact']}"
         say(line + ("  OK" if phase["consistent"] else "  MISMATCH"))
         if not phase["consistent"]:
-            self.failures.append(f"hot poll {voters} c={connections} on {server.name}: counts differ:{line}")
+            self.failures.append(f"hot poll ({method}) {voters} c={connections} on {server.name}: counts differ:{line}")
         if phase["exhausted"]:
             self.failures.append(f"hot poll {voters} c={connections}: ran out of voters; raise --voters")
         if phase["wanted"] == 0:
@@ -200,6 +210,37 @@ class Bench:
             say(f"  {phase['wanted']} reads, {phase['writing_transactions']} writing transactions, views_count +{phase['views_count_moved']}")
             if phase["wanted"] == 0:
                 self.failures.append(f"reads {kind}: no 200 ({phase['statuses']})")
+
+    def ranked_count(self, server: Server) -> None:
+        """A ranked poll of 10 options with --ranked-ballots ballots: the full recount's time, then its counted
+        results read through the server against a single-choice poll's GET /api/polls/{id}, same load."""
+        poll = prepare.make_poll(author=self.author, title="Ranked count", method="ranked", options=ranked.CITIES)
+        say(f"ranked count: writing {self.args.ranked_ballots} ranked ballots on 10 options")
+        figures = ranked.fill(self.database_url, poll, ballots=self.args.ranked_ballots)
+        say(f"  {figures['vote_rows']} vote rows in {figures['fill_seconds']}s; timing the full recount")
+        figures |= ranked.time_recount(self.database_url, poll["id"])
+        say(f"  recount {figures['recount_seconds']}s (median of {figures['recount_seconds_each']}), "
+            f"fetching the rows alone {figures['fetch_rows_seconds']}s, {figures['rounds']} rounds")  # fmt: skip
+        if not figures["exact"]:
+            self.failures.append(f"ranked count: the recount disagrees with the counters ({figures['counted_ballots']} ballots)")
+        single = prepare.make_poll(author=self.author, title="Single-choice read")
+        for kind, path, read_poll in (
+            ("single-choice poll", f"/api/polls/{single['id']}", single),
+            ("ranked results (cached)", f"/api/polls/{poll['id']}/results", poll),
+        ):
+            # One read first: the phase measures reading counted results, not the count the first reader waits for.
+            with urllib.request.urlopen(f"http://{server.host}:{server.port}{path}", timeout=120) as first:
+                first.read()
+            say(f"reads {path}, 64 connections, {self.args.read_seconds}s")
+            phase = reads.read_phase(
+                server, database_url=self.database_url, poll=read_poll, kind=kind, path=path, connections=64,
+                seconds=self.args.read_seconds,
+            )  # fmt: skip
+            figures[kind] = phase
+            say(f"  {phase['wanted']} reads, p50 {phase['p50_ms']:.1f} ms, p99 {phase['p99_ms']:.1f} ms, errors {_errors(phase['errors'])}")
+            if phase["wanted"] == 0:
+                self.failures.append(f"ranked count: no 200 from {path} ({phase['statuses']})")
+        self.results["ranked_count"] = figures
 
     def scale_out(self, server: Server, workers: int) -> None:
         record: list = []
@@ -294,6 +335,15 @@ class Bench:
             if pgbench:
                 ratio = rate / pgbench["tps"]
                 add(f"{voters}: >=1.0x pgbench naive tps at 64", f"{ratio:.2f}x of {pgbench['tps']:.0f} tps", ratio >= 1.0)
+        counted = self.results["ranked_count"]
+        if "recount_seconds" in counted:
+            add(f"ranked: recount of {counted['ballots']} ballots <= 1 s", f"{counted['recount_seconds']} s",
+                counted["recount_seconds"] <= 1.0, f"fetching the rows alone: {counted['fetch_rows_seconds']} s")  # fmt: skip
+        cached, single = counted.get("ranked results (cached)"), counted.get("single-choice poll")
+        if cached and single and single["wanted_per_second"]:
+            ratio = cached["wanted_per_second"] / single["wanted_per_second"]
+            add("ranked: cached results read >= 0.8x single-choice read at 64", f"{ratio:.2f}x", ratio >= 0.8,
+                f"{cached['wanted_per_second']:.0f} vs {single['wanted_per_second']:.0f} req/s")  # fmt: skip
         trivial64 = self.results["trivial"].get(64)
         for phase in self.results["reads"]:
             if trivial64:
@@ -436,6 +486,20 @@ def print_tables(results: dict, targets: list[dict]) -> None:
     print(_table(
         ["voters", "conns", "votes/s", "p50 ms", "p99 ms", "errors", "pgbench tps", "x pgbench", "trivial req/s",
          "x trivial", "201s=poll=options=rows", "check"], rows))  # fmt: skip
+    if results["hot_ranked"]:
+        print()
+        print("   ranked poll: partial rankings in random orders; every 201 one ballot and one first preference")
+        rows = [
+            [phase["voters"], phase["connections"], f"{phase['wanted_per_second']:.0f}", f"{phase['p50_ms']:.1f}",
+             f"{phase['p99_ms']:.1f}", _errors(phase["errors"]),
+             _ratio(phase["wanted_per_second"], results["trivial"].get(phase["connections"], {}).get("wanted_per_second")),
+             f"{phase['wanted']}={phase['counts']['ballot_rows']}={phase['counts']['rank_one_rows']}="
+             f"{phase['counts']['total_votes']}={phase['counts']['option_sum']}",
+             "ok" if phase["consistent"] else "MISMATCH"]
+            for phase in results["hot_ranked"]
+        ]  # fmt: skip
+        print(_table(["voters", "conns", "ballots/s", "p50 ms", "p99 ms", "errors", "x trivial",
+                      "201s=ballots=rank-1 rows=poll=first prefs", "check"], rows))  # fmt: skip
     baseline_rows = []
     for c in CONCURRENCY:
         pgbench = results["pgbench"].get(c)
@@ -462,6 +526,26 @@ def print_tables(results: dict, targets: list[dict]) -> None:
             for phase in results["reads"]
         ]  # fmt: skip
         print(_table(["read", "path", "req/s", "p50 ms", "p99 ms", "errors", "x trivial", "writing txns", "writes/read", "views_count +"], rows))
+
+    counted = results["ranked_count"]
+    if counted:
+        print()
+        print(f"2b. Ranked count: {counted.get('ballots')} ranked ballots on 10 options ({counted.get('vote_rows')} vote rows)")
+        if "recount_seconds" in counted:
+            print(f"   full recount (polls.tallies.count, database read included): {counted['recount_seconds']} s, "
+                  f"{_ratio(counted['recount_seconds'], counted['fetch_rows_seconds'])} the time to fetch the rows alone "
+                  f"({counted['fetch_rows_seconds']} s); {counted['rounds']} rounds; agrees with the counters: "
+                  f"{'yes' if counted['exact'] else 'NO'}")  # fmt: skip
+        single = counted.get("single-choice poll", {})
+        rows = [
+            [kind, phase["path"], f"{phase['wanted_per_second']:.0f}", f"{phase['p50_ms']:.1f}", f"{phase['p99_ms']:.1f}",
+             _errors(phase["errors"]), _ratio(phase["wanted_per_second"], single.get("wanted_per_second")),
+             phase["writing_transactions"]]
+            for kind in ("single-choice poll", "ranked results (cached)")
+            if (phase := counted.get(kind))
+        ]  # fmt: skip
+        if rows:
+            print(_table(["read at 64 conns", "path", "req/s", "p50 ms", "p99 ms", "errors", "x single-choice", "writing txns"], rows))
 
     scale = results["scale_out"]
     if scale:
@@ -509,6 +593,7 @@ def main() -> int:
     parser.add_argument("--fanout-seconds", type=float, default=10)
     parser.add_argument("--fanout-votes-per-second", type=float, default=50)
     parser.add_argument("--idle", type=int, default=5000, help="idle sockets on one process")
+    parser.add_argument("--ranked-ballots", type=int, default=100_000, help="ballots in the ranked count")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 3 s phases, fewer voters and sockets")
     args = parser.parse_args()
     if args.quick:

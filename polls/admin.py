@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdmin
 from polls import errors, services
-from polls.models import Ballot, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote
+from polls.models import Ballot, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote, WriteIn
 from polls.permissions import editable_fields, is_moderator
 from quickpoll.forms import ServiceErrorsMixin
 
@@ -77,6 +77,19 @@ class VoidBallotsForm(ServiceErrorsMixin, forms.Form):
         return {name: self.cleaned_data[name] or None for name in ("network", "since", "until")}
 
 
+def apply_each(model_admin: admin.ModelAdmin, request, rows, act, label=str) -> int:
+    """A bulk action's service call on each row: a refusal is named in a message and the rest still go.
+    Returns how many went through."""
+    done = 0
+    for row in rows:
+        try:
+            act(row)
+            done += 1
+        except errors.PollError as exc:
+            model_admin.message_user(request, f"{label(row)}: {exc.message}", messages.ERROR)
+    return done
+
+
 @admin.display(description="vote count")
 def sealed_vote_count(option):
     # A count watched moving beside the new participation rows would tell who chose what.
@@ -106,7 +119,7 @@ class PollAdmin(admin.ModelAdmin):
         "author",
         "is_active",
         "is_public",
-        "allow_multiple",
+        "method",
         "total_votes",
         "likes_count",
         "expires_at",
@@ -116,7 +129,7 @@ class PollAdmin(admin.ModelAdmin):
         "is_active",
         "is_public",
         ExpiredFilter,
-        "allow_multiple",
+        "method",
         "allow_anonymous",
         "invite_only",
         "results_visibility",
@@ -132,8 +145,13 @@ class PollAdmin(admin.ModelAdmin):
         "is_public",
         "author",
         "slug",
-        "allow_multiple",
+        "method",
+        "min_choices",
         "max_choices",
+        "score_min",
+        "score_max",
+        "allow_write_ins",
+        "write_ins_need_approval",
         "allow_anonymous",
         "invite_only",
         "results_visibility",
@@ -198,13 +216,9 @@ class PollAdmin(admin.ModelAdmin):
             self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
 
     def _set_active(self, request, queryset, active: bool):
-        changed = 0
-        for poll in queryset:
-            try:
-                services.set_poll_active(poll=poll, actor=request.user, active=active)
-                changed += 1
-            except errors.PollError as exc:
-                self.message_user(request, f"{poll}: {exc.message}", messages.ERROR)
+        changed = apply_each(
+            self, request, queryset, lambda poll: services.set_poll_active(poll=poll, actor=request.user, active=active)
+        )
         self.message_user(request, f"{'Activated' if active else 'Deactivated'} {changed} poll(s).")
 
     @admin.action(description="Activate selected polls", permissions=["change"])
@@ -219,13 +233,10 @@ class PollAdmin(admin.ModelAdmin):
     def hold(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            held = 0
-            for poll in queryset:
-                try:
-                    services.hold_poll(poll=poll, moderator=request.user, reason=form.cleaned_data["reason"])
-                    held += 1
-                except errors.PollError as exc:
-                    self.message_user(request, f"{poll}: {exc.message}", messages.ERROR)
+            reason = form.cleaned_data["reason"]
+            held = apply_each(
+                self, request, queryset, lambda poll: services.hold_poll(poll=poll, moderator=request.user, reason=reason)
+            )
             self.message_user(request, f"Put {held} poll(s) on hold.")
             return None
         context = {
@@ -309,8 +320,9 @@ class OptionAdmin(CountedDeletionAdmin):
 
 @admin.register(Vote)
 class VoteAdmin(CountedDeletionAdmin):
-    list_display = ["option", "poll", "voter", "ip_address", "created_at"]
-    list_filter = [VoteVoterKindFilter, "created_at"]
+    # rank: a ranked ballot's place for this option (1 = first preference); score: a score ballot's rating.
+    list_display = ["option", "poll", "voter", "rank", "score", "ip_address", "created_at"]
+    list_filter = [VoteVoterKindFilter, "poll__method", "created_at"]
     search_fields = ["poll__title", "option__text", "ballot__user__username", "ballot__user__email", "ballot__anon_id"]
     list_select_related = ["poll", "option", "ballot__user"]
     date_hierarchy = "created_at"
@@ -407,3 +419,45 @@ class ReportAdmin(admin.ModelAdmin):
     @admin.action(description="Dismiss selected reports", permissions=["change"])
     def dismiss(self, request, queryset):
         self._handle(request, queryset, Report.Status.DISMISSED)
+
+
+@admin.register(WriteIn)
+class WriteInAdmin(admin.ModelAdmin):
+    """Suggested options beside the reports: moderators accept or reject what waits, through the services."""
+
+    list_display = ["text", "poll", "suggester", "status", "created_at", "handled_by"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["text", "poll__title", "suggested_by__username", "anon_id"]
+    list_select_related = ["poll", "suggested_by", "handled_by"]
+    # Status moves only through the actions, which add the option and record who decided.
+    readonly_fields = ["poll", "text", "suggester", "status", "option", "created_at", "handled_at", "handled_by"]
+    fields = readonly_fields
+    actions = ["accept", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="suggested by")
+    def suggester(self, write_in):
+        return write_in.suggester_label
+
+    def _decide(self, request, queryset, decide, done: str):
+        count = apply_each(
+            self,
+            request,
+            queryset.filter(status=WriteIn.Status.PENDING).select_related("poll__author"),
+            lambda write_in: decide(write_in=write_in, actor=request.user),
+            label=lambda write_in: f"“{write_in.text}” on {write_in.poll}",
+        )
+        self.message_user(request, f"{done} {count} suggestion(s); those decided before keep their outcome.")
+
+    @admin.action(description="Accept selected suggestions (each becomes its poll's last option)", permissions=["change"])
+    def accept(self, request, queryset):
+        self._decide(request, queryset, services.accept_write_in, "Accepted")
+
+    @admin.action(description="Reject selected suggestions", permissions=["change"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, services.reject_write_in, "Rejected")

@@ -122,6 +122,11 @@ def liked(poll: Poll, like: Like) -> None:
         _after_commit("publish_to_user", like.user_id, confirmation)
 
 
+def option_suggested(poll: Poll, suggested_by: User | None, text: str) -> None:
+    """A suggested option waits for the poll's author (its row lock is held, so their unread notices group)."""
+    _notify_author(poll, Notification.Kind.WRITE_IN, suggested_by, text)
+
+
 def reported(poll: Poll, reporter: User) -> None:
     if reporter.pk != poll.author_id:
         # Votes, likes and closing hold the poll's row lock here already; a report takes it, so that two

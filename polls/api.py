@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from polls import bot_defence, errors, invites, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
-from polls.models import Invite, Like, Poll, Vote
+from polls.models import MAX_OPTIONS, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     IsPollManager,
     can_manage,
@@ -33,6 +33,7 @@ from polls.serializers import (
     BallotSerializer,
     ChallengeSerializer,
     ExportQuerySerializer,
+    FullResultsSerializer,
     HoldSerializer,
     InviteCreateSerializer,
     InvitePageSerializer,
@@ -56,6 +57,10 @@ from polls.serializers import (
     VoterVoteSerializer,
     VoteSerializer,
     VoteStatsSerializer,
+    WriteInCreateSerializer,
+    WriteInDecisionSerializer,
+    WriteInQuerySerializer,
+    WriteInSerializer,
 )
 from polls.viewcounts import record_view
 from polls.voters import INVITE_HEADER, voter_from_request
@@ -90,18 +95,28 @@ def poll_data(request, polls, *, many: bool = True):
 
 
 def _export_csv(poll: Poll) -> HttpResponse:
+    """The totals, then one row per option on each ballot: a ranked ballot's with its rank (1 = first
+    preference), a score ballot's with its score, so the ballots can be recounted from the file alone."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["option", "votes", "percentage"])
-    for option in selectors.poll_results(poll)["options"]:
-        writer.writerow([safe_cell(option["text"]), option["votes"], option["percentage"]])
+    results = selectors.full_results(poll)
+    if poll.method == Poll.Method.SCORE:
+        writer.writerow(["option", "ratings", "mean"])
+        for option in results["options"]:
+            writer.writerow([safe_cell(option["text"]), option["votes"], option["mean"]])
+    else:
+        writer.writerow(["option", "first_preferences" if poll.method == Poll.Method.RANKED else "votes", "percentage"])
+        for option in results["options"]:
+            writer.writerow([safe_cell(option["text"]), option["votes"], option["percentage"]])
     writer.writerow([])
     # A secret poll's ballots are sealed: a receipt and its options, nothing of who or when.
     columns = ["receipt"] if poll.is_secret else ["ballot", "voter_kind", "cast_at"]
-    writer.writerow([*columns, "option"])
+    shape = {Poll.Method.RANKED: ["rank", "option"], Poll.Method.SCORE: ["option", "score"]}.get(poll.method, ["option"])
+    writer.writerow([*columns, *shape])
     for row in selectors.export_rows(poll):
-        for text in row["options"]:
-            writer.writerow([*(row[column] for column in columns), safe_cell(text)])
+        for place, text in enumerate(row["options"], start=1):
+            cells = {"rank": place, "option": safe_cell(text), "score": row.get("scores", {}).get(text)}
+            writer.writerow([*(row[column] for column in columns), *(cells[name] for name in shape)])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{poll.slug}.csv"'
     return response
@@ -152,7 +167,7 @@ def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code
     results where the voter may now see them."""
     voter = invites.presenting(voter, data.get("invite", ""))
     solution = request.headers.get(bot_defence.HEADER) or data["altcha"]
-    cast = record(poll=poll, voter=voter, option_ids=data["option_ids"], challenge=solution)
+    cast = record(poll=poll, voter=voter, option_ids=data["option_ids"], scores=data["scores"], challenge=solution)
     visible = can_see_results(poll=poll, user=request.user, has_voted=True)
     body = {
         "ballot_id": cast.ballot.pk,
@@ -172,8 +187,16 @@ class ExportNegotiation(DefaultContentNegotiation):
 
 def _export_json(poll: Poll) -> HttpResponse:
     body = {
-        "poll": {"id": str(poll.pk), "title": poll.title, "exported_for": "author or moderator"},
-        "results": selectors.poll_results(poll),
+        "poll": {
+            "id": str(poll.pk),
+            "title": poll.title,
+            "exported_for": "author or moderator",
+            "method": poll.method,
+            # In the poll's order, which breaks the last ties of an instant-runoff count.
+            "options": [{"id": str(pk), "text": text} for pk, text in poll.options.order_by("position").values_list("pk", "text")],
+            **({"score_min": poll.score_min, "score_max": poll.score_max} if poll.method == Poll.Method.SCORE else {}),
+        },
+        "results": selectors.full_results(poll),
         "ballots": list(selectors.export_rows(poll)),
     }
     response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
@@ -408,6 +431,30 @@ class PollViewSet(viewsets.ModelViewSet):
             # Sealed ballots are results: exporting them while the poll is open would show them moving.
             raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
         return _export_csv(poll) if query.validated_data["format"] == "csv" else _export_json(poll)
+
+    @extend_schema(
+        summary="A poll's results in full: a ranked poll's instant-runoff rounds and pairwise matrix, a score poll's "
+        "distributions (where the results are visible to you)",
+        description="Counted once per change of the results and cached, so reading them costs what reading a "
+        "single-choice poll's does. Ties for last place in a round: the option with the fewest first preferences "
+        "goes, then the one later in the poll's order.",
+        parameters=[ANON_ID],
+        responses={200: FullResultsSerializer, **errors_for(400, 403, 404)},
+    )
+    @action(detail=True, permission_classes=[AllowAny])
+    def results(self, request, pk=None):
+        # Nothing of this visitor's own: the answer every such visitor gets, as the poll's own body is.
+        anonymous = not request.user.is_authenticated and voter_from_request(request, issue=False) is None
+        body = public_bodies.get(pk, "results") if anonymous else None
+        if body is None:
+            # The poll row alone (no author, no options): the counted results are cached per version.
+            poll = get_object_or_404(Poll, pk=pk)
+            if not _results_visible_to(request, poll):
+                raise errors.ResultsHidden(selectors.results_hidden_reason(poll))
+            body = selectors.full_results(poll)
+            if anonymous:
+                public_bodies.put(pk, body, "results")
+        return Response(body)
 
     @extend_schema(
         summary="A proof-of-work challenge for one anonymous ballot on this poll (single use, expires)",
@@ -734,3 +781,72 @@ class InviteViewSet(viewsets.GenericViewSet):
         poll = self._poll()
         return invites.csv_response(request, poll)
 
+
+@extend_schema(tags=["Polls"], parameters=[OpenApiParameter("poll_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
+class WriteInViewSet(viewsets.GenericViewSet):
+    """Options voters suggest on a poll that takes write-ins, and its author's queue of them."""
+
+    permission_classes = [AllowAny]  # the services answer login_required, not_owner or poll_closed themselves
+    queryset = WriteIn.objects.none()  # names the model for the schema; the actions read through polls.selectors
+    lookup_value_regex = UUID_PATTERN
+    serializer_class = WriteInSerializer
+
+    def _poll(self) -> Poll:
+        return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
+
+    @extend_schema(
+        summary="A poll's suggested options, oldest first; `status=pending` is the queue (author or moderator)",
+        parameters=[WriteInQuerySerializer],
+        responses={200: WriteInSerializer(many=True), **errors_for(400, 401, 403, 404)},
+    )
+    def list(self, request, poll_id=None):
+        poll = self._poll()
+        require_manager(poll, request.user)
+        query = WriteInQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.write_ins_of(poll, status=query.validated_data.get("status")))
+        return self.get_paginated_response(WriteInSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Suggest an option: it waits for the author, or joins the poll at once where the poll says so "
+        "(anyone the poll lets vote)",
+        description=f"At most {MAX_OPTIONS} options per poll, suggestions waiting included, and "
+        f"{services.PENDING_WRITE_INS_PER_VOTER} suggestions waiting per voter. "
+        "An option the poll has, one waiting, or one turned down is refused (409), case and spacing aside.",
+        request=WriteInCreateSerializer,
+        parameters=[ANON_ID, INVITE],
+        responses={201: WriteInSerializer, **errors_for(400, 401, 403, 404, 409, 429)},
+    )
+    def create(self, request, poll_id=None):
+        poll = self._poll()
+        serializer = WriteInCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        voter = voter_from_request(request)
+        spend_voter_budget(request, voter)
+        write_in = services.suggest_option(poll=poll, voter=voter, text=serializer.validated_data["text"])
+        return Response(WriteInSerializer(write_in).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, decide) -> Response:
+        write_in = get_object_or_404(WriteIn.objects.select_related("poll__author"), poll=self._poll(), pk=self.kwargs["pk"])
+        serializer = WriteInDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        write_in = decide(write_in=write_in, actor=request.user, **serializer.validated_data)
+        return Response(WriteInSerializer(write_in).data)
+
+    @extend_schema(
+        summary="Accept a suggested option: it becomes the poll's last option (author or moderator)",
+        request=WriteInDecisionSerializer,
+        responses={200: WriteInSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, poll_id=None, pk=None):
+        return self._decide(request, services.accept_write_in)
+
+    @extend_schema(
+        summary="Reject a suggested option; the same text cannot be suggested again (author or moderator)",
+        request=WriteInDecisionSerializer,
+        responses={200: WriteInSerializer, **errors_for(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, poll_id=None, pk=None):
+        return self._decide(request, services.reject_write_in)

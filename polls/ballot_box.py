@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from polls import announce, errors, secret_ballots, selectors
 from polls.anonymous_cap import capped_address, lock_addresses, taken_places
-from polls.counters import move_vote_counts
+from polls.counters import move_vote_counts, ranking_of
 from polls.group_commit import GroupCommit
 from polls.models import Ballot, Invite, Option, Poll, SealedBallot, Vote
 from polls.voters import Voter
@@ -36,7 +36,8 @@ class PendingBallot:
 
     poll: Poll
     voter: Voter
-    options: list[Option]
+    options: list[Option]  # a ranking's first preference first
+    scores: list[int] | None = None  # a score ballot's score for each option
     invite: Invite | None = None
     ballot: Ballot = dataclass_field(init=False)
     votes: list[Vote] = dataclass_field(init=False)
@@ -44,20 +45,40 @@ class PendingBallot:
 
     def __post_init__(self):
         self.ballot = Ballot(
-            poll=self.poll, user_agent=self.voter.user_agent[:300], invite=self.invite, **self.voter.identity()
+            poll=self.poll,
+            user_agent=self.voter.user_agent[:300],
+            invite=self.invite,
+            ranking=ranking_of(self.options) if self.poll.method == Poll.Method.RANKED else "",
+            **self.voter.identity(),
         )
         self.seal(self.poll.is_secret)
 
     def seal(self, secret: bool) -> None:
         """Votes for an ordinary poll; for a secret one, choices apart from a participation row that keeps little."""
         self.sealed = secret_ballots.sealed_ballot(poll=self.poll, options=self.options) if secret else None
-        self.votes = [] if secret else [Vote(ballot=self.ballot, poll=self.poll, option=one) for one in self.options]
+        self.votes = [] if secret else self._votes()
         if secret:
             fields = secret_ballots.participation_fields(
                 poll=self.poll, ip_address=self.voter.ip_address, anonymous=self.voter.is_anonymous
             )
             for name, value in fields.items():
                 setattr(self.ballot, name, value)
+
+    def _votes(self) -> list[Vote]:
+        ranked = self.poll.method == Poll.Method.RANKED
+        scores = self.scores or [None] * len(self.options)
+        return [
+            Vote(ballot=self.ballot, poll=self.poll, option=option, rank=place if ranked else None, score=score)
+            for place, (option, score) in enumerate(zip(self.options, scores, strict=True), start=1)
+        ]
+
+    def count_into(self, per_poll: Counter, per_option: Counter, per_option_score: Counter) -> None:
+        """What this ballot adds to the counters (polls.counters says what each counts per method)."""
+        per_poll[self.poll.pk] += 1 if self.poll.counts_ballots else len(self.options)
+        counted = self.options[:1] if self.poll.method == Poll.Method.RANKED else self.options
+        per_option.update(option.pk for option in counted)
+        for option, score in zip(self.options, self.scores or ()):
+            per_option_score[option.pk] += score
 
     @property
     def capped_address(self) -> str | None:
@@ -77,9 +98,11 @@ class CastBallot:
     receipt: str | None = None  # a secret ballot's receipt code, shown to its voter once
 
 
-def cast(*, poll: Poll, voter: Voter, options: list[Option], invite: Invite | None = None) -> CastBallot:
+def cast(
+    *, poll: Poll, voter: Voter, options: list[Option], scores: list[int] | None = None, invite: Invite | None = None
+) -> CastBallot:
     """Write one voter's ballot (with the invite that admits it, if any); raises the domain error that refused it."""
-    pending = PendingBallot(poll=poll, voter=voter, options=options, invite=invite)
+    pending = PendingBallot(poll=poll, voter=voter, options=options, scores=scores, invite=invite)
     if not transaction.get_connection().in_atomic_block:
         return _batches.submit(pending)
     # Inside the caller's transaction: no other thread may commit it, so no batch.
@@ -114,33 +137,40 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     admitted = [one for one in pending if one.ballot.pk not in capped]
     Ballot.objects.bulk_create([one.ballot for one in admitted], ignore_conflicts=True)
     # Ballot ids are made here, so a stored id is one of these; a missing one met a voter's earlier ballot.
-    # With each, whether its poll is secret, read under the poll row's lock (the one the counters' UPDATE
+    # With each, whether its poll is secret and its method, read under the poll row's lock (the one the counters' UPDATE
     # takes anyway, taken here in poll id order): an edit making the poll secret waits for these
     # ballots and sees them, or commits first and is read here.
-    stored = dict(
+    rows = list(
         Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted])
         .select_for_update(no_key=True)  # locks the joined poll rows too (and our own new ballots)
         .order_by("poll_id")
-        .values_list("pk", "poll__is_secret")
+        .values_list("pk", "poll__is_secret", "poll__method")
     )
-    accepted = [one for one in admitted if one.ballot.pk in stored]
+    stored = {pk: is_secret for pk, is_secret, _ in rows}
+    method_of = {pk: method for pk, _, method in rows}
+    # A poll whose method changed (before its first ballot) while these were on their way: they were checked
+    # against the old method's rules, so they go back to their voters unwritten.
+    reshaped = {one.ballot.pk for one in admitted if one.ballot.pk in stored and method_of[one.ballot.pk] != one.poll.method}
+    if reshaped:
+        Ballot.objects.filter(pk__in=reshaped).delete()
+    accepted = [one for one in admitted if one.ballot.pk in stored and one.ballot.pk not in reshaped]
     _follow_secrecy_changes(accepted, stored)
     Vote.objects.bulk_create([vote for one in accepted for vote in one.votes])
     sealed = [one.sealed for one in accepted if one.sealed is not None]
     if sealed:
         SealedBallot.objects.bulk_create(secret_ballots.shuffled(sealed))
-    per_poll = Counter()
-    per_option = Counter()
+    per_poll, per_option, per_option_score = Counter(), Counter(), Counter()
     for one in accepted:
-        per_poll[one.poll.pk] += len(one.options)
-        per_option.update(option.pk for option in one.options)
-    move_vote_counts(per_poll=per_poll, per_option=per_option)
+        one.count_into(per_poll, per_option, per_option_score)
+    move_vote_counts(per_poll=per_poll, per_option=per_option, per_option_score=per_option_score)
     _announce_ballots(accepted)
     # Each voter's answer, read once per poll inside this transaction.
     results = {}
     outcomes: list[CastBallot | Exception] = []
     for one in pending:
-        if one.ballot.pk in stored:
+        if one.ballot.pk in reshaped:
+            outcomes.append(errors.WrongBallotShape("The poll's voting method changed as you voted: look again and vote."))
+        elif one.ballot.pk in stored:
             if one.poll.pk not in results:
                 results[one.poll.pk] = selectors.poll_results(one.poll)
             receipt = one.sealed.receipt if one.sealed is not None else None

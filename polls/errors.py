@@ -69,6 +69,30 @@ class TooManyOptions(PollError):
     message = "Too many options picked."
 
 
+class TooFewOptions(PollError):
+    code = "too_few_options"
+    status = 400
+    message = "Too few options picked."
+
+
+class DuplicateOption(PollError):
+    code = "duplicate_option"
+    status = 400
+    message = "An option appears twice in your ranking: rank each option once."
+
+
+class ScoreOutOfRange(PollError):
+    code = "score_out_of_range"
+    status = 400
+    message = "A score is outside this poll's range."
+
+
+class WrongBallotShape(PollError):
+    code = "wrong_ballot_shape"
+    status = 400
+    message = "This poll takes another kind of ballot."
+
+
 class LoginRequired(PollError):
     code = "login_required"
     status = 401
@@ -239,3 +263,51 @@ class ChallengeUsed(PollError):
     code = "challenge_used"
     status = 409
     message = "This proof-of-work challenge has already been used; solve a new one."
+
+
+class InvalidWriteIn(FieldsError):
+    """A suggested option's text breaks a rule (blank, too long); `fields` says how."""
+
+    message = "The suggested option is not valid."
+
+
+class WriteInsOff(PollError):
+    code = "write_ins_off"
+    status = 403
+    message = "This poll does not take suggested options."
+
+
+class OptionExists(PollError):
+    code = "option_exists"
+    status = 409
+    message = "This poll already has that option."
+
+
+class AlreadySuggested(PollError):
+    code = "already_suggested"
+    status = 409
+    message = "That option has already been suggested and waits for the poll's author."
+
+
+class SuggestionRejected(PollError):
+    code = "suggestion_rejected"
+    status = 409
+    message = "The poll's author has already turned that option down."
+
+
+class OptionLimitReached(PollError):
+    code = "option_limit_reached"
+    status = 409
+    message = "This poll has as many options as it can take, suggestions waiting for approval included."
+
+
+class SuggestionLimitReached(PollError):
+    code = "suggestion_limit"
+    status = 429
+    message = "You have as many suggestions waiting on this poll as one voter may; wait for the author to handle them."
+
+
+class WriteInHandled(PollError):
+    code = "write_in_handled"
+    status = 409
+    message = "This suggestion has already been accepted or rejected."

@@ -51,12 +51,13 @@ class PollFilter(django_filters.FilterSet):
     )
     author = django_filters.UUIDFilter(field_name="author_id")
     active = StrictBooleanFilter(field_name="is_active", label="Not closed by hand (an expired poll may still be active)")
-    multiple = StrictBooleanFilter(field_name="allow_multiple", label="Multiple-choice")
+    method = django_filters.ChoiceFilter(choices=Poll.Method.choices, label="How voters vote")
+    multiple = StrictBooleanFilter(method="filter_multiple", label="Multiple-choice (approval)")
     expired = StrictBooleanFilter(method="filter_expired", label="Past its closing time")
 
     class Meta:
         model = Poll
-        fields = ["q", "status", "author", "active", "multiple", "expired"]
+        fields = ["q", "status", "author", "active", "method", "multiple", "expired"]
 
     def filter_search(self, queryset, name, value):
         return selectors.search_polls(value, within=queryset)
@@ -66,6 +67,10 @@ class PollFilter(django_filters.FilterSet):
 
     def filter_expired(self, queryset, name, value):
         return queryset.expired() if value else queryset.unexpired()
+
+    def filter_multiple(self, queryset, name, value):
+        approval = Poll.Method.APPROVAL
+        return queryset.filter(method=approval) if value else queryset.exclude(method=approval)
 
 
 class PollOrdering(OrderingFilter):

@@ -1,13 +1,16 @@
 """HTML forms for polls. They check shape; the rules (and their messages) come from polls.services."""
 
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from django import forms
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
+from polls import errors
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Option, Poll, Report
+from polls.selectors import VoterState
 from polls.services import option_key, option_problems, repeated_options
 from quickpoll.forms import ServiceErrorsMixin
 from quickpoll.time_zones import known_zone, zone_name
@@ -116,13 +119,37 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     options = OptionListField(help_text=f"Between {MIN_OPTIONS} and {MAX_OPTIONS} different options.")
-    allow_multiple = forms.BooleanField(required=False, label="Voters may pick several options")
+    method = forms.ChoiceField(
+        choices=Poll.Method.choices,
+        initial=Poll.Method.SINGLE,
+        required=False,
+        widget=forms.RadioSelect,
+        label="How people vote",
+    )
+    min_choices = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_OPTIONS,
+        initial=1,
+        label="At least this many",
+        help_text="Options each voter picks, ranks or rates.",
+    )
     max_choices = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_OPTIONS,
-        label="At most this many picks",
-        help_text="For multiple choice; leave empty for no limit.",
+        label="At most this many",
+        help_text="Leave empty for no limit.",
+    )
+    score_min = forms.TypedChoiceField(
+        choices=[(0, "0"), (1, "1")], coerce=int, initial=0, required=False, label="Lowest score"
+    )
+    score_max = forms.IntegerField(required=False, min_value=2, max_value=10, initial=5, label="Highest score")
+    allow_write_ins = forms.BooleanField(
+        required=False, label="Voters may add options", help_text="Not in secret polls. Up to the limit of options."
+    )
+    write_ins_need_approval = forms.BooleanField(
+        required=False, initial=True, label="Added options wait for my approval"
     )
     expires_at = LocalDateTimeField(
         required=False,
@@ -175,8 +202,8 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             self.fields["options"].disabled = True
             self.fields["options"].help_text = ""
             self.fields["options"].widget.locked_reason = "This poll has votes, so its options stay as they are."
-            self.fields["allow_multiple"].disabled = True
-            self.fields["is_secret"].disabled = True
+            for name in ("method", "score_min", "score_max", "is_secret"):
+                self.fields[name].disabled = True
 
     def _read_time_zone(self) -> None:
         field = self.fields["expires_at"]
@@ -226,6 +253,18 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             raise forms.ValidationError(problems)
         return self.cleaned_data["options"]
 
+    def clean_method(self) -> str:
+        return self.cleaned_data["method"] or self.initial.get("method") or Poll.Method.SINGLE
+
+    def clean_min_choices(self) -> int:
+        return self.cleaned_data["min_choices"] or 1
+
+    def clean_score_min(self) -> int:
+        return self.initial.get("score_min", 0) if self.cleaned_data["score_min"] in (None, "") else self.cleaned_data["score_min"]
+
+    def clean_score_max(self) -> int:
+        return self.cleaned_data["score_max"] or self.initial.get("score_max") or 5
+
     def clean_bot_protection(self) -> str:
         # Left out of a post (a script, an older form): the poll keeps its setting, a new one the default.
         return self.cleaned_data["bot_protection"] or self.initial.get("bot_protection") or Poll.BotProtection.ADAPTIVE
@@ -236,8 +275,13 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "title": poll.title,
             "description": poll.description,
             "options": [option.text for option in poll.options.all()],
-            "allow_multiple": poll.allow_multiple,
+            "method": poll.method,
+            "min_choices": poll.min_choices,
             "max_choices": poll.max_choices,
+            "score_min": poll.score_min,
+            "score_max": poll.score_max,
+            "allow_write_ins": poll.allow_write_ins,
+            "write_ins_need_approval": poll.write_ins_need_approval,
             "expires_at": poll.expires_at,
             "is_public": poll.is_public,
             "allow_anonymous": poll.allow_anonymous,
@@ -247,6 +291,57 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "bot_protection": poll.bot_protection,
         }
 
+
+
+@dataclass(frozen=True)
+class BallotMarks:
+    """What a ballot form marked: ticked options (single, approval), a rank per option (ranked: the
+    `rank-<id>` selects the page script fills from its sortable list) or a score per option (score: the
+    `score-<id>` star radios). The page shows them again when a ballot is refused or changed."""
+
+    option_ids: list[str] = field(default_factory=list)
+    ranks: dict[str, int] = field(default_factory=dict)
+    scores: dict[str, int] = field(default_factory=dict)
+    unreadable: str = ""  # a rank or score that is no number: refused with the others' marks kept
+
+    @classmethod
+    def from_form(cls, poll: Poll, data) -> "BallotMarks":
+        if poll.method not in {Poll.Method.RANKED, Poll.Method.SCORE}:
+            return cls(option_ids=data.getlist("option"))
+        prefix = "rank" if poll.method == Poll.Method.RANKED else "score"
+        marks, unreadable = {}, ""
+        for option in poll.options.all():
+            value = data.get(f"{prefix}-{option.pk}", "").strip()
+            if value.isdigit() and len(value) <= 3:
+                marks[str(option.pk)] = int(value)
+            elif value:
+                unreadable = f"“{value}” is no {prefix}: choose one from the list."
+        if prefix == "rank":
+            return cls(ranks=marks, unreadable=unreadable)
+        return cls(scores=marks, unreadable=unreadable)
+
+    @classmethod
+    def of(cls, state: VoterState) -> "BallotMarks":
+        """The marks of the voter's ballot as it stands."""
+        return cls(
+            option_ids=list(state.my_votes),
+            ranks={option_id: place for place, option_id in enumerate(state.my_votes, start=1)},
+            scores=dict(state.my_scores),
+        )
+
+    def ballot(self, poll: Poll) -> dict:
+        """The arguments of services.cast_vote; raises what is wrong with the form itself."""
+        if self.unreadable:
+            raise errors.InvalidOption(self.unreadable)
+        if poll.method == Poll.Method.SCORE:
+            return {"scores": self.scores}
+        if poll.method != Poll.Method.RANKED:
+            return {"option_ids": self.option_ids}
+        places = sorted(self.ranks.values())
+        if len(set(places)) != len(places):
+            shared = next(place for place in places if places.count(place) > 1)
+            raise errors.DuplicateOption(f"Two options are ranked {shared}: give each option its own place.")
+        return {"option_ids": sorted(self.ranks, key=self.ranks.get)}
 
 
 class ReportForm(forms.Form):

@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 MIN_OPTIONS = 2
@@ -92,6 +92,12 @@ class Poll(models.Model):
         AFTER_CLOSE = "after_close", "After the poll closes"
         OWNER_ONLY = "owner_only", "Only to the author"
 
+    class Method(models.TextChoices):
+        SINGLE = "single", "Single choice"
+        APPROVAL = "approval", "Approval"
+        RANKED = "ranked", "Ranked choice"
+        SCORE = "score", "Score"
+
     class BotProtection(models.TextChoices):
         OFF = "off", "Off"
         ADAPTIVE = "adaptive", "When anonymous traffic is unusual"
@@ -103,9 +109,18 @@ class Poll(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="polls")
     is_active = models.BooleanField(default=True)
-    allow_multiple = models.BooleanField(default=False)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.SINGLE)
+    min_choices = models.PositiveSmallIntegerField(
+        default=1, help_text="How many options a ballot must pick (approval), rank (ranked) or rate (score)."
+    )
     max_choices = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="For multiple-choice polls: how many options a voter may pick (empty: any)."
+        null=True, blank=True, help_text="How many options a ballot may pick, rank or rate (empty: any)."
+    )
+    score_min = models.PositiveSmallIntegerField(default=0, help_text="Score polls: the lowest score.")
+    score_max = models.PositiveSmallIntegerField(default=5, help_text="Score polls: the highest score.")
+    allow_write_ins = models.BooleanField(default=False, help_text="Voters may suggest options of their own.")
+    write_ins_need_approval = models.BooleanField(
+        default=True, help_text="Suggested options wait for the author (or a moderator) before voters see them."
     )
     is_public = models.BooleanField(default=True, help_text="Unlisted polls open by link but never appear in lists.")
     allow_anonymous = models.BooleanField(default=True, help_text="Visitors without an account may vote and like.")
@@ -154,8 +169,16 @@ class Poll(models.Model):
                 condition=Q(max_choices__isnull=True) | Q(max_choices__gte=1), name="poll_max_choices_positive"
             ),
             models.CheckConstraint(
-                condition=Q(allow_multiple=True) | Q(max_choices__isnull=True) | Q(max_choices=1),
+                condition=~Q(method="single") | Q(max_choices__isnull=True) | Q(max_choices=1),
                 name="poll_single_choice_has_no_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_choices__gte=1) & (Q(max_choices__isnull=True) | Q(max_choices__gte=F("min_choices"))),
+                name="poll_choice_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(score_min__lte=1) & Q(score_max__gt=F("score_min")) & Q(score_max__lte=10),
+                name="poll_score_range",
             ),
         ]
         indexes = [
@@ -181,11 +204,32 @@ class Poll(models.Model):
         return self.held_at is not None
 
     @property
+    def allow_multiple(self) -> bool:
+        """Approval voting, under the name the first API and forms gave it."""
+        return self.method == self.Method.APPROVAL
+
+    @allow_multiple.setter
+    def allow_multiple(self, value: bool) -> None:
+        if value:
+            self.method = self.Method.APPROVAL
+        elif self.method == self.Method.APPROVAL:
+            self.method = self.Method.SINGLE
+
+    @property
+    def counts_ballots(self) -> bool:
+        """Whether total_votes counts ballots (ranked, score) rather than options picked (single, approval)."""
+        return self.method in {self.Method.RANKED, self.Method.SCORE}
+
+    @property
     def choice_limit(self) -> int:
         """How many options one ballot may hold."""
-        if not self.allow_multiple:
+        if self.method == self.Method.SINGLE:
             return 1
         return self.max_choices or MAX_OPTIONS
+
+    @property
+    def choice_minimum(self) -> int:
+        return 1 if self.method == self.Method.SINGLE else self.min_choices
 
 
 class Option(models.Model):
@@ -193,7 +237,10 @@ class Option(models.Model):
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
     text = models.CharField(max_length=100)
     position = models.PositiveSmallIntegerField(default=0)
+    # Picks; in a ranked poll first preferences, in a score poll ratings (polls.counters).
     vote_count = models.PositiveIntegerField(default=0)
+    # Score polls: the sum of the scores given, so a mean needs no count of rows.
+    score_sum = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position"]
@@ -283,6 +330,9 @@ class Ballot(VoterRecord):
     invite = models.OneToOneField(Invite, on_delete=models.SET_NULL, null=True, blank=True, related_name="ballot")
     # Not auto_now_add: a secret poll's participation rows take the poll's created_at instead of now.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A ranked ballot's options by position, first preference first ("3.0.4"), kept with its Vote rows by
+    # polls.ballot_box and services.retract_votes: a recount groups these instead of sorting every vote.
+    ranking = models.CharField(max_length=80, blank=True, default="", editable=False)
 
     class Meta(VoterRecord.Meta):
         indexes = [models.Index(fields=["poll", "ip_address"], name="ballot_poll_ip_idx")]
@@ -297,12 +347,16 @@ class Vote(models.Model):
     # poll repeats ballot.poll so counts per poll need no join; services keep them equal.
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
     option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
+    # Ranked polls: 1 is the ballot's first preference. Score polls: the score given.
+    rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["ballot", "option"], name="vote_one_per_option"),
+            models.UniqueConstraint(fields=["ballot", "rank"], condition=Q(rank__isnull=False), name="vote_one_per_rank"),
         ]
         indexes = [models.Index(fields=["poll", "created_at"], name="vote_poll_time_idx")]
 
@@ -408,3 +462,57 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()}: {self.poll}"
+
+
+class WriteInQuerySet(models.QuerySet):
+    def pending(self) -> "WriteInQuerySet":
+        """Waiting for the author or a moderator: each holds one of its poll's MAX_OPTIONS places."""
+        return self.filter(status=WriteIn.Status.PENDING)
+
+    def suggested_by_voter(self, voter) -> "WriteInQuerySet":
+        """Suggested by this polls.voters.Voter (an account, or an anonymous visitor's anon_id)."""
+        if voter.user is not None:
+            return self.filter(suggested_by=voter.user)
+        return self.filter(suggested_by__isnull=True, anon_id=voter.anon_id)
+
+
+class WriteIn(models.Model):
+    """An option a voter suggested (Poll.allow_write_ins): it becomes an Option at once or once the author
+    or a moderator accepts it (Poll.write_ins_need_approval)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="write_ins")
+    text = models.CharField(max_length=100)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="write_ins"
+    )
+    anon_id = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The option it became, once accepted.
+    option = models.OneToOneField(Option, on_delete=models.SET_NULL, null=True, blank=True, related_name="write_in")
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = WriteInQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "write-in"
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["poll", "status"], name="writein_poll_status_idx")]
+
+    def __str__(self):
+        return f"{self.text} (suggested on {self.poll})"
+
+    @property
+    def suggester_label(self) -> str:
+        if self.suggested_by_id:
+            return str(self.suggested_by)
+        return f"anonymous {self.anon_id[:8]}" if self.anon_id else "a deleted account"

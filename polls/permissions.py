@@ -44,8 +44,14 @@ AUTHOR_EDITABLE_FIELDS = frozenset(
         "title",
         "description",
         "options",
+        "method",
         "allow_multiple",
+        "min_choices",
         "max_choices",
+        "score_min",
+        "score_max",
+        "allow_write_ins",
+        "write_ins_need_approval",
         "is_public",
         "allow_anonymous",
         "invite_only",
@@ -187,6 +193,15 @@ def can_change_vote(user: User | None, poll: Poll, *, has_voted: bool) -> bool:
     """Whether to offer a voter to change their ballot now: a secret ballot is final; the services refuse the rest."""
     signed_in = user is not None and user.is_authenticated
     return has_voted and not poll.is_secret and _why_not_take_part(poll, signed_in=signed_in) is None
+
+
+def can_suggest_option(user: User | None, poll: Poll, *, voter: Voter | None, invite: str = "") -> bool:
+    """Whether to offer this visitor the "suggest an option" form: the poll takes write-ins (never a secret one)
+    and they may take part now, voted or not. polls.services.suggest_option refuses the rest."""
+    signed_in = user is not None and user.is_authenticated
+    if not poll.allow_write_ins or poll.is_secret or _why_not_take_part(poll, signed_in=signed_in) is not None:
+        return False
+    return _why_invite_refused(poll, invite, voter)[1] is None
 
 
 def invite_refusal(poll: Poll, invite: str) -> errors.PollError | None:

@@ -1,14 +1,14 @@
 """What polls keeps about one user, for their data export (accounts.personal_data).
 
 Registered from PollsConfig.ready(). Only the user's own rows: their polls with their counts,
-their ballots (with the address and browser kept with them, see polls.retention), their likes
-and the reports they filed; never another voter's ballot or identity.
+their ballots (with the address and browser kept with them, see polls.retention), their likes,
+the reports they filed and the options they suggested; never another voter's ballot or identity.
 """
 
 from django.db.models import Prefetch
 
 from accounts.models import User
-from polls.models import Ballot, Like, Option, Poll, Report, Vote
+from polls.models import Ballot, Like, Option, Poll, Report, Vote, WriteIn
 from polls.permissions import can_see_results
 
 
@@ -32,7 +32,8 @@ def _poll_authored(poll: Poll, user: User) -> dict:
         "is_active": poll.is_active,
         "is_public": poll.is_public,
         "allow_anonymous": poll.allow_anonymous,
-        "allow_multiple": poll.allow_multiple,
+        "method": poll.method,
+        "min_choices": poll.min_choices,
         "max_choices": poll.max_choices,
         "results_visibility": poll.results_visibility,
         "expires_at": poll.expires_at,
@@ -88,4 +89,24 @@ def reports_filed(user: User) -> list[dict]:
     ]
 
 
-SECTIONS = {"polls": polls_authored, "ballots": ballots_cast, "likes": likes_given, "reports": reports_filed}
+def options_suggested(user: User) -> list[dict]:
+    write_ins = WriteIn.objects.filter(suggested_by=user).order_by("created_at").select_related("poll")
+    return [
+        {
+            "poll": _poll_ref(write_in.poll),
+            "text": write_in.text,
+            "status": write_in.status,
+            "created_at": write_in.created_at,
+            "handled_at": write_in.handled_at,
+        }
+        for write_in in write_ins
+    ]
+
+
+SECTIONS = {
+    "polls": polls_authored,
+    "ballots": ballots_cast,
+    "likes": likes_given,
+    "reports": reports_filed,
+    "suggested_options": options_suggested,
+}

@@ -1,4 +1,4 @@
-"""What a visitor with no account and no ballot sees of a poll, cached for a moment.
+"""What a visitor with no account and no ballot sees of a poll (its body, its full results), cached for a moment.
 
 Every such visitor of a poll gets the same answer, so a poll on a live stream is
 read from the database about once per change, not once per viewer. Each change
@@ -17,22 +17,25 @@ logger = logging.getLogger(__name__)
 BODY_SECONDS = 2
 
 
-def _key(poll_id) -> str:
+KINDS = ("body", "results")
+
+
+def _key(poll_id, kind: str) -> str:
     # One key per poll however its id was spelled in the URL (upper or lower case).
-    return f"poll-public-body:{str(poll_id).lower()}"
+    return f"poll-public-{kind}:{str(poll_id).lower()}"
 
 
-def get(poll_id) -> dict | None:
+def get(poll_id, kind: str = "body") -> dict | None:
     try:
-        return cache.get(_key(poll_id))
+        return cache.get(_key(poll_id, kind))
     except Exception:
         logger.warning("cached poll %s unreadable", poll_id, exc_info=True)
         return None
 
 
-def put(poll_id, body: dict) -> None:
+def put(poll_id, body: dict, kind: str = "body") -> None:
     try:
-        cache.set(_key(poll_id), body, BODY_SECONDS)
+        cache.set(_key(poll_id, kind), body, BODY_SECONDS)
     except Exception:
         logger.warning("poll %s not cached", poll_id, exc_info=True)
 
@@ -40,7 +43,7 @@ def put(poll_id, body: dict) -> None:
 def forget_on_commit(poll_id) -> None:
     def forget():
         try:
-            cache.delete(_key(poll_id))
+            cache.delete_many([_key(poll_id, kind) for kind in KINDS])
         except Exception:
             logger.warning("cached poll %s not dropped; it expires by itself", poll_id, exc_info=True)
 

@@ -4,21 +4,26 @@ Anything listed to the public goes through Poll.objects.listed() (public_polls()
 unlisted poll never shows up in a list, a search or a total; it opens by its id or link only.
 """
 
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
-from polls import secret_ballots
-from polls.models import Ballot, Like, Option, Poll, Vote
+from polls import secret_ballots, tallies
+from polls.models import Ballot, Like, Option, Poll, Vote, WriteIn
 from polls.permissions import can_see_results
 from polls.voters import Voter
+
+logger = logging.getLogger(__name__)
 
 # Trending looks at the last two days; newer activity weighs more (a stepped time decay).
 TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
@@ -108,13 +113,13 @@ def poll_cards(polls) -> list[PollCard]:
     polls = list(polls)
     shown = [poll.pk for poll in polls if can_see_results(poll=poll, user=None, has_voted=False)]
     options_by_poll: dict = {}
-    for option in Option.objects.filter(poll_id__in=shown).order_by("position").only("id", "poll_id", "text", "vote_count"):
+    for option in Option.objects.filter(poll_id__in=shown).order_by("position").only("id", "poll_id", "text", "vote_count", "score_sum"):
         options_by_poll.setdefault(option.poll_id, []).append(option)
     cards = []
     for poll in polls:
         preview = None
         if poll.pk in options_by_poll:
-            ranked = sorted(option_results(options_by_poll[poll.pk])["options"], key=lambda row: -row["votes"])
+            ranked = sorted(option_results(poll, options_by_poll[poll.pk])["options"], key=lambda row: -row["percentage"])
             preview = ranked[:CARD_PREVIEW_OPTIONS]
         cards.append(PollCard(poll=poll, preview=preview, trend=trend_summary(poll)))
     return cards
@@ -178,7 +183,8 @@ class VoterState:
     """What one voter has done on one poll."""
 
     ballot_id: str | None = None
-    my_votes: list[str] = field(default_factory=list)
+    my_votes: list[str] = field(default_factory=list)  # a ranked ballot's in its order
+    my_scores: dict[str, int] = field(default_factory=dict)  # a score ballot's
     liked: bool = False
 
     @property
@@ -191,12 +197,18 @@ def voter_states(*, polls, voter: Voter | None) -> dict:
     poll_ids = [poll.pk for poll in polls]
     if voter is None or not poll_ids:
         return {}
-    ballots = Ballot.objects.filter(poll_id__in=poll_ids, **voter.lookup()).prefetch_related("votes")
+    in_order = Prefetch("votes", queryset=Vote.objects.order_by("rank", "created_at"))
+    ballots = Ballot.objects.filter(poll_id__in=poll_ids, **voter.lookup()).prefetch_related(in_order)
     liked = set(Like.objects.filter(poll_id__in=poll_ids, **voter.lookup()).values_list("poll_id", flat=True))
     states = {poll_id: VoterState(liked=True) for poll_id in liked}
     for ballot in ballots:
-        my_votes = [str(vote.option_id) for vote in ballot.votes.all()]
-        states[ballot.poll_id] = VoterState(ballot_id=str(ballot.pk), my_votes=my_votes, liked=ballot.poll_id in liked)
+        votes = ballot.votes.all()
+        states[ballot.poll_id] = VoterState(
+            ballot_id=str(ballot.pk),
+            my_votes=[str(vote.option_id) for vote in votes],
+            my_scores={str(vote.option_id): vote.score for vote in votes if vote.score is not None},
+            liked=ballot.poll_id in liked,
+        )
     return states
 
 
@@ -217,34 +229,103 @@ def results_hidden_reason(poll: Poll) -> str:
     return "Only the poll's author sees the results."
 
 
-def option_results(options) -> dict:
-    """Counts and percentages for a poll's options (Option rows, in display order)."""
+def option_results(poll: Poll, options) -> dict:
+    """Counts and percentages for a poll's options (Option rows, in display order), from the counters.
+
+    total_votes is what the poll counts (Poll.counts_ballots): options picked, or ballots. A ranked poll's
+    votes are first preferences; a score poll's are ratings, with the mean score and, as percentage, the
+    mean as a share of the top score (the length of its bar).
+    """
     options = list(options)
-    total = sum(option.vote_count for option in options)
-    return {
-        "total_votes": total,
-        "options": [
-            {
-                "id": str(option.pk),
-                "text": option.text,
-                "votes": option.vote_count,
-                "percentage": round(100 * option.vote_count / total, 1) if total else 0.0,
-            }
-            for option in options
-        ],
-    }
+    picked = sum(option.vote_count for option in options)
+    score = poll.method == Poll.Method.SCORE
+    # Every ranked ballot has one first preference, so their sum is the ballots; a score ballot rates several.
+    total = poll.total_votes if score else picked
+    rows = [
+        tallies.score_row(
+            poll,
+            pk=option.pk,
+            text=option.text,
+            ratings=option.vote_count,
+            mean=option.score_sum / option.vote_count if option.vote_count else None,
+        )
+        if score
+        else {
+            "id": str(option.pk),
+            "text": option.text,
+            "votes": option.vote_count,
+            "percentage": round(100 * option.vote_count / picked, 1) if picked else 0.0,
+        }
+        for option in options
+    ]
+    return {"method": poll.method, "total_votes": total, "options": rows}
 
 
 def poll_results(poll: Poll) -> dict:
     """Results read fresh from the counters (not from a prefetched, possibly older copy)."""
-    return option_results(Option.objects.filter(poll=poll).order_by("position").only("id", "text", "vote_count"))
+    if poll.method == Poll.Method.SCORE:
+        poll.total_votes = Poll.objects.values_list("total_votes", flat=True).get(pk=poll.pk)
+    options = Option.objects.filter(poll=poll).order_by("position").only("id", "text", "vote_count", "score_sum")
+    return option_results(poll, options)
+
+
+# Counted results live as long as their version is the newest; an hour bounds what a forgotten poll keeps.
+FULL_RESULTS_SECONDS = 3600
+
+
+def full_results(poll: Poll) -> dict:
+    """poll_results plus the method's own count: a ranked poll's instant-runoff rounds, pairwise matrix and
+    Condorcet winner, a score poll's distributions. Counted once per results version (the cache key holds
+    it), whoever asks first; every reader of that version gets the same answer."""
+    if not poll.counts_ballots:
+        return poll_results(poll)
+    key = f"poll-full-results:{poll.pk}:{poll.results_version}"
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("counted results of poll %s unreadable", poll.pk, exc_info=True)
+        cached = None
+    if cached is None:
+        cached = _count_once(poll, key)
+    return cached
+
+
+# How long readers wait for the reader counting a version before counting it themselves.
+COUNTING_WAIT_SECONDS = 5.0
+
+
+def _count_once(poll: Poll, key: str) -> dict:
+    """Count a version nobody has cached yet. Readers arriving together (a hot poll's page after each vote)
+    leave it to the first: the others wait for its answer in the cache instead of each counting again."""
+    try:
+        counting = cache.add(f"{key}:counting", True, int(COUNTING_WAIT_SECONDS) + 1)
+    except Exception:
+        counting = True  # no cache to share a count through: count
+    if not counting:
+        deadline = time.monotonic() + COUNTING_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            try:
+                cached = cache.get(key)
+            except Exception:
+                break
+            if cached is not None:
+                return cached
+    counted = tallies.count(poll)
+    try:
+        cache.set(key, counted, FULL_RESULTS_SECONDS)
+    except Exception:
+        logger.warning("counted results of poll %s not cached", poll.pk, exc_info=True)
+    return counted
 
 
 def vote_stats(poll: Poll) -> dict:
     ballots = Ballot.objects.filter(poll=poll)
     votes = Vote.objects.filter(poll=poll)
+    # What total_votes counts, hour by hour: options picked, or a ranked or score poll's ballots.
+    counted = ballots.filter(Exists(votes.filter(ballot=OuterRef("pk")))) if poll.counts_ballots else votes
     per_hour = (
-        votes.annotate(hour=TruncHour("created_at")).values("hour").annotate(votes=Count("pk")).order_by("hour")
+        counted.annotate(hour=TruncHour("created_at")).values("hour").annotate(votes=Count("pk")).order_by("hour")
     )
     return {
         **poll_results(poll),
@@ -269,7 +350,9 @@ def user_stats(user: User, *, viewer: User | None) -> dict:
 
 
 def export_rows(poll: Poll):
-    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked.
+    """Every ballot, anonymised: a running number, account or anonymous, when, and the options picked, in
+    the poll's method's shape so that anyone can recount it: a ranked ballot's `ranking` (first preference
+    first), a score ballot's `scores` (option → score); with option ids beside the texts.
 
     A secret poll's are its sealed ballots in receipt order: the receipt and the options, nothing of who or when.
     """
@@ -279,11 +362,25 @@ def export_rows(poll: Poll):
             row = secret_ballots.listed_ballot(sealed, texts)
             yield {"receipt": row["receipt"], "options": [option["text"] for option in row["options"]]}
         return
-    ballots = Ballot.objects.filter(poll=poll).order_by("created_at").prefetch_related("votes__option")
+    ballots = Ballot.objects.filter(poll=poll).order_by("created_at", "pk").prefetch_related("votes__option")
     for number, ballot in enumerate(ballots.iterator(chunk_size=500), start=1):
-        yield {
+        # A ranking in rank order, other ballots in the poll's order.
+        votes = sorted(ballot.votes.all(), key=lambda vote: (vote.rank or 0, vote.option.position))
+        row = {
             "ballot": number,
             "voter_kind": "account" if ballot.user_id else "anonymous",
             "cast_at": ballot.created_at.isoformat(),
-            "options": [vote.option.text for vote in ballot.votes.all()],
+            "options": [vote.option.text for vote in votes],
+            "option_ids": [str(vote.option_id) for vote in votes],
         }
+        if poll.method == Poll.Method.RANKED:
+            row["ranking"] = row["options"]
+        elif poll.method == Poll.Method.SCORE:
+            row["scores"] = {vote.option.text: vote.score for vote in votes}
+        yield row
+
+
+def write_ins_of(poll: Poll, *, status: str | None = None) -> QuerySet[WriteIn]:
+    """A poll's suggested options, oldest first: its author's queue (status pending) on the page and in the API."""
+    write_ins = WriteIn.objects.filter(poll=poll).select_related("suggested_by", "option")
+    return write_ins.filter(status=status) if status else write_ins

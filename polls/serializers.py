@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
 from polls import invites, selectors
-from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote
+from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote, WriteIn
 from polls.permissions import can_manage, can_see_results, can_vote
 from polls.selectors import VoterState
 
@@ -13,13 +13,77 @@ from polls.selectors import VoterState
 class ResultOptionSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     text = serializers.CharField()
-    votes = serializers.IntegerField(required=False, help_text="Present when results are visible to you.")
-    percentage = serializers.FloatField(required=False, help_text="Present when results are visible to you.")
+    votes = serializers.IntegerField(
+        required=False,
+        help_text="Present when results are visible to you. Picks; in a ranked poll first preferences, "
+        "in a score poll ratings.",
+    )
+    percentage = serializers.FloatField(
+        required=False,
+        help_text="Present when results are visible to you. Share of the votes; in a score poll the mean as a "
+        "share of the top score.",
+    )
+    mean = serializers.FloatField(required=False, allow_null=True, help_text="Score polls: the mean score (null: unrated).")
 
 
 class ResultsSerializer(serializers.Serializer):
-    total_votes = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=Poll.Method.choices)
+    total_votes = serializers.IntegerField(help_text="Options picked (single, approval) or ballots (ranked, score).")
     options = ResultOptionSerializer(many=True)
+
+
+class NamedOptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    text = serializers.CharField()
+
+
+class TalliedOptionSerializer(NamedOptionSerializer):
+    votes = serializers.IntegerField()
+
+
+class RunoffRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    tallies = TalliedOptionSerializer(many=True, help_text="The options still in the race, in the poll's order.")
+    eliminated = NamedOptionSerializer(allow_null=True, help_text="Null in the last round.")
+    tie_broken_by = serializers.ChoiceField(
+        choices=["", "first preferences", "poll order"],
+        help_text="How a tie for last place was broken: the fewest first preferences goes, then the option later "
+        "in the poll's order.",
+    )
+    transfers = TalliedOptionSerializer(many=True, help_text="Where the eliminated option's ballots went.")
+    exhausted_now = serializers.IntegerField(help_text="Of those ballots, how many ranked no option left in the race.")
+    exhausted = serializers.IntegerField(help_text="Ballots out of the count when this round was counted.")
+
+
+class PairwiseRowSerializer(NamedOptionSerializer):
+    beats = serializers.DictField(child=serializers.IntegerField(), help_text="Other option id → ballots ranking this one above it.")
+
+
+class RankedResultsSerializer(serializers.Serializer):
+    ballots = serializers.IntegerField()
+    winner = serializers.UUIDField(allow_null=True, help_text="The instant-runoff winner; null without ballots.")
+    condorcet_winner = serializers.UUIDField(allow_null=True, help_text="The option beating every other head to head, if one does.")
+    exhausted = serializers.IntegerField()
+    rounds = RunoffRoundSerializer(many=True)
+    pairwise = PairwiseRowSerializer(many=True)
+
+
+class ScoreOptionSerializer(ResultOptionSerializer):
+    distribution = serializers.ListField(child=serializers.IntegerField(), help_text="Ratings at each score, lowest first.")
+
+
+class ScoreResultsSerializer(serializers.Serializer):
+    min = serializers.IntegerField()
+    max = serializers.IntegerField()
+    ballots = serializers.IntegerField()
+    options = ScoreOptionSerializer(many=True)
+
+
+class FullResultsSerializer(ResultsSerializer):
+    """Documents selectors.full_results: the counts, and a ranked or score poll's own block."""
+
+    ranked = RankedResultsSerializer(required=False, help_text="Ranked polls: every instant-runoff round.")
+    score = ScoreResultsSerializer(required=False, help_text="Score polls: each option's distribution of scores.")
 
 
 class PlatformTodaySerializer(serializers.Serializer):
@@ -84,6 +148,7 @@ class PollSerializer(serializers.ModelSerializer):
     options = serializers.SerializerMethodField()
     is_expired = serializers.BooleanField(read_only=True)
     is_open = serializers.BooleanField(read_only=True)
+    allow_multiple = serializers.BooleanField(read_only=True, help_text="Whether method is approval.")
     has_voted = serializers.SerializerMethodField()
     my_votes = serializers.SerializerMethodField()
     liked = serializers.SerializerMethodField()
@@ -103,8 +168,14 @@ class PollSerializer(serializers.ModelSerializer):
             "author",
             "is_active",
             "is_public",
+            "method",
             "allow_multiple",
+            "min_choices",
             "max_choices",
+            "score_min",
+            "score_max",
+            "allow_write_ins",
+            "write_ins_need_approval",
             "allow_anonymous",
             "invite_only",
             "results_visibility",
@@ -165,7 +236,7 @@ class PollSerializer(serializers.ModelSerializer):
     @extend_schema_field(ResultOptionSerializer(many=True))
     def get_options(self, poll) -> list[dict]:
         if self.get_results_visible(poll):
-            return selectors.option_results(poll.options.all())["options"]
+            return selectors.option_results(poll, poll.options.all())["options"]
         return [{"id": str(option.pk), "text": option.text} for option in poll.options.all()]
 
     def get_has_voted(self, poll) -> bool:
@@ -192,8 +263,33 @@ class PollWriteSerializer(serializers.Serializer):
         max_length=100,
         help_text=f"Option texts, 2 to {MAX_OPTIONS}, all different.",
     )
-    allow_multiple = serializers.BooleanField(required=False, default=False)
-    max_choices = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_OPTIONS, default=None)
+    method = serializers.ChoiceField(
+        choices=Poll.Method.choices,
+        required=False,
+        default=None,
+        help_text="How voters vote: one option (single), several (approval), an order (ranked, counted by instant "
+        "runoff) or a score for each (score). Without it, allow_multiple picks single or approval.",
+    )
+    allow_multiple = serializers.BooleanField(required=False, default=False, help_text="The same as method: approval.")
+    min_choices = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_OPTIONS, default=1, help_text="The fewest options a ballot picks, ranks or rates."
+    )
+    max_choices = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_OPTIONS,
+        default=None,
+        help_text="The most options a ballot picks, ranks or rates (null: any).",
+    )
+    score_min = serializers.IntegerField(required=False, min_value=0, max_value=1, default=0, help_text="Score polls: 0 or 1.")
+    score_max = serializers.IntegerField(required=False, min_value=2, max_value=10, default=5, help_text="Score polls: 2 to 10.")
+    allow_write_ins = serializers.BooleanField(
+        required=False, default=False, help_text="Voters may suggest options (not in secret polls)."
+    )
+    write_ins_need_approval = serializers.BooleanField(
+        required=False, default=True, help_text="Suggested options wait for the author before voters see them."
+    )
     is_public = serializers.BooleanField(required=False, default=True)
     allow_anonymous = serializers.BooleanField(required=False, default=True)
     invite_only = serializers.BooleanField(
@@ -216,6 +312,12 @@ class PollWriteSerializer(serializers.Serializer):
         help_text="Secret ballot: choices kept apart from voters, a receipt per voter, no changing a vote, "
         "results after closing. Set or unset only before the first ballot.",
     )
+
+
+    def validate(self, data):
+        if data.get("method") is None:
+            data.pop("method", None)  # left out: allow_multiple says single or approval, and an edit keeps the method
+        return data
 
 
 class HoldSerializer(serializers.Serializer):
@@ -257,10 +359,35 @@ class ExportQuerySerializer(serializers.Serializer):
 # --- Votes and likes ------------------------------------------------------------------------
 
 
-class BallotSerializer(serializers.Serializer):
-    """A voter's picks, with what the poll may ask of them (an invite, a solved challenge)."""
+@extend_schema_field(serializers.IntegerField())
+class ScoreField(serializers.Field):
+    """A score as the voter sent it: polls.services judges it (a bool, a string or a fraction is
+    score_out_of_range there, like a number off the scale), so every bad score gets the same code."""
 
-    option_ids = serializers.ListField(child=serializers.UUIDField(), max_length=100, allow_empty=True)
+    def to_internal_value(self, data):
+        return data
+
+
+class BallotSerializer(serializers.Serializer):
+    """A voter's ballot in the poll's method's shape, with what the poll may ask of them (an invite, a solved challenge)."""
+
+    option_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        max_length=100,
+        allow_empty=True,
+        required=False,
+        default=list,
+        help_text="Single and approval polls: the options picked. Ranked polls: the options in the voter's order, "
+        "first preference first.",
+    )
+    scores = serializers.DictField(
+        child=ScoreField(allow_null=True),
+        required=False,
+        default=None,
+        allow_null=True,
+        allow_empty=True,
+        help_text='Score polls: option id → score, e.g. {"<option id>": 4}; options left out are unrated.',
+    )
     invite = serializers.CharField(
         required=False,
         max_length=64,
@@ -306,10 +433,12 @@ class VoteSerializer(serializers.ModelSerializer):
     option_id = serializers.UUIDField(read_only=True)
     ballot_id = serializers.UUIDField(read_only=True)
     option_text = serializers.CharField(source="option.text", read_only=True)
+    rank = serializers.IntegerField(read_only=True, allow_null=True, help_text="Ranked polls: 1 is the first preference.")
+    score = serializers.IntegerField(read_only=True, allow_null=True, help_text="Score polls: the score given.")
 
     class Meta:
         model = Vote
-        fields = ["id", "poll_id", "option_id", "option_text", "ballot_id", "created_at"]
+        fields = ["id", "poll_id", "option_id", "option_text", "ballot_id", "rank", "score", "created_at"]
 
 
 class VoterSerializer(serializers.Serializer):
@@ -447,3 +576,38 @@ class InvitesMadeSerializer(serializers.Serializer):
 
 class InvitesRevokedSerializer(serializers.Serializer):
     revoked = serializers.IntegerField()
+
+
+# --- Write-ins --------------------------------------------------------------------------------
+
+
+class WriteInCreateSerializer(serializers.Serializer):
+    # Blank and too long are the service's refusals (polls.services.suggest_option), worded as for any option.
+    text = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, max_length=1000, help_text="The option to suggest, at most 100 characters."
+    )
+
+
+class WriteInSerializer(serializers.ModelSerializer):
+    """A suggested option: who suggested it (null for an anonymous visitor) and what became of it."""
+
+    poll_id = serializers.UUIDField(read_only=True)
+    option_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="The option it became, once accepted.")
+    suggested_by = PublicUserSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = WriteIn
+        fields = ["id", "poll_id", "text", "status", "option_id", "suggested_by", "created_at", "handled_at"]
+        read_only_fields = fields
+
+
+class WriteInQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=WriteIn.Status.choices, required=False, help_text="Only suggestions in this state (the queue: pending)."
+    )
+
+
+class WriteInDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", help_text="Kept in the moderators' audit log."
+    )

@@ -7,12 +7,13 @@ only translate the domain errors of polls.errors into their own answer.
 import ipaddress
 import uuid
 from collections import Counter, defaultdict
+from itertools import groupby
 from datetime import datetime
 from typing import Iterable
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
@@ -21,8 +22,20 @@ from accounts import audit
 from accounts.models import User
 from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
-from polls.counters import move_counters, move_vote_counts
-from polls.models import MAX_OPTIONS, MIN_OPTIONS, Ballot, Invite, Like, Option, Poll, Report, VoidedBallot, Vote
+from polls.counters import move_counters, move_vote_counts, ranking_of
+from polls.models import (
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    Ballot,
+    Invite,
+    Like,
+    Option,
+    Poll,
+    Report,
+    VoidedBallot,
+    Vote,
+    WriteIn,
+)
 from polls.permissions import (
     AUTHOR_EDITABLE_FIELDS,
     acts_as_moderator,
@@ -60,13 +73,16 @@ def repeated_options(texts: Iterable[str]) -> list[str]:
     return [text for key, text in first.items() if counts[key] > 1]
 
 
+OPTION_TEXT_LENGTH = 100
+
+
 def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     cleaned = [_option_text(text) for text in texts]
     problems = []
     if any(not text for text in cleaned):
         problems.append("Options cannot be blank.")
-    if any(len(text) > 100 for text in cleaned):
-        problems.append("Options are at most 100 characters.")
+    if any(len(text) > OPTION_TEXT_LENGTH for text in cleaned):
+        problems.append(f"Options are at most {OPTION_TEXT_LENGTH} characters.")
     repeated = repeated_options(cleaned)
     if repeated:
         names = ", ".join(f"“{text}”" for text in repeated)
@@ -88,11 +104,30 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
         problems["title"] = ["A poll needs a title."]
     elif len(poll.title) > 200:
         problems["title"] = ["Titles are at most 200 characters."]
+    if poll.method not in Poll.Method.values:
+        problems["method"] = [f"Choose one of: {', '.join(Poll.Method.values)}."]
+    if poll.method == Poll.Method.SINGLE:
+        poll.min_choices = 1
+    elif not 1 <= poll.min_choices <= option_count:
+        problems["min_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
     if poll.max_choices is not None:
-        if not poll.allow_multiple and poll.max_choices != 1:
-            problems["max_choices"] = ["Only multiple-choice polls can let voters pick several options."]
+        if poll.method == Poll.Method.SINGLE and poll.max_choices != 1:
+            problems["max_choices"] = ["Only approval, ranked and score polls can let voters choose several options."]
         elif not 1 <= poll.max_choices <= option_count:
             problems["max_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
+        elif poll.max_choices < poll.min_choices:
+            problems["max_choices"] = ["The most options a ballot may hold cannot be fewer than the least."]
+    if poll.method == Poll.Method.SCORE:
+        if poll.score_min not in (0, 1):
+            problems["score_min"] = ["Scores start at 0 or 1."]
+        if not max(poll.score_min + 1, 2) <= poll.score_max <= 10:
+            problems["score_max"] = ["The top score is between 2 and 10."]
+    else:
+        poll.score_min, poll.score_max = 0, 5
+    if poll.is_secret and poll.counts_ballots:
+        problems["is_secret"] = ["Secret ballots take single choice or approval voting."]
+    if poll.is_secret and poll.allow_write_ins:
+        problems["allow_write_ins"] = ["A secret poll's options are fixed: nothing a voter adds may tell who they are."]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
         problems["expires_at"] = ["The closing time must be in the future."]
     if poll.is_secret and poll.results_visibility in _SHOWN_WHILE_OPEN:
@@ -124,8 +159,14 @@ def create_poll(
     title: str,
     options: Iterable[str],
     description: str = "",
+    method: str | None = None,
     allow_multiple: bool = False,
+    min_choices: int = 1,
     max_choices: int | None = None,
+    score_min: int = 0,
+    score_max: int = 5,
+    allow_write_ins: bool = False,
+    write_ins_need_approval: bool = True,
     is_public: bool = True,
     allow_anonymous: bool = True,
     invite_only: bool = False,
@@ -139,8 +180,14 @@ def create_poll(
         author=author,
         title=title.strip(),
         description=description.strip(),
-        allow_multiple=allow_multiple,
+        # allow_multiple is how the first API asked for approval voting; `method` says it for every method.
+        method=method or (Poll.Method.APPROVAL if allow_multiple else Poll.Method.SINGLE),
+        min_choices=min_choices,
         max_choices=max_choices,
+        score_min=score_min,
+        score_max=score_max,
+        allow_write_ins=allow_write_ins,
+        write_ins_need_approval=write_ins_need_approval,
         is_public=is_public,
         allow_anonymous=allow_anonymous,
         invite_only=invite_only,
@@ -150,6 +197,8 @@ def create_poll(
         is_secret=is_secret,
     )
     problems = _check_poll(poll, len(texts), expiry_changed=True)
+    if method and allow_multiple and method != Poll.Method.APPROVAL:
+        problems["allow_multiple"] = [f"A {poll.get_method_display().lower()} poll is not multiple choice; leave allow_multiple out."]
     if option_problems:
         problems["options"] = option_problems
     if problems:
@@ -184,6 +233,7 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         }
         changes = {field: value for field, value in changes.items() if getattr(locked, field) != value}
         was_secret, was_open = locked.is_secret, locked.is_open
+        was_method, was_range = locked.method, (locked.score_min, locked.score_max)
         texts = None
         current = list(locked.options.values_list("text", flat=True))
         problems: dict[str, list[str]] = {}
@@ -198,12 +248,16 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         before = {field: getattr(locked, field) for field in changes}
         for field, value in changes.items():
             setattr(locked, field, value)
-        if not locked.allow_multiple:
+        if locked.method == Poll.Method.SINGLE:
             locked.max_choices = None
         option_count = len(texts) if texts is not None else len(current)
         problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
-        if locked.total_votes > 0 and "allow_multiple" in changes:
-            problems["allow_multiple"] = ["A poll with votes cannot switch between single and multiple choice."]
+        if "method" in changes and "allow_multiple" in changes:
+            problems["allow_multiple"] = ["Say how voters vote with method alone."]
+        if locked.total_votes > 0 and locked.method != was_method:
+            problems["method"] = ["A poll with votes keeps its voting method: its ballots were cast for it."]
+        if locked.total_votes > 0 and (locked.score_min, locked.score_max) != was_range:
+            problems["score_max"] = ["A poll with votes keeps its range of scores."]
         if locked.is_secret != was_secret and _has_ballots(locked):
             raise errors.SecretBallotLocked()
         if locked.is_open and not was_open:  # a later closing time reopens an expired poll
@@ -382,8 +436,53 @@ def remove_options(*, options: QuerySet[Option], moderator: User | None = None) 
 # --- Votes ------------------------------------------------------------------------------
 
 
-def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str = "") -> CastBallot:
-    """Record a voter's ballot on an open poll: some of its options, at most its choice limit.
+def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tuple[list[Option], list[int] | None]:
+    """The options a ballot holds (in the voter's order: a ranking's first preference first) and, on a
+    score poll, the score of each; raises the domain error naming what is wrong with the ballot."""
+    ranked = poll.method == Poll.Method.RANKED
+    verb = {Poll.Method.RANKED: "Rank", Poll.Method.SCORE: "Rate"}.get(poll.method, "Pick")
+    if poll.method == Poll.Method.SCORE:
+        if option_ids or scores is None:
+            raise errors.WrongBallotShape("This poll takes scores: {option id: score}.")
+        try:
+            wanted = {uuid.UUID(str(option_id)): score for option_id, score in scores.items()}
+        except (AttributeError, ValueError):
+            raise errors.InvalidOption() from None
+        if any(isinstance(score, bool) or not isinstance(score, int) for score in wanted.values()):
+            raise errors.ScoreOutOfRange(f"Scores are whole numbers from {poll.score_min} to {poll.score_max}.")
+        if any(not poll.score_min <= score <= poll.score_max for score in wanted.values()):
+            raise errors.ScoreOutOfRange(f"Scores go from {poll.score_min} to {poll.score_max}.")
+        order = list(wanted)
+    else:
+        if scores is not None:
+            raise errors.WrongBallotShape("This poll takes option_ids, not scores.")
+        try:
+            order = [uuid.UUID(str(option_id)) for option_id in option_ids]
+        except ValueError:
+            raise errors.InvalidOption() from None
+        if len(set(order)) != len(order):
+            if ranked:
+                raise errors.DuplicateOption()
+            order = list(dict.fromkeys(order))  # ticking one box twice is still one pick
+    if not order:
+        raise errors.InvalidOption(f"{verb} at least one option.")
+    if len(order) > poll.choice_limit:
+        raise errors.TooManyOptions(
+            "This poll takes one option." if poll.choice_limit == 1 else f"{verb} at most {poll.choice_limit} options."
+        )
+    if len(order) < poll.choice_minimum:
+        raise errors.TooFewOptions(f"{verb} at least {poll.choice_minimum} options.")
+    found = {option.pk: option for option in Option.objects.filter(poll=poll, pk__in=order)}
+    if len(found) != len(order):
+        raise errors.InvalidOption()
+    return [found[pk] for pk in order], ([wanted[pk] for pk in order] if scores is not None else None)
+
+
+def cast_vote(
+    *, poll: Poll, voter: Voter, option_ids: Iterable = (), scores: dict | None = None, challenge: str = ""
+) -> CastBallot:
+    """Record a voter's ballot on an open poll, in the poll's method's shape: `option_ids` (single and
+    approval: the options picked; ranked: most preferred first) or `scores` (score: option id → score).
 
     `challenge` is a solved proof-of-work challenge (ALTCHA payload), which polls.bot_defence
     requires of some anonymous ballots.
@@ -395,22 +494,10 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str 
     invite = require_can_take_part(poll, voter)
     if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
         raise errors.BallotVoided()
-    try:
-        wanted = {uuid.UUID(str(option_id)) for option_id in option_ids}
-    except ValueError:
-        raise errors.InvalidOption() from None
-    if not wanted:
-        raise errors.InvalidOption("Pick at least one option.")
-    options = list(Option.objects.filter(poll=poll, pk__in=wanted))
-    if len(options) != len(wanted):
-        raise errors.InvalidOption()
-    if len(options) > poll.choice_limit:
-        raise errors.TooManyOptions(
-            "This poll takes one option." if poll.choice_limit == 1 else f"Pick at most {poll.choice_limit} options."
-        )
+    options, given_scores = _ballot_choices(poll, option_ids, scores)
     if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in
         bot_defence.check_ballot(poll=poll, voter=voter, solution=challenge)
-    cast = ballot_box.cast(poll=poll, voter=voter, options=options, invite=invite)
+    cast = ballot_box.cast(poll=poll, voter=voter, options=options, scores=given_scores, invite=invite)
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),
@@ -426,29 +513,57 @@ def cast_vote(*, poll: Poll, voter: Voter, option_ids: Iterable, challenge: str 
 def retract_votes(*, votes: QuerySet[Vote], moderator: User | None = None) -> int:
     """Delete votes and move every counter they touched; empty ballots go too.
 
-    Returns how many votes were removed. Two retractions racing on the same vote
-    remove it once: the second finds it gone after waiting for the row lock.
+    A ranked ballot that loses an option closes up its ranking, so its next option becomes its first
+    preference where the first went. Returns how many votes were removed. Two retractions racing on
+    the same vote remove it once: the second finds it gone after waiting for the row lock.
     """
     with transaction.atomic():
-        rows = list(votes.select_for_update().values_list("pk", "poll_id", "option_id", "ballot_id"))
+        rows = list(votes.select_for_update().values_list("pk", "poll_id", "option_id", "ballot_id", "rank", "score"))
         if not rows:
             return 0
         Vote.objects.filter(pk__in=[pk for pk, *_ in rows]).delete()
-        per_poll = Counter(poll_id for _, poll_id, _, _ in rows)
-        per_option = Counter(option_id for _, _, option_id, _ in rows)
-        move_vote_counts(
-            per_poll={poll_id: -count for poll_id, count in per_poll.items()},
-            per_option={option_id: -count for option_id, count in per_option.items()},
+        counts_ballots = set(
+            Poll.objects.filter(pk__in={row[1] for row in rows}, method__in=[Poll.Method.RANKED, Poll.Method.SCORE])
+            .values_list("pk", flat=True)
         )
-        ballots = Ballot.objects.filter(pk__in={ballot_id for *_, ballot_id in rows})
+        per_poll, per_option, per_option_score = Counter(), Counter(), Counter()
+        for _, poll_id, option_id, _, rank, score in rows:
+            if poll_id not in counts_ballots:
+                per_poll[poll_id] -= 1
+            if rank in (None, 1):  # a ranked ballot counts for its first preference only
+                per_option[option_id] -= 1
+            if score is not None:
+                per_option_score[option_id] -= score
+        per_option.update(_close_up_rankings({ballot_id for _, _, _, ballot_id, rank, _ in rows if rank is not None}))
+        ballots = Ballot.objects.filter(pk__in={row[3] for row in rows})
+        emptied = ballots.filter(votes__isnull=True)
+        per_poll.subtract(poll_id for poll_id in emptied.values_list("poll_id", flat=True) if poll_id in counts_ballots)
+        move_vote_counts(per_poll=per_poll, per_option=per_option, per_option_score=per_option_score)
         changed_voters = defaultdict(set)  # whose ballot changed: their open pages look again at what they may see
         for poll_id, user_id, anon_id in ballots.values_list("poll_id", "user_id", "anon_id"):
             changed_voters[poll_id].add(voter_key(user_id=user_id, anon_id=anon_id))
-        ballots.filter(votes__isnull=True).delete()
+        emptied.delete()
         announce.ballots_retracted(changed_voters)
-        _record_removals(moderator, audit.Action.VOTES_REMOVED, per_poll)
-    logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in per_poll))
+        _record_removals(moderator, audit.Action.VOTES_REMOVED, Counter(row[1] for row in rows))
+    logger.info("votes_retracted", votes=len(rows), polls=sorted(str(poll_id) for poll_id in changed_voters))
     return len(rows)
+
+
+def _close_up_rankings(ballot_ids) -> Counter:
+    """Renumber what is left of these ranked ballots 1, 2, … (their Ballot.ranking too); returns the options
+    that became a first preference."""
+    promoted = Counter()
+    remaining = Vote.objects.filter(ballot_id__in=ballot_ids).order_by("ballot_id", "rank").select_related("option")
+    # In rank order, so each row moves to a place already free: the (ballot, rank) constraint holds throughout.
+    for ballot_id, votes in groupby(remaining.only("pk", "ballot_id", "rank", "option__position"), key=lambda vote: vote.ballot_id):
+        votes = list(votes)
+        for place, vote in enumerate(votes, start=1):
+            if vote.rank != place:
+                Vote.objects.filter(pk=vote.pk).update(rank=place)
+                if place == 1:
+                    promoted[vote.option_id] += 1
+        Ballot.objects.filter(pk=ballot_id).update(ranking=ranking_of(vote.option for vote in votes))
+    return promoted
 
 
 def withdraw_vote(*, vote: Vote, voter: Voter | None, actor: User | None) -> None:
@@ -476,7 +591,9 @@ def retract_ballot(*, poll: Poll, voter: Voter | None) -> int:
     return removed
 
 
-def change_vote(*, poll: Poll, voter: Voter | None, option_ids: Iterable, challenge: str = "") -> CastBallot:
+def change_vote(
+    *, poll: Poll, voter: Voter | None, option_ids: Iterable = (), scores: dict | None = None, challenge: str = ""
+) -> CastBallot:
     """Replace a voter's ballot with new picks in one transaction: the old ballot goes only if the new one
     is written, so a refused pick (too many options, say) leaves the voter's vote as it was.
 
@@ -491,7 +608,7 @@ def change_vote(*, poll: Poll, voter: Voter | None, option_ids: Iterable, challe
         # Inside this transaction the ballot box writes the new ballot itself, not in a shared batch.
         if not retract_votes(votes=Vote.objects.filter(ballot__in=Ballot.objects.filter(poll=poll, **voter.lookup()))):
             raise errors.NotVoted()
-        return cast_vote(poll=poll, voter=voter, option_ids=option_ids, challenge=challenge)
+        return cast_vote(poll=poll, voter=voter, option_ids=option_ids, scores=scores, challenge=challenge)
 
 
 # --- Likes --------------------------------------------------------------------------------
@@ -545,12 +662,15 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 def take_back_account(user: User) -> None:
     """An account is about to be deleted: its votes and likes leave the counts of the polls they were on,
-    and its polls go as if their author had deleted them (live pages told).
+    its suggested options still waiting or turned down go, and its polls go as if their author had deleted
+    them (live pages told).
 
     Its secret ballots stay counted: nothing says which sealed ballot was theirs. Their participation
     rows go with the account."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
+    # Suggestions that became options stay with their polls (unsigned); the rest go with the account.
+    WriteIn.objects.filter(suggested_by=user).exclude(status=WriteIn.Status.ACCEPTED).delete()
     for poll in Poll.objects.filter(author=user):
         delete_poll(poll=poll, actor=user)
 
@@ -585,6 +705,138 @@ def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -
             details = {"status": status, "reports": ids}
             audit.record(actor=moderator, action=audit.Action.REPORTS_HANDLED, target=poll, details=details)
     return count
+
+
+# --- Write-ins ----------------------------------------------------------------------------
+
+# Suggestions one voter may have waiting on one poll, so that no one voter fills its author's queue.
+PENDING_WRITE_INS_PER_VOTER = 3
+
+
+def _write_in_text(text: str) -> str:
+    """A suggestion's text cleaned as options are (spacing collapsed); InvalidWriteIn if blank or too long."""
+    cleaned = _option_text(text)
+    problem = None
+    if not cleaned:
+        problem = "Write the option you suggest."
+    elif len(cleaned) > OPTION_TEXT_LENGTH:
+        problem = f"Options are at most {OPTION_TEXT_LENGTH} characters."
+    if problem:
+        raise errors.InvalidWriteIn({"text": [problem]}, problem)
+    return cleaned
+
+
+def _require_not_an_option(poll: Poll, text: str) -> None:
+    """OptionExists if the poll has an option of this text, case and spacing aside."""
+    key = option_key(text)
+    if any(option_key(existing) == key for existing in poll.options.values_list("text", flat=True)):
+        raise errors.OptionExists()
+
+
+def _require_new_option(poll: Poll, text: str) -> None:
+    """Raises unless `text` is new to the poll, case and spacing aside: not one of its options, not waiting,
+    not turned down already (the caller holds the poll's row lock)."""
+    _require_not_an_option(poll, text)
+    key = option_key(text)
+    for existing, status in WriteIn.objects.filter(poll=poll).exclude(status=WriteIn.Status.ACCEPTED).values_list(
+        "text", "status"
+    ):
+        if option_key(existing) == key:
+            raise errors.AlreadySuggested() if status == WriteIn.Status.PENDING else errors.SuggestionRejected()
+
+
+def _add_option(poll: Poll, text: str) -> Option:
+    """Append an option to a poll whose row lock the caller holds, and tell its live pages."""
+    last = poll.options.aggregate(last=Max("position"))["last"]
+    option = Option.objects.create(poll=poll, text=text, position=0 if last is None else last + 1)
+    move_counters(poll.pk)  # a new results version: no cached results or API body without the new option
+    announce.poll_updated(poll)  # open pages load the ballot again, with the new option to pick
+    return option
+
+
+def suggest_option(*, poll: Poll, voter: Voter, text: str) -> WriteIn:
+    """A voter suggests an option on a poll that takes write-ins. It waits for the author or a moderator
+    (Poll.write_ins_need_approval) or becomes an option at once; waiting, it holds one of the poll's
+    MAX_OPTIONS places already."""
+    require_can_take_part(poll, voter)
+    text = _write_in_text(text)
+    with transaction.atomic():
+        # The poll's row lock orders every suggestion and decision on it: two suggestions racing for its last
+        # place, or with one text, are decided one after the other, and positions never collide.
+        locked = Poll.objects.select_for_update().get(pk=poll.pk)
+        if not locked.is_open:
+            raise errors.PollClosed()
+        if not locked.allow_write_ins or locked.is_secret:
+            raise errors.WriteInsOff()
+        _require_new_option(locked, text)
+        pending = WriteIn.objects.filter(poll=locked).pending()
+        if pending.suggested_by_voter(voter).count() >= PENDING_WRITE_INS_PER_VOTER:
+            raise errors.SuggestionLimitReached()
+        if locked.options.count() + pending.count() >= MAX_OPTIONS:
+            raise errors.OptionLimitReached(f"This poll has its {MAX_OPTIONS} options, suggestions waiting included.")
+        write_in = WriteIn(poll=locked, text=text, suggested_by=voter.user, anon_id=voter.anon_id)
+        # The author's own suggestion needs no one's approval.
+        by_author = voter.user is not None and voter.user.pk == locked.author_id
+        if not locked.write_ins_need_approval or by_author:
+            write_in.option = _add_option(locked, text)
+            write_in.status = WriteIn.Status.ACCEPTED
+            write_in.handled_at = timezone.now()
+            write_in.handled_by = voter.user if by_author else None
+        write_in.save()
+        if write_in.status == WriteIn.Status.PENDING:
+            announce.option_suggested(locked, voter.user, text)
+    logger.info(
+        "write_in_suggested",
+        poll_id=str(poll.pk),
+        write_in_id=str(write_in.pk),
+        status=write_in.status,
+        voter="account" if voter.user else "anonymous",
+    )
+    return write_in
+
+
+def _decide_write_in(write_in: WriteIn, actor: User, status: str, reason: str) -> tuple[WriteIn, Poll]:
+    """Lock the suggestion's poll, check it still waits, and record the decision; the caller adds what follows."""
+    require_manager(write_in.poll, actor)
+    locked = Poll.objects.select_for_update().get(pk=write_in.poll_id)
+    # Under the poll's lock its status is settled (gone: its account was deleted meanwhile).
+    current = WriteIn.objects.select_related("poll").filter(pk=write_in.pk).first()
+    if current is None or current.status != WriteIn.Status.PENDING:
+        raise errors.WriteInHandled()
+    current.status, current.handled_at, current.handled_by = status, timezone.now(), actor
+    if acts_as_moderator(actor, locked):
+        action = audit.Action.WRITE_IN_ACCEPTED if status == WriteIn.Status.ACCEPTED else audit.Action.WRITE_IN_REJECTED
+        details = {"write_in": str(current.pk), "text": current.text, "suggested_by": current.suggester_label}
+        audit.record(actor=actor, action=action, target=locked, reason=reason, details=details)
+    return current, locked
+
+
+def accept_write_in(*, write_in: WriteIn, actor: User, reason: str = "") -> WriteIn:
+    """The poll's author or a moderator accepts a waiting suggestion: it becomes the poll's last option,
+    if the poll is open and has a place for it and no option of that text by now."""
+    with transaction.atomic():
+        current, locked = _decide_write_in(write_in, actor, WriteIn.Status.ACCEPTED, reason)
+        if not locked.is_open:
+            raise errors.PollClosed("This poll is closed: reopen it to add options.")
+        if locked.is_secret:
+            raise errors.WriteInsOff()
+        if locked.options.count() >= MAX_OPTIONS:
+            raise errors.OptionLimitReached(f"This poll has {MAX_OPTIONS} options already.")
+        _require_not_an_option(locked, current.text)
+        current.option = _add_option(locked, current.text)
+        current.save()
+    logger.info("write_in_accepted", poll_id=str(locked.pk), write_in_id=str(current.pk), actor=str(actor.pk))
+    return current
+
+
+def reject_write_in(*, write_in: WriteIn, actor: User, reason: str = "") -> WriteIn:
+    """The poll's author or a moderator turns a waiting suggestion down: its place is free again, and the same
+    text cannot be suggested again."""
+    with transaction.atomic():
+        current, locked = _decide_write_in(write_in, actor, WriteIn.Status.REJECTED, reason)
+        current.save()
+    logger.info("write_in_rejected", poll_id=str(locked.pk), write_in_id=str(current.pk), actor=str(actor.pk))
+    return current
 
 
 # --- Voided ballots ------------------------------------------------------------------------

@@ -21,5 +21,8 @@ urlpatterns = [
     path("p/<str:ref>/invites/revoke/", views.revoke_invites, name="poll-invites-revoke"),
     path("p/<str:ref>/invites.csv", views.invites_csv, name="poll-invites-csv"),
     path("p/<str:ref>/invites/print/", views.invites_sheet, name="poll-invites-sheet"),
+    path("p/<str:ref>/suggest/", views.suggest_option, name="poll-suggest"),
+    path("p/<str:ref>/write-ins/", views.write_in_queue, name="poll-write-ins"),
+    path("p/<str:ref>/write-ins/<uuid:write_in_id>/", views.decide_write_in, name="poll-write-in-decide"),
     path("i/<str:token>", views.redeem_invite, name="invite-redeem"),
 ]

@@ -24,14 +24,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from polls import bot_defence, errors, invites, secret_ballots, selectors, services
 from polls.filters import PollFilter
-from polls.forms import InvitesForm, PollForm, ReportForm
-from polls.models import Ballot, Invite, Like, Poll, Vote
+from polls.forms import BallotMarks, InvitesForm, PollForm, ReportForm
+from polls.models import MAX_OPTIONS, Ballot, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     can_change_vote,
     can_manage,
     can_report,
     can_see_results,
     can_see_which_invites_were_used,
+    can_suggest_option,
     can_vote,
     editable_fields,
     invite_refusal,
@@ -77,7 +78,10 @@ def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
     visible = can_see_results(poll=poll, user=request.user, has_voted=state.has_voted)
     return {
         "poll": poll,
-        "results": selectors.option_results(poll.options.all()) if visible else None,
+        # A ranked or score poll's full count is cached per results version (selectors.full_results).
+        "results": (selectors.full_results(poll) if poll.counts_ballots else selectors.option_results(poll, poll.options.all()))
+        if visible
+        else None,
         "results_note": None if visible else selectors.results_hidden_reason(poll),
         "my_votes": set(state.my_votes),
     }
@@ -153,13 +157,17 @@ def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vo
         invite_note = refusal.message if refusal else None
     may_change = can_change_vote(request.user, poll, has_voted=state.has_voted)
     changing = (changing or picked is not None) and may_change
+    # What the form shows ticked: a refused ballot's own marks, or the voter's current ballot when changing it.
+    marks = picked if picked is not None else (BallotMarks.of(state) if changing else BallotMarks())
     context = {
         **results_context(request, poll, state),
         "state": state,
         "can_vote": can_vote(request.user, poll, has_voted=state.has_voted, invite=held_invite),
         "can_change_vote": may_change,
         "changing": changing,
-        "checked": state.my_votes if changing and picked is None else (picked or []),
+        "checked": marks.option_ids,
+        "ranks": marks.ranks,
+        "scores": marks.scores,
         "vote_error": vote_error,
         "invite_note": invite_note,
         "bot_challenge": bot_defence.challenge_due(poll=poll, user=request.user, address=request.META.get("REMOTE_ADDR")),
@@ -170,6 +178,7 @@ def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vo
         "share_url": share_url,
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
+        **_write_ins_context(request, poll, held_invite),
     }
     context["voting"] = context["can_vote"] or changing
     if context["can_manage"] and not poll.is_secret:  # a secret poll has no per-vote times to chart
@@ -268,14 +277,15 @@ def _act(request, poll: Poll, action, success: str | None = None, *, on_refusal=
 
 
 def _cast(request, poll: Poll, write, success: str | None):
-    """Cast or change a ballot with `write(voter, option_ids, challenge)`. A refused pick (none, an unknown one,
-    too many) re-renders the page with the voter's ticks kept beside the reason: without JavaScript nothing is lost."""
-    option_ids = request.POST.getlist("option")
+    """Cast or change a ballot with `write(voter, option_ids, scores, challenge)`. A refused ballot (no pick, an
+    unknown option, too many or too few, a rank given twice, a score out of range) re-renders the page with the
+    voter's marks kept beside the reason: without JavaScript nothing is lost."""
+    marks = BallotMarks.from_form(poll, request.POST)
 
     def cast():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
         spend_voter_budget(request, voter)
-        ballot = write(voter=voter, option_ids=option_ids, challenge=request.POST.get(bot_defence.FIELD, ""))
+        ballot = write(voter=voter, **marks.ballot(poll), challenge=request.POST.get(bot_defence.FIELD, ""))
         if ballot.receipt:
             # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
             messages.success(
@@ -286,11 +296,22 @@ def _cast(request, poll: Poll, write, success: str | None):
             )
 
     def refused_pick(exc):
-        if isinstance(exc, (errors.InvalidOption, errors.TooManyOptions)):
-            return _render_poll(request, poll, picked=option_ids, vote_error=exc.message, status=400)
+        if isinstance(exc, BALLOT_REFUSALS):
+            return _render_poll(request, poll, picked=marks, vote_error=exc.message, status=400)
         return None
 
     return _act(request, poll, cast, success, on_refusal=refused_pick)
+
+
+# Refusals of the ballot itself: the page comes back with the voter's marks beside the reason.
+BALLOT_REFUSALS = (
+    errors.InvalidOption,
+    errors.TooManyOptions,
+    errors.TooFewOptions,
+    errors.DuplicateOption,
+    errors.ScoreOutOfRange,
+    errors.WrongBallotShape,
+)
 
 
 @require_POST
@@ -633,3 +654,71 @@ def invites_sheet(request, ref):
         link = link_for(invite)
         cards.append({"invite": invite, "link": link, "qr": _qr_svg(link, "QR code of an invite link")})
     return render(request, "polls/invites_sheet.html", {"poll": poll, "cards": cards})
+
+
+# --- Write-ins ------------------------------------------------------------------------------------
+
+
+def _write_ins_context(request, poll: Poll, held_invite: str) -> dict:
+    """What templates/polls/_write_in.html (the "suggest an option" form) and the manage panel's link need."""
+    waiting = WriteIn.objects.filter(poll=poll).pending()
+    # The author's queue link counts what waits even once write-ins are switched off: it still needs deciding.
+    pending = waiting.count() if can_manage(request.user, poll) else 0
+    context = {"can_suggest": False, "my_write_ins": [], "pending_write_ins": pending}
+    if poll.allow_write_ins:
+        voter = _known_voter(request)
+        context["can_suggest"] = can_suggest_option(request.user, poll, voter=voter, invite=held_invite)
+        context["my_write_ins"] = list(waiting.suggested_by_voter(voter)) if voter is not None else []
+    return context
+
+
+@require_POST
+def suggest_option(request, ref):
+    poll = _poll_or_404(ref)
+
+    def suggest():
+        voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
+        spend_voter_budget(request, voter)
+        write_in = services.suggest_option(poll=poll, voter=voter, text=request.POST.get("text", ""))
+        if write_in.status == WriteIn.Status.PENDING:
+            messages.success(request, f"Thank you: “{write_in.text}” waits for the poll's author to add it.")
+        else:
+            messages.success(request, f"“{write_in.text}” is now an option of this poll.")
+
+    return _act(request, poll, suggest)
+
+
+@login_required
+@require_GET
+def write_in_queue(request, ref):
+    """The author's queue of suggested options: accept or reject each (plain forms), and what was decided."""
+    poll = _managed_poll(request, ref)
+    write_ins = selectors.write_ins_of(poll)
+    context = {
+        "poll": poll,
+        "max_options": MAX_OPTIONS,
+        "pending": [write_in for write_in in write_ins if write_in.status == WriteIn.Status.PENDING],
+        "decided": [write_in for write_in in reversed(write_ins) if write_in.status != WriteIn.Status.PENDING][:50],
+    }
+    return render(request, "polls/write_ins.html", context)
+
+
+@login_required
+@require_POST
+def decide_write_in(request, ref, write_in_id):
+    poll = _managed_poll(request, ref)
+    write_in = get_object_or_404(WriteIn.objects.select_related("poll__author"), poll=poll, pk=write_in_id)
+    decision = request.POST.get("decision")
+    if decision not in {"accept", "reject"}:
+        messages.error(request, "Choose to accept or to reject the suggestion.")
+        return redirect("poll-write-ins", ref=poll.slug)
+    try:
+        if decision == "accept":
+            services.accept_write_in(write_in=write_in, actor=request.user)
+            messages.success(request, f"“{write_in.text}” is now an option of this poll.")
+        else:
+            services.reject_write_in(write_in=write_in, actor=request.user)
+            messages.success(request, f"“{write_in.text}” is rejected.")
+    except errors.PollError as exc:
+        messages.error(request, exc.message)
+    return redirect("poll-write-ins", ref=poll.slug)

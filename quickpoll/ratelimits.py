@@ -9,8 +9,9 @@ RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middlewa
 RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget, in the  429 rate_limited; page:
                            or email alike), from any address, API,  authentication backend      form error; admin: 429
                            pages and admin together                 (every password check)
-RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes and unlikes    spend_voter_budget (the     429 rate_limited; page:
-                           per voter (account or anon_id)           polls API and pages)        message
+RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes, unlikes and  spend_voter_budget (the     429 rate_limited; page:
+                           suggested options per voter (account or  polls API and pages)        message
+                           anon_id)
 RATE_LIMIT_INVITE_REQUESTS invite links opened (/i/<token>) per     spend_invite_budget (the    429 page (a guesser's
                            client IP                                invite link's page)         budget)
 RATE_LIMIT_INVITE_REQUESTS invite batches made per account          spend_invite_creation_      429 rate_limited; page:
@@ -126,7 +127,7 @@ def spend_login_budget(request, account_key: str) -> None:
 
 
 def spend_voter_budget(request, voter) -> None:
-    """A vote, retraction, like or unlike by one voter (a polls.voters.Voter), from whatever address.
+    """A vote, retraction, like, unlike or suggested option by one voter (a polls.voters.Voter), from whatever address.
 
     `voter` is None for a visitor the server has never met: they have nothing to take back (the
     services refuse them), so nothing is counted.

@@ -6,7 +6,7 @@ from csp.decorators import csp_update
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import NotificationViewSet, UserViewSet
-from polls.api import InviteViewSet, LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet
+from polls.api import InviteViewSet, LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet, WriteInViewSet
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
 from quickpoll.openapi import RedocView, SchemaView, SwaggerView
@@ -32,6 +32,7 @@ router.register("users", UserViewSet, basename="user")
 router.register(rf"users/(?P<user_id>{UUID_PATTERN})", UserPollsViewSet, basename="user-polls")
 router.register("polls", PollViewSet, basename="poll")
 router.register(rf"polls/(?P<poll_id>{UUID_PATTERN})/invites", InviteViewSet, basename="poll-invite")
+router.register(rf"polls/(?P<poll_id>{UUID_PATTERN})/write-ins", WriteInViewSet, basename="poll-write-in")
 router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")
 router.register("notifications", NotificationViewSet, basename="notification")

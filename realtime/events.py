@@ -82,11 +82,13 @@ def results_message(poll_id) -> dict | None:
     """The `results` snapshot of a poll as it is committed now; None if it is gone."""
     poll = Poll.objects.filter(pk=poll_id).only(
         "id", "likes_count", "results_version", "is_active", "expires_at", "results_visibility", "author_id",
-        "allow_multiple",  # the fragment counts a multiple-choice poll's voters apart from its votes
+        # The fragment counts an approval poll's voters apart from its votes, and shows each method its way.
+        "method", "score_min", "score_max",
     ).first()
     if poll is None:
         return None
-    results = selectors.poll_results(poll)
+    # A ranked poll's rounds are counted once per results version, whoever asks first (selectors.full_results).
+    results = selectors.full_results(poll)
     # The same template the poll page includes, so the page and its live refreshes never disagree.
     html = render_to_string(
         "polls/_results.html", {"poll": poll, "results": results, "my_votes": set(), "version": poll.results_version}
@@ -120,6 +122,7 @@ def poll_summary(poll: Poll) -> dict:
         "title": poll.title,
         "slug": poll.slug,
         "author": poll.author.public_name,
+        "method": poll.method,
         "allow_multiple": poll.allow_multiple,
         "expires_at": poll.expires_at.isoformat() if poll.expires_at else None,
         "created_at": poll.created_at.isoformat(),

@@ -791,7 +791,7 @@ def test_export_json_is_anonymised(client_for, request, exported_poll, exporter)
         (2, "anonymous", ["=SUM(A1)"]),
         (3, "anonymous", ["@cmd"]),
     ]
-    assert set(body["ballots"][0]) == {"ballot", "voter_kind", "cast_at", "options"}
+    assert set(body["ballots"][0]) == {"ballot", "voter_kind", "cast_at", "options", "option_ids"}
 
 
 def test_export_defaults_to_json(owner_client, exported_poll):

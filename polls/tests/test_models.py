@@ -157,7 +157,8 @@ def test_a_single_choice_poll_cannot_allow_several_choices(owner, max_choices):
 def test_consistent_choice_settings_are_accepted(owner, allow_multiple, max_choices):
     poll = PollFactory(author=owner, allow_multiple=True)
 
-    updated = Poll.objects.filter(pk=poll.pk).update(allow_multiple=allow_multiple, max_choices=max_choices)
+    method = Poll.Method.APPROVAL if allow_multiple else Poll.Method.SINGLE
+    updated = Poll.objects.filter(pk=poll.pk).update(method=method, max_choices=max_choices)
 
     assert updated == 1
 

@@ -852,7 +852,7 @@ def test_a_new_poll_is_created_and_shown(as_owner, owner):
 def test_a_new_multiple_choice_unlisted_poll_keeps_its_settings(as_owner):
     closes = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
     data = new_poll_data(
-        allow_multiple="on",
+        method="approval",
         max_choices="2",
         is_public=None,
         allow_anonymous=None,
@@ -881,11 +881,11 @@ PAST = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
         ),
         ({"title": "   "}, "title", "This field is required."),
         (
-            {"allow_multiple": "on", "max_choices": "4"},
+            {"method": "approval", "max_choices": "4"},
             "max_choices",
             "Pick a number between 1 and the number of options (3).",
         ),
-        ({"max_choices": "2"}, "max_choices", "Only multiple-choice polls can let voters pick several options."),
+        ({"max_choices": "2"}, "max_choices", "Only approval, ranked and score polls can let voters choose several options."),
         ({"expires_at": PAST}, "expires_at", "The closing time must be in the future."),
         ({"expires_at": "next tuesday"}, "expires_at", "Enter a valid date/time."),
         (
@@ -925,8 +925,8 @@ def test_a_bad_new_poll_is_shown_again_with_the_error_beside_its_field(as_owner,
         assert f'value="{changes["max_choices"]}"' in field_block(response, "max_choices")
     if "expires_at" in changes:
         assert f'value="{changes["expires_at"]}"' in field_block(response, "expires_at")
-    if "allow_multiple" in changes:
-        assert "checked" in field_block(response, "allow_multiple")
+    if "method" in changes:
+        assert re.search(rf'value="{changes["method"]}"[^>]*checked', field_block(response, "method"))
 
 
 def test_create_refuses_other_methods(as_owner):
@@ -945,7 +945,8 @@ def edit_data(poll: Poll, **changes) -> dict:
         "max_choices": poll.max_choices or "",
         "expires_at": poll.expires_at.strftime("%Y-%m-%dT%H:%M") if poll.expires_at else "",
         "results_visibility": poll.results_visibility,
-        **{name: "on" for name in ("allow_multiple", "is_public", "allow_anonymous") if getattr(poll, name)},
+        "method": poll.method,
+        **{name: "on" for name in ("is_public", "allow_anonymous") if getattr(poll, name)},
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}

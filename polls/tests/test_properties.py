@@ -1,16 +1,18 @@
 """Property tests: whatever the services are asked to do, the counters equal their rows.
 
-A Hypothesis state machine builds a small world per example (a single-choice and a
-multiple-choice poll, three account voters and three anonymous ones behind one IP) and
-runs random sequences of the services that move counters: votes, retractions as the
-voter and the admin do them, likes, option removal, closing and reopening, account and
-poll deletion. After every step it checks the counters against the rows; a step that
-raises a domain error must leave the database exactly as it found it, and must be the
-error the rules predict.
+A Hypothesis state machine builds a small world per example (a single-choice, a
+multiple-choice, a ranked and a score poll, three account voters and three anonymous ones
+behind one IP) and runs random sequences of the services that move counters: votes and
+changed votes, retractions as the voter and the admin do them, likes, option removal,
+voided ballots, closing and reopening, account and poll deletion. After every step it
+checks the counters against the rows (a ranked poll's: ballots, first preferences and
+rank-1 rows, every ranking numbered 1..k; a score poll's: ratings and score sums); a step
+that raises a domain error must leave the database exactly as it found it, and must be
+the error the rules predict.
 """
 
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -30,7 +32,7 @@ from accounts.models import Notification, User
 from accounts.services import delete_account
 from accounts.tests.factories import UserFactory
 from polls import errors, services
-from polls.models import MAX_OPTIONS, Ballot, Like, Option, Poll, Vote
+from polls.models import MAX_OPTIONS, Ballot, Like, Option, Poll, VoidedBallot, Vote
 from polls.tests.factories import PollFactory
 from polls.voters import Voter
 
@@ -45,12 +47,23 @@ OPTION_TEXTS = ["Red", "Green", "Blue"]
 BAD_PICKS = ["other poll's Red", "unknown id", "not-an-id"]
 # What the voters who took part before an example's first step picked (a single-choice ballot keeps the first).
 FIRST_PICKS = [("Red",), ("Green",), ("Blue", "Red"), ("Green", "Blue")]
-POLL_NAMES = {"single": {}, "multi": {"allow_multiple": True, "max_choices": 2}}
+POLL_NAMES = {
+    "single": {},
+    "multi": {"allow_multiple": True, "max_choices": 2},
+    "ranked": {"method": "ranked", "max_choices": 2},
+    "score": {"method": "score", "score_max": 3, "max_choices": 2},
+}
+# What a score ballot may give an option: the poll's 0..3, and what lies outside it.
+SCORES = [0, 1, 2, 3, -1, 4, True, "2"]
+# Who a moderator voids: the anonymous voters' shared address, the account voters', everyone.
+NETWORKS = ["198.51.100.7", "203.0.113.1/32", "0.0.0.0/0"]
 ACCOUNT_VOTERS = ["account-0", "account-1", "account-2"]
 ANON_VOTERS = ["anon-0", "anon-1", "anon-2"]
 
 OPERATIONS = [
     "cast_vote",
+    "change_vote",
+    "void_ballots",
     "retract_ballot",
     "retract_votes_as_admin",
     "retract_ballots_as_admin",
@@ -80,8 +93,9 @@ def db_state() -> tuple:
     """Every row a service might touch, for 'a refused step changes nothing'."""
     return (
         sorted(Poll.objects.values_list("pk", "is_active", "total_votes", "likes_count", "results_version")),
-        sorted(Option.objects.values_list("pk", "vote_count")),
-        sorted(Vote.objects.values_list("pk", flat=True)),
+        sorted(Option.objects.values_list("pk", "vote_count", "score_sum")),
+        sorted(Vote.objects.values_list("pk", "rank", "score")),
+        sorted(VoidedBallot.objects.values_list("pk", flat=True)),
         sorted(Ballot.objects.values_list("pk", flat=True)),
         sorted(Like.objects.values_list("pk", flat=True)),
         sorted(User.objects.values_list("pk", flat=True)),
@@ -90,39 +104,74 @@ def db_state() -> tuple:
 
 
 def check_counters(versions: dict) -> None:
-    """The property itself, for the polls in `versions` (id -> last results_version seen) and every ballot."""
+    """The property itself, for the polls in `versions` (id -> last results_version seen) and every ballot.
+
+    Single and approval: total_votes = sum of vote_count = Vote rows, each option's vote_count its rows.
+    Ranked: total_votes = ballots = sum of vote_count = rank-1 rows, each option's vote_count its rank-1 rows,
+    each ballot's ranks exactly 1..k. Score: total_votes = ballots, each option's vote_count its rating rows
+    and its score_sum the sum of their scores."""
     polls = {
         pk: counters
         for pk, *counters in Poll.objects.filter(pk__in=versions).values_list(
-            "pk", "title", "total_votes", "likes_count", "results_version"
+            "pk", "title", "method", "total_votes", "likes_count", "results_version"
         )
     }
     assert set(polls) == set(versions), "a poll the example did not delete is gone"
-    votes = list(Vote.objects.values_list("poll", "option", "ballot__poll", "option__poll"))
+    votes = list(Vote.objects.values_list("poll", "option", "ballot__poll", "option__poll", "rank", "score", "poll__method"))
     # Vote.poll repeats ballot.poll and option.poll; the per-poll counts rely on that.
-    assert all(poll == ballot_poll == option_poll for poll, _, ballot_poll, option_poll in votes)
-    votes_per_poll = Counter(poll for poll, *_ in votes)
-    votes_per_option = Counter(option for _, option, *_ in votes)
+    assert all(poll == ballot_poll == option_poll for poll, _, ballot_poll, option_poll, *_ in votes)
+    for *_, rank, score, method in votes:
+        assert (rank is not None) == (method == Poll.Method.RANKED), f"a {method} vote with rank {rank}"
+        assert (score is not None) == (method == Poll.Method.SCORE), f"a {method} vote with score {score}"
+    # What each option's vote_count counts: every vote, but a ranked ballot's first preference only.
+    counted = [(poll, option) for poll, option, _, _, rank, _, _ in votes if rank in (None, 1)]
+    votes_per_poll = Counter(poll for poll, _ in counted)
+    votes_per_option = Counter(option for _, option in counted)
+    scores_per_option = Counter()
+    for _, option, *_, score, _ in votes:
+        scores_per_option[option] += score or 0
+    ballots_per_poll = Counter(Ballot.objects.values_list("poll", flat=True))
     likes_per_poll = Counter(Like.objects.values_list("poll", flat=True))
     option_totals = Counter()
-    for option_id, poll_id, text, vote_count in Option.objects.values_list("pk", "poll", "text", "vote_count"):
-        assert vote_count == votes_per_option[option_id], f"{text} of {polls[poll_id][0]}: vote_count != Vote rows"
+    for option_id, poll_id, text, vote_count, score_sum in Option.objects.values_list(
+        "pk", "poll", "text", "vote_count", "score_sum"
+    ):
+        assert vote_count == votes_per_option[option_id], f"{text} of {polls[poll_id][0]}: vote_count != its rows"
+        assert score_sum == scores_per_option[option_id], f"{text} of {polls[poll_id][0]}: score_sum != its scores"
         option_totals[poll_id] += vote_count
-    for pk, (title, total_votes, likes_count, version) in polls.items():
+    for pk, (title, method, total_votes, likes_count, version) in polls.items():
         rows = votes_per_poll[pk]
-        assert (total_votes, option_totals[pk], rows) == (rows, rows, rows), (
-            f"{title}: total_votes, sum of vote_count and Vote rows disagree"
-        )
+        if method in (Poll.Method.RANKED, Poll.Method.SCORE):
+            ballots = ballots_per_poll[pk]
+            assert total_votes == ballots, f"{title}: total_votes != ballots"
+            if method == Poll.Method.RANKED:
+                assert (option_totals[pk], rows) == (ballots, ballots), (
+                    f"{title}: sum of first preferences, rank-1 rows and ballots disagree"
+                )
+        else:
+            assert (total_votes, option_totals[pk], rows) == (rows, rows, rows), (
+                f"{title}: total_votes, sum of vote_count and Vote rows disagree"
+            )
         assert likes_count == likes_per_poll[pk], f"{title}: likes_count != Like rows"
         assert version >= versions[pk], f"{title}: results_version went down"
         versions[pk] = version
-    ballots = Ballot.objects.annotate(size=Count("votes")).values_list(
-        "poll__allow_multiple", "poll__max_choices", "size"
-    )
-    for allow_multiple, max_choices, size in ballots:
+    ballots = Ballot.objects.annotate(size=Count("votes")).values_list("poll__method", "poll__max_choices", "size")
+    for method, max_choices, size in ballots:
         assert size > 0, "a ballot without votes"
-        assert allow_multiple or size == 1, "a single-choice ballot with more than one vote"
+        assert method != Poll.Method.SINGLE or size == 1, "a single-choice ballot with more than one vote"
         assert size <= (max_choices or MAX_OPTIONS), "a ballot with more votes than the poll's max_choices"
+    ranks_per_ballot = defaultdict(list)
+    for ballot_id, rank in Vote.objects.filter(rank__isnull=False).order_by("rank").values_list("ballot", "rank"):
+        ranks_per_ballot[ballot_id].append(rank)
+    for ranks in ranks_per_ballot.values():
+        assert ranks == list(range(1, len(ranks) + 1)), f"a ranked ballot numbered {ranks}"
+    # Ballot.ranking, what a recount reads, holds the same order as the ballot's votes.
+    positions_per_ballot = defaultdict(list)
+    in_rank_order = Vote.objects.filter(rank__isnull=False).order_by("rank").values_list("ballot", "option__position")
+    for ballot_id, position in in_rank_order:
+        positions_per_ballot[ballot_id].append(str(position))
+    for ballot_id, ranking in Ballot.objects.filter(pk__in=positions_per_ballot).values_list("pk", "ranking"):
+        assert ranking == ".".join(positions_per_ballot[ballot_id]), f"a ballot's ranking {ranking!r} apart from its votes"
     # Foreign keys are checked only at commit, which a test transaction never reaches: check now.
     connection.check_constraints()
 
@@ -269,7 +318,8 @@ class CounterMachine(RuleBasedStateMachine):
             label="ballots",
         )
         for (name, voter_name), picks in ballots:
-            self.try_cast_vote("initial cast_vote", name, voter_name, list(picks[: 1 if name == "single" else 2]))
+            picks = list(picks[: 1 if name == "single" else 2])
+            self.try_cast_vote("initial cast_vote", name, voter_name, picks, [3, 1][: len(picks)] if name == "score" else None)
         for name, voter_name in data.draw(st.lists(st.sampled_from(pairs), unique=True), label="likes"):
             self.try_like("initial like_poll", name, voter_name)
         # Half the examples start with one poll closed; set_poll_active may reopen it.
@@ -283,17 +333,28 @@ class CounterMachine(RuleBasedStateMachine):
     def cast_vote(self, data):
         every = {(poll, voter) for poll in self.polls for voter in self.voters}
         name, voter_name = self.draw_pair(data, prefer=every - self.pairs_with(Ballot))
-        poll = self.poll(name)
-        texts = sorted(Option.objects.filter(poll=poll).values_list("text", flat=True))
+        picks, scores = self.draw_ballot(data, name)
+        self.try_cast_vote("cast_vote", name, voter_name, picks, scores)
+
+    def draw_ballot(self, data, name: str) -> tuple[list[str], list | None]:
+        """Picks (a ranked poll's in the voter's order) and, for the score poll, a score for each pick."""
+        texts = sorted(Option.objects.filter(poll=self.poll(name)).values_list("text", flat=True))
         any_picks = st.lists(st.sampled_from(OPTION_TEXTS + BAD_PICKS), max_size=4)
         if texts:
-            # This poll's remaining options, as many as it takes, first; then anything at all.
-            any_picks = st.lists(st.sampled_from(texts), min_size=1, max_size=len(texts)) | any_picks
+            # This poll's remaining options, as many as it takes, first (a ranking: some of them in any order;
+            # or an option twice); then anything at all.
+            own = st.lists(st.sampled_from(texts), min_size=1, max_size=len(texts))
+            if name == "ranked":
+                own = st.permutations(texts).flatmap(lambda order: st.integers(1, len(order)).map(lambda k: order[:k])) | own
+            any_picks = own | any_picks
         picks = data.draw(any_picks, label="picks")
-        self.try_cast_vote("cast_vote", name, voter_name, picks)
+        if name != "score":
+            return picks, None
+        scores = st.sampled_from(SCORES[:4]) | st.sampled_from(SCORES)
+        return picks, data.draw(st.lists(scores, min_size=len(picks), max_size=len(picks)), label="scores")
 
-    def try_cast_vote(self, operation: str, name: str, voter_name: str, picks: list[str]) -> None:
-        poll, voter = self.poll(name), self.voters[voter_name]
+    def ballot(self, name: str, picks: list[str], scores: list | None) -> tuple[list, dict | None]:
+        """The option ids (or, for the score poll, option id → score) a client would send for these picks."""
         other = "multi" if name == "single" else "single"
         sent = {
             **self.option_ids[name],
@@ -301,15 +362,49 @@ class CounterMachine(RuleBasedStateMachine):
             "unknown id": uuid.UUID(int=0),
             "not-an-id": "not-an-id",
         }
-        option_ids = [sent[pick] for pick in picks]
-        live = set(Option.objects.filter(poll=poll).values_list("pk", flat=True))
-        wanted = {sent[pick] for pick in picks}
+        if scores is None:
+            return [sent[pick] for pick in picks], None
+        return [], {str(sent[pick]): score for pick, score in zip(picks, scores)}
+
+    @staticmethod
+    def choice_error(poll: Poll, option_ids: list, scores: dict | None):
+        """The error polls.services._ballot_choices raises for this ballot (its checks in their order), or None."""
+        if scores is not None:
+            if "not-an-id" in scores:
+                return errors.InvalidOption
+            if any(
+                isinstance(score, bool) or not isinstance(score, int) or not poll.score_min <= score <= poll.score_max
+                for score in scores.values()
+            ):
+                return errors.ScoreOutOfRange
+            wanted = [uuid.UUID(key) for key in scores]
+        else:
+            if "not-an-id" in option_ids:
+                return errors.InvalidOption
+            wanted = option_ids
+            if len(set(wanted)) != len(wanted):
+                if poll.method == Poll.Method.RANKED:
+                    return errors.DuplicateOption
+                wanted = list(dict.fromkeys(wanted))  # ticking a box twice is one pick
+        if not wanted:
+            return errors.InvalidOption
+        if len(wanted) > poll.choice_limit:
+            return errors.TooManyOptions
+        if len(wanted) < poll.choice_minimum:
+            return errors.TooFewOptions
+        if not set(wanted) <= set(Option.objects.filter(poll=poll).values_list("pk", flat=True)):
+            return errors.InvalidOption
+        return None
+
+    def try_cast_vote(self, operation: str, name: str, voter_name: str, picks: list[str], scores: list | None = None) -> None:
+        poll, voter = self.poll(name), self.voters[voter_name]
+        option_ids, sent_scores = self.ballot(name, picks, scores)
         if not poll.is_open:
             expected = errors.PollClosed
-        elif not wanted or not wanted <= live:
-            expected = errors.InvalidOption
-        elif len(wanted) > poll.choice_limit:
-            expected = errors.TooManyOptions
+        elif VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
+            expected = errors.BallotVoided
+        elif error := self.choice_error(poll, option_ids, sent_scores):
+            expected = error
         elif voter.is_anonymous and (
             Ballot.objects.filter(poll=poll, user__isnull=True, ip_address=voter.ip_address).count()
             >= ANON_BALLOTS_PER_IP
@@ -319,7 +414,47 @@ class CounterMachine(RuleBasedStateMachine):
             expected = errors.AlreadyVoted
         else:
             expected = None
-        self.attempt(operation, expected, lambda: services.cast_vote(poll=poll, voter=voter, option_ids=option_ids))
+        self.attempt(
+            operation,
+            expected,
+            lambda: services.cast_vote(poll=poll, voter=voter, option_ids=option_ids, scores=sent_scores),
+        )
+        if expected is None:
+            self.tally["ballot written", name] += 1
+
+    @precondition(has_polls)
+    @rule(data=st.data())
+    def change_vote(self, data):
+        """Change my vote: the old ballot goes only if the new one is written."""
+        name, voter_name = self.draw_pair(data, prefer=self.pairs_with(Ballot))
+        picks, scores = self.draw_ballot(data, name)
+        poll, voter = self.poll(name), self.voters[voter_name]
+        option_ids, sent_scores = self.ballot(name, picks, scores)
+        if not poll.is_open:
+            expected = errors.PollClosed
+        elif not Ballot.objects.filter(poll=poll, **voter.lookup()).exists():
+            expected = errors.NotVoted
+        else:
+            # Their own ballot's place under the address cap is theirs to reuse; a voided voter has no ballot.
+            expected = self.choice_error(poll, option_ids, sent_scores)
+        self.attempt(
+            "change_vote",
+            expected,
+            lambda: services.change_vote(poll=poll, voter=voter, option_ids=option_ids, scores=sent_scores),
+        )
+
+    @precondition(has_polls)
+    @rule(data=st.data())
+    def void_ballots(self, data):
+        """A moderator voids the ballots from an address or range: they leave every count, their voters stay out."""
+        name = data.draw(st.sampled_from(sorted(self.polls)), label="poll")
+        network = data.draw(st.sampled_from(NETWORKS), label="network")
+        poll = self.poll(name)
+        self.attempt(
+            "void_ballots",
+            None,
+            lambda: services.void_ballots(poll=poll, moderator=self.staff, reason="Burst", network=network),
+        )
 
     @precondition(has_polls)
     @rule(data=st.data())
@@ -478,3 +613,4 @@ def test_any_sequence_of_services_keeps_counters_equal_to_rows(settings):
     for (operation, outcome), count in sorted(tally.items()):
         print(f"  {operation:24} {outcome:24} {count}")
     assert [operation for operation in OPERATIONS if not tally[operation, "ok"]] == []
+    assert [name for name in POLL_NAMES if not tally["ballot written", name]] == [], "a poll nobody voted on"

@@ -34,7 +34,7 @@ def test_seed_demo_loads_every_kind_of_poll(seeded):
     assert seeded["User"] == len(DEMO_USERS) + 1
     assert seeded["Poll"] == len(DEMO_POLLS)
     assert seeded["Vote"] > 0 and seeded["Like"] > 0 and seeded["Report"] == 1
-    assert Poll.objects.filter(allow_multiple=True).exists()
+    assert Poll.objects.filter(method=Poll.Method.APPROVAL).exists()
     assert Poll.objects.filter(is_public=False).exists()
     assert Poll.objects.filter(allow_anonymous=False).exists()
     assert Ballot.objects.filter(user__isnull=True).exists()

@@ -436,13 +436,14 @@ def test_options_are_locked_once_there_are_votes(poll, owner, voter):
     assert vote_counts(poll) == (1, 1, 1)
 
 
-def test_a_poll_with_votes_cannot_switch_between_single_and_multiple_choice(poll, owner, voter):
+@pytest.mark.parametrize("change", [{"allow_multiple": True}, {"method": "ranked"}, {"method": "score"}])
+def test_a_poll_with_votes_keeps_its_voting_method(poll, owner, voter, change):
     services.cast_vote(poll=poll, voter=voter, option_ids=pick(poll, "Red"))
 
     with pytest.raises(errors.InvalidPoll) as caught:
-        services.update_poll(poll=poll, actor=owner, allow_multiple=True)
+        services.update_poll(poll=poll, actor=owner, **change)
 
-    assert list(caught.value.fields) == ["allow_multiple"]
+    assert list(caught.value.fields) == ["method"]
     poll.refresh_from_db()
     assert poll.allow_multiple is False
 

@@ -499,3 +499,38 @@ async def test_a_secret_polls_results_reach_no_socket_until_it_closes(sockets, o
     for socket in (author, voter):
         final = await receive_until(socket, is_results)
         assert votes_by_text(final[-1]) == {"Red": 0, "Green": 1, "Blue": 0}
+
+
+# --- Voting methods ---------------------------------------------------------------------------
+
+
+async def test_a_ranked_polls_snapshot_carries_its_rounds_as_they_unfold(sockets, owner):
+    poll = await make_poll(author=owner, method="ranked")
+    socket = await sockets.open(poll_path(poll))
+    assert (await receive(socket))["ranked"]["rounds"] == []
+
+    await vote(poll, visitor(1), "Red", "Blue")
+    await vote(poll, visitor(2), "Green", "Blue")
+    await vote(poll, visitor(3), "Blue", "Green")
+
+    message = (await receive_until(socket, is_settled(3)))[-1]
+    rounds = message["ranked"]["rounds"]
+    # Three-way tie: Blue (last in the poll's order) goes first, and its ballot moves to Green, who wins.
+    assert [one["eliminated"]["text"] for one in rounds[:-1]] == ["Blue"]
+    assert rounds[0]["tie_broken_by"] == "poll order"
+    assert {one["text"]: one["votes"] for one in rounds[-1]["tallies"]} == {"Red": 1, "Green": 2}
+    assert [o["text"] for o in message["options"] if o["id"] == message["ranked"]["winner"]] == ["Green"]
+    assert "Round 1" in message["html"]
+
+
+async def test_a_score_polls_snapshot_carries_means_and_distributions(sockets, owner):
+    poll = await make_poll(author=owner, method="score")
+    socket = await sockets.open(poll_path(poll))
+    await receive(socket)
+    red, blue = await option_ids(poll, "Red", "Blue")
+
+    await database_sync_to_async(services.cast_vote)(poll=poll, voter=visitor(1), scores={red: 4, blue: 1})
+
+    message = (await receive_until(socket, is_settled(1)))[-1]
+    assert {o["text"]: o["mean"] for o in message["options"]} == {"Red": 4.0, "Green": None, "Blue": 1.0}
+    assert message["score"]["options"][0]["distribution"] == [0, 0, 0, 0, 1, 0]

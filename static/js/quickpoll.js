@@ -46,10 +46,12 @@
       var next = fresh.content.querySelector("[data-results]");
       var shown = results.querySelector("[data-results]");
       if (!next || !shown) return;
-      next.querySelectorAll("[data-option-id]").forEach(function (card) {
-        var here = shown.querySelector('[data-option-id="' + card.dataset.optionId + '"]');
+      next.querySelectorAll(".option-card[data-option-id]").forEach(function (card) {
+        var here = shown.querySelector('.option-card[data-option-id="' + card.dataset.optionId + '"]');
         if (!here) return;
-        here.classList.toggle("is-leader", card.classList.contains("is-leader"));
+        ["is-leader", "is-winner", "is-out"].forEach(function (name) {
+          here.classList.toggle(name, card.classList.contains(name));
+        });
         var body = here.querySelector(".option-body");
         var share = here.querySelector("[data-option-share]");
         var bar = here.querySelector(".option-bar");
@@ -62,13 +64,21 @@
       var summary = shown.querySelector("[data-results-summary], .results-note");
       var nextSummary = next.querySelector("[data-results-summary]");
       if (summary && nextSummary) summary.replaceWith(nextSummary);
+      // Whole blocks (a ranked poll's rounds), only where the page shows them: not inside a ballot form.
+      next.querySelectorAll("[data-results-extra]").forEach(function (block) {
+        var old = shown.querySelector('[data-results-extra="' + block.dataset.resultsExtra + '"]');
+        if (old) old.replaceWith(block);
+      });
       shown.classList.add("has-results");
+      shown.querySelectorAll("[data-irv]").forEach(function (section) { stepThrough(section, true); });
     };
 
     var seal = function (reason) {
       // The poll's rule now hides results from this viewer: the cards keep only their options.
-      results.querySelectorAll("[data-option-share], .option-bar").forEach(function (part) { part.remove(); });
-      results.querySelectorAll(".is-leader").forEach(function (card) { card.classList.remove("is-leader"); });
+      results.querySelectorAll("[data-option-share], .option-bar, [data-results-extra]").forEach(function (part) { part.remove(); });
+      results.querySelectorAll(".is-leader, .is-winner, .is-out").forEach(function (card) {
+        card.classList.remove("is-leader", "is-winner", "is-out");
+      });
       var summary = results.querySelector("[data-results-summary]");
       if (summary) {
         var note = document.createElement("p");
@@ -111,6 +121,373 @@
       rest();
     }
   }
+
+  // --- Poll page: ranked ballot ---
+  // Without this script the voter ranks with one select per option. Here the cards become two lists, "Your
+  // ranking" and "Not ranked", sorted by dragging a card's handle (pointer events: mouse, pen and touch), by
+  // keyboard on the handle (Space or Enter picks up, arrows move, Space drops, Escape puts back) or by the cards'
+  // buttons. Every move rewrites the selects, so the form posts exactly what the lists show.
+  var ordinal = function (n) {
+    var tens = n % 100, ones = n % 10;
+    return n + (tens >= 11 && tens <= 13 ? "th" : ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th");
+  };
+  var element = function (tag, className, text) {
+    var made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text) made.textContent = text;
+    return made;
+  };
+
+  document.querySelectorAll("[data-ranking]").forEach(function (ranked) {
+    var form = ranked.closest("form");
+    var max = parseInt(ranked.dataset.maxChoices, 10) || ranked.children.length;
+    var cards = Array.prototype.slice.call(ranked.children);
+    var pool = element("ul", "option-cards ranked-cards ranking-pool");
+    var title = element("h2", "ranking-title");
+    var poolTitle = element("h2", "ranking-title", "Not ranked");
+    var empty = element("p", "ranking-empty", "Nothing ranked yet: add options from the list below, or drag them up here.");
+    var fullNote = element("p", "ranking-full meta", "Your ranking is full: remove an option to add another.");
+    var keys = element("p", "visually-hidden", "Press Space or Enter to pick the option up, the arrow keys to move it, " +
+      "Space to drop it, Escape to put it back.");
+    var help = form.querySelector("#ranking-help");
+    var drag = null;
+    var grabbed = null;
+
+    title.id = "ranking-title";
+    poolTitle.id = "pool-title";
+    keys.id = "ranking-keys";
+    ranked.classList.add("ranking-list");
+    ranked.setAttribute("aria-labelledby", "ranking-title");
+    pool.setAttribute("aria-labelledby", "pool-title");
+    ranked.before(title);
+    ranked.after(empty, fullNote, poolTitle, pool, keys);
+    ranked.closest("[data-results]").classList.add("is-sortable");
+    if (help) {
+      help.textContent = "Put the options in your order of preference: drag them by the handle, or use the buttons. " +
+        "Options left under “Not ranked” get none of your vote. If your first choice is knocked out, your vote moves to your next one.";
+    }
+
+    var textOf = function (card) { return card.querySelector(".option-text").textContent; };
+    var selectOf = function (card) { return card.querySelector(".rank-select"); };
+    var rankedCards = function () { return Array.prototype.slice.call(ranked.children); };
+    var where = function (card) {
+      var count = ranked.children.length;
+      return "position " + (rankedCards().indexOf(card) + 1) + " of " + count;
+    };
+
+    // The pool keeps the poll's own order.
+    var toPool = function (card) {
+      var after = Array.prototype.find.call(pool.children, function (other) { return +other.dataset.order > +card.dataset.order; });
+      pool.insertBefore(card, after || null);
+    };
+
+    var sync = function () {
+      var inRanking = rankedCards();
+      var full = inRanking.length >= max;
+      inRanking.forEach(function (card, index) {
+        var tools = card.rankTools;
+        selectOf(card).value = String(index + 1);
+        tools.number.textContent = String(index + 1);
+        tools.handle.setAttribute("aria-label", textOf(card) + ": " + ordinal(index + 1) + " of " + inRanking.length + " in your ranking");
+        tools.up.hidden = tools.down.hidden = tools.remove.hidden = false;
+        tools.up.disabled = index === 0;
+        tools.down.disabled = index === inRanking.length - 1;
+        tools.add.hidden = true;
+      });
+      Array.prototype.forEach.call(pool.children, function (card) {
+        var tools = card.rankTools;
+        selectOf(card).value = "";
+        tools.number.textContent = "";
+        tools.handle.setAttribute("aria-label", textOf(card) + ": not ranked");
+        tools.up.hidden = tools.down.hidden = tools.remove.hidden = true;
+        tools.add.hidden = false;
+        tools.add.disabled = full;
+      });
+      title.textContent = "Your ranking" + (inRanking.length ? " (" + inRanking.length + (max < cards.length ? " of " + max : "") + ")" : "");
+      empty.hidden = inRanking.length > 0;
+      fullNote.hidden = !full || pool.children.length === 0;
+      poolTitle.hidden = pool.hidden = pool.children.length === 0;
+    };
+
+    // After a move the focused control may have left the document or be disabled now: keep the focus on the card.
+    var refocus = function (card, control) {
+      (control && !control.hidden && !control.disabled ? control : card.rankTools.handle).focus();
+    };
+
+    var moveBy = function (card, step) {
+      var other = step < 0 ? card.previousElementSibling : card.nextElementSibling;
+      if (card.parentNode !== ranked || !other) return false;
+      ranked.insertBefore(card, step < 0 ? other : other.nextElementSibling);
+      return true;
+    };
+
+    var addToRanking = function (card, before) {
+      if (card.parentNode !== ranked && ranked.children.length >= max) {
+        announce("Your ranking is full: remove an option first.");
+        return false;
+      }
+      ranked.insertBefore(card, before || null);
+      return true;
+    };
+
+    var tool = function (card, className, text, label, action) {
+      var button = element("button", "secondary small " + className, text);
+      button.type = "button";
+      // Named for what it does, described by its option: "Move up", "Remove", "Add to my ranking".
+      if (label) {
+        button.setAttribute("aria-label", label);
+        button.title = label;
+      }
+      button.setAttribute("aria-describedby", card.querySelector(".option-text").id);
+      button.addEventListener("click", function () {
+        if (action() === false) return;
+        sync();
+        refocus(card, button);
+      });
+      return button;
+    };
+
+    var clearMarks = function () {
+      form.querySelectorAll(".drop-before").forEach(function (card) { card.classList.remove("drop-before"); });
+      ranked.classList.remove("drop-end");
+      pool.classList.remove("drop-here");
+    };
+
+    // Where a card dragged to this height would land: a place in the ranking, the pool, or nowhere (a full ranking).
+    var spotAt = function (card, y) {
+      if (pool.children.length && !pool.hidden && y > poolTitle.getBoundingClientRect().top) {
+        return card.parentNode === pool ? null : { list: pool };
+      }
+      if (card.parentNode !== ranked && ranked.children.length >= max) return null;
+      var before = rankedCards().find(function (other) {
+        var box = other.getBoundingClientRect();
+        return other !== card && y < box.top + box.height / 2;
+      });
+      if (before && before === card.nextElementSibling && card.parentNode === ranked) return null;
+      if (!before && card === ranked.lastElementChild) return null;
+      return { list: ranked, before: before || null };
+    };
+
+    var equip = function (card, index) {
+      var body = card.querySelector(".option-body");
+      var handle = element("button", "rank-handle");
+      var number = element("span", "rank-number");
+      var tools = element("span", "rank-tools");
+      var grip = element("span", "rank-grip", "⠿");
+      grip.setAttribute("aria-hidden", "true");
+      handle.type = "button";
+      handle.setAttribute("aria-describedby", "ranking-keys");
+      handle.append(grip, number);
+      card.dataset.order = String(index);
+      card.rankTools = {
+        handle: handle,
+        number: number,
+        up: tool(card, "icon rank-up", "↑", "Move up", function () {
+          if (!moveBy(card, -1)) return false;
+          announce(textOf(card) + " moved to " + where(card));
+        }),
+        down: tool(card, "icon rank-down", "↓", "Move down", function () {
+          if (!moveBy(card, 1)) return false;
+          announce(textOf(card) + " moved to " + where(card));
+        }),
+        remove: tool(card, "rank-remove", "Remove", "", function () {
+          toPool(card);
+          announce(textOf(card) + " removed from your ranking");
+        }),
+        add: tool(card, "rank-add", "Add to my ranking", "", function () {
+          if (!addToRanking(card)) return false;
+          announce(textOf(card) + " added to your ranking, " + where(card));
+        })
+      };
+      tools.append(card.rankTools.up, card.rankTools.down, card.rankTools.remove, card.rankTools.add);
+      body.prepend(handle);
+      body.querySelector(".rank-field").after(tools);
+
+      handle.addEventListener("keydown", function (event) {
+        var key = event.key;
+        if (grabbed !== card) {
+          if (key !== " " && key !== "Enter") return;
+          event.preventDefault();
+          var origin = { list: card.parentNode, next: card.nextElementSibling };
+          if (card.parentNode === pool && !addToRanking(card)) return;
+          grabbed = card;
+          card.origin = origin;
+          card.classList.add("is-grabbed");
+          handle.setAttribute("aria-pressed", "true");
+          sync();
+          handle.focus();
+          announce(textOf(card) + " picked up, " + where(card) + ". Arrow keys move it, Space drops it, Escape puts it back.");
+          return;
+        }
+        if (key === "ArrowUp" || key === "ArrowDown") {
+          event.preventDefault();
+          var up = key === "ArrowUp";
+          if (moveBy(card, up ? -1 : 1)) {
+            sync();
+            handle.focus();
+            announce(textOf(card) + " moved to " + where(card));
+          } else {
+            announce(textOf(card) + " is already " + (up ? "first" : "last"));
+          }
+        } else if (key === " " || key === "Enter" || key === "Tab") {
+          if (key !== "Tab") event.preventDefault();
+          drop(card, textOf(card) + " dropped at " + where(card));
+        } else if (key === "Escape") {
+          event.preventDefault();
+          card.origin.list.insertBefore(card, card.origin.next);
+          drop(card, "Move cancelled: " + textOf(card) + (card.parentNode === ranked ? " is back at " + where(card) : " is not ranked"));
+          handle.focus();
+        }
+      });
+
+      // Focus leaving the picked-up card (a click elsewhere) drops it where it is; a move re-focuses it at once.
+      handle.addEventListener("blur", function () {
+        setTimeout(function () {
+          if (grabbed === card && document.activeElement !== handle) drop(card, textOf(card) + " dropped at " + where(card));
+        }, 0);
+      });
+
+      var drop = function (card, words) {
+        grabbed = null;
+        card.classList.remove("is-grabbed");
+        card.rankTools.handle.removeAttribute("aria-pressed");
+        sync();
+        announce(words);
+      };
+
+      // Dragging moves nothing until the drop: a line shows where the card would land, the card follows the pointer.
+      handle.addEventListener("pointerdown", function (event) {
+        if (event.button !== 0 || grabbed) return;
+        handle.setPointerCapture(event.pointerId);
+        drag = { card: card, startY: event.clientY, spot: null };
+        card.classList.add("is-dragging");
+      });
+      handle.addEventListener("pointermove", function (event) {
+        if (!drag || drag.card !== card) return;
+        event.preventDefault();
+        card.style.setProperty("--qp-drag-y", (event.clientY - drag.startY) + "px");
+        clearMarks();
+        drag.spot = spotAt(card, event.clientY);
+        if (!drag.spot) return;
+        if (drag.spot.list === pool) pool.classList.add("drop-here");
+        else if (drag.spot.before) drag.spot.before.classList.add("drop-before");
+        else ranked.classList.add("drop-end");
+      });
+      var endDrag = function (event) {
+        if (!drag || drag.card !== card) return;
+        var spot = event.type === "pointerup" ? drag.spot : null;
+        drag = null;
+        clearMarks();
+        card.classList.remove("is-dragging");
+        card.style.removeProperty("--qp-drag-y");
+        if (!spot) return;
+        if (spot.list === pool) {
+          toPool(card);
+          announce(textOf(card) + " removed from your ranking");
+        } else {
+          addToRanking(card, spot.before);
+          announce(textOf(card) + " moved to " + where(card));
+        }
+        sync();
+        handle.focus();
+      };
+      handle.addEventListener("pointerup", endDrag);
+      handle.addEventListener("pointercancel", endDrag);
+    };
+
+    cards.forEach(equip);
+    // Start from the selects: a refused or changed ballot comes back as it was.
+    cards.filter(function (card) { return !selectOf(card).value; }).forEach(function (card) { pool.append(card); });
+    rankedCards().sort(function (a, b) { return selectOf(a).value - selectOf(b).value; })
+      .forEach(function (card) { ranked.append(card); });
+    sync();
+    form.addEventListener("submit", sync);
+  });
+
+  // --- Poll page: instant-runoff rounds ---
+  // Without this script every round is listed. Here one shows at a time with Previous and Next, and the option
+  // cards' bars move to that round's counts. A live snapshot with new rounds replays them from the first.
+  var stillMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var replay = null;
+
+  function stepThrough(section, live) {
+    var rounds = Array.prototype.slice.call(section.querySelectorAll("[data-irv-round]"));
+    var steps = section.querySelector("[data-irv-steps]");
+    var shown = section.closest("[data-results]");
+    clearInterval(replay);
+    if (!rounds.length || !steps || !shown) return;
+    var position = steps.querySelector("[data-irv-position]");
+    var back = steps.querySelector('[data-irv-step="-1"]');
+    var next = steps.querySelector('[data-irv-step="1"]');
+    var last = rounds.length;
+    var current = last;
+    var finals = [];
+    var outIn = {};
+    rounds.forEach(function (round) {
+      var out = round.querySelector("tr.is-out");
+      if (out) outIn[out.dataset.optionId] = round.dataset.irvRound;
+    });
+    shown.querySelectorAll(".option-card").forEach(function (card) {
+      var share = card.querySelector("[data-option-share]");
+      var bar = card.querySelector(".option-bar");
+      if (share && bar) finals.push({ card: card, share: share.cloneNode(true), classes: card.className, value: bar.value });
+    });
+
+    var paint = function (number) {
+      var round = rounds[number - 1];
+      finals.forEach(function (final) {
+        var card = final.card;
+        var share = final.share.cloneNode(true);
+        var bar = card.querySelector(".option-bar");
+        card.querySelector("[data-option-share]").replaceWith(share);
+        card.className = final.classes;
+        bar.value = final.value;
+        if (number === last) return;
+        var row = round.querySelector('tr[data-option-id="' + card.dataset.optionId + '"]');
+        var label = share.querySelector(".option-leading");
+        if (label) label.remove();
+        card.classList.remove("is-leader", "is-winner");
+        if (row) {
+          var votes = parseInt(row.dataset.votes, 10);
+          card.classList.remove("is-out");
+          share.querySelector(".option-percent").textContent = parseFloat(row.dataset.percentage) + "%";
+          share.querySelector(".option-count").textContent = votes + (votes === 1 ? " vote" : " votes");
+          bar.value = parseFloat(row.dataset.percentage);
+        } else {
+          card.classList.add("is-out");
+          share.querySelector(".option-percent").textContent = "Out";
+          share.querySelector(".option-count").textContent = "in round " + (outIn[card.dataset.optionId] || 1);
+          bar.value = 0;
+        }
+      });
+    };
+
+    var show = function (number) {
+      current = number;
+      rounds.forEach(function (round, index) { round.hidden = index + 1 !== number; });
+      position.textContent = "Round " + number + " of " + last;
+      back.disabled = number === 1;
+      next.disabled = number === last;
+      paint(number);
+    };
+
+    back.addEventListener("click", function () { clearInterval(replay); if (current > 1) show(current - 1); });
+    next.addEventListener("click", function () { clearInterval(replay); if (current < last) show(current + 1); });
+    steps.hidden = false;
+    section.classList.add("is-stepped");
+    show(last);
+    // New rounds arrived live: play the count from the first round, unless the reader asked for less motion.
+    if (live && last > 1 && !stillMotion && String(last) !== shown.dataset.seenRounds) {
+      show(1);
+      replay = setInterval(function () {
+        show(current + 1);
+        if (current >= last) clearInterval(replay);
+      }, 1200);
+    }
+    shown.dataset.seenRounds = String(last);
+  }
+
+  document.querySelectorAll("[data-irv]").forEach(function (section) { stepThrough(section, false); });
 
   // --- Copy a link ---
   // Without the clipboard API the link stays in a read-only box.
@@ -259,14 +636,6 @@
     list.classList.add("enhanced");
     renumber();
   });
-
-  var multiple = document.querySelector("#id_allow_multiple");
-  var maxChoices = document.querySelector('[data-field="max_choices"]');
-  if (multiple && maxChoices) {
-    var sync = function () { maxChoices.hidden = !multiple.checked; };
-    multiple.addEventListener("change", sync);
-    sync();
-  }
 
   // --- Notifications badge ---
   var userId = document.body.dataset.userId;

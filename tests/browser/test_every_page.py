@@ -88,6 +88,9 @@ PAGES = [
     PageVisit("share", AUTHOR, "/p/{open}/share/"),
     PageVisit("poll-moderator", MODERATOR, "/p/{open}/"),
     PageVisit("poll-multiple-choice", NEWCOMER, "/p/{multiple}/"),
+    PageVisit("poll-ranked", NEWCOMER, "/p/{ranked}/"),
+    PageVisit("poll-ranked-voted", VOTER, "/p/{ranked}/"),
+    PageVisit("poll-score", VOTER, "/p/{score}/"),
     PageVisit("poll-closed", VISITOR, "/p/{closed}/"),
     PageVisit("poll-hidden-results", VOTER, "/p/{hidden}/"),
     PageVisit("poll-secret", NEWCOMER, "/p/{secret}/"),
@@ -97,6 +100,10 @@ PAGES = [
     PageVisit("poll-long-words", VISITOR, "/p/{long_words}/"),
     PageVisit("poll-long-words-author", AUTHOR, "/p/{long_words}/"),
     PageVisit("poll-bot-defence", VISITOR, "/p/{bot_defence}/"),
+    PageVisit("poll-write-ins", VISITOR, "/p/{write_ins}/"),
+    PageVisit("poll-write-ins-waiting", VOTER, "/p/{write_ins}/"),
+    PageVisit("poll-write-ins-author", AUTHOR, "/p/{write_ins}/"),
+    PageVisit("write-ins", AUTHOR, "/p/{write_ins}/write-ins/"),
     PageVisit("invite-missing", VISITOR, "/i/not-a-real-invite", status=404),
     PageVisit("create", AUTHOR, "/polls/new/"),
     PageVisit("create-errors", AUTHOR, "/polls/new/", submit="Create the poll", fill={"title": "Only a title?"}, status=400),
@@ -125,7 +132,7 @@ MODES = [(viewport, scheme) for viewport in VIEWPORTS for scheme in SCHEMES]
 NOT_PAGES = {
     "health", "api-info", "schema", "logout", "export-my-data", "poll-vote", "poll-retract", "poll-like",
     "poll-report", "poll-set-open", "poll-delete", "poll-invites-revoke", "poll-invites-csv",
-    "poll-change-vote", "notification-open",
+    "poll-change-vote", "notification-open", "poll-suggest", "poll-write-in-decide",
 }
 
 
@@ -184,6 +191,21 @@ def _cast_data_set() -> dict:
     )
     ballots(multiple, [["Tuesday", "Thursday"], ["Thursday"], ["Monday", "Thursday"]])
 
+    ranked = PollFactory(
+        author=author,
+        title="Which language for the new payments service?",
+        options=["Python", "Rust", "Go", "TypeScript", "Kotlin"],
+        method=Poll.Method.RANKED,
+    )
+    ballots(ranked, [["Go", "Rust"], ["Python", "Go"], ["Rust", "Go"], ["Python"], ["Kotlin", "Rust"], ["TypeScript", "Go"]])
+
+    score = PollFactory(
+        author=author, title="Rate the offsite venues", options=["Lakeside lodge", "City loft", "Vineyard barn"], method=Poll.Method.SCORE
+    )
+    venues = pick(score, "Lakeside lodge", "City loft", "Vineyard barn")
+    for person, stars in zip([voter, *crowd], [(4, 2, 5), (3, 1, 5), (5, 2, 4), (4, 0, 3)], strict=False):
+        services.cast_vote(poll=score, voter=Voter(user=person), scores=dict(zip(venues, stars, strict=True)))
+
     closed = PollFactory(author=author, title="Best sandwich in the canteen?", options=["Club", "BLT", "Falafel wrap"])
     ballots(closed, [["Club"], ["Falafel wrap"], ["Falafel wrap"]])
     services.set_poll_active(poll=closed, actor=author, active=False)
@@ -216,18 +238,29 @@ def _cast_data_set() -> dict:
     bot_defence = PollFactory(
         author=author, title="Tea or coffee at the stand-up?", options=["Tea", "Coffee"], bot_protection=Poll.BotProtection.ALWAYS
     )
+    write_ins = PollFactory(
+        author=author, title="What should the lunch menu add?", options=["Ramen", "Tacos"], allow_write_ins=True
+    )
+    services.suggest_option(poll=write_ins, voter=Voter(user=voter), text="Falafel wrap with grilled halloumi")
+    services.suggest_option(poll=write_ins, voter=Voter(anon_id="lunch-visitor-0001"), text=LONG_WORD[:100])
+    turned_down = services.suggest_option(poll=write_ins, voter=Voter(user=crowd[0]), text="Nothing, the menu is fine")
+    services.reject_write_in(write_in=turned_down, actor=author)
+
     others = PollFactory(author=other_author, title="Tabs or spaces?", options=["Tabs", "Spaces"])
     services.like_poll(poll=others, voter=Voter(user=author))
 
     polls = {
         "open": open_poll,
         "multiple": multiple,
+        "ranked": ranked,
+        "score": score,
         "closed": closed,
         "hidden": hidden,
         "secret": secret,
         "invite_only": invite_only,
         "long_words": long_words,
         "bot_defence": bot_defence,
+        "write_ins": write_ins,
         "others": others,
     }
     sessions = {}

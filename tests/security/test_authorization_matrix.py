@@ -168,6 +168,13 @@ def owners_invite(cast) -> str:
     return f"/api/polls/{poll.pk}/invites/{invite.pk}"
 
 
+def suggestion_on_owners_poll(cast) -> str:
+    """The path of a suggestion the third user made on the owner's poll, waiting for the owner."""
+    poll = poll_of(cast.owner, allow_write_ins=True)
+    write_in = services.suggest_option(poll=poll, voter=Voter(user=cast.third), text="Purple")
+    return f"/api/polls/{poll.pk}/write-ins/{write_in.pk}"
+
+
 def invited_vote_body(poll: Poll) -> dict:
     [invite] = invites.create_invites(poll=poll, actor=poll.author, count=1)
     return vote_body(poll) | {"invite": invite.token}
@@ -371,6 +378,37 @@ ROWS = [
         "401 login_required | 403 not_owner | 200 | 200 | 200",
     ),
     Row(
+        "POST",
+        "/api/polls/{poll_id}/write-ins",
+        lambda c: Call(f"/api/polls/{owners_poll(c, allow_write_ins=True)}/write-ins", {"text": "Purple"}),
+        "201 | 201 | 201 | 201 | 201",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/write-ins",
+        lambda c: Call(f"/api/polls/{owners_poll(c)}/write-ins", {"text": "Purple"}),
+        "403 write_ins_off | 403 write_ins_off | 403 write_ins_off | 403 write_ins_off | 403 write_ins_off",
+        variant="a poll without write-ins",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{poll_id}/write-ins",
+        lambda c: Call(f"{suggestion_on_owners_poll(c).rsplit('/', 1)[0]}?status=pending"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/write-ins/{id}/accept",
+        lambda c: Call(f"{suggestion_on_owners_poll(c)}/accept"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/write-ins/{id}/reject",
+        lambda c: Call(f"{suggestion_on_owners_poll(c)}/reject"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
         "GET",
         "/api/polls/{id}/export",
         lambda c: Call(f"/api/polls/{secret_poll_with_a_ballot(c, close=False)[0].pk}/export?format=csv"),
@@ -395,6 +433,19 @@ ROWS = [
         "/api/polls/{id}/receipts/{code}",
         lambda c: Call(receipt_url(*secret_poll_with_a_ballot(c, close=False))),
         "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{owners_poll(c, method='ranked')}/results"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{owners_poll(c, method='score', results_visibility='owner_only')}/results"),
+        "403 results_hidden | 403 results_hidden | 200 | 200 | 200",
+        variant="results for the author only",
     ),
     Row(
         "GET",
@@ -663,7 +714,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 56
+    assert len(operations) == 61
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

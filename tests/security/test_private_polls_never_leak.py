@@ -345,6 +345,10 @@ def crawl_world(owner, other_user, third_user):
     }
     services.like_poll(poll=mine, voter=Voter(user=other_user))
     services.report_poll(poll=mine, reporter=other_user, reason="spam")
+    # Suggested options name their suggester to the poll's author: each user suggests on the other's poll.
+    Poll.objects.filter(pk__in=[mine.pk, theirs.pk]).update(allow_write_ins=True)
+    services.suggest_option(poll=mine, voter=Voter(user=other_user), text="Purple")
+    services.suggest_option(poll=theirs, voter=Voter(user=owner), text="Purple")
     world["secret"] = PollFactory(author=owner, title="Owner's secret poll", is_secret=True)
     secret_options = pick(world["secret"], "Red")
     world["receipt"] = services.cast_vote(poll=world["secret"], voter=Voter(user=owner), option_ids=secret_options).receipt
@@ -375,10 +379,12 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/polls/{id}": [f"/api/polls/{mine.pk}", f"/api/polls/{unlisted.pk}", f"/api/polls/{theirs.pk}"],
         "/api/polls/{id}/export": [f"/api/polls/{mine.pk}/export?format=json", f"/api/polls/{theirs.pk}/export?format=csv"],
         "/api/polls/{poll_id}/invites": [f"/api/polls/{mine.pk}/invites", f"/api/polls/{theirs.pk}/invites"],
+        "/api/polls/{poll_id}/write-ins": [f"/api/polls/{mine.pk}/write-ins", f"/api/polls/{theirs.pk}/write-ins"],
         "/api/polls/{poll_id}/invites/export": [f"/api/polls/{mine.pk}/invites/export", f"/api/polls/{theirs.pk}/invites/export"],
         "/api/polls/{id}/ballots": [f"/api/polls/{world['secret'].pk}/ballots", f"/api/polls/{world['secret'].pk}/ballots?format=csv"],
         "/api/polls/{id}/receipts/{code}": [f"/api/polls/{world['secret'].pk}/receipts/{world['receipt']}"],
         "/api/polls/{id}/challenge": [f"/api/polls/{mine.pk}/challenge", f"/api/polls/{unlisted.pk}/challenge"],
+        "/api/polls/{id}/results": [f"/api/polls/{mine.pk}/results", f"/api/polls/{unlisted.pk}/results"],
         "/api/votes/poll/{poll_id}": [f"/api/votes/poll/{mine.pk}", f"/api/votes/poll/{theirs.pk}"],
         "/api/votes/poll/{poll_id}/stats": [f"/api/votes/poll/{mine.pk}/stats", f"/api/votes/poll/{theirs.pk}/stats"],
         "/api/votes/user/{user_id}": [f"/api/votes/user/{owner.pk}"],

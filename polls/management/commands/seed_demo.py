@@ -23,7 +23,7 @@ DEMO_POLLS = [
     (
         "Which toppings belong on a pizza? (pick up to three)",
         ["Mushrooms", "Pineapple", "Olives", "Basil", "Anchovies"],
-        {"allow_multiple": True, "max_choices": 3},
+        {"method": Poll.Method.APPROVAL, "max_choices": 3},
         0.9,
     ),
     (
@@ -52,6 +52,23 @@ DEMO_POLLS = [
         ["Priya", "Tomás", "Mei"],
         {"is_secret": True, "description": "The meetup group elects its chair for next year."},
         0.7,
+    ),
+    (
+        "Where should the spring meetup go? Rank the cities",
+        ["Lisbon", "Berlin", "Kraków", "Valencia", "Tallinn"],
+        {
+            "method": Poll.Method.RANKED,
+            "allow_write_ins": True,
+            "description": "Rank as many as you like. Counted by instant runoff: the city with the fewest votes "
+            "drops out and its ballots move to their next choice, round by round.",
+        },
+        1.0,
+    ),
+    (
+        "Rate the conference talks",
+        ["Opening keynote", "Scaling Postgres", "Accessible forms", "Live coding"],
+        {"method": Poll.Method.SCORE, "description": "Zero to five stars; skip a talk you missed."},
+        0.9,
     ),
     (
         "Invite-only: which venue for the board dinner?",
@@ -109,13 +126,24 @@ class Command(BaseCommand):
         for voter in voters:
             if rng.random() > turnout:
                 continue
-            picks = rng.sample(option_ids, rng.randint(1, poll.choice_limit) if poll.allow_multiple else 1)
-            services.cast_vote(poll=poll, voter=voter, option_ids=picks)
+            services.cast_vote(poll=poll, voter=voter, **_demo_ballot(rng, poll, option_ids))
             if rng.random() < 0.3:
                 services.like_poll(poll=poll, voter=voter)
         if expire:
             # Backdate the closing time so visitors see a finished poll with final results.
             Poll.objects.filter(pk=poll.pk).update(expires_at=timezone.now() - timedelta(days=2))
+
+
+def _demo_ballot(rng, poll: Poll, option_ids: list) -> dict:
+    """A plausible ballot: earlier options a little more popular, so rankings and scores tell a story."""
+    weights = [len(option_ids) - index + rng.random() * 3 for index in range(len(option_ids))]
+    by_taste = [pk for _, pk in sorted(zip((w * rng.random() for w in weights), option_ids), reverse=True)]
+    if poll.method == Poll.Method.RANKED:
+        return {"option_ids": by_taste[: rng.randint(1, len(option_ids))]}
+    if poll.method == Poll.Method.SCORE:
+        rated = rng.sample(option_ids, rng.randint(1, len(option_ids)))
+        return {"scores": {str(pk): min(5, max(0, round(weights[option_ids.index(pk)] / 1.4 + rng.gauss(0, 1)))) for pk in rated}}
+    return {"option_ids": by_taste[: rng.randint(1, poll.choice_limit)]}
 
 
 @contextmanager
