@@ -1,4 +1,5 @@
-"""A ranked or score poll's full count, read from its Vote rows in one consistent snapshot.
+"""A ranked or score poll's full count, read in one consistent snapshot: a ranked poll's ballots grouped by
+Ballot.ranking, a score poll's Vote rows grouped by option and score.
 
 polls.counting does the arithmetic on option indexes (0, 1, … in the poll's order); this module reads
 the ballots, hands them over and names the options again. polls.selectors.full_results caches what it
