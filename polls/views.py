@@ -43,7 +43,7 @@ from quickpoll.errors import RateLimited
 from quickpoll.ratelimits import spend_invite_budget, spend_invite_creation_budget, spend_voter_budget
 
 PAGE_SIZE = 12
-BROWSE_FORM_FIELDS = {"q", "status", "multiple"}  # the rest of PollFilter's parameters have no input on the page
+BROWSE_FORM_FIELDS = {"q", "status", "method"}  # the rest of PollFilter's parameters have no input on the page
 
 
 _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -115,7 +115,8 @@ def browse(request):
         "form": filters.form,
         "query": chosen.get("q") or "",
         "status": chosen.get("status") or "",
-        "multiple": bool(chosen.get("multiple")),
+        "method": chosen.get("method") or "",
+        "methods": Poll.Method.choices,
         "filters": kept.urlencode(),
         "other_errors": [
             f"{name}: {' '.join(problems)}" for name, problems in filters.form.errors.items() if name not in BROWSE_FORM_FIELDS

@@ -73,7 +73,7 @@ def test_a_bad_value_is_a_400_invalid_on_the_api(api_client, assorted, query, fi
     assert_error(api_client.get(f"/api/polls?{query}"), 400, "invalid", fields={field})
 
 
-@pytest.mark.parametrize(("query", "field"), [("status=maybe", "status"), ("multiple=2", "multiple"), ("q=" + "x" * 201, "q")])
+@pytest.mark.parametrize(("query", "field"), [("status=maybe", "status"), ("method=plurality", "method"), ("q=" + "x" * 201, "q")])
 def test_a_bad_value_on_the_page_is_shown_beside_its_input(assorted, query, field):
     response = Client().get(f"/polls/?{query}")
 
@@ -93,8 +93,8 @@ def test_a_bad_value_the_page_has_no_input_for_is_shown_above_the_form_and_the_r
 
 
 def test_the_page_keeps_the_chosen_filters_in_its_form(assorted):
-    html = Client().get("/polls/?q=breakfast&status=closed&multiple=1").content.decode()
+    html = Client().get("/polls/?q=breakfast&status=closed&method=approval").content.decode()
 
     assert 'name="q" value="breakfast"' in html
     assert '<option value="closed" selected>' in html
-    assert 'name="multiple" value="1" checked' in html
+    assert '<option value="approval" selected>' in html

@@ -154,11 +154,11 @@ def test_browse_filters_open_and_closed_polls(owner):
     assert len(cards(Client().get("/polls/"))) == 3
 
 
-def test_browse_filters_multiple_choice_polls(poll, multi_poll):
-    response = Client().get("/polls/", {"multiple": "1"})
+def test_browse_filters_polls_by_how_they_vote(poll, multi_poll):
+    response = Client().get("/polls/", {"method": "approval"})
 
     assert cards(response) == ["Colours you like"]
-    assert 'name="multiple" value="1" checked' in response.content.decode()
+    assert '<option value="approval" selected>Approval</option>' in response.content.decode()
 
 
 def test_browse_pagination_links_keep_the_filters(owner):
