@@ -1,6 +1,7 @@
 """HTML forms for polls. They check shape; the rules (and their messages) come from polls.services."""
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
@@ -118,7 +119,10 @@ class LocalDateTimeField(forms.DateTimeField):
 class PollForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    options = OptionListField(help_text=f"Between {MIN_OPTIONS} and {MAX_OPTIONS} different options.")
+    # Not required by the field: an open-text poll has none (clean() checks them for the other methods).
+    options = OptionListField(
+        required=False, help_text=f"Between {MIN_OPTIONS} and {MAX_OPTIONS} different options. Open-text polls have none."
+    )
     method = forms.ChoiceField(
         choices=Poll.Method.choices,
         initial=Poll.Method.SINGLE,
@@ -150,6 +154,23 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     )
     write_ins_need_approval = forms.BooleanField(
         required=False, initial=True, label="Added options wait for my approval"
+    )
+    answer_max_length = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=200,
+        initial=60,
+        label="Longest answer",
+        help_text="In characters, up to 200. A few words group best in the word cloud.",
+    )
+    answers_per_voter = forms.IntegerField(
+        required=False, min_value=1, max_value=10, initial=1, label="Answers per voter", help_text="From 1 to 10."
+    )
+    filter_profanity = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Refuse answers with swear words",
+        help_text="Checked against the site's word list before an answer counts.",
     )
     expires_at = LocalDateTimeField(
         required=False,
@@ -244,17 +265,32 @@ class PollForm(ServiceErrorsMixin, forms.Form):
                 "The closing time now reads as UTC: check it and send the form again.",
             )
         cleaned.pop("timezone", None)  # it only says how to read expires_at
+        if cleaned.get("method") == Poll.Method.TEXT:
+            # An open-text poll takes answers, not options: the rows left on the page (blank or not) are not sent.
+            cleaned["options"] = []
+            for name in self.CHOICE_FIELDS:
+                cleaned.pop(name, None)
+        else:
+            for name in self.TEXT_FIELDS:
+                cleaned.pop(name, None)
+            # The service's own check, early: so its errors show together with the other fields'.
+            problems = option_problems(cleaned.get("options", []))
+            if problems and "options" in cleaned and not self.fields["options"].disabled:
+                self.add_error("options", problems)
         return cleaned
-
-    def clean_options(self) -> list[str]:
-        # The service's own check, early: so its errors show together with the other fields'.
-        problems = option_problems(self.cleaned_data["options"])
-        if problems and not self.fields["options"].disabled:
-            raise forms.ValidationError(problems)
-        return self.cleaned_data["options"]
 
     def clean_method(self) -> str:
         return self.cleaned_data["method"] or self.initial.get("method") or Poll.Method.SINGLE
+
+    # What only ballots of options use, and what only open-text polls use: each left out for the other kind.
+    CHOICE_FIELDS = ("min_choices", "max_choices", "score_min", "score_max", "allow_write_ins", "write_ins_need_approval")
+    TEXT_FIELDS = ("answer_max_length", "answers_per_voter", "filter_profanity")
+
+    def clean_answer_max_length(self) -> int:
+        return self.cleaned_data["answer_max_length"] or self.initial.get("answer_max_length") or 60
+
+    def clean_answers_per_voter(self) -> int:
+        return self.cleaned_data["answers_per_voter"] or self.initial.get("answers_per_voter") or 1
 
     def clean_min_choices(self) -> int:
         return self.cleaned_data["min_choices"] or 1
@@ -289,6 +325,9 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "results_visibility": poll.results_visibility,
             "is_secret": poll.is_secret,
             "bot_protection": poll.bot_protection,
+            "answer_max_length": poll.answer_max_length,
+            "answers_per_voter": poll.answers_per_voter,
+            "filter_profanity": poll.filter_profanity,
         }
 
 
@@ -386,3 +425,65 @@ class InvitesForm(ServiceErrorsMixin, forms.Form):
 
     def clean_emails(self):
         return [address for address in re.split(r"[\s,;]+", self.cleaned_data["emails"]) if address]
+
+
+class DeckForm(ServiceErrorsMixin, forms.Form):
+    """A deck's title and its polls in order (polls.decks checks that they are the author's, and how many).
+
+    Each poll the author could add is a row: a box to include it and a position number, so the order can
+    be set without JavaScript (the page's script adds Move up and Move down and rewrites the numbers).
+    Ticked polls without a number go last, in the list's order.
+    """
+
+    title = forms.CharField(max_length=200)
+
+    def __init__(self, *args, candidates: list[Poll], chosen: list | tuple = (), **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.candidates = candidates
+        self.chosen = [str(pk) for pk in chosen]
+
+    def _picked(self) -> list[str]:
+        return [pk for pk in self.data.getlist("polls") if pk] if self.is_bound else self.chosen
+
+    def _position(self, pk: str) -> str:
+        if self.is_bound:
+            return self.data.get(f"position-{pk}", "").strip()
+        return str(self.chosen.index(pk) + 1) if pk in self.chosen else ""
+
+    def rows(self) -> list[dict]:
+        """The picker as the page shows it: the deck's polls first, in order, then the author's other polls."""
+        picked = self._picked()
+        order = self._ordered(picked, strict=False)
+        by_id = {str(poll.pk): poll for poll in self.candidates}
+        first = [by_id[pk] for pk in order if pk in by_id]
+        rest = [poll for poll in self.candidates if str(poll.pk) not in order]
+        return [
+            {"poll": poll, "picked": str(poll.pk) in picked, "position": self._position(str(poll.pk))}
+            for poll in first + rest
+        ]
+
+    def _ordered(self, picked: list[str], *, strict: bool) -> list[str]:
+        """The picked ids by their position numbers; unnumbered (or, unless strict, unreadable) ones last."""
+        numbered, unnumbered = [], []
+        for index, pk in enumerate(picked):
+            position = self._position(pk)
+            if position.isdigit() and len(position) <= 3:
+                numbered.append((int(position), index, pk))
+            elif position and strict:
+                raise forms.ValidationError(f"“{position[:10]}” is no position: give each poll a number, 1 for the first.")
+            else:
+                unnumbered.append(pk)
+        return [pk for _, _, pk in sorted(numbered)] + unnumbered
+
+    def clean(self):
+        cleaned = super().clean()
+        picked = list(dict.fromkeys(self._picked()))  # a repeated id counts once
+        for pk in picked:
+            try:
+                uuid.UUID(pk)
+            except ValueError:
+                raise forms.ValidationError("Choose polls from the list.") from None
+        cleaned["poll_ids"] = self._ordered(picked, strict=True)
+        return cleaned
+

@@ -25,4 +25,10 @@ urlpatterns = [
     path("p/<str:ref>/write-ins/", views.write_in_queue, name="poll-write-ins"),
     path("p/<str:ref>/write-ins/<uuid:write_in_id>/", views.decide_write_in, name="poll-write-in-decide"),
     path("i/<str:token>", views.redeem_invite, name="invite-redeem"),
+    path("decks/", views.deck_list, name="deck-list"),
+    path("decks/<uuid:deck_id>/", views.deck_edit, name="deck-edit"),
+    path("decks/<uuid:deck_id>/delete/", views.deck_delete, name="deck-delete"),
+    path("p/<str:ref>/answer/", views.answer, name="poll-answer"),
+    path("p/<str:ref>/answers/hide/", views.hide_answers, name="poll-answers-hide"),
+    path("p/<str:ref>/answers/<str:answer_id>/take-back/", views.take_back_answer, name="poll-answer-take-back"),
 ]

@@ -15,17 +15,18 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Min, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from polls import bot_defence, errors, invites, secret_ballots, selectors, services
+from polls import answers, bot_defence, decks, errors, invites, secret_ballots, selectors, services
 from polls.filters import PollFilter
-from polls.forms import BallotMarks, InvitesForm, PollForm, ReportForm
-from polls.models import MAX_OPTIONS, Ballot, Invite, Like, Poll, Vote, WriteIn
+from polls.forms import BallotMarks, DeckForm, InvitesForm, PollForm, ReportForm
+from polls.models import MAX_OPTIONS, Answer, Ballot, Deck, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     can_change_vote,
     can_manage,
@@ -57,7 +58,11 @@ def _poll_or_404(ref: str) -> Poll:
     return get_object_or_404(polls, slug=ref)
 
 
-def _back_to(poll: Poll):
+def _back_to(poll: Poll, request=None):
+    """Back to the poll's page, or to the deck's audience page (/j/<code>) the form was posted from."""
+    back = request.POST.get("back", "") if request is not None else ""
+    if back.startswith("/j/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("poll-detail", ref=poll.slug)
 
 
@@ -79,7 +84,11 @@ def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
     return {
         "poll": poll,
         # A ranked or score poll's full count is cached per results version (selectors.full_results).
-        "results": (selectors.full_results(poll) if poll.counts_ballots else selectors.option_results(poll, poll.options.all()))
+        "results": (
+            selectors.full_results(poll)
+            if poll.counts_ballots or poll.method == Poll.Method.TEXT
+            else selectors.option_results(poll, poll.options.all())
+        )
         if visible
         else None,
         "results_note": None if visible else selectors.results_hidden_reason(poll),
@@ -145,9 +154,17 @@ def poll_detail(request, ref):
     return _render_poll(request, poll, changing=request.GET.get("change") == "1")
 
 
-def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vote_error: str = "", status: int = 200):
+def _render_poll(request, poll: Poll, *, status: int = 200, **refused):
     """The poll's page. `changing` opens the ballot form on the voter's current picks; `picked` and
-    `vote_error` bring back a refused ballot's own ticks beside the reason, so nothing picked is lost."""
+    `vote_error` bring back a refused ballot's own ticks beside the reason, so nothing picked is lost
+    (`answer_text` and `answer_error`: an open-text poll's refused answer)."""
+    return render(request, "polls/detail.html", _poll_context(request, poll, **refused), status=status)
+
+
+def _poll_context(
+    request, poll: Poll, *, changing: bool = False, picked=None, vote_error: str = "", answer_text: str = "", answer_error: str = ""
+) -> dict:
+    """What templates/polls/detail.html needs: the poll's page, and a deck's audience page built on it."""
     state = _voter_state(request, poll)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
     signed_in = request.user.is_authenticated
@@ -180,11 +197,12 @@ def _render_poll(request, poll: Poll, *, changing: bool = False, picked=None, vo
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
         **_write_ins_context(request, poll, held_invite),
+        **_answers_context(request, poll, answer_text=answer_text, answer_error=answer_error),
     }
     context["voting"] = context["can_vote"] or changing
     if context["can_manage"] and not poll.is_secret:  # a secret poll has no per-vote times to chart
         context["chart"] = _vote_chart(selectors.vote_stats(poll)["votes_per_hour"], open_now=poll.is_open)
-    return render(request, "polls/detail.html", context, status=status)
+    return context
 
 
 # The author's votes-per-hour chart: an inline SVG drawn here, so it needs no script. Units of its viewBox,
@@ -274,7 +292,7 @@ def _act(request, poll: Poll, action, success: str | None = None, *, on_refusal=
     else:
         if success:
             messages.success(request, success)
-    return _back_to(poll)
+    return _back_to(poll, request)
 
 
 def _cast(request, poll: Poll, write, success: str | None):
@@ -497,6 +515,8 @@ def edit(request, ref):
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in form.changed_data}
         options = changes.pop("options", None)  # disabled (locked) fields never count as changed
+        if form.cleaned_data.get("method") == Poll.Method.TEXT and poll.options.exists():
+            options = []  # turned into an open-text poll: the options it had go
         try:
             services.update_poll(poll=poll, actor=request.user, options=options, **changes)
         except errors.InvalidPoll as exc:
@@ -723,3 +743,172 @@ def decide_write_in(request, ref, write_in_id):
     except errors.PollError as exc:
         messages.error(request, exc.message)
     return redirect("poll-write-ins", ref=poll.slug)
+
+
+# --- Decks ---------------------------------------------------------------------------------------
+
+
+def _deck_candidates(user, deck: Deck | None = None) -> list[Poll]:
+    """The polls a deck's picker offers: the author's own, newest first, and any the deck already holds."""
+    polls = Poll.objects.filter(author=user)
+    if deck is not None:
+        polls = polls | Poll.objects.filter(pk__in=deck.items.values("poll"))
+    return list(polls.distinct().order_by("-created_at"))
+
+
+def _my_deck(request, deck_id) -> Deck:
+    """Only a deck's author edits it: anyone else's deck is not found here."""
+    return get_object_or_404(Deck, pk=deck_id, author=request.user)
+
+
+def _deck_refused(form: DeckForm, exc: errors.PollError) -> None:
+    fields = getattr(exc, "fields", None)
+    if fields:
+        form.add_service_errors({("polls" if name in {"poll_ids", "polls"} else name): problems for name, problems in fields.items()})
+    else:
+        form.add_error(None, exc.message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deck_list(request):
+    form = DeckForm(request.POST or None, candidates=_deck_candidates(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            deck = decks.create_deck(author=request.user, title=form.cleaned_data["title"], poll_ids=form.cleaned_data["poll_ids"])
+        except errors.PollError as exc:
+            _deck_refused(form, exc)
+        else:
+            messages.success(request, f"Your deck is ready. Its join code is {deck.join_code}.")
+            return redirect("deck-list")
+    context = {
+        "form": form,
+        "decks": Deck.objects.filter(author=request.user).annotate(poll_count=Count("items")).order_by("-created_at"),
+    }
+    return render(request, "polls/decks.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deck_edit(request, deck_id):
+    deck = _my_deck(request, deck_id)
+    chosen = [item.poll_id for item in deck.items.all()]
+    form = DeckForm(request.POST or None, initial={"title": deck.title}, candidates=_deck_candidates(request.user, deck), chosen=chosen)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decks.update_deck(deck=deck, actor=request.user, title=form.cleaned_data["title"], poll_ids=form.cleaned_data["poll_ids"])
+        except errors.PollError as exc:
+            _deck_refused(form, exc)
+        else:
+            messages.success(request, "Deck saved.")
+            return redirect("deck-edit", deck_id=deck.pk)
+    return render(request, "polls/deck_edit.html", {"deck": deck, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def deck_delete(request, deck_id):
+    deck = _my_deck(request, deck_id)
+    if not _asked_first(request):
+        return _ask_first(
+            request,
+            deck,
+            question="Delete this deck?",
+            consequence="Its join code stops working. The polls in it stay as they are, with their votes.",
+            confirm="Delete the deck",
+            cancel="Keep it",
+            back=reverse("deck-edit", kwargs={"deck_id": deck.pk}),
+            danger=True,
+        )
+    try:
+        decks.delete_deck(deck=deck, actor=request.user)
+    except errors.PollError as exc:
+        messages.error(request, exc.message)
+        return redirect("deck-edit", deck_id=deck.pk)
+    messages.success(request, "The deck is deleted.")
+    return redirect("deck-list")
+
+
+def deck_audience(request, deck):
+    """A deck's audience page (/j/<code>): its current poll as the poll's own page shows it; the page script then
+    follows the presenter over /ws/deck/<id>, swapping in each poll the deck moves to without a reload."""
+    poll = deck.current_poll
+    context = {"deck": deck, "deck_count": deck.items.count(), "back_to": request.path}
+    if poll is None:
+        return render(request, "polls/deck_waiting.html", context)
+    poll = _poll_or_404(str(poll.pk))
+    record_view(poll.pk)
+    return render(request, "polls/deck_audience.html", _poll_context(request, poll) | context)
+
+
+# --- Open text -----------------------------------------------------------------------------------
+
+
+def _answers_context(request, poll: Poll, *, answer_text: str, answer_error: str) -> dict:
+    """An open-text poll's answer box: the voter's own answers, a refused answer kept beside its reason, and for
+    managers the groups they hid (to show them again)."""
+    if poll.method != Poll.Method.TEXT:
+        return {}
+    voter = _known_voter(request)
+    mine = list(Answer.objects.filter(poll=poll, **voter.lookup()).order_by("created_at")) if voter is not None else []
+    context = {
+        "my_answers": mine,
+        "answers_left": max(poll.answers_per_voter - len(mine), 0),
+        "answer_text": answer_text,
+        "answer_error": answer_error,
+    }
+    if can_manage(request.user, poll):
+        context["hidden_answer_groups"] = (
+            Answer.objects.filter(poll=poll, hidden=True)
+            .values("key")
+            .annotate(count=Count("pk"), text=Min("text"))
+            .order_by("-count", "key")[:100]
+        )
+    return context
+
+
+# An answer refused for what it says: the page comes back with the text in the box beside the reason.
+ANSWER_REFUSALS = {"answer_empty", "answer_too_long", "answer_not_allowed", "too_many_answers"}
+
+
+@require_POST
+def answer(request, ref):
+    poll = _poll_or_404(ref)
+    text = request.POST.get("answer", "")[:1000]
+
+    def submit():
+        voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
+        spend_voter_budget(request, voter)
+        answers.submit_answer(poll=poll, voter=voter, text=text, challenge=request.POST.get(bot_defence.FIELD, ""))
+
+    def refused_answer(exc):
+        if exc.code in ANSWER_REFUSALS:
+            return _render_poll(request, poll, answer_text=text, answer_error=exc.message, status=400)
+        return None
+
+    return _act(request, poll, submit, "Your answer is in.", on_refusal=refused_answer)
+
+
+@require_POST
+def take_back_answer(request, ref, answer_id):
+    poll = _poll_or_404(ref)
+    given = get_object_or_404(Answer, poll=poll, pk=answer_id)
+    voter = _known_voter(request)
+    actor = request.user if request.user.is_authenticated else None
+    return _act(request, poll, lambda: answers.take_back(answer=given, voter=voter, actor=actor), "Your answer is taken back.")
+
+
+@require_POST
+def hide_answers(request, ref):
+    poll = _poll_or_404(ref)
+    if not request.user.is_authenticated:
+        return _login_first(request, poll)
+    key = request.POST.get("key", "")
+    hidden = request.POST.get("hidden", "1") != "0"
+
+    def hide():
+        count = answers.hide(poll=poll, actor=request.user, key=key, hidden=hidden)
+        word = f"{count} answer{'s' if count != 1 else ''}"
+        messages.success(request, f"{word} hidden from every screen." if hidden else f"{word} shown again.")
+
+    return _act(request, poll, hide)

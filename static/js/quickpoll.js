@@ -8,12 +8,15 @@
     if (announcer) announcer.textContent = text;
   }
 
-  // Reconnects with backoff unless the server said "go away" (4xxx; 4503 means "come back soon").
+  // Reconnects with backoff unless the server said "go away" (4xxx; 4503 means "come back soon") or the page
+  // called the stop function it returns (a deck moved on to another poll).
   function liveSocket(path, onMessage, onState) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var delay = 1000;
+    var socket = null;
+    var stopped = false;
     function connect() {
-      var socket = new WebSocket(scheme + location.host + path);
+      socket = new WebSocket(scheme + location.host + path);
       socket.onopen = function () { delay = 1000; if (onState) onState(true); };
       socket.onmessage = function (event) {
         var message;
@@ -21,6 +24,7 @@
         onMessage(message);
       };
       socket.onclose = function (event) {
+        if (stopped) return;
         if (onState) onState(false);
         if (event.code >= 4000 && event.code < 5000 && event.code !== 4503) return;
         setTimeout(connect, delay);
@@ -28,12 +32,16 @@
       };
     }
     connect();
+    return function stop() {
+      stopped = true;
+      if (socket) socket.close();
+    };
   }
 
   // --- Poll page: option cards that fill with live results ---
   // Snapshot parts (templates/polls/_results.html) are copied into the cards, so a half-filled ballot stays.
-  var poll = document.querySelector("[data-poll]");
-  if (poll) {
+  // An open-text poll's answers (templates/polls/_answers.html) are swapped whole. Returns what stops the socket.
+  function livePoll(poll) {
     var results = poll.querySelector("[data-live-results]");
     var status = poll.querySelector("[data-live-status]");
     var likes = poll.querySelector("[data-likes]");
@@ -46,6 +54,10 @@
       var next = fresh.content.querySelector("[data-results]");
       var shown = results.querySelector("[data-results]");
       if (!next || !shown) return;
+      if (next.querySelector("[data-answers]")) {
+        fillAnswers(poll, shown, next);
+        return;
+      }
       next.querySelectorAll(".option-card[data-option-id]").forEach(function (card) {
         var here = shown.querySelector('.option-card[data-option-id="' + card.dataset.optionId + '"]');
         if (!here) return;
@@ -75,7 +87,7 @@
 
     var seal = function (reason) {
       // The poll's rule now hides results from this viewer: the cards keep only their options.
-      results.querySelectorAll("[data-option-share], .option-bar, [data-results-extra]").forEach(function (part) { part.remove(); });
+      results.querySelectorAll("[data-option-share], .option-bar, [data-results-extra], [data-answers]").forEach(function (part) { part.remove(); });
       results.querySelectorAll(".is-leader, .is-winner, .is-out").forEach(function (card) {
         card.classList.remove("is-leader", "is-winner", "is-out");
       });
@@ -90,7 +102,7 @@
       status = null;
     };
 
-    liveSocket("/ws/poll/" + poll.dataset.pollId + "/", function (message) {
+    var stop = liveSocket("/ws/poll/" + poll.dataset.pollId + "/", function (message) {
       if (message.type === "results" && message.version > version) {
         version = message.version;
         fill(message.html);
@@ -120,6 +132,42 @@
       form.addEventListener("change", rest);
       rest();
     }
+    return stop;
+  }
+
+  // --- Poll page: open-text answers ---
+  // A snapshot's answers replace the shown ones whole (a long list stays open if it was); a manager's Hide
+  // buttons, which snapshots (the same for everyone) leave out, come back from the page's template.
+  function fillAnswers(poll, shown, next) {
+    var wasOpen = shown.querySelector("[data-answer-more][open]");
+    if (wasOpen) next.querySelectorAll("[data-answer-more]").forEach(function (more) { more.open = true; });
+    var hideForm = poll.querySelector("template[data-answer-hide-form]");
+    if (hideForm) {
+      next.querySelectorAll(".answer-rank[data-answer-key]").forEach(function (row) {
+        var form = hideForm.content.firstElementChild.cloneNode(true);
+        var button = form.querySelector("button");
+        form.querySelector('input[name="key"]').value = row.dataset.answerKey;
+        button.setAttribute("aria-label", "Hide “" + row.querySelector(".answer-text").textContent + "”");
+        row.append(form);
+      });
+    }
+    shown.replaceWith(next);
+  }
+
+  // The answer box counts down the characters left (the input's maxlength stops typing at the limit).
+  function answerCounter(form) {
+    var input = form.querySelector('input[name="answer"]');
+    var counter = form.querySelector("[data-answer-counter]");
+    if (!input || !counter || !counter.querySelector("[data-answer-left]")) return;
+    var max = parseInt(counter.dataset.max, 10);
+    var words = counter.querySelector("[data-answer-left]");
+    var count = function () {
+      var left = max - input.value.length;
+      words.textContent = left + (left === 1 ? " character" : " characters") + " left";
+      counter.classList.toggle("is-low", left <= Math.min(10, Math.ceil(max / 5)));
+    };
+    input.addEventListener("input", count);
+    count();
   }
 
   // --- Poll page: ranked ballot ---
@@ -138,7 +186,7 @@
     return made;
   };
 
-  document.querySelectorAll("[data-ranking]").forEach(function (ranked) {
+  function sortableRanking(ranked) {
     var form = ranked.closest("form");
     var max = parseInt(ranked.dataset.maxChoices, 10) || ranked.children.length;
     var cards = Array.prototype.slice.call(ranked.children);
@@ -402,7 +450,7 @@
       .forEach(function (card) { ranked.append(card); });
     sync();
     form.addEventListener("submit", sync);
-  });
+  }
 
   // --- Poll page: instant-runoff rounds ---
   // Without this script every round is listed. Here one shows at a time with Previous and Next, and the option
@@ -487,11 +535,11 @@
     shown.dataset.seenRounds = String(last);
   }
 
-  document.querySelectorAll("[data-irv]").forEach(function (section) { stepThrough(section, false); });
 
   // --- Copy a link ---
   // Without the clipboard API the link stays in a read-only box.
-  document.querySelectorAll("[data-copy]").forEach(function (button) {
+  function copyButtons(root) {
+  root.querySelectorAll("[data-copy]").forEach(function (button) {
     var source = document.querySelector(button.dataset.copy);
     if (!source || !navigator.clipboard) return;
     var label = button.textContent;
@@ -514,13 +562,15 @@
       });
     });
   });
-  document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
+  root.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
+  }
 
   // --- Confirm before destructive posts ---
   // A view that asks again without JavaScript is told the dialog already asked.
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  function confirmFirst(root) {
+  root.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.dataset.confirm)) {
         event.preventDefault();
@@ -535,6 +585,7 @@
       }
     });
   });
+  }
 
   // --- Create and edit: add, remove and reorder options ---
   // Without this script "Add an option" posts the form back with one more row.
@@ -702,9 +753,10 @@
 
   // --- Dates ---
   // The server writes UTC (accounts/templatetags/when.py); each <time data-when> moves to the reader's zone.
+  // localDates() rewrites every one on the page (again after a deck swaps a poll in).
   var zone = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
-  var times = document.querySelectorAll("time[data-when]");
-  if (zone && times.length) {
+  var localDates = function () {};
+  if (zone && document.querySelector("time[data-when]")) {
     var thisYear = String(new Date().getFullYear());
     var inParts = new Intl.DateTimeFormat("en-GB", {
       weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
@@ -731,8 +783,8 @@
       if (unit[0] === "second") count = 0;
       return relative.format(seconds < 0 ? -count : count, unit[0]);
     };
-    var rewrite = function () {
-      times.forEach(function (time) {
+    var rewrite = localDates = function () {
+      document.querySelectorAll("time[data-when]").forEach(function (time) {
         var date = new Date(time.getAttribute("datetime"));
         if (isNaN(date.getTime())) return;
         var style = time.dataset.when;
@@ -763,4 +815,148 @@
     var help = closing && document.getElementById(closing.id + "_helptext");
     if (help) help.textContent = help.textContent.replace(/^In UTC\./, "In your time zone (" + zone + ").");
   }
+
+  // --- Enhance a page part ---
+  // The page as loaded, and each poll a deck swaps in: one code path. Returns what stops the poll's socket.
+  function enhance(root) {
+    var poll = root.matches && root.matches("[data-poll]") ? root : root.querySelector("[data-poll]");
+    var stop = poll ? livePoll(poll) : function () {};
+    root.querySelectorAll("[data-ranking]").forEach(sortableRanking);
+    root.querySelectorAll("[data-irv]").forEach(function (section) { stepThrough(section, false); });
+    root.querySelectorAll("[data-answer-form]").forEach(answerCounter);
+    copyButtons(root);
+    confirmFirst(root);
+    return stop;
+  }
+
+  var stopPoll = enhance(document);
+
+  // --- Deck ---
+  // A deck's audience page (templates/polls/deck_audience.html) follows the presenter: on each move it fetches the
+  // new poll's own page, swaps its poll part in, enhances it as above, keeps the focus on the poll if it was there
+  // and says what is showing. Without this script the page says to reload.
+  var deck = document.querySelector("[data-deck]");
+  if (deck) {
+    var deckStep = deck.querySelector("[data-deck-step]");
+    var followText = deck.querySelector("[data-deck-follow-text]");
+    var deckLive = deck.querySelector("[data-deck-live]");
+    var offline = followText.innerHTML; // the server's own words: "reload for the current poll"
+    var shownSlug = null;
+    var asked = 0; // a newer move outruns a slower fetch
+
+    // Forms in the poll part come back here after posting, not to the poll's own page (polls.views._back_to).
+    var comeBackHere = function (root) {
+      root.querySelectorAll('form[method="post"]').forEach(function (form) {
+        if (form.querySelector('input[name="back"]')) return;
+        var back = document.createElement("input");
+        back.type = "hidden";
+        back.name = "back";
+        back.value = location.pathname;
+        form.append(back);
+      });
+    };
+
+    var showPoll = function (moved) {
+      var ticket = ++asked;
+      fetch(moved.poll.url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      }).then(function (html) {
+        if (ticket !== asked) return;
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.querySelector("[data-poll]");
+        var shown = document.querySelector("[data-poll], [data-deck-waiting]");
+        if (!fresh || !shown) throw new Error("no poll on the page");
+        var hadFocus = shown.contains(document.activeElement) || document.activeElement === document.body;
+        stopPoll();
+        fresh = document.adoptNode(fresh);
+        shown.replaceWith(fresh);
+        stopPoll = enhance(fresh);
+        comeBackHere(fresh);
+        localDates();
+        shownSlug = moved.poll.slug;
+        deck.dataset.deckPosition = String(moved.position);
+        deckStep.textContent = "Poll " + (moved.position + 1) + " of " + moved.count;
+        document.title = moved.poll.title + " · " + deck.dataset.titleSuffix;
+        var heading = fresh.querySelector("h1");
+        if (hadFocus && heading) {
+          heading.tabIndex = -1;
+          heading.focus({ preventScroll: true });
+        }
+        if (fresh.getBoundingClientRect().top < 0) deck.scrollIntoView({ block: "start" });
+        announce("Now showing: " + moved.poll.title);
+      }).catch(function () {
+        // A poll that cannot be fetched (deleted, on hold) leaves the page as it is, with the reload hint.
+        if (ticket === asked) followText.innerHTML = offline;
+      });
+    };
+
+    var current = document.querySelector("[data-poll]");
+    if (current) comeBackHere(current);
+    liveSocket("/ws/deck/" + deck.dataset.deckId + "/", function (message) {
+      if (message.type !== "deck.moved" || !message.poll) return;
+      // The first message on connecting says where the deck is: a swap only if the page shows another poll.
+      if (shownSlug === null && current && message.poll.id === current.dataset.pollId) {
+        shownSlug = message.poll.slug;
+        return;
+      }
+      if (message.poll.slug === shownSlug) return;
+      showPoll(message);
+    }, function (connected) {
+      deckLive.hidden = !connected;
+      if (connected) followText.textContent = "Following the presenter: the next poll appears here by itself.";
+      else followText.innerHTML = offline;
+    });
+  }
+
+  // The deck editor's picker: the list's order is the deck's. Move up and Move down beside each poll; a typed
+  // position moves its row there; the numbers always follow the ticked rows from the top.
+  document.querySelectorAll("[data-deck-picks]").forEach(function (list) {
+    var rows = function () { return Array.prototype.slice.call(list.children); };
+    var renumber = function () {
+      var count = 0;
+      rows().forEach(function (row) {
+        var picked = row.querySelector('input[type="checkbox"]').checked;
+        row.querySelector(".deck-position").value = picked ? String(++count) : "";
+        row.deckTools.up.disabled = !row.previousElementSibling;
+        row.deckTools.down.disabled = !row.nextElementSibling;
+      });
+    };
+    var titleOf = function (row) { return row.querySelector(".deck-pick-title").textContent; };
+    var tool = function (row, text, label, step) {
+      var button = element("button", "icon secondary small deck-move", text);
+      button.type = "button";
+      button.setAttribute("aria-label", label + ": " + titleOf(row));
+      button.addEventListener("click", function () {
+        var other = step < 0 ? row.previousElementSibling : row.nextElementSibling;
+        if (!other) return;
+        list.insertBefore(row, step < 0 ? other : other.nextElementSibling);
+        renumber();
+        (button.disabled ? row.querySelector('input[type="checkbox"]') : button).focus();
+        announce(titleOf(row) + " moved to place " + (rows().indexOf(row) + 1) + " of " + rows().length);
+      });
+      return button;
+    };
+    rows().forEach(function (row) {
+      var tools = element("span", "deck-move-tools");
+      row.deckTools = { up: tool(row, "↑", "Move up", -1), down: tool(row, "↓", "Move down", 1) };
+      tools.append(row.deckTools.up, row.deckTools.down);
+      row.querySelector(".deck-pick-position").append(tools);
+    });
+    list.addEventListener("change", function (event) {
+      if (event.target.classList.contains("deck-position")) {
+        // Typed numbers order the ticked rows; the others keep their places below them.
+        var number = function (row) { return parseInt(row.querySelector(".deck-position").value, 10) || Infinity; };
+        var typed = event.target.closest(".deck-pick");
+        if (event.target.value) typed.querySelector('input[type="checkbox"]').checked = true;
+        rows().sort(function (a, b) {
+          return number(a) - number(b) || (a === typed ? -1 : b === typed ? 1 : 0);
+        }).forEach(function (row) { list.append(row); });
+        event.target.focus();
+      }
+      renumber();
+    });
+    list.classList.add("enhanced");
+    renumber();
+  });
 })();
