@@ -30,5 +30,5 @@ urlpatterns = [
     path("decks/<uuid:deck_id>/delete/", views.deck_delete, name="deck-delete"),
     path("p/<str:ref>/answer/", views.answer, name="poll-answer"),
     path("p/<str:ref>/answers/hide/", views.hide_answers, name="poll-answers-hide"),
-    path("p/<str:ref>/answers/<str:answer_id>/take-back/", views.take_back_answer, name="poll-answer-take-back"),
+    path("p/<str:ref>/answers/<uuid:answer_id>/take-back/", views.take_back_answer, name="poll-answer-take-back"),
 ]

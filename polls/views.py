@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,6 +38,7 @@ from polls.permissions import (
     can_vote,
     editable_fields,
     invite_refusal,
+    require_deck_owner,
 )
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
@@ -86,7 +88,7 @@ def results_context(request, poll: Poll, state: selectors.VoterState) -> dict:
         # A ranked or score poll's full count is cached per results version (selectors.full_results).
         "results": (
             selectors.full_results(poll)
-            if poll.counts_ballots or poll.method == Poll.Method.TEXT
+            if poll.counts_ballots or poll.takes_answers
             else selectors.option_results(poll, poll.options.all())
         )
         if visible
@@ -515,8 +517,6 @@ def edit(request, ref):
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in form.changed_data}
         options = changes.pop("options", None)  # disabled (locked) fields never count as changed
-        if form.cleaned_data.get("method") == Poll.Method.TEXT and poll.options.exists():
-            options = []  # turned into an open-text poll: the options it had go
         try:
             services.update_poll(poll=poll, actor=request.user, options=options, **changes)
         except errors.InvalidPoll as exc:
@@ -757,8 +757,13 @@ def _deck_candidates(user, deck: Deck | None = None) -> list[Poll]:
 
 
 def _my_deck(request, deck_id) -> Deck:
-    """Only a deck's author edits it: anyone else's deck is not found here."""
-    return get_object_or_404(Deck, pk=deck_id, author=request.user)
+    """A deck its author (or a moderator) may change; anyone else's is not found here."""
+    deck = get_object_or_404(Deck, pk=deck_id)
+    try:
+        require_deck_owner(deck, request.user)
+    except errors.PollError:
+        raise Http404 from None
+    return deck
 
 
 def _deck_refused(form: DeckForm, exc: errors.PollError) -> None:
@@ -847,7 +852,7 @@ def deck_audience(request, deck):
 def _answers_context(request, poll: Poll, *, answer_text: str, answer_error: str) -> dict:
     """An open-text poll's answer box: the voter's own answers, a refused answer kept beside its reason, and for
     managers the groups they hid (to show them again)."""
-    if poll.method != Poll.Method.TEXT:
+    if not poll.takes_answers:
         return {}
     voter = _known_voter(request)
     mine = list(Answer.objects.filter(poll=poll, **voter.lookup()).order_by("created_at")) if voter is not None else []
