@@ -73,8 +73,9 @@ def _asked_first(request) -> bool:
     return request.POST.get("confirmed") == "1"
 
 
-def _ask_first(request, poll: Poll, *, question: str, consequence: str, confirm: str, cancel: str, back: str = "", **extra):
-    """Without JavaScript's dialog, a destructive post shows this page: the same post again, confirmed, or back."""
+def _ask_first(request, poll: Poll | Deck, *, question: str, consequence: str, confirm: str, cancel: str, back: str = "", **extra):
+    """Without JavaScript's dialog, a destructive post shows this page: the same post again, confirmed, or back.
+    A deck asks the same way (its title is quoted as a poll's is)."""
     back = back or reverse("poll-detail", kwargs={"ref": poll.slug})
     context = {"poll": poll, "question": question, "consequence": consequence, "confirm": confirm, "cancel": cancel, "back": back}
     return render(request, "polls/confirm.html", context | extra)
