@@ -9,8 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
-from polls import decks
-from polls.tests.factories import PollFactory
+from polls import answers, decks
+from polls.tests.factories import PollFactory, visitor
+from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_creating import log_in
 
 # /j/<code> handing a deck's code to polls.views.deck_audience, as the join page does.
 pytestmark = pytest.mark.urls("polls.tests.test_deck_pages")
@@ -92,3 +94,17 @@ def test_the_swapped_in_poll_gets_its_live_results(live_url, new_page, deck):
 
     expect(audience.locator(".cloud-word")).to_have_text(["Brilliant"], timeout=5_000)
     expect(audience.locator("[data-results-summary]")).to_contain_text("1 answer from 1 person")
+
+
+def test_the_deck_pages_and_a_word_cloud_have_no_serious_accessibility_violations(live_url, new_page, deck):
+    cloud_poll = deck.items.order_by("position").last().poll
+    for number, words in enumerate(["Inspiring", "Fun", "fun", "Long", "x" * 60], start=1):
+        answers.submit_answer(poll=cloud_poll, voter=visitor(number, ip_address=f"203.0.113.{number}"), text=words)
+    page = new_page()
+    log_in(page, live_url, deck.author)
+
+    for path in ("/decks/", f"/decks/{deck.pk}/", f"/p/{cloud_poll.slug}/", f"/j/{deck.join_code}"):
+        page.goto(f"{live_url}{path}")
+        assert serious_violations(page) == [], path
+    followed_within(page, deck, 2, "One word for today")
+    assert serious_violations(page) == [], "the audience page after a move"
