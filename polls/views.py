@@ -768,11 +768,8 @@ def _my_deck(request, deck_id) -> Deck:
 
 
 def _deck_refused(form: DeckForm, exc: errors.PollError) -> None:
-    fields = getattr(exc, "fields", None)
-    if fields:
-        form.add_service_errors({("polls" if name in {"poll_ids", "polls"} else name): problems for name, problems in fields.items()})
-    else:
-        form.add_error(None, exc.message)
+    """polls.decks' refusal beside the form's fields: the title's at the title, the rest at the polls picker."""
+    form.add_service_errors(getattr(exc, "fields", None) or {None: [exc.message]})
 
 
 @login_required

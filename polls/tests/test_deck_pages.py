@@ -110,7 +110,8 @@ def test_someone_elses_poll_is_refused_and_the_form_comes_back(owner, three_poll
     response = signed_in(owner).post("/decks/", order_data("Sneaky", [three_polls[0], theirs]))
 
     assert response.status_code == 400
-    assert "A deck holds polls you manage" in text(response)
+    picker = re.search(r'<fieldset class="deck-picker is-invalid".*?</fieldset>', text(response), re.S).group(0)
+    assert "A deck holds polls you manage" in picker  # beside the polls, not at the top of the page
     assert 'value="Sneaky"' in text(response)
     assert ("Warm-up", "1") in picked_rows(response)  # what was ticked stays ticked
     assert not Deck.objects.exists()
