@@ -856,6 +856,23 @@
       });
     };
 
+    // Scripts in fetched HTML do not run: a proof-of-work slot gets its widget from the module already loaded,
+    // or, the first time this page needs one, from the slot's own module scripts made anew (so they run).
+    var proofOfWork = function (root) {
+      if (!root.querySelector("[data-altcha-challenge]")) return;
+      if (window.quickpollAltcha) {
+        window.quickpollAltcha(root);
+        return;
+      }
+      root.querySelectorAll("[data-altcha-challenge] script").forEach(function (old) {
+        var script = document.createElement("script");
+        script.type = old.type;
+        script.async = false; // in order: the widget's module before our setup
+        script.src = old.src;
+        old.replaceWith(script);
+      });
+    };
+
     var showPoll = function (moved) {
       var ticket = ++asked;
       fetch(moved.poll.url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
@@ -873,6 +890,7 @@
         shown.replaceWith(fresh);
         stopPoll = enhance(fresh);
         comeBackHere(fresh);
+        proofOfWork(fresh);
         localDates();
         shownSlug = moved.poll.slug;
         deck.dataset.deckPosition = String(moved.position);

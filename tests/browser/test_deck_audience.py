@@ -108,3 +108,22 @@ def test_the_deck_pages_and_a_word_cloud_have_no_serious_accessibility_violation
         assert serious_violations(page) == [], path
     followed_within(page, deck, 2, "One word for today")
     assert serious_violations(page) == [], "the audience page after a move"
+
+
+@pytest.mark.parametrize("first_asks_too", [False, True], ids=["first-poll-unprotected", "both-protected"])
+def test_a_swapped_in_poll_that_asks_for_proof_of_work_gets_its_widget(live_url, new_page, first_asks_too):
+    author = UserFactory()
+    first = PollFactory(author=author, title="Warm-up", options=["Yes", "No"], bot_protection="always" if first_asks_too else "off")
+    guarded = PollFactory(author=author, title="Cats or dogs?", options=["Cats", "Dogs"], bot_protection="always")
+    deck = decks.create_deck(author=author, title="Pets", poll_ids=[first.pk, guarded.pk])
+    page = new_page()
+    page.goto(f"{live_url}/j/{deck.join_code}")
+    expect(page.locator("[data-deck-follow-text]")).to_contain_text("Following the presenter")
+
+    followed_within(page, deck, 1, "Cats or dogs?")
+
+    expect(page.locator("input[name=altcha]")).to_have_value(re.compile(r".{100,}"))  # solved, as on the poll's page
+    page.get_by_label("Dogs", exact=True).check()
+    page.get_by_role("button", name="Vote", exact=True).click()
+    expect(page.locator(".message")).to_have_text("Your vote is in.")
+    assert guarded.ballots.count() == 1
