@@ -840,7 +840,11 @@
     var deckStep = deck.querySelector("[data-deck-step]");
     var followText = deck.querySelector("[data-deck-follow-text]");
     var deckLive = deck.querySelector("[data-deck-live]");
-    var offline = followText.innerHTML; // the server's own words: "reload for the current poll"
+    // The server's own words ("reload for the current poll", a link), put back whenever the socket drops.
+    var offline = Array.prototype.slice.call(followText.childNodes);
+    var sayOffline = function () {
+      followText.replaceChildren.apply(followText, offline.map(function (node) { return node.cloneNode(true); }));
+    };
     var shownSlug = null;
     var asked = 0; // a newer move outruns a slower fetch
 
@@ -905,7 +909,7 @@
         announce("Now showing: " + moved.poll.title);
       }).catch(function () {
         // A poll that cannot be fetched (deleted, on hold) leaves the page as it is, with the reload hint.
-        if (ticket === asked) followText.innerHTML = offline;
+        if (ticket === asked) sayOffline();
       });
     };
 
@@ -923,7 +927,7 @@
     }, function (connected) {
       deckLive.hidden = !connected;
       if (connected) followText.textContent = "Following the presenter: the next poll appears here by itself.";
-      else followText.innerHTML = offline;
+      else sayOffline();
     });
   }
 

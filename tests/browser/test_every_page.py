@@ -31,7 +31,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from accounts.services import MODERATORS_GROUP, make_moderator, update_profile
 from accounts.tests.factories import UserFactory
-from polls import invites, services
+from polls import answers, decks, invites, services
 from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
@@ -122,6 +122,12 @@ PAGES = [
     PageVisit("notifications-empty", NEWCOMER, "/notifications/"),
     PageVisit("not-found", VISITOR, "/p/no-such-poll/", status=404),
     PageVisit("forbidden", AUTHOR, "/p/{others}/edit/", status=403),
+    PageVisit("poll-open-text", VISITOR, "/p/{open_text}/"),
+    PageVisit("poll-open-text-answered", VOTER, "/p/{open_text}/"),
+    PageVisit("poll-open-text-author", AUTHOR, "/p/{open_text}/"),
+    PageVisit("decks", AUTHOR, "/decks/"),
+    PageVisit("decks-none", NEWCOMER, "/decks/"),
+    PageVisit("deck-edit", AUTHOR, "/decks/{deck}/"),
     PageVisit("docs", VISITOR, "/docs", ready=".swagger-ui .opblock"),
     PageVisit("redoc", VISITOR, "/redoc", ready="[role=navigation], .api-content"),
 ]
@@ -133,6 +139,7 @@ NOT_PAGES = {
     "health", "api-info", "schema", "logout", "export-my-data", "poll-vote", "poll-retract", "poll-like",
     "poll-report", "poll-set-open", "poll-delete", "poll-invites-revoke", "poll-invites-csv",
     "poll-change-vote", "notification-open", "poll-suggest", "poll-write-in-decide",
+    "deck-delete", "poll-answer", "poll-answers-hide", "poll-answer-take-back",
 }
 
 
@@ -152,7 +159,9 @@ def _routed_names(patterns, prefix: str = "") -> set[str]:
 def test_every_routed_page_is_visited(db):
     # `db` also makes pytest-django set up the test database, which the page tests (outside any test
     # transaction, so the server sees their data) cannot ask for: run this test with them.
-    visited = {resolve(visit.path.format_map(defaultdict(lambda: "x")).split("?")[0]).url_name for visit in PAGES}
+    # Any value fits a slug or a token; a deck's id must look like one.
+    stand_in = defaultdict(lambda: "00000000-0000-4000-8000-000000000000")
+    visited = {resolve(visit.path.format_map(stand_in).split("?")[0]).url_name for visit in PAGES}
     assert _routed_names(get_resolver().url_patterns) - NOT_PAGES - visited == set()
 
 
@@ -246,6 +255,16 @@ def _cast_data_set() -> dict:
     turned_down = services.suggest_option(poll=write_ins, voter=Voter(user=crowd[0]), text="Nothing, the menu is fine")
     services.reject_write_in(write_in=turned_down, actor=author)
 
+    open_text = PollFactory(
+        author=author, title="One word for the offsite?", options=[], method=Poll.Method.TEXT, answers_per_voter=2
+    )
+    spoken = ["Sunny", "sunny!", "Relaxing", "Too far", "Delicious", LONG_WORD[:60], "Sunny", "Great food"]
+    for person, words in zip([voter, *crowd], spoken, strict=False):
+        answers.submit_answer(poll=open_text, voter=Voter(user=person), text=words)
+    answers.submit_answer(poll=open_text, voter=Voter(user=crowd[0]), text="Rainy")
+    answers.hide(poll=open_text, actor=author, key="rainy")
+    deck = decks.create_deck(author=author, title="Friday all-hands", poll_ids=[open_poll.pk, ranked.pk, open_text.pk])
+
     others = PollFactory(author=other_author, title="Tabs or spaces?", options=["Tabs", "Spaces"])
     services.like_poll(poll=others, voter=Voter(user=author))
 
@@ -261,6 +280,7 @@ def _cast_data_set() -> dict:
         "long_words": long_words,
         "bot_defence": bot_defence,
         "write_ins": write_ins,
+        "open_text": open_text,
         "others": others,
     }
     sessions = {}
@@ -270,7 +290,8 @@ def _cast_data_set() -> dict:
         sessions[person.username] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return {
         "sessions": sessions,
-        "refs": {name: poll.slug for name, poll in polls.items()} | {"receipt": receipt, "invite_token": made[0].token},
+        "refs": {name: poll.slug for name, poll in polls.items()}
+        | {"receipt": receipt, "invite_token": made[0].token, "deck": deck.pk},
     }
 
 
