@@ -5,8 +5,8 @@ unlisted poll never shows up in a list, a search or a total; it opens by its id 
 """
 
 import logging
-from collections import defaultdict
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
