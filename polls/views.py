@@ -200,7 +200,7 @@ def _poll_context(
         "share_qr": _qr_svg(share_url),
         "report_form": ReportForm(),
         **_write_ins_context(request, poll, held_invite),
-        **_answers_context(request, poll, answer_text=answer_text, answer_error=answer_error),
+        **_answers_context(request, poll, state, held_invite, answer_text=answer_text, answer_error=answer_error),
     }
     context["voting"] = context["can_vote"] or changing
     if context["can_manage"] and not poll.is_secret:  # a secret poll has no per-vote times to chart
@@ -847,16 +847,19 @@ def deck_audience(request, deck):
 # --- Open text -----------------------------------------------------------------------------------
 
 
-def _answers_context(request, poll: Poll, *, answer_text: str, answer_error: str) -> dict:
-    """An open-text poll's answer box: the voter's own answers, a refused answer kept beside its reason, and for
-    managers the groups they hid (to show them again)."""
+def _answers_context(
+    request, poll: Poll, state: selectors.VoterState, held_invite: str, *, answer_text: str, answer_error: str
+) -> dict:
+    """An open-text poll's answer box: offered while the voter has answers left, their own answers, a refused
+    answer kept beside its reason, and for managers the groups they hid (to show them again)."""
     if not poll.takes_answers:
         return {}
-    voter = _known_voter(request)
-    mine = list(Answer.objects.filter(poll=poll, **voter.lookup()).order_by("created_at")) if voter is not None else []
+    answers_left = max(poll.answers_per_voter - len(state.my_answers), 0)
     context = {
-        "my_answers": mine,
-        "answers_left": max(poll.answers_per_voter - len(mine), 0),
+        # As a ballot is offered until one is cast: here, until the last answer the poll takes is given.
+        "can_answer": can_vote(request.user, poll, has_voted=not answers_left, invite=held_invite),
+        "my_answers": state.my_answers,
+        "answers_left": answers_left,
         "answer_text": answer_text,
         "answer_error": answer_error,
     }
