@@ -471,7 +471,9 @@ class DeckForm(ServiceErrorsMixin, forms.Form):
             if position.isdigit() and len(position) <= 3:
                 numbered.append((int(position), index, pk))
             elif position and strict:
-                raise forms.ValidationError(f"“{position[:10]}” is no position: give each poll a number, 1 for the first.")
+                raise forms.ValidationError(
+                    f"“{position[:10]}” is no position: give each poll a number, 1 for the first."
+                )
             else:
                 unnumbered.append(pk)
         return [pk for _, _, pk in sorted(numbered)] + unnumbered

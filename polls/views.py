@@ -14,9 +14,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -165,7 +165,14 @@ def _render_poll(request, poll: Poll, *, status: int = 200, **refused):
 
 
 def _poll_context(
-    request, poll: Poll, *, changing: bool = False, picked=None, vote_error: str = "", answer_text: str = "", answer_error: str = ""
+    request,
+    poll: Poll,
+    *,
+    changing: bool = False,
+    picked=None,
+    vote_error: str = "",
+    answer_text: str = "",
+    answer_error: str = "",
 ) -> dict:
     """What templates/polls/detail.html needs: the poll's page, and a deck's audience page built on it."""
     state = _voter_state(request, poll)
@@ -778,7 +785,9 @@ def deck_list(request):
     form = DeckForm(request.POST or None, candidates=_deck_candidates(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            deck = decks.create_deck(author=request.user, title=form.cleaned_data["title"], poll_ids=form.cleaned_data["poll_ids"])
+            deck = decks.create_deck(
+                author=request.user, title=form.cleaned_data["title"], poll_ids=form.cleaned_data["poll_ids"]
+            )
         except errors.PollError as exc:
             _deck_refused(form, exc)
         else:
@@ -796,10 +805,14 @@ def deck_list(request):
 def deck_edit(request, deck_id):
     deck = _my_deck(request, deck_id)
     chosen = [item.poll_id for item in deck.items.all()]
-    form = DeckForm(request.POST or None, initial={"title": deck.title}, candidates=_deck_candidates(request.user, deck), chosen=chosen)
+    form = DeckForm(
+        request.POST or None, initial={"title": deck.title}, candidates=_deck_candidates(request.user, deck), chosen=chosen
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            decks.update_deck(deck=deck, actor=request.user, title=form.cleaned_data["title"], poll_ids=form.cleaned_data["poll_ids"])
+            decks.update_deck(
+                deck=deck, actor=request.user, title=form.cleaned_data["title"], poll_ids=form.cleaned_data["poll_ids"]
+            )
         except errors.PollError as exc:
             _deck_refused(form, exc)
         else:
@@ -901,7 +914,8 @@ def take_back_answer(request, ref, answer_id):
     given = get_object_or_404(Answer, poll=poll, pk=answer_id)
     voter = _known_voter(request)
     actor = request.user if request.user.is_authenticated else None
-    return _act(request, poll, lambda: answers.take_back(answer=given, voter=voter, actor=actor), "Your answer is taken back.")
+    take_back = functools.partial(answers.take_back, answer=given, voter=voter, actor=actor)
+    return _act(request, poll, take_back, "Your answer is taken back.")
 
 
 @require_POST

@@ -167,7 +167,8 @@ def test_one_answer_too_many_is_refused_on_the_page(owner):
 
     assert response.status_code == 400
     assert answer_box(response) == ""  # none left to give
-    assert '<p class="notice error answer-error" id="answer-error" role="alert">You have given the 2 answers this poll takes.</p>' in text(response)
+    refusal = '<p class="notice error answer-error" id="answer-error" role="alert">You have given the 2 answers this poll takes.</p>'
+    assert refusal in text(response)
     assert Answer.objects.filter(poll=poll).count() == 2
 
 

@@ -41,11 +41,8 @@ def in_deck(deck: Deck) -> list[str]:
 def picked_rows(response) -> list[tuple[str, str]]:
     """(poll title, position) of each ticked row of the picker, top first."""
     rows = re.findall(r'<li class="deck-pick">(.*?)</li>', text(response), re.S)
-    return [
-        (re.search(r'deck-pick-title">([^<]*)<', row).group(1), re.search(r'name="position-[^"]+" id="[^"]+" value="(\d*)"', row).group(1))
-        for row in rows
-        if " checked>" in row
-    ]
+    title, position = r'deck-pick-title">([^<]*)<', r'name="position-[^"]+" id="[^"]+" value="(\d*)"'
+    return [(re.search(title, row).group(1), re.search(position, row).group(1)) for row in rows if " checked>" in row]
 
 
 def order_data(title: str, polls_in_order: list, **extra) -> dict:

@@ -113,7 +113,8 @@ def test_the_deck_pages_and_a_word_cloud_have_no_serious_accessibility_violation
 @pytest.mark.parametrize("first_asks_too", [False, True], ids=["first-poll-unprotected", "both-protected"])
 def test_a_swapped_in_poll_that_asks_for_proof_of_work_gets_its_widget(live_url, new_page, first_asks_too):
     author = UserFactory()
-    first = PollFactory(author=author, title="Warm-up", options=["Yes", "No"], bot_protection="always" if first_asks_too else "off")
+    first_protection = "always" if first_asks_too else "off"
+    first = PollFactory(author=author, title="Warm-up", options=["Yes", "No"], bot_protection=first_protection)
     guarded = PollFactory(author=author, title="Cats or dogs?", options=["Cats", "Dogs"], bot_protection="always")
     deck = decks.create_deck(author=author, title="Pets", poll_ids=[first.pk, guarded.pk])
     page = new_page()
