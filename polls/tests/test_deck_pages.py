@@ -248,3 +248,10 @@ def test_a_back_address_elsewhere_is_ignored(poll):
     for elsewhere in ("https://evil.example/j/x", "//evil.example/j/", "/accounts/logout/"):
         response = Client().post(f"/p/{poll.slug}/vote/", {"option": option.pk, "back": elsewhere})
         assert response["Location"] == f"/p/{poll.slug}/"
+
+
+def test_without_polls_of_my_own_the_page_sends_me_to_create_one(other_user):
+    page = text(signed_in(other_user).get("/decks/"))
+
+    assert "No polls for a deck yet" in page and 'href="/polls/new/"' in page
+    assert "Create the deck" not in page
