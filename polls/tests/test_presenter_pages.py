@@ -1,5 +1,7 @@
 """The presenter screens, without JavaScript: /p/<slug>/present/ and /decks/<id>/present/, their buttons and who may use them."""
 
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
@@ -42,7 +44,7 @@ def stranger(client, other_user):
 
 def test_the_author_sees_the_screen_with_the_join_code_address_and_qr_code(author, poll):
     response = author.get(screen(poll))
-    html = response.content.decode()
+    html = unescape(response.content.decode())
     assert response.status_code == 200
     code = poll.join_code
     assert f"{code[:3]} {code[3:]}" in html
@@ -131,7 +133,7 @@ def test_voting_closes_and_opens_again(author, poll):
 def test_an_unknown_action_is_refused_on_the_screen(author, poll):
     response = author.post(screen(poll), {"action": "explode"})
     assert response.status_code == 400
-    assert "not one of the presenter's buttons" in response.content.decode()
+    assert "not one of the presenter's buttons" in unescape(response.content.decode())
     assert state_of(poll) == (False, Poll.AudienceResults.RULE, True)
 
 
@@ -142,7 +144,7 @@ def test_a_refused_button_says_why_on_the_screen(author, owner):
     services.set_poll_active(poll=secret, actor=owner, active=False)
     response = author.post(screen(secret), {"action": "open"})
     assert response.status_code == 400
-    assert "cannot be reopened" in response.content.decode()
+    assert "cannot be reopened" in unescape(response.content.decode())
     assert not state_of(secret)[2]
 
 
@@ -151,28 +153,28 @@ def test_a_refused_button_says_why_on_the_screen(author, owner):
 
 def test_the_results_button_turns_the_way_the_audience_does_not_see(author, poll):
     # Results shown to everyone by the poll's rule: R hides them.
-    html = author.get(screen(poll)).content.decode()
+    html = unescape(author.get(screen(poll)).content.decode())
     assert "Following the poll's rule" in html
     assert 'value="hide"' in html and "Hide results" in html
     author.post(screen(poll), {"action": "hide"})
-    html = author.get(screen(poll)).content.decode()
+    html = unescape(author.get(screen(poll)).content.decode())
     assert "Hidden from the audience" in html
     assert 'value="reveal"' in html and "Reveal results" in html
     assert "Follow the poll's rule" in html and "End presenting" in html
     author.post(screen(poll), {"action": "reveal"})
-    assert "Audience sees results" in author.get(screen(poll)).content.decode()
+    assert "Audience sees results" in unescape(author.get(screen(poll)).content.decode())
 
 
 def test_a_rule_that_hides_results_is_turned_by_revealing(author, owner):
     after_close = PollFactory(author=owner, results_visibility=Poll.ResultsVisibility.AFTER_CLOSE)
-    html = author.get(screen(after_close)).content.decode()
+    html = unescape(author.get(screen(after_close)).content.decode())
     assert "The results show when voting closes." in html
     assert 'value="reveal"' in html
 
 
 def test_an_open_secret_poll_cannot_be_revealed(author, owner):
     secret = PollFactory(author=owner, is_secret=True)
-    html = author.get(screen(secret)).content.decode()
+    html = unescape(author.get(screen(secret)).content.decode())
     assert "secret ballot" in html.lower()
     assert 'data-control="results" data-shortcut="r" aria-keyshortcuts="R" disabled' in html
 
@@ -180,7 +182,7 @@ def test_an_open_secret_poll_cannot_be_revealed(author, owner):
 def test_the_voters_count_is_on_the_screen(author, poll):
     for number in range(3):
         services.cast_vote(poll=poll, voter=visitor(number), option_ids=pick(poll, "Red"))
-    html = author.get(screen(poll)).content.decode()
+    html = unescape(author.get(screen(poll)).content.decode())
     assert "<strong data-presenter-voters>3</strong> voted" in html
 
 
@@ -221,7 +223,7 @@ def position_of(deck) -> int:
 
 
 def test_the_deck_screen_shows_its_current_poll_place_and_the_decks_join_code(author, deck):
-    html = author.get(deck_screen(deck)).content.decode()
+    html = unescape(author.get(deck_screen(deck)).content.decode())
     assert "Question 1?" in html
     assert "Poll 1 of 3" in html
     code = deck.join_code
@@ -234,7 +236,7 @@ def test_the_deck_screen_shows_its_current_poll_place_and_the_decks_join_code(au
 def test_next_previous_and_goto_move_the_deck(author, deck):
     assert author.post(deck_screen(deck), {"action": "next"})["Location"] == deck_screen(deck)
     assert position_of(deck) == 1
-    assert "Poll 2 of 3" in author.get(deck_screen(deck)).content.decode()
+    assert "Poll 2 of 3" in unescape(author.get(deck_screen(deck)).content.decode())
     author.post(deck_screen(deck), {"action": "goto", "position": "2"})
     assert position_of(deck) == 2
     author.post(deck_screen(deck), {"action": "previous"})
@@ -252,7 +254,7 @@ def test_next_previous_and_goto_move_the_deck(author, deck):
 def test_moves_past_either_end_are_refused_on_the_screen(author, deck, data, says):
     response = author.post(deck_screen(deck), data)
     assert response.status_code == 400
-    assert says in response.content.decode()
+    assert says in unescape(response.content.decode())
     assert position_of(deck) == 0
 
 
