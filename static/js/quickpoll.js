@@ -743,7 +743,8 @@
       equip();
       var refusal = presenter.querySelector('[data-presenter-part] [role="alert"]');
       var changed = stateWords(presenter).filter(function (line) { return before.indexOf(line) < 0; });
-      presenterSays.textContent = refusal ? refusal.textContent : changed.join(". ");
+      // A second look (the socket's news of the host's own change) finds nothing new: what was said stands.
+      if (refusal || changed.length) presenterSays.textContent = refusal ? refusal.textContent : changed.join(". ");
       var again = focused && presenter.querySelector('[data-control="' + focused + '"]');
       if (again) again.focus();
     };
@@ -751,7 +752,8 @@
     var send = function (form) {
       if (sending) return;
       sending = true;
-      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      // getAttribute: the forms' own "action" input shadows form.action.
+      fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
         .then(function (response) {
           // A refused button answers 400 with the screen and its reason; anything else is left to a plain post.
           if (!response.ok && response.status !== 400) throw new Error(String(response.status));
@@ -771,7 +773,7 @@
 
     presenter.addEventListener("submit", function (event) {
       var form = event.target;
-      if (form.method !== "post") return; // the shortcuts dialog closes itself
+      if (form.getAttribute("method") !== "post") return; // the shortcuts dialog closes itself
       event.preventDefault();
       send(form);
     });
