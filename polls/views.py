@@ -881,7 +881,8 @@ def deck_present(request, deck_id):
 
 def _join_missing(request, typed: str, *, status: int):
     """The "Enter code" box on a page of its own: nothing typed yet, or a code that names no poll."""
-    return render(request, "polls/join.html", {"typed": typed}, status=status)
+    code = join_codes.normalise(typed)
+    return render(request, "polls/join.html", {"typed": join_codes.display(code) if code else typed}, status=status)
 
 
 @require_GET
