@@ -828,7 +828,9 @@ def present(request, ref):
     return _render_presenter(request, poll)
 
 
-def _presentable_deck(request, deck_id) -> Deck:
+def _presentable_deck(request, deck_id: str) -> Deck:
+    if not _CANONICAL_UUID.match(deck_id.lower()):
+        raise Http404
     deck = get_object_or_404(Deck.objects.select_related("author"), pk=deck_id)
     try:
         require_deck_owner(deck, request.user)

@@ -292,4 +292,5 @@ def test_opening_the_deck_screen_writes_nothing(author, deck):
 
 def test_an_unknown_deck_has_no_screen(author):
     assert author.get("/decks/00000000-0000-4000-8000-000000000000/present/").status_code == 404
+    assert author.get("/decks/not-a-deck/present/").status_code == 404
 
