@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Polls", "description": "Create, change, close and find polls; their results and exports."},
         {"name": "Votes", "description": "Cast and take back votes; secret ballots and their receipts."},
         {"name": "Likes", "description": "Like and unlike polls."},
+        {"name": "Decks", "description": "Polls a presenter steps through; the audience follows at the deck's join code."},
         {"name": "Invites", "description": "Invite-only polls: make, revoke and export invite links."},
         {"name": "Accounts", "description": "Sign up, log in and out (JWT), and manage your own account."},
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
