@@ -743,7 +743,11 @@
       // The results as the answer drew them: a closed poll's final count, an edited poll's options.
       var results = presenter.querySelector("[data-live-results]");
       var freshResults = answer.querySelector("[data-live-results]");
-      if (results && freshResults) results.innerHTML = freshResults.innerHTML; // rendered and escaped by the server
+      if (results && freshResults) {
+        results.replaceChildren.apply(results, Array.prototype.slice.call(freshResults.childNodes).map(function (node) {
+          return document.adoptNode(node);
+        }));
+      }
       equip();
       var refusal = presenter.querySelector('[data-presenter-part] [role="alert"]');
       var changed = stateWords(presenter).filter(function (line) { return before.indexOf(line) < 0; });
