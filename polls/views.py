@@ -15,8 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -743,7 +743,7 @@ VOTING_ACTIONS = {"open": True, "close": False}
 
 
 def _presentable_poll(request, ref) -> Poll:
-    """A poll its presenter may put on screen: to anyone else it does not exist (not even that it is theirs to ask for)."""
+    """A poll its managers may put on screen; to anyone else the screen does not exist (404, not 403)."""
     poll = _poll_or_404(ref)
     if not can_manage(request.user, poll):
         raise Http404
