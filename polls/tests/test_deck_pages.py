@@ -4,24 +4,14 @@ order by position numbers, delete), who may use them, and the audience page of a
 import re
 
 import pytest
-from django.shortcuts import get_object_or_404
 from django.test import Client
-from django.urls import include, path
 
-from polls import decks, views
+from polls import decks
 from polls.models import Deck
 from polls.tests.factories import PollFactory
 from quickpoll.tests.pages import login_redirect, shown_messages, signed_in, text
 
 pytestmark = pytest.mark.django_db
-
-
-def audience_page(request, code):
-    # The join page (/j/<code>) hands a deck's code to views.deck_audience; here it is wired alone.
-    return views.deck_audience(request, get_object_or_404(Deck, join_code=code))
-
-
-urlpatterns = [path("j/<str:code>", audience_page), path("", include("quickpoll.urls"))]
 
 
 @pytest.fixture
@@ -207,7 +197,6 @@ def test_the_deck_pages_refuse_other_methods(deck):
 # --- the audience page ---------------------------------------------------------------------------
 
 
-@pytest.mark.urls(__name__)
 def test_the_audience_page_shows_the_decks_current_poll_to_vote_on(deck, three_polls):
     page = text(Client().get(f"/j/{deck.join_code}"))
 
@@ -221,7 +210,6 @@ def test_the_audience_page_shows_the_decks_current_poll_to_vote_on(deck, three_p
     assert f'<input type="hidden" name="back" value="/j/{deck.join_code}">' in page
 
 
-@pytest.mark.urls(__name__)
 def test_the_audience_page_shows_where_the_presenter_is(deck, three_polls):
     decks.move(deck=deck, actor=deck.author, position=2)
 
@@ -230,7 +218,6 @@ def test_the_audience_page_shows_where_the_presenter_is(deck, three_polls):
     assert "<h1>Last words</h1>" in page and "Poll 3 of 3" in page
 
 
-@pytest.mark.urls(__name__)
 def test_a_vote_from_the_audience_page_comes_back_to_it(deck, three_polls):
     warm_up = three_polls[0]
     option = warm_up.options.first()

@@ -14,9 +14,6 @@ from polls.tests.factories import PollFactory, visitor
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_creating import log_in
 
-# /j/<code> handing a deck's code to polls.views.deck_audience, as the join page does.
-pytestmark = pytest.mark.urls("polls.tests.test_deck_pages")
-
 FOLLOW_WITHIN = 1.0  # seconds from the presenter's move to the new poll on the audience's screen
 
 

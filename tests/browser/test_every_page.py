@@ -120,6 +120,10 @@ PAGES = [
     PageVisit("profile", VISITOR, "/u/ada/"),
     PageVisit("notifications", AUTHOR, "/notifications/"),
     PageVisit("notifications-empty", NEWCOMER, "/notifications/"),
+    PageVisit("present", AUTHOR, "/p/{open}/present/"),
+    PageVisit("present-deck", AUTHOR, "/decks/{deck}/present/"),
+    PageVisit("join", VISITOR, "/j/"),
+    PageVisit("join-missing", VISITOR, "/j/ZZZ999", status=404),
     PageVisit("not-found", VISITOR, "/p/no-such-poll/", status=404),
     PageVisit("forbidden", AUTHOR, "/p/{others}/edit/", status=403),
     PageVisit("poll-open-text", VISITOR, "/p/{open_text}/"),
@@ -128,6 +132,7 @@ PAGES = [
     PageVisit("decks", AUTHOR, "/decks/"),
     PageVisit("decks-none", NEWCOMER, "/decks/"),
     PageVisit("deck-edit", AUTHOR, "/decks/{deck}/"),
+    PageVisit("deck-audience", VISITOR, "/j/{deck_code}"),
     PageVisit("docs", VISITOR, "/docs", ready=".swagger-ui .opblock"),
     PageVisit("redoc", VISITOR, "/redoc", ready="[role=navigation], .api-content"),
 ]
@@ -263,10 +268,12 @@ def _cast_data_set() -> dict:
         answers.submit_answer(poll=open_text, voter=Voter(user=person), text=words)
     answers.submit_answer(poll=open_text, voter=Voter(user=crowd[0]), text="Rainy")
     answers.hide(poll=open_text, actor=author, key="rainy")
-    deck = decks.create_deck(author=author, title="Friday all-hands", poll_ids=[open_poll.pk, ranked.pk, open_text.pk])
 
     others = PollFactory(author=other_author, title="Tabs or spaces?", options=["Tabs", "Spaces"])
     services.like_poll(poll=others, voter=Voter(user=author))
+
+    deck = decks.create_deck(author=author, title="Friday all-hands", poll_ids=[open_poll.pk, score.pk, ranked.pk])
+    decks.move(deck=deck, actor=author, position=1)
 
     polls = {
         "open": open_poll,
@@ -291,7 +298,7 @@ def _cast_data_set() -> dict:
     return {
         "sessions": sessions,
         "refs": {name: poll.slug for name, poll in polls.items()}
-        | {"receipt": receipt, "invite_token": made[0].token, "deck": deck.pk},
+        | {"receipt": receipt, "invite_token": made[0].token, "deck": str(deck.pk), "deck_code": deck.join_code},
     }
 
 
