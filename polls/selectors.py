@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 
 from accounts.models import User
 from polls import secret_ballots, tallies
-from polls.models import Ballot, Like, Option, Poll, Vote, WriteIn
+from polls.models import Answer, Ballot, Like, Option, Poll, Vote, WriteIn
 from polls.permissions import can_see_results
 from polls.voters import Voter
 
@@ -378,6 +378,21 @@ def export_rows(poll: Poll):
         elif poll.method == Poll.Method.SCORE:
             row["scores"] = {vote.option.text: vote.score for vote in votes}
         yield row
+
+
+def export_answers(poll: Poll):
+    """Every answer of an open-text poll, hidden ones included and marked, oldest first: a running number,
+    account or anonymous (as ballots are exported: nobody named), when, the text and the group it counts in."""
+    answers = Answer.objects.filter(poll=poll).order_by("created_at", "pk")
+    for number, answer in enumerate(answers.iterator(chunk_size=500), start=1):
+        yield {
+            "answer": number,
+            "voter_kind": "account" if answer.user_id else "anonymous",
+            "created_at": answer.created_at.isoformat(),
+            "text": answer.text,
+            "key": answer.key,
+            "hidden": answer.hidden,
+        }
 
 
 def write_ins_of(poll: Poll, *, status: str | None = None) -> QuerySet[WriteIn]:
