@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accounts.models import Notification, User
 from accounts.notifications import notify
-from polls.models import Like, Poll
+from polls.models import Deck, Like, Poll
 
 
 class Listener(Protocol):
@@ -25,6 +25,8 @@ class Listener(Protocol):
     def publish_ballots(self, changed: dict[Poll, list[str]], confirmations: list[tuple]) -> None: ...
     def publish_to_user(self, user_id, message: dict) -> None: ...
     def publish_notification(self, notification: Notification) -> None: ...
+    def publish_presentation(self, poll: Poll) -> None: ...
+    def publish_deck_moved(self, deck: Deck) -> None: ...
 
 
 _listeners: list[Listener] = []
@@ -80,6 +82,18 @@ def hold_lifted(poll: Poll, moderator: User) -> None:
 
 def poll_deleted(poll_id) -> None:
     _after_commit("publish_poll_deleted", poll_id)
+
+
+def presentation_changed(poll: Poll) -> None:
+    """Presenting started or ended, or the presenter showed or hid the results: every audience page looks
+    again at what it may see, at once."""
+    _after_commit("publish_presentation", poll)
+    results_changed([poll.pk])
+
+
+def deck_moved(deck: Deck) -> None:
+    """Another of the deck's polls is on screen: its audience's pages follow."""
+    _after_commit("publish_deck_moved", deck)
 
 
 def results_changed(poll_ids) -> None:

@@ -17,18 +17,30 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from accounts.models import User
-from polls import bot_defence, errors, invites, public_bodies, secret_ballots, selectors, services
+from polls import answers, bot_defence, decks, errors, invites, join_codes, presenting, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
-from polls.models import MAX_OPTIONS, Invite, Like, Poll, Vote, WriteIn
+from polls.models import MAX_OPTIONS, Answer, Deck, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     IsPollManager,
     can_manage,
     can_see_private_lists,
     can_see_results,
     can_see_which_invites_were_used,
+    require_deck_owner,
     require_manager,
 )
 from polls.serializers import (
+    AnswerCreateSerializer,
+    AnswerHideSerializer,
+    AnswerSerializer,
+    AnswersHiddenSerializer,
+    DeckMoveSerializer,
+    DeckSerializer,
+    DeckStateSerializer,
+    DeckWriteSerializer,
+    ManagedAnswerSerializer,
+    PresentationSerializer,
+    PresentationStateSerializer,
     BallotListQuerySerializer,
     BallotSerializer,
     ChallengeSerializer,
@@ -478,6 +490,42 @@ class PollViewSet(viewsets.ModelViewSet):
         return Response(body)
 
     @extend_schema(
+        summary="The poll that answers to a join code (case, spaces and dashes aside)",
+        parameters=[ANON_ID],
+        responses={200: PollSerializer, **errors_for(404)},
+    )
+    @action(detail=False, url_path=r"code/(?P<code>[A-Za-z0-9 -]{1,20})", permission_classes=[AllowAny])
+    def code(self, request, code=None):
+        found = join_codes.find(code)
+        if not isinstance(found, Poll):
+            raise Http404("No poll has this code.")
+        return Response(poll_data(request, Poll.objects.prefetch_related("options").get(pk=found.pk), many=False))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Whether the poll is being presented, and what its audience sees of the results (author or moderator)",
+        responses={200: PresentationStateSerializer, **errors_for(401, 403, 404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Start or end presenting; show or hide the results for the audience (author or moderator)",
+        description="While presenting, `audience_results` `shown` reveals the results to everyone, `hidden` keeps them "
+        "from everyone but the poll's managers, whatever its results_visibility says; `rule` follows that rule. "
+        "Ending the presentation puts the rule back. Every audience page follows at once over /ws/poll. "
+        "A secret poll's results stay hidden while it is open.",
+        request=PresentationSerializer,
+        responses={200: PresentationStateSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get", "post"], permission_classes=[IsAuthenticated, IsPollManager])
+    def presentation(self, request, pk=None):
+        poll = self.get_object()
+        if request.method == "POST":
+            serializer = PresentationSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            poll = presenting.present(poll=poll, actor=request.user, **serializer.validated_data)
+        return Response(PresentationStateSerializer(presenting.presentation_state(poll)).data)
+
+    @extend_schema(
         summary="A proof-of-work challenge for one anonymous ballot on this poll (single use, expires)",
         description="Solve it (the ALTCHA widget, or altcha.solve_challenge in Python) and send the solution "
         "with the vote, in the X-Altcha header or the body field `altcha`. Anyone may fetch one; a poll asks "
@@ -871,3 +919,166 @@ class WriteInViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, poll_id=None, pk=None):
         return self._decide(request, services.reject_write_in)
+
+
+@extend_schema(tags=["Polls"], parameters=[OpenApiParameter("poll_id", OpenApiTypes.UUID, OpenApiParameter.PATH)])
+class AnswerViewSet(viewsets.GenericViewSet):
+    """Answers to an open-text poll: voters write them, its managers hide groups of them."""
+
+    permission_classes = [AllowAny]  # the services answer login_required, not_owner or poll_closed themselves
+    queryset = Answer.objects.none()
+    lookup_value_regex = UUID_PATTERN
+    serializer_class = AnswerSerializer
+
+    def _poll(self) -> Poll:
+        return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
+
+    @extend_schema(
+        summary="Answers: every one with its voter for the poll's author and moderators, your own for anyone else",
+        parameters=[ANON_ID],
+        responses={200: ManagedAnswerSerializer(many=True), **errors_for(400, 404)},
+    )
+    def list(self, request, poll_id=None):
+        poll = self._poll()
+        if can_manage(request.user, poll):
+            page = self.paginate_queryset(poll.answers.select_related("user").order_by("created_at", "id"))
+            return self.get_paginated_response(ManagedAnswerSerializer(page, many=True).data)
+        voter = voter_from_request(request, issue=False)
+        mine = poll.answers.filter(**voter.lookup()) if voter else Answer.objects.none()
+        page = self.paginate_queryset(mine.order_by("created_at", "id"))
+        return self.get_paginated_response(AnswerSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Answer an open-text poll (anyone the poll lets vote)",
+        description="Up to the poll's answers_per_voter answers, each at most answer_max_length characters. "
+        "Anonymous voters meet the bot defence (the `altcha` field or the X-Altcha header) and the per-address "
+        "limit, as ballots do. An answer in a group the poll's managers hid stays hidden.",
+        request=AnswerCreateSerializer,
+        parameters=[ANON_ID, ALTCHA],
+        responses={201: AnswerSerializer, **errors_for(400, 401, 403, 404, 409, 428, 429)},
+    )
+    def create(self, request, poll_id=None):
+        poll = self._poll()
+        serializer = AnswerCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        voter = voter_from_request(request)
+        spend_voter_budget(request, voter)
+        solution = request.headers.get(bot_defence.HEADER) or serializer.validated_data["altcha"]
+        answer = answers.submit_answer(
+            poll=poll, voter=voter, text=serializer.validated_data["text"], challenge=solution
+        )
+        return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Take an answer back (its voter while the poll is open, or a moderator)",
+        parameters=[ANON_ID],
+        responses={204: None, **errors_for(400, 403, 404, 429)},
+    )
+    def destroy(self, request, poll_id=None, pk=None):
+        answer = get_object_or_404(Answer.objects.select_related("poll__author"), poll_id=self.kwargs["poll_id"], pk=pk)
+        voter = _voter_taking_back(request)
+        answers.take_back(answer=answer, voter=voter, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Hide a group of answers from every screen, or show it again (author or moderator)",
+        description="Every answer whose key matches, and any given later, hides together.",
+        request=AnswerHideSerializer,
+        responses={200: AnswersHiddenSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=False, methods=["post"])
+    def hide(self, request, poll_id=None):
+        poll = self._poll()
+        serializer = AnswerHideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changed = answers.hide(poll=poll, actor=request.user, **serializer.validated_data)
+        return Response({"changed": changed})
+
+
+@extend_schema(tags=["Decks"])
+class DeckViewSet(viewsets.GenericViewSet):
+    """Decks: polls a presenter steps through; the audience follows at the deck's join code."""
+
+    permission_classes = [IsAuthenticated]
+    lookup_value_regex = UUID_PATTERN
+    serializer_class = DeckSerializer
+
+    def get_queryset(self):
+        mine = Deck.objects.prefetch_related("items")
+        if self.request.user.is_staff and self.request.query_params.get("all") == "1":
+            return mine
+        return mine.filter(author_id=self.request.user.pk)
+
+    def get_object(self) -> Deck:
+        deck = get_object_or_404(Deck.objects.prefetch_related("items"), pk=self.kwargs["pk"])
+        require_deck_owner(deck, self.request.user)
+        return deck
+
+    def _answer(self, deck: Deck, status_code=status.HTTP_200_OK) -> Response:
+        return Response(DeckSerializer(Deck.objects.prefetch_related("items").get(pk=deck.pk)).data, status=status_code)
+
+    @extend_schema(
+        summary="Your decks, newest first (moderators: ?all=1 for everyone's)",
+        parameters=[OpenApiParameter("all", str, description="`1`: every deck (moderators)")],
+        responses={200: DeckSerializer(many=True), **errors_for(401)},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DeckSerializer(page, many=True).data)
+
+    @extend_schema(summary="Make a deck of polls you manage", request=DeckWriteSerializer,
+                   responses={201: DeckSerializer, **errors_for(400, 401)})
+    def create(self, request):
+        serializer = DeckWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deck = decks.create_deck(
+            author=request.user, title=serializer.validated_data["title"], poll_ids=serializer.validated_data["polls"]
+        )
+        return self._answer(deck, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="A deck (its author or a moderator)", responses={200: DeckSerializer, **errors_for(401, 403, 404)})
+    def retrieve(self, request, pk=None):
+        return self._answer(self.get_object())
+
+    @extend_schema(summary="Rename a deck, or set its polls and their order", request=DeckWriteSerializer,
+                   responses={200: DeckSerializer, **errors_for(400, 401, 403, 404)})
+    def update(self, request, pk=None, partial=False):
+        deck = self.get_object()
+        serializer = DeckWriteSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        deck = decks.update_deck(deck=deck, actor=request.user, title=data.get("title"), poll_ids=data.get("polls"))
+        return self._answer(deck)
+
+    @extend_schema(summary="Rename a deck, or set its polls and their order", request=DeckWriteSerializer,
+                   responses={200: DeckSerializer, **errors_for(400, 401, 403, 404)})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    @extend_schema(summary="Delete a deck (its polls stay)", responses={204: None, **errors_for(401, 403, 404)})
+    def destroy(self, request, pk=None):
+        decks.delete_deck(deck=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Put another of the deck's polls on screen; its audience follows at once",
+        request=DeckMoveSerializer,
+        responses={200: DeckSerializer, **errors_for(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        deck = self.get_object()
+        serializer = DeckMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(decks.move(deck=deck, actor=request.user, position=serializer.validated_data["position"]))
+
+    @extend_schema(
+        summary="Where the deck with this join code stands, and the poll on screen (anyone with the code)",
+        responses={200: DeckStateSerializer, **errors_for(404)},
+    )
+    @action(detail=False, url_path=r"code/(?P<code>[A-Za-z0-9 -]{1,20})", permission_classes=[AllowAny])
+    def code(self, request, code=None):
+        found = join_codes.find(code)
+        if not isinstance(found, Deck):
+            raise Http404("No deck has this code.")
+        return Response(DeckStateSerializer(decks.deck_state(found)).data)

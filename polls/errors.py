@@ -311,3 +311,51 @@ class WriteInHandled(PollError):
     code = "write_in_handled"
     status = 409
     message = "This suggestion has already been accepted or rejected."
+
+
+class InvalidPresentation(FieldsError):
+    message = "That is not a presentation state."
+
+
+class InvalidDeck(FieldsError):
+    """A deck's title or polls break a rule; `fields` says how."""
+
+    message = "The deck is not valid."
+
+
+class NotDeckOwner(NotOwner):
+    message = "Only the deck's author or a moderator can do this."
+
+
+class NotTextPoll(PollError):
+    code = "wrong_ballot_shape"
+    status = 400
+    message = "This poll takes ballots, not written answers."
+
+
+class AnswerEmpty(PollError):
+    code = "answer_empty"
+    status = 400
+    message = "Write an answer first."
+
+
+class AnswerTooLong(PollError):
+    code = "answer_too_long"
+    status = 400
+
+
+class AnswerNotAllowed(PollError):
+    code = "answer_not_allowed"
+    status = 400
+    message = "This answer holds a word this poll does not allow."
+
+
+class TooManyAnswers(PollError):
+    code = "too_many_answers"
+    status = 409
+
+
+class AnswerNotFound(PollError):
+    code = "not_found"
+    status = 404
+    message = "No such answer on this poll."

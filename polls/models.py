@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from polls import join_codes
+
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 
@@ -45,9 +47,14 @@ class PollQuerySet(models.QuerySet):
     def _results_public(self) -> Q:
         # As polls.permissions.can_see_results for a visitor who has not voted.
         rule = Poll.ResultsVisibility
-        return Q(results_visibility=rule.ALWAYS) | (
+        by_rule = Q(results_visibility=rule.ALWAYS) | (
             Q(results_visibility__in=[rule.AFTER_VOTE, rule.AFTER_CLOSE]) & (Q(is_active=False) | self._expired())
         )
+        # While presenting, the presenter's reveal or hide stands in for the rule; no reveal opens an open secret poll.
+        overridden = Q(presenting_since__isnull=False) & ~Q(audience_results=Poll.AudienceResults.RULE)
+        open_secret = Q(is_secret=True, is_active=True) & ~self._expired()
+        revealed = overridden & Q(audience_results=Poll.AudienceResults.SHOWN) & ~open_secret
+        return revealed | (~overridden & by_rule)
 
     def results_public(self) -> "PollQuerySet":
         """Polls whose results (their total too) anyone may see, voter or not."""
@@ -97,6 +104,12 @@ class Poll(models.Model):
         APPROVAL = "approval", "Approval"
         RANKED = "ranked", "Ranked choice"
         SCORE = "score", "Score"
+        TEXT = "text", "Open text"
+
+    class AudienceResults(models.TextChoices):
+        RULE = "rule", "Follow the poll's rule"
+        SHOWN = "shown", "Shown to the audience"
+        HIDDEN = "hidden", "Hidden from the audience"
 
     class BotProtection(models.TextChoices):
         OFF = "off", "Off"
@@ -107,6 +120,8 @@ class Poll(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=2000)
     slug = models.SlugField(max_length=220, unique=True)
+    # What an audience types to reach the poll (polls.join_codes): unique among polls and decks alike.
+    join_code = models.CharField(max_length=8, unique=True, editable=False, default=join_codes.poll_code)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="polls")
     is_active = models.BooleanField(default=True)
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.SINGLE)
@@ -119,6 +134,11 @@ class Poll(models.Model):
     score_min = models.PositiveSmallIntegerField(default=0, help_text="Score polls: the lowest score.")
     score_max = models.PositiveSmallIntegerField(default=5, help_text="Score polls: the highest score.")
     allow_write_ins = models.BooleanField(default=False, help_text="Voters may suggest options of their own.")
+    answer_max_length = models.PositiveSmallIntegerField(default=60, help_text="Open-text polls: the longest answer.")
+    answers_per_voter = models.PositiveSmallIntegerField(default=1, help_text="Open-text polls: answers one voter may give.")
+    filter_profanity = models.BooleanField(
+        default=True, help_text="Open-text polls: refuse answers with a word from the operator's list (PROFANITY_WORDS_FILE)."
+    )
     write_ins_need_approval = models.BooleanField(
         default=True, help_text="Suggested options wait for the author (or a moderator) before voters see them."
     )
@@ -147,6 +167,12 @@ class Poll(models.Model):
     views_count = models.PositiveIntegerField(default=0)
     # Grows with every change to the counts: live clients keep the newest snapshot they saw.
     results_version = models.PositiveBigIntegerField(default=0)
+    # While a presenter shows the poll to a room (polls.presenting), the results may be shown or hidden
+    # whatever results_visibility says; the poll's own rule applies again when presenting ends.
+    presenting_since = models.DateTimeField(null=True, blank=True, editable=False)
+    audience_results = models.CharField(
+        max_length=10, choices=AudienceResults.choices, default=AudienceResults.RULE, editable=False
+    )
     # A moderation hold keeps the poll closed and unlisted until a moderator lifts it (polls.services.hold_poll).
     held_at = models.DateTimeField(null=True, blank=True)
     held_by = models.ForeignKey(
@@ -179,6 +205,11 @@ class Poll(models.Model):
             models.CheckConstraint(
                 condition=Q(score_min__lte=1) & Q(score_max__gt=F("score_min")) & Q(score_max__lte=10),
                 name="poll_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer_max_length__gte=1) & Q(answer_max_length__lte=200)
+                & Q(answers_per_voter__gte=1) & Q(answers_per_voter__lte=10),
+                name="poll_answer_limits",
             ),
         ]
         indexes = [
@@ -214,6 +245,15 @@ class Poll(models.Model):
             self.method = self.Method.APPROVAL
         elif self.method == self.Method.APPROVAL:
             self.method = self.Method.SINGLE
+
+    @property
+    def is_presenting(self) -> bool:
+        return self.presenting_since is not None
+
+    @property
+    def takes_answers(self) -> bool:
+        """An open-text poll: voters write answers instead of picking options."""
+        return self.method == self.Method.TEXT
 
     @property
     def counts_ballots(self) -> bool:
@@ -516,3 +556,83 @@ class WriteIn(models.Model):
         if self.suggested_by_id:
             return str(self.suggested_by)
         return f"anonymous {self.anon_id[:8]}" if self.anon_id else "a deleted account"
+
+
+class Answer(models.Model):
+    """One answer to an open-text poll (polls.answers). A voter may give up to Poll.answers_per_voter;
+    answers with the same `key` are one group in the word cloud, and are hidden or shown together."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="answers")
+    text = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="answers"
+    )
+    anon_id = models.CharField(max_length=64, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(anon_id="")) | (Q(user__isnull=True) & ~Q(anon_id="")),
+                name="answer_has_one_voter",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["poll", "key"], name="answer_poll_key_idx"),
+            models.Index(fields=["poll", "user"], name="answer_poll_user_idx"),
+            models.Index(fields=["poll", "anon_id"], name="answer_poll_anon_idx"),
+            models.Index(fields=["poll", "ip_address"], name="answer_poll_ip_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.text} (on {self.poll})"
+
+    @property
+    def voter_label(self) -> str:
+        return str(self.user) if self.user_id else f"anonymous {self.anon_id[:8]}"
+
+
+class Deck(models.Model):
+    """Polls a presenter steps through in order; the audience at /j/<join_code> follows the current one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="decks")
+    title = models.CharField(max_length=200)
+    join_code = models.CharField(max_length=8, unique=True, editable=False, default=join_codes.deck_code)
+    # The index of the poll on screen now, among the deck's items in order.
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def current_poll(self) -> Poll | None:
+        # `position` is an index, not DeckItem.position: a deleted poll leaves a gap in those.
+        items = list(self.items.select_related("poll__author").order_by("position")[self.position : self.position + 1])
+        return items[0].poll if items else None
+
+
+class DeckItem(models.Model):
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="items")
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="deck_items")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["deck", "position"], name="deckitem_unique_position"),
+            models.UniqueConstraint(fields=["deck", "poll"], name="deckitem_one_per_poll"),
+        ]
+
+    def __str__(self):
+        return f"{self.deck}: {self.poll}"

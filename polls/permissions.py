@@ -52,6 +52,9 @@ AUTHOR_EDITABLE_FIELDS = frozenset(
         "score_max",
         "allow_write_ins",
         "write_ins_need_approval",
+        "answer_max_length",
+        "answers_per_voter",
+        "filter_profanity",
         "is_public",
         "allow_anonymous",
         "invite_only",
@@ -106,6 +109,14 @@ def require_manager(poll: Poll, actor: User | None) -> None:
         raise errors.LoginRequired()
     if not can_manage(actor, poll):
         raise errors.NotOwner()
+
+
+def require_deck_owner(deck, actor: User | None) -> None:
+    """A deck is its author's, and moderators': the same rule as a poll's managers."""
+    if actor is None or not actor.is_authenticated:
+        raise errors.LoginRequired()
+    if not _acts_for(actor, deck.author_id):
+        raise errors.NotDeckOwner()
 
 
 def require_voter_or_moderator(record, voter: Voter | None, actor: User | None) -> bool:
@@ -219,12 +230,18 @@ def can_see_which_invites_were_used(user: User | None, poll: Poll) -> bool:
 
 
 def can_see_results(*, poll: Poll, user: User | None, has_voted: bool) -> bool:
-    """The poll's results_visibility rule; its managers always see the results, except a secret poll's
-    while it is open (counts moving after each ballot would tell its author who chose what)."""
+    """The poll's results_visibility rule, or a presenter's reveal or hide while presenting; its managers
+    always see the results, except a secret poll's while it is open (counts moving after each ballot would
+    tell its author who chose what, so no presenter reveals those either)."""
     if poll.is_secret and poll.is_open:
         return False
+    if can_manage(user, poll):
+        return True
+    if poll.is_presenting and poll.audience_results != Poll.AudienceResults.RULE:
+        # A presenter's reveal or hide holds for everyone in the room until presenting ends.
+        return poll.audience_results == Poll.AudienceResults.SHOWN
     rule = poll.results_visibility
-    if can_manage(user, poll) or rule == Poll.ResultsVisibility.ALWAYS:
+    if rule == Poll.ResultsVisibility.ALWAYS:
         return True
     if rule == Poll.ResultsVisibility.AFTER_VOTE:
         return has_voted or not poll.is_open

@@ -215,6 +215,8 @@ def voter_states(*, polls, voter: Voter | None) -> dict:
 def results_hidden_reason(poll: Poll) -> str:
     """Tells a voter when hidden results will show."""
     rule = poll.results_visibility
+    if poll.is_presenting and poll.audience_results == Poll.AudienceResults.HIDDEN and not (poll.is_secret and poll.is_open):
+        return "The presenter is keeping the results hidden for now."
     if poll.is_secret and poll.is_open:
         whom = "to its author" if rule == Poll.ResultsVisibility.OWNER_ONLY else "to everyone alike"
         return f"This is a secret ballot: results show, {whom}, once the poll closes."
@@ -239,8 +241,9 @@ def option_results(poll: Poll, options) -> dict:
     options = list(options)
     picked = sum(option.vote_count for option in options)
     score = poll.method == Poll.Method.SCORE
-    # Every ranked ballot has one first preference, so their sum is the ballots; a score ballot rates several.
-    total = poll.total_votes if score else picked
+    # Every ranked ballot has one first preference, so their sum is the ballots; a score ballot rates several,
+    # and an open-text poll has no options: its total_votes counts its visible answers.
+    total = poll.total_votes if score or poll.takes_answers else picked
     rows = [
         tallies.score_row(
             poll,
@@ -263,7 +266,7 @@ def option_results(poll: Poll, options) -> dict:
 
 def poll_results(poll: Poll) -> dict:
     """Results read fresh from the counters (not from a prefetched, possibly older copy)."""
-    if poll.method == Poll.Method.SCORE:
+    if poll.method == Poll.Method.SCORE or poll.takes_answers:
         poll.total_votes = Poll.objects.values_list("total_votes", flat=True).get(pk=poll.pk)
     options = Option.objects.filter(poll=poll).order_by("position").only("id", "text", "vote_count", "score_sum")
     return option_results(poll, options)
@@ -275,9 +278,9 @@ FULL_RESULTS_SECONDS = 3600
 
 def full_results(poll: Poll) -> dict:
     """poll_results plus the method's own count: a ranked poll's instant-runoff rounds, pairwise matrix and
-    Condorcet winner, a score poll's distributions. Counted once per results version (the cache key holds
+    Condorcet winner, a score poll's distributions, an open-text poll's answer groups. Counted once per results version (the cache key holds
     it), whoever asks first; every reader of that version gets the same answer."""
-    if not poll.counts_ballots:
+    if not poll.counts_ballots and not poll.takes_answers:
         return poll_results(poll)
     key = f"poll-full-results:{poll.pk}:{poll.results_version}"
     try:

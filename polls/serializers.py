@@ -4,8 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PublicUserSerializer
-from polls import invites, selectors
-from polls.models import MAX_OPTIONS, Like, Poll, Report, Vote, WriteIn
+from polls import decks, invites, selectors
+from polls.models import MAX_OPTIONS, Answer, Deck, Like, Poll, Report, Vote, WriteIn
 from polls.permissions import can_manage, can_see_results, can_vote
 from polls.selectors import VoterState
 
@@ -28,7 +28,9 @@ class ResultOptionSerializer(serializers.Serializer):
 
 class ResultsSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Poll.Method.choices)
-    total_votes = serializers.IntegerField(help_text="Options picked (single, approval) or ballots (ranked, score).")
+    total_votes = serializers.IntegerField(
+        help_text="Options picked (single, approval), ballots (ranked, score) or visible answers (text)."
+    )
     options = ResultOptionSerializer(many=True)
 
 
@@ -79,11 +81,25 @@ class ScoreResultsSerializer(serializers.Serializer):
     options = ScoreOptionSerializer(many=True)
 
 
+class AnswerGroupSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The group's answers, case, accents and spacing folded.")
+    text = serializers.CharField(help_text="The group's most common spelling.")
+    count = serializers.IntegerField()
+    weight = serializers.IntegerField(min_value=1, max_value=5, help_text="Its size in a word cloud, 1 to 5.")
+
+
+class AnswerResultsSerializer(serializers.Serializer):
+    answers = serializers.IntegerField(help_text="Visible answers.")
+    voters = serializers.IntegerField(help_text="Voters who gave them.")
+    groups = AnswerGroupSerializer(many=True, help_text="At most 100 groups, most answers first.")
+
+
 class FullResultsSerializer(ResultsSerializer):
-    """Documents selectors.full_results: the counts, and a ranked or score poll's own block."""
+    """Documents selectors.full_results: the counts, and a ranked, score or open-text poll's own block."""
 
     ranked = RankedResultsSerializer(required=False, help_text="Ranked polls: every instant-runoff round.")
     score = ScoreResultsSerializer(required=False, help_text="Score polls: each option's distribution of scores.")
+    answers = AnswerResultsSerializer(required=False, help_text="Open-text polls: the visible answers, grouped.")
 
 
 class PlatformTodaySerializer(serializers.Serializer):
@@ -157,6 +173,7 @@ class PollSerializer(serializers.ModelSerializer):
     results_note = serializers.SerializerMethodField()
     total_votes = serializers.SerializerMethodField()
     moderation = serializers.SerializerMethodField()
+    presenting = serializers.BooleanField(source="is_presenting", read_only=True, help_text="Shown to a room now.")
 
     class Meta:
         model = Poll
@@ -165,6 +182,7 @@ class PollSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "slug",
+            "join_code",
             "author",
             "is_active",
             "is_public",
@@ -176,6 +194,9 @@ class PollSerializer(serializers.ModelSerializer):
             "score_max",
             "allow_write_ins",
             "write_ins_need_approval",
+            "answer_max_length",
+            "answers_per_voter",
+            "filter_profanity",
             "allow_anonymous",
             "invite_only",
             "results_visibility",
@@ -197,6 +218,7 @@ class PollSerializer(serializers.ModelSerializer):
             "results_visible",
             "results_note",
             "moderation",
+            "presenting",
         ]
         read_only_fields = fields
 
@@ -261,14 +283,16 @@ class PollWriteSerializer(serializers.Serializer):
     options = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=200),
         max_length=100,
-        help_text=f"Option texts, 2 to {MAX_OPTIONS}, all different.",
+        required=False,
+        help_text=f"Option texts, 2 to {MAX_OPTIONS}, all different; none for an open-text poll.",
     )
     method = serializers.ChoiceField(
         choices=Poll.Method.choices,
         required=False,
         default=None,
         help_text="How voters vote: one option (single), several (approval), an order (ranked, counted by instant "
-        "runoff) or a score for each (score). Without it, allow_multiple picks single or approval.",
+        "runoff), a score for each (score) or a few words of their own (text). Without it, allow_multiple picks "
+        "single or approval.",
     )
     allow_multiple = serializers.BooleanField(required=False, default=False, help_text="The same as method: approval.")
     min_choices = serializers.IntegerField(
@@ -289,6 +313,15 @@ class PollWriteSerializer(serializers.Serializer):
     )
     write_ins_need_approval = serializers.BooleanField(
         required=False, default=True, help_text="Suggested options wait for the author before voters see them."
+    )
+    answer_max_length = serializers.IntegerField(
+        required=False, min_value=1, max_value=200, default=60, help_text="Open-text polls: the longest answer."
+    )
+    answers_per_voter = serializers.IntegerField(
+        required=False, min_value=1, max_value=10, default=1, help_text="Open-text polls: answers one voter may give."
+    )
+    filter_profanity = serializers.BooleanField(
+        required=False, default=True, help_text="Open-text polls: refuse answers holding a word from the operator's list."
     )
     is_public = serializers.BooleanField(required=False, default=True)
     allow_anonymous = serializers.BooleanField(required=False, default=True)
@@ -611,3 +644,103 @@ class WriteInDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=1000, required=False, allow_blank=True, default="", help_text="Kept in the moderators' audit log."
     )
+
+
+class PresentationSerializer(serializers.Serializer):
+    presenting = serializers.BooleanField(required=False, help_text="Start (true) or end (false) presenting.")
+    audience_results = serializers.ChoiceField(
+        choices=Poll.AudienceResults.choices,
+        required=False,
+        help_text="While presenting: show the results to the audience, hide them, or follow the poll's rule.",
+    )
+
+
+class PresentationStateSerializer(serializers.Serializer):
+    presenting = serializers.BooleanField()
+    presenting_since = serializers.DateTimeField(allow_null=True)
+    audience_results = serializers.ChoiceField(choices=Poll.AudienceResults.choices)
+    results_visible_to_audience = serializers.BooleanField(help_text="Whether a visitor who has not voted sees them.")
+    is_open = serializers.BooleanField()
+    join_code = serializers.CharField()
+
+
+class AnswerCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=500, allow_blank=True, trim_whitespace=False)
+    altcha = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    poll_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Answer
+        fields = ["id", "poll_id", "text", "key", "hidden", "created_at"]
+        read_only_fields = fields
+
+
+class ManagedAnswerSerializer(AnswerSerializer):
+    voter = serializers.SerializerMethodField()
+
+    class Meta(AnswerSerializer.Meta):
+        fields = AnswerSerializer.Meta.fields + ["voter"]
+        read_only_fields = fields
+
+    def get_voter(self, answer) -> str:
+        return answer.voter_label
+
+
+class AnswerHideSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=500, help_text="The group's key (any spelling of it works).")
+    hidden = serializers.BooleanField(default=True)
+
+
+class AnswersHiddenSerializer(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="Answers hidden or shown again.")
+
+
+class DeckPollSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    join_code = serializers.CharField()
+
+
+class DeckStateSerializer(serializers.Serializer):
+    """What a deck's audience sees: where it stands, and the poll on screen."""
+
+    deck_id = serializers.UUIDField()
+    title = serializers.CharField()
+    join_code = serializers.CharField()
+    position = serializers.IntegerField(help_text="The poll on screen, 0 for the first.")
+    count = serializers.IntegerField()
+    poll = DeckPollSerializer(allow_null=True)
+
+
+class DeckSerializer(serializers.ModelSerializer):
+    polls = serializers.SerializerMethodField()
+    current_poll = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deck
+        fields = ["id", "title", "join_code", "position", "polls", "current_poll", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_polls(self, deck) -> list[str]:
+        return [str(item.poll_id) for item in deck.items.all()]
+
+    @extend_schema_field(DeckPollSerializer(allow_null=True))
+    def get_current_poll(self, deck) -> dict | None:
+        return decks.deck_state(deck)["poll"]
+
+
+class DeckWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    polls = serializers.ListField(
+        child=serializers.UUIDField(), max_length=30, help_text="Poll ids in the order they are shown; polls you manage."
+    )
+
+
+class DeckMoveSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=0, help_text="0 for the deck's first poll.")

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from accounts import audit
 from accounts.models import User
-from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, public_bodies, secret_ballots
+from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, join_codes, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts, ranking_of
 from polls.models import (
@@ -76,8 +76,10 @@ def repeated_options(texts: Iterable[str]) -> list[str]:
 OPTION_TEXT_LENGTH = 100
 
 
-def _clean_options(texts: Iterable[str]) -> tuple[list[str], list[str]]:
+def _clean_options(texts: Iterable[str], *, takes_answers: bool = False) -> tuple[list[str], list[str]]:
     cleaned = [_option_text(text) for text in texts]
+    if takes_answers:
+        return [], (["An open-text poll has no options: its voters write their own answers."] if cleaned else [])
     problems = []
     if any(not text for text in cleaned):
         problems.append("Options cannot be blank.")
@@ -106,7 +108,13 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
         problems["title"] = ["Titles are at most 200 characters."]
     if poll.method not in Poll.Method.values:
         problems["method"] = [f"Choose one of: {', '.join(Poll.Method.values)}."]
-    if poll.method == Poll.Method.SINGLE:
+    if poll.takes_answers:
+        poll.min_choices, poll.max_choices, poll.allow_write_ins = 1, None, False
+        if not 1 <= poll.answer_max_length <= ANSWER_LENGTH_LIMIT:
+            problems["answer_max_length"] = [f"Answers may be between 1 and {ANSWER_LENGTH_LIMIT} characters long."]
+        if not 1 <= poll.answers_per_voter <= ANSWERS_PER_VOTER_LIMIT:
+            problems["answers_per_voter"] = [f"A voter may give between 1 and {ANSWERS_PER_VOTER_LIMIT} answers."]
+    elif poll.method == Poll.Method.SINGLE:
         poll.min_choices = 1
     elif not 1 <= poll.min_choices <= option_count:
         problems["min_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
@@ -124,8 +132,10 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
             problems["score_max"] = ["The top score is between 2 and 10."]
     else:
         poll.score_min, poll.score_max = 0, 5
-    if poll.is_secret and poll.counts_ballots:
+    if poll.is_secret and (poll.counts_ballots or poll.takes_answers):
         problems["is_secret"] = ["Secret ballots take single choice or approval voting."]
+    if poll.takes_answers and poll.invite_only:
+        problems["invite_only"] = ["Invites admit one ballot each; an open-text poll takes answers from anyone it lets vote."]
     if poll.is_secret and poll.allow_write_ins:
         problems["allow_write_ins"] = ["A secret poll's options are fixed: nothing a voter adds may tell who they are."]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
@@ -135,6 +145,10 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
         poll.results_visibility = Poll.ResultsVisibility.AFTER_CLOSE
     return problems
 
+
+# The database's poll_answer_limits constraint holds the same bounds.
+ANSWER_LENGTH_LIMIT = 200
+ANSWERS_PER_VOTER_LIMIT = 10
 
 _SHOWN_WHILE_OPEN = {Poll.ResultsVisibility.ALWAYS, Poll.ResultsVisibility.AFTER_VOTE}
 
@@ -157,7 +171,7 @@ def create_poll(
     *,
     author: User,
     title: str,
-    options: Iterable[str],
+    options: Iterable[str] = (),
     description: str = "",
     method: str | None = None,
     allow_multiple: bool = False,
@@ -167,6 +181,9 @@ def create_poll(
     score_max: int = 5,
     allow_write_ins: bool = False,
     write_ins_need_approval: bool = True,
+    answer_max_length: int = 60,
+    answers_per_voter: int = 1,
+    filter_profanity: bool = True,
     is_public: bool = True,
     allow_anonymous: bool = True,
     invite_only: bool = False,
@@ -175,7 +192,6 @@ def create_poll(
     expires_at: datetime | None = None,
     is_secret: bool = False,
 ) -> Poll:
-    texts, option_problems = _clean_options(options)
     poll = Poll(
         author=author,
         title=title.strip(),
@@ -188,6 +204,9 @@ def create_poll(
         score_max=score_max,
         allow_write_ins=allow_write_ins,
         write_ins_need_approval=write_ins_need_approval,
+        answer_max_length=answer_max_length,
+        answers_per_voter=answers_per_voter,
+        filter_profanity=filter_profanity,
         is_public=is_public,
         allow_anonymous=allow_anonymous,
         invite_only=invite_only,
@@ -196,6 +215,7 @@ def create_poll(
         expires_at=expires_at,
         is_secret=is_secret,
     )
+    texts, option_problems = _clean_options(options, takes_answers=poll.takes_answers)
     problems = _check_poll(poll, len(texts), expiry_changed=True)
     if method and allow_multiple and method != Poll.Method.APPROVAL:
         problems["allow_multiple"] = [f"A {poll.get_method_display().lower()} poll is not multiple choice; leave allow_multiple out."]
@@ -205,7 +225,7 @@ def create_poll(
         raise errors.InvalidPoll(problems)
     poll.slug = _unique_slug(poll.title)
     with transaction.atomic():
-        poll.save()
+        join_codes.save_with_code(poll)
         Option.objects.bulk_create(Option(poll=poll, text=text, position=index) for index, text in enumerate(texts))
         announce.poll_created(poll)
     return poll
@@ -237,17 +257,19 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         texts = None
         current = list(locked.options.values_list("text", flat=True))
         problems: dict[str, list[str]] = {}
+        before = {field: getattr(locked, field) for field in changes}
+        for field, value in changes.items():
+            setattr(locked, field, value)
         if options is not None:
-            texts, option_problems = _clean_options(options)
+            texts, option_problems = _clean_options(options, takes_answers=locked.takes_answers)
             if option_problems:
                 problems["options"] = option_problems
+        elif locked.takes_answers and current:
+            texts = []  # becoming an open-text poll: its options go (while it has no votes)
         options_changed = texts is not None and texts != current
         require_editable(locked, actor, [*changes, *(["options"] if options_changed else [])])
         if options_changed and locked.total_votes > 0:
             raise errors.OptionsLocked()
-        before = {field: getattr(locked, field) for field in changes}
-        for field, value in changes.items():
-            setattr(locked, field, value)
         if locked.method == Poll.Method.SINGLE:
             locked.max_choices = None
         option_count = len(texts) if texts is not None else len(current)

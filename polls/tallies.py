@@ -1,29 +1,33 @@
-"""A ranked or score poll's full count, read in one consistent snapshot: a ranked poll's ballots grouped by
-Ballot.ranking, a score poll's Vote rows grouped by option and score.
+"""A ranked, score or open-text poll's full count, read in one consistent snapshot: a ranked poll's ballots
+grouped by Ballot.ranking, a score poll's Vote rows grouped by option and score, an open-text poll's visible
+answers grouped by key.
 
 polls.counting does the arithmetic on option indexes (0, 1, … in the poll's order); this module reads
 the ballots, hands them over and names the options again. polls.selectors.full_results caches what it
 returns per results version, so a poll is counted once per change, not once per reader.
 """
 
+import math
 from collections import Counter
 
 from django.db import connection, transaction
 from django.db.models import Count
 
 from polls import counting
-from polls.models import Ballot, Option, Poll, Vote
+from polls.models import Answer, Ballot, Option, Poll, Vote
 
 
 def count(poll: Poll) -> dict:
-    """The results of a ranked or score poll: the counter-shaped part (options, total_votes) and the
-    method's own block (`ranked` or `score`), all from one read of its ballots."""
+    """The results of a ranked, score or open-text poll: the counter-shaped part (options, total_votes) and
+    the method's own block (`ranked`, `score` or `answers`), all from one read of its ballots or answers."""
     with transaction.atomic():
         # Only the transaction's first statement may set its isolation: not inside someone else's transaction.
         if connection.vendor == "postgresql" and not connection.savepoint_ids:
             # One snapshot for the options and every ballot: a vote landing mid-count waits for the next version.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if poll.takes_answers:
+            return _answers(poll)
         options = list(Option.objects.filter(poll=poll).order_by("position").values_list("pk", "text", "position"))
         if poll.method == Poll.Method.RANKED:
             return _ranked(poll, options)
@@ -126,5 +130,45 @@ def _scores(poll: Poll, options: list) -> dict:
             "max": poll.score_max,
             "ballots": ballots,
             "options": [row | {"distribution": result.distribution[index]} for index, row in enumerate(rows)],
+        },
+    }
+
+
+# Groups an open-text poll's results carry, most answers first: a cloud of more is unreadable anyway.
+ANSWER_GROUPS_SHOWN = 100
+CLOUD_WEIGHTS = 5
+
+
+def _weight(count: int, most: int) -> int:
+    """1..CLOUD_WEIGHTS on a log scale, so one runaway answer does not shrink every other to nothing."""
+    if most <= 1:
+        return 3
+    return 1 + round((CLOUD_WEIGHTS - 1) * math.log(count) / math.log(most))
+
+
+def _answers(poll: Poll) -> dict:
+    visible = Answer.objects.filter(poll=poll, hidden=False)
+    groups = list(visible.values("key").annotate(n=Count("pk")).order_by("-n", "key")[:ANSWER_GROUPS_SHOWN])
+    spellings = Counter()
+    for key, text, n in (
+        visible.filter(key__in=[group["key"] for group in groups]).values_list("key", "text").annotate(n=Count("pk"))
+    ):
+        spellings[key, text] = n
+    shown = {}  # each group under its most common spelling; ties to the first in alphabetical order
+    for (key, text), n in sorted(spellings.items(), key=lambda item: (-item[1], item[0][1])):
+        shown.setdefault(key, text)
+    answers = sum(group["n"] for group in visible.values("key").annotate(n=Count("pk")))
+    most = groups[0]["n"] if groups else 0
+    return {
+        "method": poll.method,
+        "total_votes": answers,
+        "options": [],
+        "answers": {
+            "answers": answers,
+            "voters": visible.values("user_id", "anon_id").distinct().count(),
+            "groups": [
+                {"key": group["key"], "text": shown[group["key"]], "count": group["n"], "weight": _weight(group["n"], most)}
+                for group in groups
+            ],
         },
     }

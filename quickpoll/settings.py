@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Polls", "description": "Create, change, close and find polls; their results and exports."},
         {"name": "Votes", "description": "Cast and take back votes; secret ballots and their receipts."},
         {"name": "Likes", "description": "Like and unlike polls."},
+        {"name": "Decks", "description": "Polls a presenter steps through; the audience follows at the deck's join code."},
         {"name": "Invites", "description": "Invite-only polls: make, revoke and export invite links."},
         {"name": "Accounts", "description": "Sign up, log in and out (JWT), and manage your own account."},
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
@@ -276,6 +277,9 @@ ALLOWED_FILE_TYPES = env_list("ALLOWED_FILE_TYPES", ["image/jpeg", "image/png", 
 # Anonymous ballots, and as many anonymous likes, one IP may have on one poll at a time (no window;
 # a retraction or an unlike frees a place).
 ANONYMOUS_BALLOTS_PER_IP = env_int("ANONYMOUS_BALLOTS_PER_IP", 20, minimum=1)
+# Words an open-text poll with its profanity filter on refuses (one per line, # comments); replace the file
+# to suit your audience and language.
+PROFANITY_WORDS_FILE = env_str("PROFANITY_WORDS_FILE", str(BASE_DIR / "polls" / "wordlists" / "profanity.txt"))
 # Invites one request may make (a count or a list of addresses), and invites one poll may have in all.
 INVITES_PER_REQUEST = env_int("INVITES_PER_REQUEST", 500, minimum=1)
 INVITES_PER_POLL = env_int("INVITES_PER_POLL", 5000, minimum=1)

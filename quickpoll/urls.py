@@ -6,7 +6,16 @@ from csp.decorators import csp_update
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import NotificationViewSet, UserViewSet
-from polls.api import InviteViewSet, LikeViewSet, PollViewSet, UserPollsViewSet, VoteViewSet, WriteInViewSet
+from polls.api import (
+    AnswerViewSet,
+    DeckViewSet,
+    InviteViewSet,
+    LikeViewSet,
+    PollViewSet,
+    UserPollsViewSet,
+    VoteViewSet,
+    WriteInViewSet,
+)
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
 from quickpoll.openapi import RedocView, SchemaView, SwaggerView
@@ -33,6 +42,8 @@ router.register(rf"users/(?P<user_id>{UUID_PATTERN})", UserPollsViewSet, basenam
 router.register("polls", PollViewSet, basename="poll")
 router.register(rf"polls/(?P<poll_id>{UUID_PATTERN})/invites", InviteViewSet, basename="poll-invite")
 router.register(rf"polls/(?P<poll_id>{UUID_PATTERN})/write-ins", WriteInViewSet, basename="poll-write-in")
+router.register(rf"polls/(?P<poll_id>{UUID_PATTERN})/answers", AnswerViewSet, basename="poll-answer")
+router.register("decks", DeckViewSet, basename="deck")
 router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")
 router.register("notifications", NotificationViewSet, basename="notification")

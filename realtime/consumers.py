@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from polls import selectors
-from polls.models import Poll
+from polls.models import Deck, Poll
 from polls.permissions import can_see_results
 from polls.voters import voter_from_scope
 from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
@@ -240,12 +240,15 @@ class PollResultsConsumer(QuickPollConsumer):
             await self.send(text_data=event["text"])
 
     async def _look_again(self, *, is_open: bool):
-        """Whether results may still (or now) be shown; a socket that showed them says when they hide."""
+        """Whether results may still (or now) be shown; a socket that showed them says when they hide, and
+        one that could not gets them at once when they show (a presenter's reveal waits for no vote)."""
         was_visible = self.results_visible
         self.results_visible = await self._can_see(is_open=is_open)
         if was_visible and not self.results_visible:
             self.version_sent = -1
             await self.send_json(events.results_hidden_message(self.poll))
+        elif self.results_visible and not was_visible:
+            await self._send_snapshot()
 
     async def poll_event(self, event):
         message = event["message"]
@@ -286,6 +289,31 @@ class GlobalConsumer(QuickPollConsumer):
         await self.send_json(await database_sync_to_async(events.stats_message)())
 
     async def public_event(self, event):
+        await self.send_json(event["message"])
+
+
+@database_sync_to_async
+def _deck_message(deck_id) -> dict | None:
+    deck = Deck.objects.filter(pk=deck_id).first()
+    return events.deck_message(deck) if deck else None
+
+
+class DeckConsumer(QuickPollConsumer):
+    """/ws/deck/{id}: which of a deck's polls is on screen, now and at every move. Anyone holding the deck's
+    code may follow it, as anyone holding a poll's link may open it."""
+
+    async def authorize(self):
+        self.deck_id = self.scope["url_route"]["kwargs"]["deck_id"]
+        self.first = await _deck_message(self.deck_id)
+        return CLOSE_NOT_FOUND if self.first is None else None
+
+    def groups_to_join(self):
+        return [events.deck_group(self.deck_id)]
+
+    async def opened(self):
+        await self.send_json(self.first)
+
+    async def deck_event(self, event):
         await self.send_json(event["message"])
 
 

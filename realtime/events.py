@@ -50,7 +50,7 @@ from django.template.loader import render_to_string
 
 from accounts.models import Notification
 from accounts.serializers import NotificationSerializer
-from polls import selectors
+from polls import decks, selectors
 from polls.models import Poll
 from realtime import broadcast_loop
 
@@ -65,6 +65,10 @@ GLOBAL_GROUP = "global"
 
 def poll_group(poll_id) -> str:
     return f"poll.{poll_id}"
+
+
+def deck_group(deck_id) -> str:
+    return f"deck.{deck_id}"
 
 
 def user_group(user_id) -> str:
@@ -255,6 +259,27 @@ def publish_poll_event(poll: Poll, kind: str) -> None:
         "server_time": now_iso(),
     }
     broadcast_loop.run_from_sync(_publish, poll_group(poll.pk), {"type": "poll.event", "message": message})
+
+
+def publish_presentation(poll: Poll) -> None:
+    """The presenter started or ended presenting, or showed or hid the results: audience sockets look again."""
+    message = {
+        "type": "presentation.changed",
+        "poll_id": str(poll.pk),
+        "presenting": poll.is_presenting,
+        "audience_results": poll.audience_results,
+        "server_time": now_iso(),
+    }
+    broadcast_loop.run_from_sync(_publish, poll_group(poll.pk), {"type": "poll.event", "message": message})
+
+
+def deck_message(deck) -> dict:
+    return {"type": "deck.moved", **decks.deck_state(deck), "server_time": now_iso()}
+
+
+def publish_deck_moved(deck) -> None:
+    """Another poll of a deck is on screen: its audience's pages follow."""
+    broadcast_loop.run_from_sync(_publish, deck_group(deck.pk), {"type": "deck.event", "message": deck_message(deck)})
 
 
 def publish_poll_deleted(poll_id) -> None:
