@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,10 +23,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from polls import bot_defence, errors, invites, secret_ballots, selectors, services
+from polls import bot_defence, decks, errors, invites, join_codes, presenting, secret_ballots, selectors, services
 from polls.filters import PollFilter
 from polls.forms import BallotMarks, InvitesForm, PollForm, ReportForm
-from polls.models import MAX_OPTIONS, Ballot, Invite, Like, Poll, Vote, WriteIn
+from polls.models import MAX_OPTIONS, Ballot, Deck, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     can_change_vote,
     can_manage,
@@ -36,6 +37,7 @@ from polls.permissions import (
     can_vote,
     editable_fields,
     invite_refusal,
+    require_deck_owner,
 )
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
@@ -723,3 +725,184 @@ def decide_write_in(request, ref, write_in_id):
     except errors.PollError as exc:
         messages.error(request, exc.message)
     return redirect("poll-write-ins", ref=poll.slug)
+
+
+# --- Presenting and join codes ------------------------------------------------------------------------
+
+
+# The presenter screen's buttons that change what the audience sees (polls.presenting.present's arguments).
+PRESENTATION_ACTIONS = {
+    "start": {"presenting": True},
+    "reveal": {"presenting": True, "audience_results": Poll.AudienceResults.SHOWN},
+    "hide": {"presenting": True, "audience_results": Poll.AudienceResults.HIDDEN},
+    "follow-rule": {"presenting": True, "audience_results": Poll.AudienceResults.RULE},
+    "end": {"presenting": False},
+}
+# And those that open or close voting (services.set_poll_active's `active`).
+VOTING_ACTIONS = {"open": True, "close": False}
+
+
+def _presentable_poll(request, ref) -> Poll:
+    """A poll its presenter may put on screen: to anyone else it does not exist (not even that it is theirs to ask for)."""
+    poll = _poll_or_404(ref)
+    if not can_manage(request.user, poll):
+        raise Http404
+    return poll
+
+
+def _take_presenter_action(request, poll: Poll) -> str | None:
+    """One of the presenter screen's buttons on `poll`; returns why it was refused, if it was."""
+    action = request.POST.get("action", "")
+    try:
+        if action in PRESENTATION_ACTIONS:
+            presenting.present(poll=poll, actor=request.user, **PRESENTATION_ACTIONS[action])
+        elif action in VOTING_ACTIONS:
+            services.set_poll_active(poll=poll, actor=request.user, active=VOTING_ACTIONS[action])
+        else:
+            return "That is not one of the presenter's buttons."
+    except errors.PollError as exc:
+        return exc.message
+    return None
+
+
+def _audience_view(poll: Poll) -> dict:
+    """What the audience is shown of the results now, in the presenter's words, and which way R turns it."""
+    sees = presenting.audience_sees_results(poll)
+    override = poll.audience_results if poll.is_presenting else Poll.AudienceResults.RULE
+    if poll.is_secret and poll.is_open:
+        label, detail = "Hidden from the audience", "A secret ballot's results show once voting closes."
+    elif override == Poll.AudienceResults.SHOWN:
+        label, detail = "Audience sees results", "You revealed them."
+    elif override == Poll.AudienceResults.HIDDEN:
+        label, detail = "Hidden from the audience", "Only you see the results."
+    else:
+        label, detail = "Following the poll's rule", RULE_WORDS[poll.results_visibility]
+    return {"label": label, "detail": detail, "override": override, "toggle": "hide" if sees else "reveal"}
+
+
+# How each results rule reads to a presenter deciding whether to reveal.
+RULE_WORDS = {
+    Poll.ResultsVisibility.ALWAYS: "Everyone sees the results.",
+    Poll.ResultsVisibility.AFTER_VOTE: "Each voter sees the results once they have voted.",
+    Poll.ResultsVisibility.AFTER_CLOSE: "The results show when voting closes.",
+    Poll.ResultsVisibility.OWNER_ONLY: "Only you see the results.",
+}
+
+
+def _render_presenter(request, poll: Poll, *, deck=None, error: str | None = None):
+    """The presenter screen of `poll`: its question and live results, the join code, address and QR code in
+    large, and the host's controls. On a deck's screen the join code is the deck's, which follows the deck."""
+    code = deck.join_code if deck is not None else poll.join_code
+    join_path = reverse("join-code", kwargs={"code": code})
+    join_url = request.build_absolute_uri(join_path)
+    context = {
+        # The presenter's own ballot is not the room's business: no "Your vote" on the screen.
+        **results_context(request, poll, selectors.VoterState()),
+        "presenting": poll.is_presenting,
+        "audience": _audience_view(poll),
+        "join_code": code,
+        "join_address": request.get_host() + join_path,
+        "join_qr": _qr_svg(join_url, "QR code of the join address", tile=True),
+        "deck": deck,
+        "presenter_error": error,
+    }
+    if deck is not None:
+        items = list(deck.items.select_related("poll"))
+        context["deck_polls"] = [item.poll for item in items]
+        context["deck_number"] = deck.position + 1
+    # A refused button shows its reason on the screen itself (in full screen, nothing outside it shows).
+    return render(request, "polls/present.html", context, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def present(request, ref):
+    """/p/<slug>/present/: the poll on a projector, for its author and the moderators. Each button posts here
+    and comes back (quickpoll.js "Presenter" posts the same forms from the keyboard, without leaving the page)."""
+    poll = _presentable_poll(request, ref)
+    if request.method == "POST":
+        refusal = _take_presenter_action(request, poll)
+        if refusal:
+            return _render_presenter(request, poll, error=refusal)
+        return redirect("poll-present", ref=poll.slug)
+    return _render_presenter(request, poll)
+
+
+def _presentable_deck(request, deck_id) -> Deck:
+    deck = get_object_or_404(Deck.objects.select_related("author"), pk=deck_id)
+    try:
+        require_deck_owner(deck, request.user)
+    except errors.PollError:
+        raise Http404 from None
+    return deck
+
+
+def _move_deck(request, deck: Deck, action: str) -> str | None:
+    """Previous, Next, or a poll picked by its place (`position`, from 0): polls.decks.move tells the audience.
+    Returns why the deck did not move, if it did not."""
+    count = deck.items.count()
+    if action == "goto":
+        try:
+            position = int(request.POST.get("position", ""))
+        except ValueError:
+            position = -1
+    else:
+        position = deck.position + (1 if action == "next" else -1)
+    if position >= count:
+        return "This is the deck's last poll."
+    if position < 0:
+        return "There is no poll before this one." if action == "previous" else "Choose one of the deck's polls."
+    try:
+        decks.move(deck=deck, actor=request.user, position=position)
+    except errors.PollError as exc:
+        return exc.message
+    return None
+
+
+DECK_MOVES = {"next", "previous", "goto"}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deck_present(request, deck_id):
+    """/decks/<id>/present/: the presenter screen of the deck's current poll, with Previous and Next."""
+    deck = _presentable_deck(request, deck_id)
+    poll = deck.current_poll
+    if poll is None:  # its polls were deleted since
+        return render(request, "polls/present_empty_deck.html", {"deck": deck})
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        refusal = _move_deck(request, deck, action) if action in DECK_MOVES else _take_presenter_action(request, poll)
+        if refusal:
+            return _render_presenter(request, poll, deck=deck, error=refusal)
+        return redirect("deck-present", deck_id=deck.pk)
+    return _render_presenter(request, poll, deck=deck)
+
+
+def _join_missing(request, typed: str, *, status: int):
+    """The "Enter code" box on a page of its own: nothing typed yet, or a code that names no poll."""
+    return render(request, "polls/join.html", {"typed": typed}, status=status)
+
+
+@require_GET
+def join(request):
+    """/j/?code=…: the home page's "Enter code" box. However it was typed (lower case, spaces, dashes),
+    the code goes on to its short address; a blank box is the join page itself."""
+    typed = request.GET.get("code", "").strip()[:40]
+    if not typed:
+        return _join_missing(request, "", status=200)
+    code = join_codes.normalise(typed)
+    if code is None:
+        return _join_missing(request, typed, status=404)
+    return redirect("join-code", code=code)
+
+
+@require_GET
+def join_code(request, code):
+    """/j/<code>: a poll's code opens the poll; a deck's opens whichever poll the presenter is showing."""
+    found = join_codes.find(code)
+    if isinstance(found, Poll):
+        return _back_to(found)
+    if isinstance(found, Deck) and found.current_poll is not None:
+        return _back_to(found.current_poll)
+    return _join_missing(request, code[:40], status=404)

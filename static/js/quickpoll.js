@@ -98,8 +98,11 @@
       } else if (message.type === "results_hidden") {
         seal(message.reason);
       } else if (message.type === "poll.closed" || message.type === "poll.updated") {
-        announce("This poll changed; reloading.");
-        location.reload();
+        // The presenter screen ("Presenter" below) brings itself up to date instead: a reload ends full screen.
+        if (poll.dispatchEvent(new CustomEvent("quickpoll:poll-changed", { bubbles: true, cancelable: true }))) {
+          announce("This poll changed; reloading.");
+          location.reload();
+        }
       } else if (message.type === "poll.deleted") {
         results.textContent = "This poll has been deleted.";
       }
@@ -698,6 +701,132 @@
         when.textContent = minutes < 1 ? "just now" : minutes + " min ago";
       });
     }, 30000);
+  }
+
+  // --- Presenter ---
+  // The presenter screen (templates/polls/present.html). Its buttons are plain forms; here they and the host's
+  // keys (R, O, F, the arrows, ?) post without leaving the page, so full screen stays on: the answer is the
+  // screen again, whose [data-presenter-part] blocks replace these. Another poll in the answer (a deck moved)
+  // loads the page, so its live results follow the new poll. The results stay live through "Poll page" above.
+  var presenter = document.querySelector("[data-presenter]");
+  if (presenter) {
+    var presenterSays = presenter.querySelector("[data-presenter-announcer]");
+    var keysDialog = presenter.querySelector("[data-presenter-keys]");
+    var keysButton = presenter.querySelector("[data-presenter-keys-open]");
+    var fullButton = presenter.querySelector("[data-fullscreen]");
+    var sending = false;
+
+    var stateWords = function (root) {
+      return Array.prototype.map.call(root.querySelectorAll("[data-presenter-state]"), function (state) {
+        return state.parentNode.querySelector("dt").textContent + ": " + state.firstChild.textContent.trim();
+      });
+    };
+
+    // The changed state lines (or the refusal) are read out; the focus stays on the control that was used.
+    var swap = function (html) {
+      var answer = new DOMParser().parseFromString(html, "text/html").querySelector("[data-presenter]");
+      if (!answer || answer.dataset.pollId !== presenter.dataset.pollId) {
+        location.reload();
+        return;
+      }
+      var before = stateWords(presenter);
+      var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.control : null;
+      presenter.className = answer.className;
+      presenter.querySelectorAll("[data-presenter-part]").forEach(function (part) {
+        var fresh = answer.querySelector('[data-presenter-part="' + part.dataset.presenterPart + '"]');
+        if (fresh) part.replaceWith(document.adoptNode(fresh));
+      });
+      // The results as the answer drew them: a closed poll's final count, an edited poll's options.
+      var results = presenter.querySelector("[data-live-results]");
+      var freshResults = answer.querySelector("[data-live-results]");
+      if (results && freshResults) results.innerHTML = freshResults.innerHTML; // rendered and escaped by the server
+      equip();
+      var refusal = presenter.querySelector('[data-presenter-part] [role="alert"]');
+      var changed = stateWords(presenter).filter(function (line) { return before.indexOf(line) < 0; });
+      // A second look (the socket's news of the host's own change) finds nothing new: what was said stands.
+      if (refusal || changed.length) presenterSays.textContent = refusal ? refusal.textContent : changed.join(". ");
+      var again = focused && presenter.querySelector('[data-control="' + focused + '"]');
+      if (again) again.focus();
+    };
+
+    var send = function (form) {
+      if (sending) return;
+      sending = true;
+      // getAttribute: the forms' own "action" input shadows form.action.
+      fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (response) {
+          // A refused button answers 400 with the screen and its reason; anything else is left to a plain post.
+          if (!response.ok && response.status !== 400) throw new Error(String(response.status));
+          return response.text();
+        })
+        .then(swap)
+        .catch(function () { form.submit(); })
+        .then(function () { sending = false; });
+    };
+
+    presenter.addEventListener("quickpoll:poll-changed", function (event) {
+      event.preventDefault();
+      fetch(location.href, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(swap, function () { location.reload(); });
+    });
+
+    presenter.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (form.getAttribute("method") !== "post") return; // the shortcuts dialog closes itself
+      event.preventDefault();
+      send(form);
+    });
+
+    var fullScreen = function () {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else presenter.requestFullscreen().catch(function () { announce("This browser refused full screen."); });
+    };
+    var showKeys = function () {
+      if (keysDialog.open) keysDialog.close();
+      else keysDialog.showModal();
+    };
+
+    // Buttons that need this script appear with it; they are set up again after each swap.
+    var equip = function () {
+      fullButton = presenter.querySelector("[data-fullscreen]");
+      keysButton = presenter.querySelector("[data-presenter-keys-open]");
+      if (document.fullscreenEnabled) {
+        fullButton.hidden = false;
+        fullButton.firstChild.textContent = document.fullscreenElement ? "Leave full screen " : "Full screen ";
+        fullButton.onclick = fullScreen;
+      }
+      keysButton.hidden = !keysDialog.showModal;
+      keysButton.onclick = showKeys;
+    };
+    equip();
+    document.addEventListener("fullscreenchange", equip);
+
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented || keysDialog.open) return;
+      if (event.target.closest("input, select, textarea, [contenteditable], summary")) return;
+      var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+      if (key === "?") {
+        showKeys();
+      } else if (key === "f" && !fullButton.hidden) {
+        fullScreen();
+      } else {
+        var control = presenter.querySelector('[data-shortcut="' + key + '"]');
+        if (!control) return;
+        if (!control.disabled) send(control.form);
+      }
+      event.preventDefault();
+    });
+
+    // The live results bring the number of voters (their summary's count): the big number follows it.
+    var voters = presenter.querySelector("[data-presenter-voters]");
+    var liveResults = presenter.querySelector("[data-live-results]");
+    if (voters && liveResults && window.MutationObserver) {
+      new MutationObserver(function () {
+        var count = liveResults.querySelector("[data-results-summary] strong");
+        if (count) voters.textContent = count.textContent;
+      }).observe(liveResults, { childList: true, subtree: true });
+    }
   }
 
   // --- Dates ---
