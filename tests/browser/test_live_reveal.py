@@ -64,6 +64,7 @@ def test_the_presenter_reveals_and_hides_the_results_and_the_audience_follows_wi
     expect(audience.locator("[data-live-results]")).not_to_contain_text("2 voters")
     presenter = presenter_screen(new_page, live_url, author, poll)
 
+    expect(presenter.get_by_role("button", name=re.compile("^Reveal results"))).to_be_visible()
     presenter.keyboard.press("r")
 
     expect(shares(audience)).to_have_count(2, timeout=WITHIN_A_SECOND)
@@ -72,7 +73,8 @@ def test_the_presenter_reveals_and_hides_the_results_and_the_audience_follows_wi
     poll.refresh_from_db()
     assert poll.audience_results == "shown"
 
-    presenter.keyboard.press("h")
+    expect(presenter.get_by_role("button", name=re.compile("^Hide results"))).to_be_visible()
+    presenter.keyboard.press("r")  # the same key hides them again
 
     expect(shares(audience)).to_have_count(0, timeout=WITHIN_A_SECOND)
     expect(audience.locator("[data-live-results]")).not_to_contain_text("2 voters", timeout=WITHIN_A_SECOND)
