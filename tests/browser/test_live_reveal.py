@@ -101,7 +101,7 @@ def test_the_presenter_hides_an_answer_group_and_it_leaves_the_audiences_page_wi
     expect(results).to_contain_text(re.compile("Inspiring", re.IGNORECASE))
     presenter = presenter_screen(new_page, live_url, author, text_poll)
 
-    group = presenter.locator("[data-answer-group]", has_text="Zebra rubbish")
+    group = presenter.locator("[data-answer-key]", has_text="Zebra rubbish")
     group.get_by_role("button", name=re.compile("^Hide")).click()
 
     expect(results).not_to_contain_text("Zebra rubbish", timeout=WITHIN_A_SECOND)
