@@ -7,8 +7,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdmin
-from polls import errors, services
-from polls.models import Ballot, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote, WriteIn
+from polls import answers, errors, services
+from polls.models import Answer, Ballot, Deck, DeckItem, Like, Option, Poll, Report, SealedBallot, VoidedBallot, Vote, WriteIn
 from polls.permissions import editable_fields, is_moderator
 from quickpoll.forms import ServiceErrorsMixin
 
@@ -136,7 +136,7 @@ class PollAdmin(admin.ModelAdmin):
         "is_secret",
         "bot_protection",
     ]
-    search_fields = ["title", "description", "author__username", "author__email"]
+    search_fields = ["title", "description", "author__username", "author__email", "=join_code"]
     list_select_related = ["author"]
     fields = [
         "title",
@@ -145,6 +145,9 @@ class PollAdmin(admin.ModelAdmin):
         "is_public",
         "author",
         "slug",
+        "join_code",
+        "presenting_since",
+        "audience_results",
         "method",
         "min_choices",
         "max_choices",
@@ -152,6 +155,9 @@ class PollAdmin(admin.ModelAdmin):
         "score_max",
         "allow_write_ins",
         "write_ins_need_approval",
+        "answer_max_length",
+        "answers_per_voter",
+        "filter_profanity",
         "allow_anonymous",
         "invite_only",
         "results_visibility",
@@ -461,3 +467,71 @@ class WriteInAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected suggestions", permissions=["change"])
     def reject(self, request, queryset):
         self._decide(request, queryset, services.reject_write_in, "Rejected")
+
+
+@admin.register(Answer)
+class AnswerAdmin(CountedDeletionAdmin):
+    """Open-text answers: moderators hide a group from every screen, or delete answers, through polls.answers."""
+
+    list_display = ["text", "poll", "voter_label", "hidden", "ip_address", "created_at"]
+    list_filter = ["hidden", VoterKindFilter, "created_at"]
+    search_fields = ["text", "key", "poll__title", "user__username", "anon_id", "ip_address"]
+    list_select_related = ["poll", "user"]
+    readonly_fields = ["poll", "text", "key", "voter_label", "hidden", "ip_address", "created_at"]
+    fields = readonly_fields
+    actions = ["hide", "show"]
+
+    def remove(self, queryset, moderator) -> int:
+        return answers.remove_answers(queryset, moderator=moderator)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff  # viewing and the hide/show actions; the fields stay read-only
+
+    def _hide(self, request, queryset, hidden: bool):
+        groups = set(queryset.values_list("poll_id", "key"))
+        count = apply_each(
+            self,
+            request,
+            Poll.objects.filter(pk__in={poll_id for poll_id, _ in groups}).select_related("author"),
+            lambda poll: sum(
+                answers.hide(poll=poll, actor=request.user, key=key, hidden=hidden)
+                for poll_id, key in groups
+                if poll_id == poll.pk
+            ),
+            label=str,
+        )
+        self.message_user(request, f"{'Hid' if hidden else 'Showed'} the answers of {len(groups)} group(s) on {count} poll(s).")
+
+    @admin.action(description="Hide the selected answers' groups from every screen", permissions=["change"])
+    def hide(self, request, queryset):
+        self._hide(request, queryset, True)
+
+    @admin.action(description="Show the selected answers' groups again", permissions=["change"])
+    def show(self, request, queryset):
+        self._hide(request, queryset, False)
+
+
+class DeckItemInline(admin.TabularInline):
+    model = DeckItem
+    fields = ["position", "poll"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Deck)
+class DeckAdmin(admin.ModelAdmin):
+    list_display = ["title", "author", "join_code", "position", "created_at"]
+    search_fields = ["title", "=join_code", "author__username"]
+    list_select_related = ["author"]
+    # Shown and deleted here; its author arranges it on the decks page.
+    readonly_fields = ["title", "author", "join_code", "position", "created_at", "updated_at"]
+    fields = readonly_fields
+    inlines = [DeckItemInline]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False

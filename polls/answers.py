@@ -6,6 +6,7 @@ that joins a hidden group later stays hidden too. total_votes counts the visible
 """
 
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -122,20 +123,34 @@ def _move_visible(poll_id, by: int) -> None:
     public_bodies.forget_on_commit(poll_id)
 
 
+def remove_answers(answers, *, moderator: User | None = None) -> int:
+    """Delete answers (a queryset) and move the totals of the polls they were on; returns how many went.
+    Two removals racing on one answer remove it once."""
+    with transaction.atomic():
+        poll_ids = sorted(set(answers.values_list("poll_id", flat=True)))
+        for poll_id in poll_ids:  # in order: two removals never wait on each other's polls
+            _lock(poll_id)
+        rows = list(answers.filter(poll_id__in=poll_ids).values_list("pk", "poll_id", "hidden", "text"))
+        Answer.objects.filter(pk__in=[pk for pk, *_ in rows]).delete()
+        visible = Counter(poll_id for _, poll_id, hidden, _ in rows if not hidden)
+        for poll_id, count in visible.items():
+            _move_visible(poll_id, -count)
+        announce.results_changed({poll_id for _, poll_id, _, _ in rows})
+        if moderator is not None:
+            for poll in Poll.objects.filter(pk__in={poll_id for _, poll_id, _, _ in rows}):
+                texts = [text for _, poll_id, _, text in rows if poll_id == poll.pk]
+                audit.record(actor=moderator, action=audit.Action.ANSWERS_REMOVED, target=poll, details={"texts": texts})
+    return len(rows)
+
+
 def take_back(*, answer: Answer, voter: Voter | None, actor: User | None) -> None:
     """Remove an answer: its voter while the poll is open, or a moderator at any time."""
     as_moderator = require_voter_or_moderator(answer, voter, actor)
     if not as_moderator:
         require_can_take_part(answer.poll, voter)
-    with transaction.atomic():
-        _lock(answer.poll_id)
-        if not Answer.objects.filter(pk=answer.pk).delete()[0]:
-            raise errors.AnswerNotFound()
-        if not answer.hidden:
-            _move_visible(answer.poll_id, -1)
-        announce.results_changed([answer.poll_id])
-        if as_moderator and actor.pk != answer.user_id:
-            audit.record(actor=actor, action=audit.Action.ANSWERS_REMOVED, target=answer.poll, details={"text": answer.text})
+    moderator = actor if as_moderator and actor.pk != answer.user_id else None
+    if not remove_answers(Answer.objects.filter(pk=answer.pk), moderator=moderator):
+        raise errors.AnswerNotFound()
 
 
 def hide(*, poll: Poll, actor: User, key: str, hidden: bool = True) -> int:

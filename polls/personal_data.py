@@ -8,7 +8,7 @@ the reports they filed and the options they suggested; never another voter's bal
 from django.db.models import Prefetch
 
 from accounts.models import User
-from polls.models import Ballot, Like, Option, Poll, Report, Vote, WriteIn
+from polls.models import Answer, Ballot, Like, Option, Poll, Report, Vote, WriteIn
 from polls.permissions import can_see_results
 
 
@@ -103,10 +103,19 @@ def options_suggested(user: User) -> list[dict]:
     ]
 
 
+def answers_given(user: User) -> list[dict]:
+    given = Answer.objects.filter(user=user).order_by("created_at").select_related("poll")
+    return [
+        {"poll": _poll_ref(answer.poll), "text": answer.text, "hidden": answer.hidden, "created_at": answer.created_at}
+        for answer in given
+    ]
+
+
 SECTIONS = {
     "polls": polls_authored,
     "ballots": ballots_cast,
     "likes": likes_given,
     "reports": reports_filed,
     "suggested_options": options_suggested,
+    "answers": answers_given,
 }

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, Func, GenericIPAddressField, Q, QuerySet
 from django.utils import timezone
 
-from polls.models import Ballot, Like, Poll
+from polls.models import Answer, Ballot, Like, Poll
 
 logger = structlog.get_logger(__name__)
 
@@ -88,6 +88,7 @@ def clear_expired_personal_data(*, now: datetime | None = None) -> int:
             _cut_addresses(Ballot.objects.filter(poll_id__in=poll_ids))
             Ballot.objects.filter(poll_id__in=poll_ids).exclude(user_agent="").update(user_agent="")
             _cut_addresses(Like.objects.filter(poll_id__in=poll_ids))
+            _cut_addresses(Answer.objects.filter(poll_id__in=poll_ids))
             Poll.objects.filter(pk__in=poll_ids).update(personal_data_cleared_at=now)
         cleared += len(poll_ids)
     if cleared:

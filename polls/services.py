@@ -20,12 +20,13 @@ from django.utils.text import slugify
 
 from accounts import audit
 from accounts.models import User
-from polls import announce, anonymous_cap, ballot_box, bot_defence, errors, join_codes, public_bodies, secret_ballots
+from polls import announce, answers, anonymous_cap, ballot_box, bot_defence, errors, join_codes, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts, ranking_of
 from polls.models import (
     MAX_OPTIONS,
     MIN_OPTIONS,
+    Answer,
     Ballot,
     Invite,
     Like,
@@ -683,7 +684,7 @@ def unlike_poll(*, poll: Poll, voter: Voter | None) -> None:
 
 
 def take_back_account(user: User) -> None:
-    """An account is about to be deleted: its votes and likes leave the counts of the polls they were on,
+    """An account is about to be deleted: its votes, likes and answers leave the counts of the polls they were on,
     its suggested options still waiting or turned down go, and its polls go as if their author had deleted
     them (live pages told).
 
@@ -691,6 +692,7 @@ def take_back_account(user: User) -> None:
     rows go with the account."""
     retract_votes(votes=Vote.objects.filter(ballot__user=user))
     remove_likes(likes=Like.objects.filter(user=user))
+    answers.remove_answers(Answer.objects.filter(user=user))
     # Suggestions that became options stay with their polls (unsigned); the rest go with the account.
     WriteIn.objects.filter(suggested_by=user).exclude(status=WriteIn.Status.ACCEPTED).delete()
     for poll in Poll.objects.filter(author=user):

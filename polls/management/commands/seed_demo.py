@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import make_moderator
-from polls import invites, services
+from polls import answers, decks, invites, services
 from polls.models import Like, Poll, Report, Vote
 from polls.voters import Voter
 
@@ -65,6 +65,17 @@ DEMO_POLLS = [
         1.0,
     ),
     (
+        "In one word: what should our next meetup be about?",
+        [],
+        {
+            "method": Poll.Method.TEXT,
+            "answers_per_voter": 2,
+            "answer_max_length": 30,
+            "description": "A few words each; the same answers grow together in the cloud.",
+        },
+        0.9,
+    ),
+    (
         "Rate the conference talks",
         ["Opening keynote", "Scaling Postgres", "Accessible forms", "Live coding"],
         {"method": Poll.Method.SCORE, "description": "Zero to five stars; skip a talk you missed."},
@@ -76,6 +87,14 @@ DEMO_POLLS = [
         {"invite_only": True, "allow_anonymous": False},
         0.8,
     ),
+]
+
+
+# What a room answers to the open-text demo poll: some answers often, in different spellings.
+DEMO_ANSWERS = [
+    "Postgres", "postgres", "PostgreSQL", "Accessibility", "accessibility", "Testing", "testing!", "Rust",
+    "WebSockets", "Security", "security", "Django", "Performance", "Design systems", "Open source", "Café chat",
+    "cafe chat", "Type hints", "Observability", "Pair programming", "Postgres", "Testing", "Accessibility",
 ]
 
 
@@ -97,8 +116,11 @@ class Command(BaseCommand):
             )
             make_moderator(user=moderator)
             for index, (title, option_texts, settings, turnout) in enumerate(DEMO_POLLS):
-                self._create_poll(rng, users[index % len(users)], users, title, option_texts, dict(settings), turnout)
+                self._create_poll(rng, index, users, title, option_texts, dict(settings), turnout)
             first_poll = Poll.objects.order_by("created_at").first()
+            # A talk's deck: its speaker steps through their public polls, the room follows at the deck's code.
+            talk = Poll.objects.filter(author=users[0], is_public=True).order_by("created_at")
+            decks.create_deck(author=users[0], title="Friday team talk", poll_ids=[poll.pk for poll in talk])
             services.report_poll(poll=first_poll, reporter=users[-1], reason=Report.Reason.OTHER, note="Just a demo report.")
         self.stdout.write(
             self.style.SUCCESS(
@@ -107,7 +129,8 @@ class Command(BaseCommand):
             )
         )
 
-    def _create_poll(self, rng, author, users, title, option_texts, settings, turnout):
+    def _create_poll(self, rng, number, users, title, option_texts, settings, turnout):
+        author = users[number % len(users)]
         expire = settings.pop("expire", False)
         expires_in = settings.pop("expires_at_in", None)
         if expires_in or expire:
@@ -121,10 +144,18 @@ class Command(BaseCommand):
             voters = [invites.presenting(voter, invite.token) for voter, invite in zip(voters, made)]
         if poll.allow_anonymous:
             voters += [
-                Voter(anon_id=f"demo-visitor-{n}", ip_address=f"192.0.2.{n}", user_agent="demo") for n in range(1, 40)
+                # Each poll's visitors from a network of their own (198.18.0.0/15, kept for tests like this one), so
+                # no address takes part in more polls than the bot defence lets one address do without a challenge.
+                Voter(anon_id=f"demo-visitor-{n}", ip_address=f"198.18.{number}.{n}", user_agent="demo")
+                for n in range(1, 40)
             ]
         for voter in voters:
             if rng.random() > turnout:
+                continue
+            if poll.takes_answers:
+                # Members give one or two answers; each visitor one, as a room's worth stays under the bot defence's threshold.
+                for _ in range(rng.randint(1, poll.answers_per_voter) if voter.user else 1):
+                    answers.submit_answer(poll=poll, voter=voter, text=rng.choice(DEMO_ANSWERS))
                 continue
             services.cast_vote(poll=poll, voter=voter, **_demo_ballot(rng, poll, option_ids))
             if rng.random() < 0.3:
