@@ -131,16 +131,17 @@ def test_the_total_follows_hides_and_reveals_racing_with_answers(owner):
 
 @pytest.fixture
 def colliding_codes(monkeypatch):
-    """In the race, every thread's first draw is the same free code ("AZZZZZ" for polls, "2ZZZZZ" for decks), so
-    all but one collide on the unique index while the first holder has not committed yet; later draws come from
-    three letters (243 codes a kind), so they collide with each other and with the codes taken before."""
+    """In the race, every thread's first draws are the same free code ("AZZZZZ" for polls, "2ZZZZZ" for decks: the
+    model's default draws once, then saving draws), so all but one collide on the unique index while the first
+    holder has not committed yet; later draws come from three letters (243 codes a kind), so they collide with each
+    other and with the codes taken before."""
     drawn = threading.local()
     draw = random.Random(15)
 
     def small_draw(first: str) -> str:
         racing = threading.current_thread() is not threading.main_thread()
-        if racing and not getattr(drawn, "once", False):
-            drawn.once = True
+        drawn.count = getattr(drawn, "count", 0) + 1
+        if racing and drawn.count <= 2:
             return first[0] + "Z" * (join_codes.LENGTH - 1)
         return first[0] + "".join(draw.choice("ABC") for _ in range(join_codes.LENGTH - 1))
 
