@@ -6,6 +6,7 @@ unlisted poll never shows up in a list, a search or a total; it opens by its id 
 
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -186,14 +187,16 @@ class VoterState:
     my_votes: list[str] = field(default_factory=list)  # a ranked ballot's in its order
     my_scores: dict[str, int] = field(default_factory=dict)  # a score ballot's
     liked: bool = False
+    my_answers: list[Answer] = field(default_factory=list)  # an open-text poll's, oldest first
 
     @property
     def has_voted(self) -> bool:
-        return self.ballot_id is not None
+        """A ballot cast, or on an open-text poll an answer given."""
+        return self.ballot_id is not None or bool(self.my_answers)
 
 
 def voter_states(*, polls, voter: Voter | None) -> dict:
-    """VoterState per poll id for a page of polls, in three queries whatever the page size."""
+    """VoterState per poll id for a page of polls, in three queries whatever the page size (four with open-text polls)."""
     poll_ids = [poll.pk for poll in polls]
     if voter is None or not poll_ids:
         return {}
@@ -209,6 +212,13 @@ def voter_states(*, polls, voter: Voter | None) -> dict:
             my_scores={str(vote.option_id): vote.score for vote in votes if vote.score is not None},
             liked=ballot.poll_id in liked,
         )
+    text_poll_ids = [poll.pk for poll in polls if poll.takes_answers]
+    if text_poll_ids:  # a fourth query, only for a page holding open-text polls
+        given = defaultdict(list)
+        for answer in Answer.objects.filter(poll_id__in=text_poll_ids, **voter.lookup()).order_by("created_at"):
+            given[answer.poll_id].append(answer)
+        for poll_id, answers in given.items():
+            states[poll_id] = VoterState(liked=poll_id in liked, my_answers=answers)
     return states
 
 

@@ -1,5 +1,7 @@
 """Shapes of the polls API. They validate input shape only; rules live in polls.services and polls.permissions."""
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -346,6 +348,18 @@ class PollWriteSerializer(serializers.Serializer):
         "results after closing. Set or unset only before the first ballot.",
     )
 
+
+    def to_internal_value(self, data):
+        """Options are required, as any missing field is, except for an open-text poll, which has none."""
+        try:
+            value, problems = super().to_internal_value(data), {}
+        except serializers.ValidationError as exc:
+            value, problems = None, dict(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        if isinstance(data, Mapping) and not self.partial and "options" not in data and data.get("method") != Poll.Method.TEXT:
+            problems.setdefault("options", [serializers.Field.default_error_messages["required"]])
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
 
     def validate(self, data):
         if data.get("method") is None:

@@ -462,6 +462,8 @@ def remove_options(*, options: QuerySet[Option], moderator: User | None = None) 
 def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tuple[list[Option], list[int] | None]:
     """The options a ballot holds (in the voter's order: a ranking's first preference first) and, on a
     score poll, the score of each; raises the domain error naming what is wrong with the ballot."""
+    if poll.takes_answers:
+        raise errors.WrongBallotShape(f"This poll takes written answers: POST /api/polls/{poll.pk}/answers.")
     ranked = poll.method == Poll.Method.RANKED
     verb = {Poll.Method.RANKED: "Rank", Poll.Method.SCORE: "Rate"}.get(poll.method, "Pick")
     if poll.method == Poll.Method.SCORE:

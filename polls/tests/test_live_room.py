@@ -304,3 +304,22 @@ def test_the_answers_api(api_client, owner_client, text_poll):
     assert api_client.delete(f"{url}/{made.json()['id']}").status_code == 204
     choice = PollFactory(author=text_poll.author)
     assert api_client.post(f"/api/polls/{choice.pk}/answers", {"text": "hi"}, format="json").json()["code"] == "wrong_ballot_shape"
+
+
+def test_my_data_holds_my_answers_and_deleting_my_account_takes_them_from_the_count(text_poll, other_user):
+    from accounts.personal_data import export_personal_data
+    from accounts.services import delete_account
+
+    answer(text_poll, "Mine", Voter(user=other_user))
+    answer(text_poll, "Theirs", visitor(1))
+    exported = export_personal_data(user=other_user)
+    assert [(given["text"], given["poll"]["title"]) for given in exported["answers"]] == [("Mine", text_poll.title)]
+    delete_account(user=other_user)
+    text_poll.refresh_from_db()
+    assert text_poll.total_votes == 1 and [a.text for a in Answer.objects.all()] == ["Theirs"]
+
+
+def test_an_open_text_poll_is_created_over_the_api_without_options(owner_client):
+    made = owner_client.post("/api/polls", {"title": "Words?", "method": "text", "answers_per_voter": 3}, format="json")
+    assert made.status_code == 201 and made.json()["options"] == [] and made.json()["answers_per_voter"] == 3
+    assert owner_client.post("/api/polls", {"title": "Words?"}, format="json").json()["fields"].keys() == {"options"}
