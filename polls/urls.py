@@ -26,7 +26,7 @@ urlpatterns = [
     path("p/<str:ref>/write-ins/<uuid:write_in_id>/", views.decide_write_in, name="poll-write-in-decide"),
     path("i/<str:token>", views.redeem_invite, name="invite-redeem"),
     path("p/<str:ref>/present/", views.present, name="poll-present"),
-    path("decks/<uuid:deck_id>/present/", views.deck_present, name="deck-present"),
+    path("decks/<str:deck_id>/present/", views.deck_present, name="deck-present"),
     path("j/", views.join, name="join"),
     path("j/<str:code>", views.join_code, name="join-code"),
 ]

@@ -828,7 +828,9 @@ def present(request, ref):
     return _render_presenter(request, poll)
 
 
-def _presentable_deck(request, deck_id) -> Deck:
+def _presentable_deck(request, deck_id: str) -> Deck:
+    if not _CANONICAL_UUID.match(deck_id.lower()):
+        raise Http404
     deck = get_object_or_404(Deck.objects.select_related("author"), pk=deck_id)
     try:
         require_deck_owner(deck, request.user)
@@ -881,7 +883,8 @@ def deck_present(request, deck_id):
 
 def _join_missing(request, typed: str, *, status: int):
     """The "Enter code" box on a page of its own: nothing typed yet, or a code that names no poll."""
-    return render(request, "polls/join.html", {"typed": typed}, status=status)
+    code = join_codes.normalise(typed)
+    return render(request, "polls/join.html", {"typed": join_codes.display(code) if code else typed}, status=status)
 
 
 @require_GET

@@ -203,6 +203,13 @@ def test_a_held_polls_page_shows_no_join_code(client, owner, moderator, poll):
     assert f"/j/{poll.join_code}" not in client.get(f"/p/{poll.slug}/").content.decode()
 
 
+def test_a_held_polls_screen_says_its_code_opens_nothing(author, moderator, poll):
+    services.hold_poll(poll=poll, moderator=moderator, reason="Spam")
+    html = unescape(author.get(screen(poll)).content.decode())
+    assert "the code opens nothing until a moderator lifts the hold" in html
+    assert "On hold by the moderators" in html
+
+
 def test_the_share_panel_shows_the_join_code(author, poll):
     html = author.get(f"/p/{poll.slug}/share/").content.decode()
     assert f'href="/j/{poll.join_code}"' in html
@@ -292,4 +299,5 @@ def test_opening_the_deck_screen_writes_nothing(author, deck):
 
 def test_an_unknown_deck_has_no_screen(author):
     assert author.get("/decks/00000000-0000-4000-8000-000000000000/present/").status_code == 404
+    assert author.get("/decks/not-a-deck/present/").status_code == 404
 

@@ -97,6 +97,9 @@
         if (likes) likes.textContent = message.likes_count;
       } else if (message.type === "results_hidden") {
         seal(message.reason);
+      } else if (message.type === "presentation.changed") {
+        // The audience's results come as results or results_hidden; a presenter screen shows the change itself.
+        poll.dispatchEvent(new CustomEvent("quickpoll:poll-changed", { bubbles: true, cancelable: true }));
       } else if (message.type === "poll.closed" || message.type === "poll.updated") {
         // The presenter screen ("Presenter" below) brings itself up to date instead: a reload ends full screen.
         if (poll.dispatchEvent(new CustomEvent("quickpoll:poll-changed", { bubbles: true, cancelable: true }))) {
@@ -707,7 +710,8 @@
   // The presenter screen (templates/polls/present.html). Its buttons are plain forms; here they and the host's
   // keys (R, O, F, the arrows, ?) post without leaving the page, so full screen stays on: the answer is the
   // screen again, whose [data-presenter-part] blocks replace these. Another poll in the answer (a deck moved)
-  // loads the page, so its live results follow the new poll. The results stay live through "Poll page" above.
+  // loads the page, so its live results follow the new poll. The results stay live through "Poll page" above,
+  // which also says when the poll or its presentation changed elsewhere (a phone used as a remote, say).
   var presenter = document.querySelector("[data-presenter]");
   if (presenter) {
     var presenterSays = presenter.querySelector("[data-presenter-announcer]");
@@ -739,7 +743,11 @@
       // The results as the answer drew them: a closed poll's final count, an edited poll's options.
       var results = presenter.querySelector("[data-live-results]");
       var freshResults = answer.querySelector("[data-live-results]");
-      if (results && freshResults) results.innerHTML = freshResults.innerHTML; // rendered and escaped by the server
+      if (results && freshResults) {
+        results.replaceChildren.apply(results, Array.prototype.slice.call(freshResults.childNodes).map(function (node) {
+          return document.adoptNode(node);
+        }));
+      }
       equip();
       var refusal = presenter.querySelector('[data-presenter-part] [role="alert"]');
       var changed = stateWords(presenter).filter(function (line) { return before.indexOf(line) < 0; });

@@ -31,7 +31,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from accounts.services import MODERATORS_GROUP, make_moderator, update_profile
 from accounts.tests.factories import UserFactory
-from polls import invites, services
+from polls import decks, invites, services
 from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
@@ -120,6 +120,10 @@ PAGES = [
     PageVisit("profile", VISITOR, "/u/ada/"),
     PageVisit("notifications", AUTHOR, "/notifications/"),
     PageVisit("notifications-empty", NEWCOMER, "/notifications/"),
+    PageVisit("present", AUTHOR, "/p/{open}/present/"),
+    PageVisit("present-deck", AUTHOR, "/decks/{deck}/present/"),
+    PageVisit("join", VISITOR, "/j/"),
+    PageVisit("join-missing", VISITOR, "/j/ZZZ999", status=404),
     PageVisit("not-found", VISITOR, "/p/no-such-poll/", status=404),
     PageVisit("forbidden", AUTHOR, "/p/{others}/edit/", status=403),
     PageVisit("docs", VISITOR, "/docs", ready=".swagger-ui .opblock"),
@@ -249,6 +253,9 @@ def _cast_data_set() -> dict:
     others = PollFactory(author=other_author, title="Tabs or spaces?", options=["Tabs", "Spaces"])
     services.like_poll(poll=others, voter=Voter(user=author))
 
+    deck = decks.create_deck(author=author, title="Friday all-hands", poll_ids=[open_poll.pk, score.pk, ranked.pk])
+    decks.move(deck=deck, actor=author, position=1)
+
     polls = {
         "open": open_poll,
         "multiple": multiple,
@@ -270,7 +277,8 @@ def _cast_data_set() -> dict:
         sessions[person.username] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return {
         "sessions": sessions,
-        "refs": {name: poll.slug for name, poll in polls.items()} | {"receipt": receipt, "invite_token": made[0].token},
+        "refs": {name: poll.slug for name, poll in polls.items()}
+        | {"receipt": receipt, "invite_token": made[0].token, "deck": str(deck.pk)},
     }
 
 

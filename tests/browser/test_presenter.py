@@ -1,5 +1,6 @@
 """The presenter screen in a browser, from the keyboard only: R reveals and hides, O closes voting, ? lists the keys,
-and the count of voters follows the votes live; axe finds nothing serious on it, in light and in dark."""
+and the count of voters follows the votes live; a second screen follows a phone used as a remote; axe finds
+nothing serious on it, in light and in dark."""
 
 import pytest
 from playwright.sync_api import expect
@@ -90,3 +91,16 @@ def test_no_serious_violations_on_the_presenter_screen(live_url, new_page, schem
     page.get_by_role("button", name="Start presenting").click()
     expect(page.get_by_role("button", name="End presenting")).to_be_visible()
     assert serious_violations(page) == []
+
+
+def test_a_second_screen_follows_the_remote(live_url, new_page, presenter):
+    """The host steers from a phone; the projector's screen follows without reloading."""
+    projector, poll = presenter
+    remote = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    log_in(remote, live_url, poll.author)
+    remote.goto(f"{live_url}/p/{poll.slug}/present/")
+    remote.get_by_role("button", name="Reveal results").tap()
+    expect(remote.get_by_role("button", name="Hide results")).to_be_visible()
+    expect(results_state(projector)).to_contain_text("Audience sees results", timeout=5_000)
+    expect(projector.locator(".presenter-onair")).to_be_visible()
+    assert projector.evaluate("() => performance.getEntriesByType('navigation').length") == 1
