@@ -77,7 +77,7 @@ from polls.serializers import (
 from polls.viewcounts import record_view
 from polls.voters import INVITE_HEADER, voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
-from quickpoll.ratelimits import spend_invite_creation_budget, spend_voter_budget
+from quickpoll.ratelimits import count_join_miss, refuse_join_guessing, spend_invite_creation_budget, spend_voter_budget
 from quickpoll.spreadsheets import safe_cell
 
 INVITE = OpenApiParameter(
@@ -164,6 +164,17 @@ def _sealed_ballots_csv(poll: Poll, rows) -> HttpResponse:
         for option in row["options"]:
             writer.writerow([row["receipt"], safe_cell(option["text"])])
     return _csv_attachment(buffer, f"{poll.slug}-ballots.csv")
+
+
+def _joined(request, code: str, kind: type[Poll] | type[Deck]):
+    """The poll or deck a typed join code names, or 404; a code that names none of `kind` counts against
+    the address's budget of misses, so codes are not guessed."""
+    refuse_join_guessing(request)
+    found = join_codes.find(code)
+    if not isinstance(found, kind):
+        count_join_miss(request)
+        raise Http404(f"No {kind._meta.verbose_name} has this code.")
+    return found
 
 
 def _results_visible_to(request, poll: Poll) -> bool:
@@ -491,14 +502,13 @@ class PollViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="The poll that answers to a join code (case, spaces and dashes aside)",
+        description="Codes that name nothing count against the address's RATE_LIMIT_JOIN_MISSES (429 past it).",
         parameters=[ANON_ID],
-        responses={200: PollSerializer, **errors_for(404)},
+        responses={200: PollSerializer, **errors_for(404, 429)},
     )
     @action(detail=False, url_path=r"code/(?P<code>[A-Za-z0-9 -]{1,20})", permission_classes=[AllowAny])
     def code(self, request, code=None):
-        found = join_codes.find(code)
-        if not isinstance(found, Poll):
-            raise Http404("No poll has this code.")
+        found = _joined(request, code, Poll)
         return Response(poll_data(request, Poll.objects.prefetch_related("options").get(pk=found.pk), many=False))
 
     @extend_schema(
@@ -1074,11 +1084,10 @@ class DeckViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Where the deck with this join code stands, and the poll on screen (anyone with the code)",
-        responses={200: DeckStateSerializer, **errors_for(404)},
+        description="Codes that name nothing count against the address's RATE_LIMIT_JOIN_MISSES (429 past it).",
+        responses={200: DeckStateSerializer, **errors_for(404, 429)},
     )
     @action(detail=False, url_path=r"code/(?P<code>[A-Za-z0-9 -]{1,20})", permission_classes=[AllowAny])
     def code(self, request, code=None):
-        found = join_codes.find(code)
-        if not isinstance(found, Deck):
-            raise Http404("No deck has this code.")
+        found = _joined(request, code, Deck)
         return Response(DeckStateSerializer(decks.deck_state(found)).data)

@@ -15,8 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +42,13 @@ from polls.permissions import (
 from polls.viewcounts import record_view
 from polls.voters import voter_from_request
 from quickpoll.errors import RateLimited
-from quickpoll.ratelimits import spend_invite_budget, spend_invite_creation_budget, spend_voter_budget
+from quickpoll.ratelimits import (
+    count_join_miss,
+    refuse_join_guessing,
+    spend_invite_budget,
+    spend_invite_creation_budget,
+    spend_voter_budget,
+)
 
 PAGE_SIZE = 12
 BROWSE_FORM_FIELDS = {"q", "status", "method"}  # the rest of PollFilter's parameters have no input on the page
@@ -743,7 +749,7 @@ VOTING_ACTIONS = {"open": True, "close": False}
 
 
 def _presentable_poll(request, ref) -> Poll:
-    """A poll its presenter may put on screen: to anyone else it does not exist (not even that it is theirs to ask for)."""
+    """A poll its managers may put on screen; to anyone else the screen does not exist (404, not 403)."""
     poll = _poll_or_404(ref)
     if not can_manage(request.user, poll):
         raise Http404
@@ -881,10 +887,12 @@ def deck_present(request, deck_id):
     return _render_presenter(request, poll, deck=deck)
 
 
-def _join_missing(request, typed: str, *, status: int):
-    """The "Enter code" box on a page of its own: nothing typed yet, or a code that names no poll."""
+def _join_missing(request, typed: str, *, status: int, wait: int | None = None):
+    """The "Enter code" box on a page of its own: nothing typed yet, a code that names no poll, or (`wait`)
+    too many such codes from this address lately."""
     code = join_codes.normalise(typed)
-    return render(request, "polls/join.html", {"typed": join_codes.display(code) if code else typed}, status=status)
+    context = {"typed": join_codes.display(code) if code else typed, "wait": wait}
+    return render(request, "polls/join.html", context, status=status)
 
 
 @require_GET
@@ -902,10 +910,16 @@ def join(request):
 
 @require_GET
 def join_code(request, code):
-    """/j/<code>: a poll's code opens the poll; a deck's opens whichever poll the presenter is showing."""
+    """/j/<code>: a poll's code opens the poll; a deck's opens whichever poll the presenter is showing.
+    Codes that name nothing are counted per address (quickpoll.ratelimits), so none is guessed."""
+    try:
+        refuse_join_guessing(request)
+    except RateLimited as exc:
+        return _join_missing(request, code[:40], status=429, wait=exc.retry_after)
     found = join_codes.find(code)
     if isinstance(found, Poll):
         return _back_to(found)
     if isinstance(found, Deck) and found.current_poll is not None:
         return _back_to(found.current_poll)
+    count_join_miss(request)
     return _join_missing(request, code[:40], status=404)

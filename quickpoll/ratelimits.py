@@ -16,6 +16,9 @@ RATE_LIMIT_INVITE_REQUESTS invite links opened (/i/<token>) per     spend_invite
                            client IP                                invite link's page)         budget)
 RATE_LIMIT_INVITE_REQUESTS invite batches made per account          spend_invite_creation_      429 rate_limited; page:
                                                                     budget (API and pages)      message
+RATE_LIMIT_JOIN_MISSES     join codes that name nothing, per client  refuse_join_guessing, then  429 rate_limited; page:
+                           IP (codes that work cost nothing: a      count_join_miss (join       message
+                           room behind one address joins freely)    pages and API lookups)
 RATE_LIMIT_EXPORT_REQUESTS downloads of one's own data per account  spend_export_budget (the     429 rate_limited; page:
                            (each reads every row they wrote)        accounts API and pages)     message
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
@@ -31,8 +34,8 @@ BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_d
                            from one IP (an IPv6 /64), and on one     polls only)                 challenge_required until a
                            poll                                                                  proof of work comes along
 
-The first seven are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those seven off. A spent budget raises
+The first eight are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
+by django-ratelimit; RATE_LIMIT_ENABLED=false switches those eight off. A spent budget raises
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
 response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
@@ -82,13 +85,14 @@ class RateUsage:
     limited: bool
 
 
-def _count(request, *, group: str, limit: int, key) -> RateUsage:
-    """Count this request against `limit` per RATE_LIMIT_WINDOW for `key` (a django-ratelimit key)."""
+def _count(request, *, group: str, limit: int, key, increment: bool = True) -> RateUsage:
+    """Count this request against `limit` per RATE_LIMIT_WINDOW for `key` (a django-ratelimit key);
+    without `increment`, only look at what was counted."""
     window = settings.RATE_LIMIT_WINDOW
     if not settings.RATE_LIMIT_ENABLED:
         return RateUsage(limit=limit, remaining=limit, reset=window, limited=False)
     try:
-        usage = get_usage(request, group=group, key=key, rate=(limit, window), increment=True)
+        usage = get_usage(request, group=group, key=key, rate=(limit, window), increment=increment)
     except Exception:
         logger.warning("rate limit check failed for %s; serving the request unlimited", group, exc_info=True)
         usage = None
@@ -98,7 +102,7 @@ def _count(request, *, group: str, limit: int, key) -> RateUsage:
         limit=limit,
         remaining=max(limit - usage["count"], 0),
         reset=max(int(usage["time_left"]), 1),
-        limited=usage["should_limit"],
+        limited=usage["should_limit"] if increment else usage["count"] >= limit,
     )
 
 
@@ -140,6 +144,17 @@ def spend_voter_budget(request, voter) -> None:
 def spend_invite_budget(request) -> None:
     """An invite link opened from this request's IP: tokens are unguessable, and guessing is kept slow too."""
     _refuse_if_spent(_count(request, group="invite-ip", limit=settings.RATE_LIMIT_INVITE_REQUESTS, key="ip"))
+
+
+def refuse_join_guessing(request) -> None:
+    """Before a join code is looked up: refused once this IP has typed RATE_LIMIT_JOIN_MISSES codes that named
+    nothing (a code is short enough to guess; the polls behind them include unlisted ones)."""
+    _refuse_if_spent(_count(request, group="join-miss", limit=settings.RATE_LIMIT_JOIN_MISSES, key="ip", increment=False))
+
+
+def count_join_miss(request) -> None:
+    """A join code that named nothing, from this request's IP."""
+    _count(request, group="join-miss", limit=settings.RATE_LIMIT_JOIN_MISSES, key="ip")
 
 
 def spend_invite_creation_budget(request) -> None:

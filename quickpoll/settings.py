@@ -260,6 +260,8 @@ RATE_LIMIT_AUTH_REQUESTS = env_int("RATE_LIMIT_AUTH_REQUESTS", 10, minimum=1)
 RATE_LIMIT_VOTER_REQUESTS = env_int("RATE_LIMIT_VOTER_REQUESTS", 30, minimum=1)
 # Invite links opened per window per IP (a guesser's budget), and invite batches made per window per account.
 RATE_LIMIT_INVITE_REQUESTS = env_int("RATE_LIMIT_INVITE_REQUESTS", 30, minimum=1)
+# Join codes typed wrong per window per IP: only misses count, so a room behind one address joins freely.
+RATE_LIMIT_JOIN_MISSES = env_int("RATE_LIMIT_JOIN_MISSES", 20, minimum=1)
 # Downloads of one's own data per window by one account: each reads every row they ever wrote.
 RATE_LIMIT_EXPORT_REQUESTS = env_int("RATE_LIMIT_EXPORT_REQUESTS", 5, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED

@@ -9,6 +9,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from polls import selectors
 from polls.models import Deck, Poll
@@ -178,6 +179,28 @@ def _load_poll(poll_id) -> Poll | None:
     return Poll.objects.select_related("author").filter(pk=poll_id).first()
 
 
+# One read per poll at a time for this process: sockets that look together (a room on connect, a
+# presenter's reveal) share the read, the render and the encoding instead of each making its own.
+_snapshots_in_flight: dict[str, asyncio.Future] = {}
+
+
+def _read_snapshot(poll_id) -> tuple[dict, str] | None:
+    message = events.results_message(poll_id)
+    return None if message is None else (message, json.dumps(message))
+
+
+async def _shared_snapshot(poll_id) -> tuple[dict, str] | None:
+    """A results snapshot read now, or by a read that started moments ago and is still under way."""
+    key = str(poll_id)
+    reading = _snapshots_in_flight.get(key)
+    if reading is None:
+        reading = asyncio.ensure_future(database_sync_to_async(_read_snapshot)(poll_id))
+        _snapshots_in_flight[key] = reading
+        reading.add_done_callback(lambda _: _snapshots_in_flight.pop(key, None))
+    # shield: one socket leaving mid-read does not cancel the read the others wait for.
+    return await asyncio.shield(reading)
+
+
 @database_sync_to_async
 def _has_voted(poll: Poll, voter) -> bool:
     state = selectors.voter_states(polls=[poll], voter=voter).get(poll.pk)
@@ -214,12 +237,13 @@ class PollResultsConsumer(QuickPollConsumer):
         return can_see_results(poll=self.poll, user=self.scope.get("user"), has_voted=has_voted)
 
     async def _send_snapshot(self):
-        message = await database_sync_to_async(events.results_message)(self.poll.pk)
-        if message is None:
+        snapshot = await _shared_snapshot(self.poll.pk)
+        if snapshot is None:
             return
+        message, text = snapshot
         if await self._can_see(is_open=message["is_open"]):
             self.version_sent = message["version"]
-            await self.send_json(message)
+            await self.send(text_data=text)
         else:
             await self.send_json(events.results_hidden_message(self.poll))
 
@@ -256,8 +280,13 @@ class PollResultsConsumer(QuickPollConsumer):
         if message["type"] == "poll.deleted":
             await self.close(code=CLOSE_GONE)
             return
-        # Its visibility rule or open state may have changed: look again, and say so if results now hide.
-        self.poll = await _load_poll(self.poll.pk) or self.poll
+        if message["type"] == "presentation.changed":
+            # The message says all that changed: a room of sockets looks again without a read each.
+            self.poll.presenting_since = (self.poll.presenting_since or timezone.now()) if message["presenting"] else None
+            self.poll.audience_results = message["audience_results"]
+        else:
+            # Its visibility rule or open state may have changed: look again, and say so if results now hide.
+            self.poll = await _load_poll(self.poll.pk) or self.poll
         await self._look_again(is_open=self.poll.is_open)
 
 

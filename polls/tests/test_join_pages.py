@@ -83,3 +83,12 @@ def test_a_held_poll_is_not_found_by_its_code(client, moderator, poll):
 def test_join_pages_are_read_only(client, poll):
     assert client.post("/j/", {"code": poll.join_code}).status_code == 405
     assert client.post(f"/j/{poll.join_code}").status_code == 405
+
+
+def test_codes_that_name_nothing_are_limited_per_address_on_the_page_too(client, poll, settings):
+    settings.RATE_LIMIT_ENABLED = settings.RATELIMIT_ENABLE = True
+    settings.RATE_LIMIT_JOIN_MISSES = 2
+    assert client.get(f"/j/{poll.join_code}").status_code == 302
+    assert [client.get("/j/ZZZZZZ").status_code for _ in range(2)] == [404, 404]
+    refused = client.get(f"/j/{poll.join_code}")
+    assert refused.status_code == 429 and "Try again in" in refused.content.decode()

@@ -323,3 +323,14 @@ def test_an_open_text_poll_is_created_over_the_api_without_options(owner_client)
     made = owner_client.post("/api/polls", {"title": "Words?", "method": "text", "answers_per_voter": 3}, format="json")
     assert made.status_code == 201 and made.json()["options"] == [] and made.json()["answers_per_voter"] == 3
     assert owner_client.post("/api/polls", {"title": "Words?"}, format="json").json()["fields"].keys() == {"options"}
+
+
+def test_codes_that_name_nothing_are_limited_per_address_and_codes_that_work_are_not(api_client, poll, settings):
+    settings.RATE_LIMIT_ENABLED = settings.RATELIMIT_ENABLE = True
+    settings.RATE_LIMIT_JOIN_MISSES = 3
+    for _ in range(5):
+        assert api_client.get(f"/api/polls/code/{poll.join_code}").status_code == 200
+    for _ in range(3):
+        assert api_client.get("/api/polls/code/ZZZZZZ").status_code == 404
+    refused = api_client.get(f"/api/polls/code/{poll.join_code}")
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"

@@ -757,8 +757,15 @@
       if (again) again.focus();
     };
 
+    // A press while a post is on its way waits for its answer, then presses that control as the answer drew it
+    // (R pressed twice quickly reveals, then hides).
+    var waiting = null;
     var send = function (form) {
-      if (sending) return;
+      var control = form.querySelector("[data-control]");
+      if (sending) {
+        waiting = control ? control.dataset.control : null;
+        return;
+      }
       sending = true;
       // getAttribute: the forms' own "action" input shadows form.action.
       fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
@@ -769,7 +776,12 @@
         })
         .then(swap)
         .catch(function () { form.submit(); })
-        .then(function () { sending = false; });
+        .then(function () {
+          sending = false;
+          var next = waiting && presenter.querySelector('[data-control="' + waiting + '"]');
+          waiting = null;
+          if (next && !next.disabled) send(next.form);
+        });
     };
 
     presenter.addEventListener("quickpoll:poll-changed", function (event) {
