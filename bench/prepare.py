@@ -28,7 +28,6 @@ def make_author():
 def make_voter_tokens(count: int, *, batch: int = 5000) -> list[str]:
     """`count` fresh accounts and an access token for each; one password hash serves them all."""
     from django.contrib.auth.hashers import make_password
-    from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
 
@@ -40,8 +39,14 @@ def make_voter_tokens(count: int, *, batch: int = 5000) -> list[str]:
             for n in range(start, min(count, start + batch))
         ]
         User.objects.bulk_create(users, batch_size=batch)
-        tokens.extend(str(AccessToken.for_user(user)) for user in users)
+        tokens.extend(access_token(user) for user in users)
     return tokens
+
+
+def access_token(user) -> str:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    return str(AccessToken.for_user(user))
 
 
 def make_poll(*, author, title: str, method: str = "single", options: list[str] | None = None) -> dict:

@@ -118,6 +118,7 @@ class Bench:
             self.section("ranked count", self.ranked_count, main)
             self.section("scale-out (2 processes)", self.scale_out, main, 2)
             self.section("sockets fan-out", self.fanout, main)
+            self.section("sockets presenter reveal", self.reveal, main)
         finally:
             self.stop(main)
         single = self.server("single", 1)
@@ -268,6 +269,17 @@ class Bench:
                 ),
             )  # fmt: skip
 
+    def reveal(self, server: Server) -> None:
+        poll = prepare.make_poll(author=self.author, title="Presenter reveal")
+        say(f"sockets presenter reveal: {self.args.reveal} audience sockets, results hidden, then revealed over the API")
+        self._sockets(
+            "reveal",
+            lambda: sockets.reveal(
+                host=server.host, port=server.port, poll_id=poll["id"], token=prepare.access_token(self.author),
+                subscribers=self.args.reveal,
+            ),
+        )  # fmt: skip
+
     def idle(self, server: Server) -> None:
         poll = prepare.make_poll(author=self.author, title="Idle sockets")
         say(f"sockets idle: {self.args.idle} connections on one process (pid {server.pid})")
@@ -362,6 +374,13 @@ class Bench:
                 limit = 500 if figures["subscribers"] <= 1000 else 1000
                 add(f"fan-out {figures['subscribers']} subscribers: p99 <= {limit} ms", f"{figures['latency_p99_ms']} ms",
                     figures["latency_p99_ms"] <= limit)  # fmt: skip
+        for figures in self.results["sockets"].get("reveal", []):
+            if "reveal_p99_ms" in figures:
+                limit = 500 if figures["subscribers"] <= 1000 else 1000  # as fan-out's
+                add(f"presenter reveal to {figures['subscribers']} audience sockets: p99 <= {limit} ms, every one revealed",
+                    f"{figures['reveal_p99_ms']} ms (last {figures['reveal_last_ms']} ms)",
+                    figures["reveal_p99_ms"] <= limit and figures["not_revealed"] == 0 and figures["hidden_on_open"] == figures["held"],
+                    f"{figures['revealed']} of {figures['hidden_on_open']} hidden sockets revealed")  # fmt: skip
         for figures in self.results["sockets"].get("idle_connections", []):
             if "kib_per_connection" in figures:
                 value = figures["kib_per_connection"]
@@ -592,6 +611,7 @@ def main() -> int:
     parser.add_argument("--fanout", type=int, nargs="*", default=[1000, 5000], help="subscriber counts")
     parser.add_argument("--fanout-seconds", type=float, default=10)
     parser.add_argument("--fanout-votes-per-second", type=float, default=50)
+    parser.add_argument("--reveal", type=int, default=1000, help="audience sockets in the presenter-reveal case")
     parser.add_argument("--idle", type=int, default=5000, help="idle sockets on one process")
     parser.add_argument("--ranked-ballots", type=int, default=100_000, help="ballots in the ranked count")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 3 s phases, fewer voters and sockets")
@@ -599,7 +619,7 @@ def main() -> int:
     if args.quick:
         args.seconds = args.trivial_seconds = args.read_seconds = 3
         args.voters = min(args.voters, 10_000)
-        args.fanout, args.fanout_seconds, args.idle = [200], 3, 500
+        args.fanout, args.fanout_seconds, args.idle, args.reveal = [200], 3, 500, 200
     args.seconds = int(args.seconds)  # pgbench -T takes whole seconds
     # A TERM (bench/run's trap, a CI timeout) unwinds through the finally blocks that stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -44,6 +44,7 @@ IDLE_SETTLE = 2.0  # before reading the server's RSS with the sockets open
 VOTE_CONNECTIONS = 32  # at most, for casting votes; opened as the rate needs them
 VOTE_TIMEOUT = 10.0  # one vote request
 CROSS_TIMEOUT = 5.0  # for the vote cast on b to show on a
+REVEAL_TIMEOUT = 10.0  # after the presenter's reveal, for every audience socket to get the results
 CLOSE_TOO_MANY_CONNECTIONS = 4429  # realtime.consumers: the server process's cap is reached
 # Browsers offer permessage-deflate and the server accepts it, so a real subscriber costs the
 # server one compression per message; the benchmark's subscribers do the same.
@@ -85,6 +86,8 @@ class _Subscriber(asyncio.Protocol):
         self.version = -1
         self.count = 0  # results messages after the first snapshot
         self.changed_at = 0.0  # when `total` last changed (time.time())
+        self.hidden = False  # opened on results_hidden: counts arrive once they may be seen
+        self.revealed_at = 0.0  # when a hidden socket received its first results (time.time())
         self.closed = False
 
     def connection_made(self, transport):
@@ -190,6 +193,8 @@ class _Subscriber(asyncio.Protocol):
         if snapshot is None:
             return  # heartbeats
         version, total, stamp, basis = snapshot
+        if self.hidden and not self.revealed_at:
+            self.revealed_at = now
         self.count += 1
         if version > self.version:  # snapshots may overtake each other
             self.version = version
@@ -275,6 +280,7 @@ class _Subscribers:
             socket.total, socket.version = first["total_votes"], first["version"]
         else:  # results_hidden: counts arrive once they may be seen
             self.hidden += 1
+            socket.hidden = True
         self.sockets.append(socket)
         return "held"
 
@@ -315,6 +321,15 @@ class _Subscribers:
             "lag_p99": _percentile(lags, 0.99),
             "lag_max": lags[-1] if lags else math.nan,
         }
+
+    async def revealed(self, *, timeout: float) -> dict:
+        """Waits for every socket opened on results_hidden to receive results; when each did (time.time())."""
+        hidden = [socket for socket in self.sockets if socket.hidden]
+        deadline = time.perf_counter() + timeout
+        while any(not socket.revealed_at for socket in hidden) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        times = array("d", (socket.revealed_at for socket in hidden if socket.revealed_at))
+        return {"hidden": len(hidden), "times": base64.b64encode(times.tobytes()).decode()}
 
     async def close(self) -> dict:
         self.closing = True
@@ -699,10 +714,69 @@ async def idle_connections(*, host, port, server_pid, poll_id, count, compressio
     }
 
 
+async def _post_once(server: tuple[str, int], path: str, headers: dict, body: dict) -> tuple:
+    """One POST on a connection of its own: its status (or the error's name), when it was sent and when answered
+    (time.time())."""
+    from bench.httpclient import HttpClient
+
+    client = await HttpClient.connect(*server)
+    sent_at = time.time()
+    try:
+        async with asyncio.timeout(VOTE_TIMEOUT):
+            status, _ = await client.request("POST", path, headers=headers, body=json.dumps(body).encode())
+    except (ConnectionError, OSError, TimeoutError) as error:
+        status = type(error).__name__
+    finally:
+        await client.close()
+    return status, sent_at, time.time()
+
+
+async def _present(host: str, port: int, poll_id, token: str, change: dict) -> tuple:
+    """The host's POST /api/polls/{id}/presentation."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return await _post_once((host, port), f"/api/polls/{poll_id}/presentation", headers, change)
+
+
+async def reveal(*, host, port, poll_id, token, subscribers, compression=COMPRESSION) -> dict:
+    """`subscribers` audience sockets on a poll whose results the presenter hides; the host reveals them over
+    the API. The time from sending that POST to each socket's results snapshot: the first, p50, p99 and the
+    last (max). Sender and subscribers share this machine's clock."""
+    status, _, _ = await _present(host, port, poll_id, token, {"presenting": True, "audience_results": "hidden"})
+    if status != 200:
+        raise RuntimeError(f"hiding the results answered {status}")
+    url = f"ws://{host}:{port}/ws/poll/{poll_id}"
+    children = await _start_children(max(1, min(SUBSCRIBER_PROCESSES, subscribers)))
+    try:
+        opened = await _open_everywhere(children, url, subscribers, compression)
+        await asyncio.sleep(IDLE_SETTLE)  # the opening burst is over: the server is idle when the host acts
+        status, sent_at, answered_at = await _present(host, port, poll_id, token, {"audience_results": "shown"})
+        replies = await asyncio.gather(*(child.ask("revealed", REVEAL_TIMEOUT + 10, timeout=REVEAL_TIMEOUT) for child in children))
+    finally:
+        await asyncio.gather(*(child.stop() for child in children))
+    times = array("d")
+    for reply in replies:
+        times.frombytes(base64.b64decode(reply["times"]))
+    waited = sorted(at - sent_at for at in times)
+    hidden = sum(reply["hidden"] for reply in replies)
+    return {
+        "subscribers": subscribers,
+        "held": opened["held"],
+        "failed": opened["failed"],
+        "hidden_on_open": hidden,
+        "reveal_status": status,
+        "reveal_post_ms": _ms(answered_at - sent_at),
+        "revealed": len(waited),
+        "not_revealed": hidden - len(waited),
+        "reveal_first_ms": _ms(waited[0]) if waited else math.nan,
+        "reveal_p50_ms": _ms(_percentile(waited, 0.50)),
+        "reveal_p99_ms": _ms(_percentile(waited, 0.99)),
+        "reveal_last_ms": _ms(waited[-1]) if waited else math.nan,
+    }
+
+
 async def cross_process(*, a: tuple[str, int], b: tuple[str, int], poll_id, option_ids) -> dict:
     """A subscriber on server a sees a vote cast on server b (through the channel layer), and how soon."""
     from bench import prepare
-    from bench.httpclient import HttpClient
 
     subscriber = _Subscribers()
     url = f"ws://{a[0]}:{a[1]}/ws/poll/{poll_id}"
@@ -712,18 +786,8 @@ async def cross_process(*, a: tuple[str, int], b: tuple[str, int], poll_id, opti
     socket = subscriber.sockets[0]
     before = socket.total
     try:
-        client = await HttpClient.connect(*b)
-        body = json.dumps({"poll_id": str(poll_id), "option_ids": [str(random.choice(list(option_ids)))]}).encode()
-        headers = prepare.anonymous_voter_headers()
-        sent_at = time.time()
-        try:
-            async with asyncio.timeout(VOTE_TIMEOUT):
-                status, _ = await client.request("POST", "/api/votes", headers=headers, body=body)
-        except (ConnectionError, OSError, TimeoutError) as error:
-            status = type(error).__name__
-        finally:
-            await client.close()
-        answered_at = time.time()
+        body = {"poll_id": str(poll_id), "option_ids": [str(random.choice(list(option_ids)))]}
+        status, sent_at, answered_at = await _post_once(b, "/api/votes", prepare.anonymous_voter_headers(), body)
         deadline = time.perf_counter() + CROSS_TIMEOUT
         while status == 201 and socket.total <= before and not socket.closed and time.perf_counter() < deadline:
             await asyncio.sleep(0.005)

@@ -112,6 +112,9 @@ def _export_csv(poll: Poll) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     results = selectors.full_results(poll)
+    if poll.method == Poll.Method.TEXT:
+        _write_answers_csv(writer, poll, results)
+        return _csv_attachment(buffer, f"{poll.slug}.csv")
     if poll.method == Poll.Method.SCORE:
         writer.writerow(["option", "ratings", "mean"])
         for option in results["options"]:
@@ -129,8 +132,27 @@ def _export_csv(poll: Poll) -> HttpResponse:
         for place, text in enumerate(row["options"], start=1):
             cells = {"rank": place, "option": safe_cell(text), "score": row.get("scores", {}).get(text)}
             writer.writerow([*(row[column] for column in columns), *(cells[name] for name in shape)])
+    return _csv_attachment(buffer, f"{poll.slug}.csv")
+
+
+ANSWER_COLUMNS = ["answer", "voter_kind", "created_at", "text", "key", "hidden"]
+
+
+def _write_answers_csv(writer, poll: Poll, results: dict) -> None:
+    """An open-text poll's visible groups as its results show them, then every answer, hidden ones marked."""
+    writer.writerow(["group", "text", "answers"])
+    for group in results["answers"]["groups"]:
+        writer.writerow([safe_cell(group["key"]), safe_cell(group["text"]), group["count"]])
+    writer.writerow([])
+    writer.writerow(ANSWER_COLUMNS)
+    for row in selectors.export_answers(poll):
+        cells = row | {"text": safe_cell(row["text"]), "key": safe_cell(row["key"]), "hidden": "yes" if row["hidden"] else "no"}
+        writer.writerow([cells[column] for column in ANSWER_COLUMNS])
+
+
+def _csv_attachment(buffer: io.StringIO, filename: str) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{poll.slug}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -141,9 +163,7 @@ def _sealed_ballots_csv(poll: Poll, rows) -> HttpResponse:
     for row in rows:
         for option in row["options"]:
             writer.writerow([row["receipt"], safe_cell(option["text"])])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{poll.slug}-ballots.csv"'
-    return response
+    return _csv_attachment(buffer, f"{poll.slug}-ballots.csv")
 
 
 def _joined(request, code: str, kind: type[Poll] | type[Deck]):
@@ -221,6 +241,7 @@ def _export_json(poll: Poll) -> HttpResponse:
         },
         "results": selectors.full_results(poll),
         "ballots": list(selectors.export_rows(poll)),
+        **({"answers": list(selectors.export_answers(poll))} if poll.method == Poll.Method.TEXT else {}),
     }
     response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{poll.slug}.json"'
@@ -439,7 +460,7 @@ class PollViewSet(viewsets.ModelViewSet):
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Export totals and anonymised ballots (author or moderator)",
+        summary="Export totals and anonymised ballots, or an open-text poll's answers (author or moderator)",
         parameters=[ExportQuerySerializer],
         responses={(200, "application/json"): dict, (200, "text/csv"): str, **errors_for(400, 401, 403, 404)},
     )

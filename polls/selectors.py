@@ -393,6 +393,21 @@ def export_rows(poll: Poll):
         yield row
 
 
+def export_answers(poll: Poll):
+    """Every answer of an open-text poll, hidden ones included and marked, oldest first: a running number,
+    account or anonymous (as ballots are exported: nobody named), when, the text and the group it counts in."""
+    answers = Answer.objects.filter(poll=poll).order_by("created_at", "pk")
+    for number, answer in enumerate(answers.iterator(chunk_size=500), start=1):
+        yield {
+            "answer": number,
+            "voter_kind": "account" if answer.user_id else "anonymous",
+            "created_at": answer.created_at.isoformat(),
+            "text": answer.text,
+            "key": answer.key,
+            "hidden": answer.hidden,
+        }
+
+
 def write_ins_of(poll: Poll, *, status: str | None = None) -> QuerySet[WriteIn]:
     """A poll's suggested options, oldest first: its author's queue (status pending) on the page and in the API."""
     write_ins = WriteIn.objects.filter(poll=poll).select_related("suggested_by", "option")

@@ -24,8 +24,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Notification, User
 from accounts.tests.factories import PASSWORD
-from polls import invites, services
-from polls.models import Ballot, Like, Poll, Report, Vote
+from polls import answers, decks, invites, presenting, services
+from polls.models import Answer, Ballot, Deck, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
 from tests.security.conftest import MATRIX_CELLS, bearer_client
@@ -178,6 +178,51 @@ def suggestion_on_owners_poll(cast) -> str:
 def invited_vote_body(poll: Poll) -> dict:
     [invite] = invites.create_invites(poll=poll, actor=poll.author, count=1)
     return vote_body(poll) | {"invite": invite.token}
+
+
+# --- The live room: presenting, answers, decks, join codes -------------------------------------------------
+
+
+def presented(poll: Poll, audience_results: str) -> Poll:
+    return presenting.present(poll=poll, actor=poll.author, presenting=True, audience_results=audience_results)
+
+
+def presented_then_ended(poll: Poll, audience_results: str) -> Poll:
+    presented(poll, audience_results)
+    return presenting.present(poll=poll, actor=poll.author, presenting=False)
+
+
+def text_poll_of(author, **fields) -> Poll:
+    return poll_of(author, method="text", options=[], **fields)
+
+
+def answered(poll: Poll, user, text: str = "Coffee") -> Answer:
+    return answers.submit_answer(poll=poll, voter=Voter(user=user), text=text)
+
+
+def answer_url(answer: Answer) -> str:
+    return f"/api/polls/{answer.poll_id}/answers/{answer.pk}"
+
+
+def owners_deck(cast) -> Deck:
+    """The owner's deck of two of the owner's polls."""
+    poll_ids = [poll_of(cast.owner).pk, poll_of(cast.owner).pk]
+    return decks.create_deck(author=cast.owner, title="Monday's talk", poll_ids=poll_ids)
+
+
+def owners_deck_edit(cast) -> Call:
+    deck = owners_deck(cast)
+    poll_ids = [str(pk) for pk in deck.items.order_by("-position").values_list("poll_id", flat=True)]
+    return Call(f"/api/decks/{deck.pk}", {"title": "Tuesday's talk", "polls": poll_ids})
+
+
+def owners_deck_list(cast) -> Call:
+    owners_deck(cast)
+    return Call("/api/decks")
+
+
+def new_deck_of_owners_polls(cast) -> Call:
+    return Call("/api/decks", {"title": "A new talk", "polls": [owners_poll(cast), owners_poll(cast)]})
 
 
 NEW_ACCOUNT = {"username": "newcomer", "email": "newcomer@example.com", "password": "a-Strong-pass-8812"}
@@ -460,6 +505,161 @@ ROWS = [
         "200 | 200 | 200 | 200 | 200",
         variant="unlisted",
     ),
+    # --- the live room ----------------------------------------------------------------------------------
+    Row(
+        "GET",
+        "/api/polls/{id}/presentation",
+        lambda c: Call(f"/api/polls/{presented(poll_of(c.owner), 'hidden').pk}/presentation"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{id}/presentation",
+        lambda c: Call(f"/api/polls/{owners_poll(c)}/presentation", {"presenting": True, "audience_results": "hidden"}),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{id}/presentation",
+        lambda c: Call(f"/api/polls/{presented(poll_of(c.owner), 'shown').pk}/presentation", {"presenting": False}),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+        variant="ending it",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{presented(poll_of(c.owner), 'hidden').pk}/results"),
+        "403 results_hidden | 403 results_hidden | 200 | 200 | 200",
+        variant="presenting, results hidden from the audience",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{presented(poll_of(c.owner, results_visibility='owner_only'), 'shown').pk}/results"),
+        "200 | 200 | 200 | 200 | 200",
+        variant="presenting, an author-only poll's results shown",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{presented_then_ended(poll_of(c.owner, results_visibility='owner_only'), 'shown').pk}/results"),
+        "403 results_hidden | 403 results_hidden | 200 | 200 | 200",
+        variant="presenting ended: the author-only rule again",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{presented_then_ended(poll_of(c.owner), 'hidden').pk}/results"),
+        "200 | 200 | 200 | 200 | 200",
+        variant="presenting ended: the always rule again",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{id}/results",
+        lambda c: Call(f"/api/polls/{presented(poll_of(c.owner, is_secret=True), 'shown').pk}/results"),
+        "403 results_hidden | 403 results_hidden | 403 results_hidden | 403 results_hidden | 403 results_hidden",
+        variant="presenting an open secret poll, results shown: still sealed",
+    ),
+    Row(
+        "GET",
+        "/api/votes/poll/{poll_id}/stats",
+        lambda c: Call(f"/api/votes/poll/{presented(poll_of(c.owner), 'hidden').pk}/stats"),
+        "403 results_hidden | 403 results_hidden | 200 | 200 | 200",
+        variant="presenting, results hidden from the audience",
+    ),
+    Row(
+        "GET",
+        "/api/polls/{poll_id}/answers",
+        lambda c: Call(f"/api/polls/{answered(text_poll_of(c.owner), c.third).poll_id}/answers"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/answers",
+        lambda c: Call(f"/api/polls/{text_poll_of(c.owner).pk}/answers", {"text": "Coffee"}),
+        "201 | 201 | 201 | 201 | 201",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/answers",
+        lambda c: Call(f"/api/polls/{text_poll_of(c.owner, allow_anonymous=False).pk}/answers", {"text": "Coffee"}),
+        "401 login_required | 201 | 201 | 201 | 201",
+        variant="members only",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/answers",
+        lambda c: Call(f"/api/polls/{closed(text_poll_of(c.owner)).pk}/answers", {"text": "Coffee"}),
+        "403 poll_closed | 403 poll_closed | 403 poll_closed | 403 poll_closed | 403 poll_closed",
+        variant="closed",
+    ),
+    Row(
+        "DELETE",
+        "/api/polls/{poll_id}/answers/{id}",
+        lambda c: Call(answer_url(answered(text_poll_of(c.third), c.owner))),
+        "403 not_owner | 403 not_owner | 204 | 204 | 204",
+        variant="the owner's own answer",
+    ),
+    Row(
+        "DELETE",
+        "/api/polls/{poll_id}/answers/{id}",
+        lambda c: Call(answer_url(answered(text_poll_of(c.owner), c.third))),
+        # Its author hides answers from every screen; deleting one is its voter's or a moderator's, as with votes.
+        "403 not_owner | 403 not_owner | 403 not_owner | 204 | 204",
+        variant="an answer on the owner's poll",
+    ),
+    Row(
+        "POST",
+        "/api/polls/{poll_id}/answers/hide",
+        lambda c: Call(f"/api/polls/{answered(text_poll_of(c.owner), c.third).poll_id}/answers/hide", {"key": "coffee", "hidden": True}),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/code/{code}",
+        lambda c: Call(f"/api/polls/code/{poll_of(c.owner).join_code.lower()}"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/polls/code/{code}",
+        lambda c: Call(f"/api/polls/code/{held(poll_of(c.owner), c.moderator).join_code}"),
+        "404 not_found | 404 not_found | 404 not_found | 404 not_found | 404 not_found",
+        variant="on hold",
+    ),
+    Row(
+        "GET",
+        "/api/decks/code/{code}",
+        lambda c: Call(f"/api/decks/code/{owners_deck(c).join_code}"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row("GET", "/api/decks", owners_deck_list, "401 login_required | 200 | 200 | 200 | 200"),
+    Row("POST", "/api/decks", new_deck_of_owners_polls, "401 login_required | 400 invalid | 201 | 201 | 201"),
+    Row(
+        "GET",
+        "/api/decks/{id}",
+        lambda c: Call(f"/api/decks/{owners_deck(c).pk}"),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row("PUT", "/api/decks/{id}", owners_deck_edit, "401 login_required | 403 not_owner | 200 | 200 | 200"),
+    Row(
+        "PATCH",
+        "/api/decks/{id}",
+        lambda c: Call(f"/api/decks/{owners_deck(c).pk}", {"title": "Tuesday's talk"}),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    Row(
+        "DELETE",
+        "/api/decks/{id}",
+        lambda c: Call(f"/api/decks/{owners_deck(c).pk}"),
+        "401 login_required | 403 not_owner | 204 | 204 | 204",
+    ),
+    Row(
+        "POST",
+        "/api/decks/{id}/move",
+        lambda c: Call(f"/api/decks/{owners_deck(c).pk}/move", {"position": 1}),
+        "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
     # --- votes ------------------------------------------------------------------------------------------
     Row(
         "POST",
@@ -700,6 +900,9 @@ def fingerprint() -> tuple:
         sorted(Poll.objects.values_list("id", "title", "description", "is_active", "is_public", "total_votes", "likes_count")),
         sorted(User.objects.values_list("id", "username", "email", "display_name", "password", "is_active")),
         sorted(Notification.objects.values_list("id", "read_at")),
+        sorted(Poll.objects.values_list("id", "presenting_since", "audience_results")),
+        sorted(Answer.objects.values_list("id", "hidden")),
+        sorted(Deck.objects.values_list("id", "title", "position")),
         Ballot.objects.count(),
         Vote.objects.count(),
         Like.objects.count(),
@@ -714,7 +917,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 61
+    assert len(operations) == 76  # 61, and the live room's 15
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
@@ -771,3 +974,86 @@ def test_the_schema_answers_json_for_format_json():
     assert response.status_code == 200
     assert "json" in response["Content-Type"]
     assert json.loads(response.content)["paths"]
+
+
+# --- Presenting overrides the results rule, and only while it lasts -------------------------------------------
+
+
+def poll_body(client, poll: Poll) -> dict:
+    response = client.get(f"/api/polls/{poll.pk}")
+    assert response.status_code == 200
+    return response.json()
+
+
+def shows_counts(body: dict) -> bool:
+    """Whether a poll body carries the results: the total and each option's votes."""
+    with_votes = ["votes" in option for option in body["options"]]
+    assert all(with_votes) == any(with_votes) == (body["total_votes"] is not None) == body["results_visible"], body
+    return body["results_visible"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "audience_results", "audience_sees"),
+    [("always", "hidden", False), ("owner_only", "shown", True), ("after_close", "shown", True), ("after_vote", "hidden", False)],
+)
+def test_presenting_overrides_the_results_rule_for_the_audience_and_ending_restores_it(
+    owner, other_user, moderator, rule, audience_results, audience_sees, django_capture_on_commit_callbacks
+):
+    poll = poll_of(owner, results_visibility=rule)
+    services.cast_vote(poll=poll, voter=Voter(user=other_user), option_ids=pick(poll, "Red"))
+    visitor, voter, author, mod = bearer_client(), bearer_client(other_user), bearer_client(owner), bearer_client(moderator)
+    by_rule = {"always": True, "owner_only": False, "after_close": False, "after_vote": False}[rule]
+    assert shows_counts(poll_body(visitor, poll)) is by_rule
+
+    # The change drops the cached bodies visitors read when it commits, as a server's request would.
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = author.post(
+            f"/api/polls/{poll.pk}/presentation", {"presenting": True, "audience_results": audience_results}, format="json"
+        )
+
+    assert answer.status_code == 200
+    assert answer.json()["results_visible_to_audience"] is audience_sees
+    assert (answer.json()["presenting"], answer.json()["audience_results"]) == (True, audience_results)
+    assert shows_counts(poll_body(visitor, poll)) is audience_sees
+    # Whoever voted is audience too: the presenter's word beats "after voting".
+    assert shows_counts(poll_body(voter, poll)) is audience_sees
+    assert visitor.get(f"/api/polls/{poll.pk}/results").status_code == (200 if audience_sees else 403)
+    # The author and moderators see the results whatever the audience is shown.
+    assert shows_counts(poll_body(author, poll)) and shows_counts(poll_body(mod, poll))
+    assert author.get(f"/api/polls/{poll.pk}/results").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ended = author.post(f"/api/polls/{poll.pk}/presentation", {"presenting": False}, format="json")
+
+    assert ended.status_code == 200
+    assert (ended.json()["presenting"], ended.json()["audience_results"], ended.json()["presenting_since"]) == (False, "rule", None)
+    assert shows_counts(poll_body(visitor, poll)) is by_rule
+    assert shows_counts(poll_body(voter, poll)) is (by_rule or rule == "after_vote")
+    assert visitor.get(f"/api/polls/{poll.pk}/results").status_code == (200 if by_rule else 403)
+    refused = visitor.get(f"/api/polls/{poll.pk}/results")
+    if not by_rule:
+        assert refused.json()["code"] == "results_hidden"
+
+
+def test_the_presentation_says_what_the_audience_sees(owner):
+    poll = poll_of(owner, results_visibility="owner_only")
+    author = bearer_client(owner)
+
+    before = author.get(f"/api/polls/{poll.pk}/presentation").json()
+    started = author.post(f"/api/polls/{poll.pk}/presentation", {"presenting": True}, format="json").json()
+    shown = author.post(f"/api/polls/{poll.pk}/presentation", {"audience_results": "shown"}, format="json").json()
+
+    assert before == {
+        "presenting": False,
+        "presenting_since": None,
+        "audience_results": "rule",
+        "results_visible_to_audience": False,
+        "is_open": True,
+        "join_code": poll.join_code,
+    }
+    assert (started["presenting"], started["audience_results"], started["results_visible_to_audience"]) == (True, "rule", False)
+    assert started["presenting_since"] is not None
+    assert (shown["presenting"], shown["audience_results"], shown["results_visible_to_audience"]) == (True, "shown", True)
+    assert shown["presenting_since"] == started["presenting_since"]  # changing what is shown does not restart it
+    bad = author.post(f"/api/polls/{poll.pk}/presentation", {"audience_results": "loud"}, format="json")
+    assert bad.status_code == 400 and "audience_results" in bad.json()["fields"]

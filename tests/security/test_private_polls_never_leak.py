@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.tests.factories import UserFactory
-from polls import services
+from polls import answers, decks, presenting, services
 from polls.models import Ballot, Poll
 from polls.tests.factories import PollFactory, pick, visitor
 from polls.voters import Voter
@@ -353,10 +353,20 @@ def crawl_world(owner, other_user, third_user):
     secret_options = pick(world["secret"], "Red")
     world["receipt"] = services.cast_vote(poll=world["secret"], voter=Voter(user=owner), option_ids=secret_options).receipt
     services.set_poll_active(poll=world["secret"], actor=owner, active=False)
+    # The live room: the owner's open-text poll with an answer of each user, the owner presenting it, and a deck.
+    world["text_poll"] = PollFactory(author=owner, title="Owner's open question", method="text", options=[])
+    answers.submit_answer(poll=world["text_poll"], voter=Voter(user=other_user), text="Other's answer")
+    world["owner_answer"] = answers.submit_answer(poll=theirs_text(other_user), voter=Voter(user=owner), text="Owner's answer")
+    presenting.present(poll=world["text_poll"], actor=owner, presenting=True)
+    world["deck"] = decks.create_deck(author=owner, title="Owner's deck", poll_ids=[mine.pk, world["text_poll"].pk])
     world["owner_notification"] = Notification.objects.filter(recipient=owner).first()
     world["other_notification"] = Notification.objects.filter(recipient=other_user).first()
     assert world["owner_notification"] and world["other_notification"]
     return world
+
+
+def theirs_text(other_user) -> Poll:
+    return PollFactory(author=other_user, title="Other's open question", method="text", options=[])
 
 
 def crawl_urls(world) -> dict[str, list[str]]:
@@ -390,6 +400,15 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/votes/user/{user_id}": [f"/api/votes/user/{owner.pk}"],
         "/api/votes/{id}": [f"/api/votes/{world['owner_vote'].pk}", f"/api/votes/{world['other_vote'].pk}"],
         "/api/likes/user/{user_id}": [f"/api/likes/user/{owner.pk}"],
+        "/api/polls/{id}/presentation": [f"/api/polls/{world['text_poll'].pk}/presentation"],
+        "/api/polls/{poll_id}/answers": [
+            f"/api/polls/{world['text_poll'].pk}/answers",
+            f"/api/polls/{world['owner_answer'].poll_id}/answers",
+        ],
+        "/api/polls/code/{code}": [f"/api/polls/code/{world['text_poll'].join_code}", f"/api/polls/code/{mine.join_code}"],
+        "/api/decks": ["/api/decks", "/api/decks?all=1"],
+        "/api/decks/{id}": [f"/api/decks/{world['deck'].pk}"],
+        "/api/decks/code/{code}": [f"/api/decks/code/{world['deck'].join_code}"],
         "/api/notifications": ["/api/notifications"],
         "/api/notifications/{id}": [
             f"/api/notifications/{world['owner_notification'].pk}",
@@ -422,7 +441,9 @@ def test_no_get_endpoint_shows_another_users_email_address(request, crawl_world,
         response = api.get(url)
         statuses[url] = response.status_code
         found[url] = mentions_email(response.content.decode())
-    for url in ["/", "/polls/", f"/u/{crawl_world['owner'].username}/", f"/p/{crawl_world['mine'].slug}/", "/notifications/"]:
+    pages = ["/", "/polls/", f"/u/{crawl_world['owner'].username}/", f"/p/{crawl_world['mine'].slug}/", "/notifications/"]
+    pages += [f"/p/{crawl_world['text_poll'].slug}/", f"/j/{crawl_world['deck'].join_code}", "/decks/"]
+    for url in pages:
         response = browser.get(url)
         statuses[url] = response.status_code
         found[url] = mentions_email(response.content.decode())
@@ -437,3 +458,99 @@ def test_no_get_endpoint_shows_another_users_email_address(request, crawl_world,
 def test_the_crawl_would_notice_the_address(crawl_world):
     """/api/users/me shows the address to its owner, and the crawl's check sees it there."""
     assert mentions_email(bearer_client(crawl_world["owner"]).get("/api/users/me").content.decode())
+
+
+# --- Answers to open questions: each voter reads their own, and a hidden answer reaches no audience ----------
+
+HIDDEN_TEXT = "Zebra insult"
+OTHERS_TEXT = "Someone else's zebra"
+ANSWER_IP = "198.51.100.88"
+
+
+@pytest.fixture
+def answered_poll(owner, other_user, third_user):
+    """The owner's open question: the other user's answer, a visitor's, and a third answer the owner hid."""
+    poll = PollFactory(author=owner, title="One word for the talk?", method="text", options=[], answers_per_voter=2)
+    answers.submit_answer(poll=poll, voter=Voter(user=other_user, ip_address=ANSWER_IP), text="Brilliant")
+    answers.submit_answer(poll=poll, voter=Voter(anon_id=ANON_ID, ip_address=ANSWER_IP), text=OTHERS_TEXT)
+    answers.submit_answer(poll=poll, voter=Voter(user=third_user, ip_address=ANSWER_IP), text=HIDDEN_TEXT)
+    answers.hide(poll=poll, actor=owner, key=answers.normalise(HIDDEN_TEXT))
+    return poll
+
+
+@pytest.mark.django_db
+def test_a_voter_lists_their_own_answers_only(answered_poll, other_user):
+    response = bearer_client(other_user).get(f"/api/polls/{answered_poll.pk}/answers")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Brilliant" in body
+    assert [mark for mark in (OTHERS_TEXT, HIDDEN_TEXT, ANON_ID, ANSWER_IP, "ip_address") if mark in body] == []
+
+
+@pytest.mark.django_db
+def test_a_visitor_without_answers_lists_none(answered_poll):
+    response = bearer_client().get(f"/api/polls/{answered_poll.pk}/answers", HTTP_X_ANON_ID="a-visitor-who-never-answered")
+
+    assert response.status_code == 200
+    assert [mark for mark in ("Brilliant", OTHERS_TEXT, HIDDEN_TEXT, ANON_ID, ANSWER_IP) if mark in response.content.decode()] == []
+
+
+def without_own_answers(page: str) -> str:
+    """A poll page without the "Your answers" list: its writer sees a hidden answer there, marked as hidden."""
+    return re.sub(r'<div class="my-answers">.*?</ul>', "", page, flags=re.DOTALL)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("viewer_name", ["anonymous", "other_user", "third_user"])
+def test_a_hidden_answer_reaches_no_one_in_the_audience(request, answered_poll, viewer_name):
+    """Not even the voter who wrote it, in the poll, its results or the poll page's results; only in their own list."""
+    viewer = None if viewer_name == "anonymous" else request.getfixturevalue(viewer_name)
+    api, browser = visible_to(viewer)
+    paths = [f"/api/polls/{answered_poll.pk}", f"/api/polls/{answered_poll.pk}/results", f"/api/polls/code/{answered_poll.join_code}"]
+
+    found = {path: HIDDEN_TEXT.lower() in api.get(path).content.decode().lower() for path in paths}
+    page = browser.get(f"/p/{answered_poll.slug}/").content.decode()
+    found["page"] = HIDDEN_TEXT.lower() in without_own_answers(page).lower()
+    if viewer_name == "third_user":
+        assert "hidden by the host" in page  # the writer is told, in their own list
+
+    assert not any(found.values()), found
+    # The visible answers are shown: an empty page cannot pass for a clean one.
+    assert "Brilliant" in api.get(f"/api/polls/{answered_poll.pk}/results").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_author_lists_every_answer_with_its_hidden_mark_but_no_address(answered_poll, owner):
+    response = bearer_client(owner).get(f"/api/polls/{answered_poll.pk}/answers")
+
+    assert response.status_code == 200
+    listed = response.json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert {(row["text"], row["hidden"]) for row in rows} == {("Brilliant", False), (OTHERS_TEXT, False), (HIDDEN_TEXT, True)}
+    assert [mark for mark in (ANON_ID, ANSWER_IP, "ip_address") if mark in response.content.decode()] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("viewer_name", ["other_user", "third_user"])
+def test_another_users_decks_are_not_in_my_list(request, owner, viewer_name):
+    poll = PollFactory(author=owner, title="Zebra question one")
+    decks.create_deck(author=owner, title="Zebra talk", poll_ids=[poll.pk])
+
+    response = bearer_client(request.getfixturevalue(viewer_name)).get("/api/decks?all=1")
+
+    assert response.status_code == 200
+    assert "zebra" not in response.content.decode().lower()
+    assert "Zebra talk" in bearer_client(owner).get("/api/decks").content.decode()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_hidden_answer_leaves_the_sockets_snapshot(sockets, answered_poll):
+    socket = await sockets.open(f"/ws/poll/{answered_poll.pk}")
+
+    snapshot = await receive(socket)
+
+    assert snapshot["type"] == "results"
+    assert "Brilliant" in json.dumps(snapshot)
+    assert HIDDEN_TEXT.lower() not in json.dumps(snapshot).lower()
