@@ -842,6 +842,7 @@ def _render_presenter(request, poll: Poll, *, deck=None, error: str | None = Non
         # The presenter's own ballot is not the room's business: no "Your vote" on the screen.
         **results_context(request, poll, selectors.VoterState()),
         "presenting": poll.is_presenting,
+        "can_manage": True,  # only managers reach this screen: an open-text poll's groups get their Hide buttons
         "audience": _audience_view(poll),
         "join_code": code,
         "join_address": request.get_host() + join_path,
