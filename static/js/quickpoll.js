@@ -147,10 +147,12 @@
   function fillAnswers(poll, shown, next) {
     var wasOpen = shown.querySelector("[data-answer-more][open]");
     if (wasOpen) next.querySelectorAll("[data-answer-more]").forEach(function (more) { more.open = true; });
+    // From the page's template, or (the presenter screen has none) from a row the server drew with its button.
     var hideForm = poll.querySelector("template[data-answer-hide-form]");
-    if (hideForm) {
+    var sample = hideForm ? hideForm.content.firstElementChild : shown.querySelector(".answer-hide");
+    if (sample) {
       next.querySelectorAll(".answer-rank[data-answer-key]").forEach(function (row) {
-        var form = hideForm.content.firstElementChild.cloneNode(true);
+        var form = sample.cloneNode(true);
         var button = form.querySelector("button");
         form.querySelector('input[name="key"]').value = row.dataset.answerKey;
         button.setAttribute("aria-label", "Hide “" + row.querySelector(".answer-text").textContent + "”");
