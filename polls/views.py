@@ -78,9 +78,11 @@ def _poll_or_404(ref: str) -> Poll:
 
 
 def _back_to(poll: Poll, request=None):
-    """Back to the poll's page, or to the deck's audience page (/j/<code>) the form was posted from."""
+    """Back to the poll's page, or to the deck's audience page (/j/<code>) or the presenter screen the form
+    was posted from."""
     back = request.POST.get("back", "") if request is not None else ""
-    if back.startswith("/j/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    from_room = back.startswith("/j/") or back.endswith("/present/")
+    if from_room and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
     return redirect("poll-detail", ref=poll.slug)
 
@@ -849,6 +851,8 @@ def _render_presenter(request, poll: Poll, *, deck=None, error: str | None = Non
         "join_qr": _qr_svg(join_url, "QR code of the join address", tile=True),
         "deck": deck,
         "presenter_error": error,
+        # A Hide on the screen comes back to the screen.
+        "back_to": request.path,
     }
     if deck is not None:
         items = list(deck.items.select_related("poll"))

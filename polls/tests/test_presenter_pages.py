@@ -301,3 +301,16 @@ def test_an_unknown_deck_has_no_screen(author):
     assert author.get("/decks/00000000-0000-4000-8000-000000000000/present/").status_code == 404
     assert author.get("/decks/not-a-deck/present/").status_code == 404
 
+
+
+def test_hiding_an_answer_on_the_screen_comes_back_to_the_screen(author, owner):
+    from polls import answers
+
+    poll = PollFactory(author=owner, method="text", options=[])
+    answers.submit_answer(poll=poll, voter=visitor(1), text="Spam")
+    page = author.get(screen(poll)).content.decode()
+    assert f'name="back" value="{screen(poll)}"' in page
+    hidden = author.post(reverse("poll-answers-hide", args=[poll.slug]), {"key": "spam", "hidden": "1", "back": screen(poll)})
+    assert hidden.status_code == 302 and hidden["Location"] == screen(poll)
+    elsewhere = author.post(reverse("poll-answers-hide", args=[poll.slug]), {"key": "spam", "hidden": "0", "back": "/admin/"})
+    assert elsewhere["Location"] == f"/p/{poll.slug}/"
