@@ -11,7 +11,6 @@ from accounts.tests.factories import UserFactory
 from polls import answers, decks, join_codes, selectors
 from polls.models import Answer, Deck, Poll
 from polls.tests.factories import PollFactory, visitor
-from polls.voters import Voter
 
 # The same marks (PostgreSQL only, real transactions) and the same thread harness as the API's races.
 from polls.tests.test_api_concurrency import (  # noqa: F401 (a fixture and the module's marks)

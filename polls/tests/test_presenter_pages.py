@@ -5,7 +5,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from polls import decks, presenting, services
+from polls import decks, services
 from polls.models import Deck, Poll
 from polls.tests.factories import PollFactory, pick, visitor
 
