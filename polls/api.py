@@ -1030,7 +1030,7 @@ class DeckViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Your decks, newest first (moderators: ?all=1 for everyone's)",
         parameters=[OpenApiParameter("all", str, description="`1`: every deck (moderators)")],
-        responses={200: DeckSerializer(many=True), **errors_for(401)},
+        responses={200: DeckSerializer(many=True), **errors_for(400, 401, 404)},
     )
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())

@@ -12,6 +12,7 @@ _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
 # From the middleware (rate limits, outages) and JWT authentication, in front of every view.
 _COMMON_ERRORS = {
     "401": "authentication_failed: the Authorization header holds a token that is malformed, expired or revoked.",
+    "406": "not_acceptable: the Accept header names no media type this operation answers in.",
     "429": "rate_limited: too many requests from this address, or (votes, likes and taking them back) by this voter, in the window; see Retry-After.",
     "503": "service_unavailable: the database is briefly out of reach; see Retry-After.",
 }
@@ -38,7 +39,7 @@ def strip_trailing_slashes(result, generator, request, public):
 def document_common_answers(result, generator, request, public):
     """Add the answers that come from in front of every view, where its decorator left them out.
 
-    Everywhere 401 (a bad token), 429 (the rate limit) and 503 (the database out of reach); 403 on
+    Everywhere 401 (a bad token), 406 (an Accept header nothing satisfies), 429 (the rate limit) and 503 (the database out of reach); 403 on
     writes (a browser session without its CSRF token); 404 where a path names an object; 400 and 415
     where a body is parsed. Every answer carries the X-RateLimit-* headers; a 503 adds Retry-After,
     and so does a 429 rate_limited.

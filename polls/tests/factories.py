@@ -40,7 +40,7 @@ def vote_counts(poll: Poll) -> tuple[int, int, int]:
     A secret poll has no Vote rows: its picks are the options in its sealed ballots. A ranked poll counts
     ballots: its first preferences and rank-1 rows. A score poll counts ballots too, and rates options:
     (total_votes, ballots holding a rating, ballots), and each option's vote_count and score_sum must
-    equal its rating rows and their scores."""
+    equal its rating rows and their scores. An open-text poll: (total_votes, visible answers, visible answers)."""
     poll.refresh_from_db()
     option_total = sum(poll.options.values_list("vote_count", flat=True))
     if poll.method == Poll.Method.RANKED:
@@ -55,6 +55,10 @@ def vote_counts(poll: Poll) -> tuple[int, int, int]:
             assert (option.vote_count, option.score_sum) == (len(ratings), sum(ratings)), option.text
         rated = Vote.objects.filter(poll=poll).values("ballot_id").distinct().count()
         return poll.total_votes, rated, poll.ballots.count()
+    if poll.takes_answers:
+        # An open-text poll counts its visible answers; it has no options.
+        visible = poll.answers.filter(hidden=False).count()
+        return poll.total_votes, visible, visible
     if poll.is_secret:
         picks = sum(len(option_ids) for option_ids in poll.sealed_ballots.values_list("option_ids", flat=True))
         return poll.total_votes, option_total, picks
