@@ -138,13 +138,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and channel layer -----------------------------------------------
 REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
+# Keys and channel names start with it, so deployments sharing one Redis stay apart.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "quickpoll")
 if REDIS_URL:
     REDIS_URL = with_password(REDIS_URL, env_str("REDIS_PASSWORD"))
     CACHES = {
         "default": {
             "BACKEND": "quickpoll.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "quickpoll",
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             # Fail fast when Redis is unreachable: the cache must never stall a vote.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
@@ -156,7 +158,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
-                "prefix": "quickpoll",
+                "prefix": REDIS_KEY_PREFIX,
             },
         }
     }

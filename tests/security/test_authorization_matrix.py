@@ -29,7 +29,8 @@ from polls.models import Answer, Ballot, Deck, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
 from realtime import events
-from tests.security.conftest import MATRIX_CELLS, bearer_client
+from tests.ci_summary import summarise
+from tests.security.conftest import bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -956,8 +957,7 @@ def test_every_operation_answers_each_caller_exactly_as_the_table_says(
             if got != expected:
                 wrong.append(f"{row.name:<60} {role:<10} expected {expected:<22} got {got}")
 
-    # The summary line ("255 matrix cells checked") comes from tests/security/conftest.py.
-    request.config.stash[MATRIX_CELLS] = (checked, len(wrong))
+    summarise(request, f"matrix: {checked} authorization cells checked, {len(wrong)} wrong")
     assert not wrong, "\n" + "\n".join(wrong)
     assert checked == len(ROWS) * len(ROLES) >= len(schema_operations()) * len(ROLES)
 
