@@ -4,8 +4,13 @@ CI also runs `docker-compose config` on compose.yaml (.ci/run); these tests hold
 cannot see: every command names something that exists, the connections go where they must.
 """
 
+import http.server
+import os
 import re
 import shlex
+import subprocess
+import sys
+import threading
 import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -149,3 +154,45 @@ def test_every_line_of_the_locks_is_a_hashed_pin_or_a_comment():
 def test_tests_run_against_the_releases_production_runs():
     production, dev = _pins(LOCKS["production"]), _pins(LOCKS["dev"])
     assert {name: dev.get(name) for name in production} == production
+
+
+def _run_healthcheck(status: int, allowed_hosts: str | None) -> tuple[int, str]:
+    """bin/healthcheck against a stand-in server answering /health with `status`; its exit code and the Host it sent."""
+    seen = {}
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen["host"] = self.headers["Host"]
+            self.send_response(status if self.path == "/health" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    environment = {**os.environ, "PORT": str(server.server_port)}
+    environment.pop("ALLOWED_HOSTS", None)
+    if allowed_hosts is not None:
+        environment["ALLOWED_HOSTS"] = allowed_hosts
+    try:
+        finished = subprocess.run(
+            [sys.executable, ROOT / "bin" / "healthcheck"], env=environment, capture_output=True, timeout=30
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    return finished.returncode, seen.get("host")
+
+
+@pytest.mark.parametrize(
+    ("allowed_hosts", "host"),
+    [(None, "localhost"), (".example.com,polls.example.com", "example.com"), ('["*"]', "localhost")],
+)
+def test_the_health_check_is_healthy_on_200_naming_an_allowed_host(allowed_hosts, host):
+    assert _run_healthcheck(200, allowed_hosts) == (0, host)
+
+
+def test_the_health_check_is_unhealthy_when_the_database_is_down():
+    assert _run_healthcheck(503, None) == (1, "localhost")
