@@ -84,7 +84,7 @@ def migrate() -> None:
 
 
 class Server:
-    """One bin/production (nginx, granian, uvicorn), as the README's production section runs it,
+    """One bin/production (nginx, granian, uvicorn), as docs/deploy.md describes it,
     with one process of each server: a machine of its own behind a load balancer."""
 
     def __init__(self, name: str, env: dict | None = None):
