@@ -171,7 +171,8 @@ def main() -> int:
     prepare.setup()
     from accounts.models import User
 
-    author = User.objects.create_user(username=f"capacity-{int(time.time())}", password=None)
+    name = f"capacity-{int(time.time())}"
+    author = User.objects.create_user(username=name, email=f"{name}@example.invalid", password=None)
     cpus = len(os.sched_getaffinity(0))
 
     one = phase(workers=1, port=args.port, state_dir=state_dir, seconds=args.seconds, connections=args.connections, author=author)
@@ -194,6 +195,12 @@ def main() -> int:
         f"  prediction for 2 HTTP processes: {predicted['rate']:.0f} votes/s ({predicted['bound']} bound), "
         f"measured {two['rate']:.0f} ({two['rate'] / predicted['rate']:.2f}x the prediction); "
         f"ratio 2:1 predicted {predicted['rate'] / one['rate']:.2f}, measured {two['rate'] / one['rate']:.2f}"
+    )
+    refitted = predict(two, workers=2, cpus=cpus, others_cpus=two["others_cpus"])
+    growth = sum(two["cpu_ms_per_vote"].values()) / sum(one["cpu_ms_per_vote"].values())
+    print(
+        f"  CPU per vote with 2 HTTP processes: {growth:.2f}x that with 1; the model with those costs: "
+        f"{refitted['rate']:.0f} votes/s ({refitted['bound']} bound), measured {two['rate']:.0f}"
     )
     return 0 if one["votes"] and two["votes"] else 1
 
