@@ -79,10 +79,10 @@ class CpuMeter:
 
     def part_of(self, pid: int, name: str, ppid: int, group: int) -> str | None:
         if group == self.server.process.pid:
-            command = _cmdline(pid)
-            if b"granian" in command:
+            command = _cmdline(pid)  # a server's worker processes carry its command line
+            if b"quickpoll.wsgi" in command:
                 return "http"
-            if b"uvicorn" in command or b"sockets" in command:
+            if b"quickpoll.asgi" in command:
                 return "sockets"
             return "nginx" if name.startswith("nginx") else "launcher"
         if pid == self.postmaster or ppid == self.postmaster:
