@@ -101,9 +101,10 @@ logfile = {self.directory}/pgbouncer.log
         header = lines[0].split("\t")
         return [dict(zip(header, line.split("\t"))) for line in lines[1:]]
 
-    def server_connections(self) -> int:
+    def connections(self, side: str) -> int:
+        """Its connections on one side: "cl" (QuickPoll's, the clients) or "sv" (to PostgreSQL)."""
         pools = [pool for pool in self.show("POOLS") if pool["database"] == self.database]
-        return sum(int(pool[column]) for pool in pools for column in pool if column.startswith("sv_"))
+        return sum(int(pool[column]) for pool in pools for column in pool if column.startswith(f"{side}_"))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -121,18 +122,19 @@ logfile = {self.directory}/pgbouncer.log
             return "(no log)"
 
 
-class PeakServerConnections:
-    """Samples PgBouncer's server connections while the load runs."""
+class PeakConnections:
+    """Samples PgBouncer's client and server connections while the load runs."""
 
     def __init__(self, bouncer: PgBouncer):
         self.bouncer = bouncer
-        self.peak = 0
+        self.clients = self.servers = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(0.3):
-            self.peak = max(self.peak, self.bouncer.server_connections())
+            self.clients = max(self.clients, self.bouncer.connections("cl"))
+            self.servers = max(self.servers, self.bouncer.connections("sv"))
 
     def __enter__(self):
         self._thread.start()
@@ -238,7 +240,7 @@ def main() -> int:
         accounts = make_voters(ACCOUNTS)
         harness.wait_for_sockets(f"{server.ws}/ws/poll/{anonymous_polls[0]['id']}")
         watcher = Watcher(f"{server.ws}/ws/poll/{anonymous_polls[0]['id']}").start()
-        with PeakServerConnections(bouncer) as peak:
+        with PeakConnections(bouncer) as peak:
             load_started = time.monotonic()
             load = Load([server], anonymous_polls, threads=ANONYMOUS_THREADS, name="bouncer").start(LOAD_SECONDS + 30)
             account_statuses, account_ids = vote_as_accounts(server.port, account_poll, accounts)
@@ -282,17 +284,18 @@ def main() -> int:
     through_bouncer = int(stats.get("total_xact_count", 0))
     if through_bouncer < ballots:
         problems.append(f"PgBouncer counted {through_bouncer} transactions for {ballots} ballots: votes bypassed it")
-    if peak.peak > POOL_SIZE:
-        problems.append(f"{peak.peak} server connections behind PgBouncer, over its pool of {POOL_SIZE}")
+    if peak.servers > POOL_SIZE:
+        problems.append(f"{peak.servers} server connections behind PgBouncer, over its pool of {POOL_SIZE}")
     snapshots = watcher.count(0)
     if snapshots < 2:
         problems.append(f"the /ws/poll socket got {snapshots} snapshots: no live update after its first")
 
     say(f"requests: {harness.describe(load.attempts)}; {len(account_ids)} account votes accepted")
-    say(f"PgBouncer: {through_bouncer} transactions, at most {peak.peak} server connections at once")
+    say(f"PgBouncer: {through_bouncer} transactions; at most {peak.clients} clients and {peak.servers} server connections at once")
     say(f"took {time.monotonic() - started:.1f} s")
     line = (
-        f"faults: through PgBouncer (transaction pooling, {POOL_SIZE} server connections): {ballots} votes "
+        f"faults: through PgBouncer (transaction pooling, {peak.clients} clients on at most {peak.servers} server "
+        f"connections): {ballots} votes "
         f"({len(account_ids)} accounts, {len(anonymous)} anonymous) in {transactions} writing transactions "
         f"({ballots / max(transactions, 1):.1f} per batch), counts exact: {'no' if count_problems or account_problems else 'yes'}, "
         f"{totals['lost']} lost, "
