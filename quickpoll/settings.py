@@ -111,6 +111,10 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", {"postgres", "postgresql", "sqlite"})
+# transaction: DATABASE_URL is a pooler handing out a server connection per transaction (PgBouncer's
+# pool_mode=transaction), so nothing may outlive a transaction: no server-side cursors, no prepared
+# statements, no session-level SET or advisory lock (QuickPoll takes pg_advisory_xact_lock only).
+DATABASE_POOLING = env_choice("DATABASE_POOLING", "session", {"session", "transaction"})
 if DATABASE_URL:
     # Health checks: a restarted PostgreSQL leaves broken connections, replaced before use.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
@@ -123,8 +127,13 @@ if DATABASE_URL:
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1),
                 # Short: while PostgreSQL restarts, a request should get its 503 soon, not hang.
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 2, minimum=1),
-            }
+            },
+            # Never prepare statements: behind PgBouncer's transaction pooling the next transaction
+            # may run on another server connection, where the prepared name does not exist.
+            "prepare_threshold": None,
         }
+        # Server-side cursors (.iterator() declares one WITH HOLD outside a transaction) outlive it.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLING == "transaction"
 else:
     DATABASES = {
         "default": {

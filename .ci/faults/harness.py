@@ -103,8 +103,12 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     @property
+    def host(self) -> str:
+        return self.env["HOST"]
+
+    @property
     def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     def start(self) -> "Server":
         return self.launch().wait_ready()
@@ -127,7 +131,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
-            probe = Client(self.port, timeout=2)
+            probe = Client(self.port, timeout=2, host=self.host)
             status, _ = probe.request("GET", "/health")
             probe.close()
             if status == 200:
@@ -189,8 +193,9 @@ DROPPED = "dropped"  # sent, but no answer: processed or not, nobody knows
 class Client:
     """One keep-alive HTTP/1.1 connection. request() never raises: failures come back as a status string."""
 
-    def __init__(self, port: int, timeout: float = REQUEST_TIMEOUT):
+    def __init__(self, port: int, timeout: float = REQUEST_TIMEOUT, host: str = "127.0.0.1"):
         self.port = port
+        self.host = host
         self.timeout = timeout
         self.connection: http.client.HTTPConnection | None = None
 
@@ -213,7 +218,7 @@ class Client:
             all_headers["Content-Type"] = "application/json"
         try:
             if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
                 self.connection.connect()
         except OSError:
             self.close()
@@ -341,7 +346,7 @@ class Load:
                 server = servers[(index + hop) % len(servers)]
                 client = clients.get(server.port)
                 if client is None:
-                    client = clients[server.port] = Client(server.port)
+                    client = clients[server.port] = Client(server.port, host=server.host)
                 send(client, attempt, server.name)
                 if attempt.status != REFUSED:
                     break
@@ -517,6 +522,12 @@ def live_snapshots(url: str, timeout: float = SOCKET_TIMEOUT) -> int:
             if message.get("type") == "results" and message["version"] > initial["version"]:
                 newer += 1
         return newer
+
+
+def wait_for_sockets(url: str) -> None:
+    """Until a socket on `url` (a /ws/poll one) gets its snapshot: /health answers before the socket processes may."""
+    if not wait_for(lambda: socket_greeting(url) == "results", STARTUP_TIMEOUT, interval=0.3):
+        raise RuntimeError(f"{url} gave no snapshot within {STARTUP_TIMEOUT:.0f} s")
 
 
 # --- The database, read through the ORM ---------------------------------------------------------
