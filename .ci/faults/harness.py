@@ -84,11 +84,13 @@ def migrate() -> None:
 
 
 class Server:
-    """One bin/production (nginx, granian, uvicorn), as the README's production section runs it,
-    with one process of each server: a machine of its own behind a load balancer."""
+    """One bin/production (nginx, bin/http, bin/sockets), as the README's production section runs it,
+    with one process of each server: a machine of its own behind a load balancer. command="single":
+    bin/single instead, one granian serving HTTP and WebSockets, as on a platform without nginx."""
 
-    def __init__(self, name: str, env: dict | None = None):
+    def __init__(self, name: str, env: dict | None = None, command: str = "production"):
         self.name = name
+        self.command = command
         self.port = free_port()
         self.env = {
             "HOST": "127.0.0.1",
@@ -113,7 +115,7 @@ class Server:
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as output:
             self.process = subprocess.Popen(
-                [str(REPO / "bin" / "production")],
+                [str(REPO / "bin" / self.command)],
                 cwd=REPO,
                 env=_server_env(self.env),
                 stdout=output,
@@ -135,6 +137,15 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer /health within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
+    def wait_sockets(self) -> "Server":
+        """Until its sockets answer too: /health is the HTTP side's, and the socket processes start apart."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if socket_greeting(f"{self.ws}/ws/global/") == "stats":
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}'s sockets did not answer within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
     def _signal(self, number: int) -> None:
         try:
             os.killpg(self.process.pid, number)
@@ -146,6 +157,17 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self._signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 40) -> float:
+        """SIGTERM to the launcher alone, as a supervisor stopping it does; the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RuntimeError(f"{self.name} still running {timeout:.0f} s after SIGTERM:\n{self.log_tail()}")
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

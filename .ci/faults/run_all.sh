@@ -33,7 +33,7 @@ summary_lines() {
 }
 
 rc=0
-for name in redis_stop postgres_restart server_kill; do
+for name in redis_stop postgres_restart server_kill smoke graceful_stop; do
     echo "==> faults: $name"
     before=$(summary_lines)
     started=$SECONDS
