@@ -19,7 +19,7 @@ from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # The client's address comes from X-Forwarded-For, but only when a trusted proxy (nginx) sent it,
 # as quickpoll.wsgi does: the same under granian and uvicorn (started without --proxy-headers).
-application = wrap_asgi_with_proxy_headers(
+_proxied = wrap_asgi_with_proxy_headers(
     ServerLoopMiddleware(
         LifespanMiddleware(
             ProtocolTypeRouter(
@@ -34,3 +34,8 @@ application = wrap_asgi_with_proxy_headers(
     ),
     trusted_hosts=settings.FORWARDED_ALLOW_IPS,
 )
+
+
+async def application(scope, receive, send):
+    # A coroutine function: granian's wrapper is a plain one, which asgiref and daphne would take for ASGI 2.
+    await _proxied(scope, receive, send)
