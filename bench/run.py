@@ -694,7 +694,7 @@ def main() -> int:
     parser.add_argument("--ranked-ballots", type=int, default=100_000, help="ballots in the ranked count")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 3 s phases, fewer voters and sockets")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="run these sections alone")
-    parser.add_argument("--socket-servers", nargs="+", choices=("granian", "uvicorn"), default=["granian"],
+    parser.add_argument("--socket-servers", nargs="+", choices=("uvicorn", "granian"), default=["uvicorn"],
                         help="bin/sockets' SOCKET_SERVER; the socket figures are measured under each, in this order")  # fmt: skip
     args = parser.parse_args()
     if args.quick:

@@ -19,7 +19,7 @@ PORT_STEP = 10
 
 class Server:
     def __init__(self, *, name: str, port: int, workers: int, state_dir: Path, command: str = "production",
-                 socket_server: str = "granian"):  # fmt: skip
+                 socket_server: str = "uvicorn"):  # fmt: skip
         self.name = name
         self.command = command  # bin/production, or bin/single: one granian ASGI server for everything
         self.socket_server = socket_server  # bin/sockets' SOCKET_SERVER
