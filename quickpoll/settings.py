@@ -150,7 +150,7 @@ if REDIS_URL:
         }
     }
     # The Pub/Sub layer publishes a group message once per Redis, and each server process
-    # fans it out to its own sockets; README "Real time" says why over the core layer.
+    # fans it out to its own sockets; docs/realtime.md says why over the core layer.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",

@@ -84,7 +84,7 @@ def migrate() -> None:
 
 
 class Server:
-    """One bin/production (nginx, bin/http, bin/sockets), as the README's production section runs it,
+    """One bin/production (nginx, bin/http, bin/sockets), as docs/deploy.md describes it,
     with one process of each server: a machine of its own behind a load balancer. command="single":
     bin/single instead, one granian serving HTTP and WebSockets, as on a platform without nginx."""
 
