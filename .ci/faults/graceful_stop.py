@@ -11,66 +11,15 @@ and like through both, and sockets on the first follow a poll. The first is sent
   it is sent the poll's final count.
 """
 
-import json
-import threading
 import time
 
 import harness
-from harness import DROPPED, REFUSED, Client, Load, Server, say
+from harness import DROPPED, REFUSED, Client, Follower, Load, Server, say
 
 STOP_AFTER = 2.5  # seconds of load before the SIGTERM
 STEADY_SECONDS = 1.5  # load kept up on the survivor after the stopped server is gone
 SOCKETS = 20
 FINAL_COUNT_TIMEOUT = 8.0  # for every reconnected socket to be sent the final count
-
-
-class Follower:
-    """A /ws/poll socket on one server that, told 1012, reconnects to the other: its close codes and the
-    newest total_votes it was sent after reconnecting."""
-
-    def __init__(self, first: str, then: str):
-        self.urls = (first, then)
-        self.close_codes: list = []
-        self.totals_after: list[int] = []
-        self.failure: str | None = None
-        self._opened = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> "Follower":
-        self._thread.start()
-        if not self._opened.wait(harness.SOCKET_TIMEOUT):
-            raise RuntimeError(f"{self.urls[0]} did not open")
-        return self
-
-    def _run(self) -> None:
-        from websockets.exceptions import ConnectionClosed
-        from websockets.sync.client import connect
-
-        for attempt, url in enumerate(self.urls):
-            try:
-                with connect(url, open_timeout=harness.SOCKET_TIMEOUT) as websocket:
-                    self._opened.set()
-                    while not self._stop.is_set():
-                        try:
-                            message = json.loads(websocket.recv(timeout=0.2))
-                        except TimeoutError:
-                            continue
-                        except ConnectionClosed:
-                            break
-                        if attempt and message.get("type") == "results":
-                            self.totals_after.append(message["total_votes"])
-                    self.close_codes.append(websocket.close_code)
-            except Exception as exc:  # reported by the checks, not raised in a thread
-                self.failure = f"{url}: {exc.__class__.__name__}: {exc}"
-                self._opened.set()
-                return
-            if self._stop.is_set() or websocket.close_code != 1012:
-                return  # the page reconnects elsewhere after a 1012 only
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def main() -> int:

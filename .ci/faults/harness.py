@@ -504,6 +504,56 @@ class Watcher:
         return sum(1 for at in self.snapshots if start <= at < end)
 
 
+class Follower:
+    """A /ws/poll socket in a thread: every total_votes it is sent, and how it was closed. Given a second
+    URL, it reconnects there when told 1012 (Service Restart), as the page does through its proxy."""
+
+    def __init__(self, first: str, then: str | None = None):
+        self.urls = (first, then) if then else (first,)
+        self.close_codes: list = []
+        self.totals: list[int] = []  # on the first server
+        self.totals_after: list[int] = []  # on the second, after a 1012
+        self.failure: str | None = None
+        self._opened = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "Follower":
+        self._thread.start()
+        if not self._opened.wait(SOCKET_TIMEOUT):
+            raise RuntimeError(f"{self.urls[0]} did not open")
+        return self
+
+    def _run(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+        from websockets.sync.client import connect
+
+        for attempt, url in enumerate(self.urls):
+            try:
+                with connect(url, open_timeout=SOCKET_TIMEOUT) as websocket:
+                    self._opened.set()
+                    while not self._stop.is_set():
+                        try:
+                            message = json.loads(websocket.recv(timeout=0.2))
+                        except TimeoutError:
+                            continue
+                        except ConnectionClosed:
+                            break
+                        if message.get("type") == "results":
+                            (self.totals_after if attempt else self.totals).append(message["total_votes"])
+                    self.close_codes.append(websocket.close_code)
+            except Exception as exc:  # reported by the checks, not raised in a thread
+                self.failure = f"{url}: {exc.__class__.__name__}: {exc}"
+                self._opened.set()
+                return
+            if self._stop.is_set() or websocket.close_code != 1012:
+                return  # the page reconnects elsewhere after a 1012 only
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def socket_greeting(url: str) -> str:
     """What a socket opened now is told first: a message type, "closed <code>" or "rejected <HTTP status>"."""
     from websockets.exceptions import ConnectionClosed, InvalidStatus

@@ -5,53 +5,12 @@
 - a socket subscribed to the poll before the vote receives the results snapshot that counts it.
 """
 
-import json
-import threading
 import time
 
 import harness
-from harness import Client, Server, say
+from harness import Client, Follower, Server, say
 
 MODES = ("production", "single")
-
-
-class Subscriber:
-    """A /ws/poll socket in a thread: the newest total_votes it was sent, and when."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.totals: list[int] = []
-        self.failure: str | None = None
-        self._opened = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> "Subscriber":
-        self._thread.start()
-        if not self._opened.wait(harness.SOCKET_TIMEOUT):
-            raise RuntimeError(f"{self.url} did not open: {self.failure}")
-        return self
-
-    def _run(self) -> None:
-        from websockets.sync.client import connect
-
-        try:
-            with connect(self.url, open_timeout=harness.SOCKET_TIMEOUT) as websocket:
-                while not self._stop.is_set():
-                    try:
-                        message = json.loads(websocket.recv(timeout=0.2))
-                    except TimeoutError:
-                        continue
-                    if message.get("type") == "results":
-                        self.totals.append(message["total_votes"])
-                        self._opened.set()  # subscribed: its first snapshot came
-        except Exception as exc:  # reported by the check, not raised in a thread
-            self.failure = f"{exc.__class__.__name__}: {exc}"
-            self._opened.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def check(mode: str) -> tuple[list[str], str]:
@@ -72,7 +31,7 @@ def check(mode: str) -> tuple[list[str], str]:
             problems.append(f"{mode}: /health answered {status}: {health}")
         token, _ = harness.register_author(client, "smoke")
         poll = harness.create_polls(client, token, 1, f"Smoke {mode}")[0]
-        subscriber = Subscriber(f"{server.ws}/ws/poll/{poll['id']}/").start()
+        subscriber = Follower(f"{server.ws}/ws/poll/{poll['id']}/").start()
         if subscriber.failure:
             problems.append(f"{mode}: the socket did not open: {subscriber.failure}")
         status, body = client.request(
