@@ -29,6 +29,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_GONE = 4410
 CLOSE_TOO_MANY_CONNECTIONS = 4429
+# The standard "Service Restart": this server is stopping; the page reconnects, to another one if there is.
+CLOSE_SERVICE_RESTART = 1012
 # The reason sent with 4429 tells a client which cap it met.
 REASON_ADDRESS_FULL = "too many sockets from your address"
 REASON_SERVER_FULL = "server full"
@@ -60,6 +62,8 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
 
     open_connections = 0  # in this server process
     open_per_address: Counter = Counter()  # in this server process, by client_address()
+    accepted: set["QuickPollConsumer"] = set()  # in this server process: the sockets a shutdown closes
+    stopping = False  # this server process is stopping: a new socket is sent on at once (realtime.lifespan)
 
     async def connect(self):
         self.mailbox = Mailbox()
@@ -67,6 +71,9 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         self.heartbeat = self.relay = None
         self.counted = False
         self.address = client_address(self.scope)
+        if QuickPollConsumer.stopping:
+            await self._refuse(CLOSE_SERVICE_RESTART)
+            return
         # Counted before any await, so two connections cannot both take the last place. One client's
         # cap comes first: a client that opens a thousand sockets meets its own, not everyone's.
         from_address = QuickPollConsumer.open_per_address[self.address] if self.address else 0
@@ -89,6 +96,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
                 await hub().join(group, self.mailbox)
                 self.joined.append(group)
             await self.accept(self._subprotocol())
+            QuickPollConsumer.accepted.add(self)
             self.heartbeat = asyncio.create_task(self._beat())
             await self.opened()
             self.relay = asyncio.create_task(self._relay())
@@ -99,6 +107,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
             raise
 
     async def disconnect(self, code):
+        QuickPollConsumer.accepted.discard(self)
         if not getattr(self, "counted", False):
             return
         QuickPollConsumer.open_connections -= 1
@@ -127,6 +136,14 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
                 logger.exception("socket %s could not handle %s", self.scope.get("path"), message["type"])
                 await self.close()  # a client reconnects, and starts again from a fresh snapshot
                 return
+
+    async def close_for_restart(self):
+        """This server is stopping: the client is told to reconnect (1012), and hears nothing more from here."""
+        QuickPollConsumer.accepted.discard(self)
+        for task in (self.heartbeat, self.relay):
+            if task is not None:
+                task.cancel()
+        await self.close(code=CLOSE_SERVICE_RESTART)
 
     async def _refuse(self, code: int, reason: str | None = None):
         # Accepted first, so that every client, not only test harnesses, can read why it was closed.

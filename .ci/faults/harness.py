@@ -84,11 +84,13 @@ def migrate() -> None:
 
 
 class Server:
-    """One bin/production (nginx, granian, uvicorn), as docs/deploy.md describes it,
-    with one process of each server: a machine of its own behind a load balancer."""
+    """One bin/production (nginx, bin/http, bin/sockets), as docs/deploy.md describes it,
+    with one process of each server: a machine of its own behind a load balancer. command="single":
+    bin/single instead, one granian serving HTTP and WebSockets, as on a platform without nginx."""
 
-    def __init__(self, name: str, env: dict | None = None):
+    def __init__(self, name: str, env: dict | None = None, command: str = "production"):
         self.name = name
+        self.command = command
         self.port = free_port()
         self.env = {
             "HOST": "127.0.0.1",
@@ -117,7 +119,7 @@ class Server:
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as output:
             self.process = subprocess.Popen(
-                [str(REPO / "bin" / "production")],
+                [str(REPO / "bin" / self.command)],
                 cwd=REPO,
                 env=_server_env(self.env),
                 stdout=output,
@@ -139,6 +141,15 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer /health within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
+    def wait_sockets(self) -> "Server":
+        """Until its sockets answer too: /health is the HTTP side's, and the socket processes start apart."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if socket_greeting(f"{self.ws}/ws/global/") == "stats":
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}'s sockets did not answer within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
     def _signal(self, number: int) -> None:
         try:
             os.killpg(self.process.pid, number)
@@ -150,6 +161,17 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self._signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 40) -> float:
+        """SIGTERM to the launcher alone, as a supervisor stopping it does; the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RuntimeError(f"{self.name} still running {timeout:.0f} s after SIGTERM:\n{self.log_tail()}")
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -485,6 +507,56 @@ class Watcher:
 
     def count(self, start: float, end: float = float("inf")) -> int:
         return sum(1 for at in self.snapshots if start <= at < end)
+
+
+class Follower:
+    """A /ws/poll socket in a thread: every total_votes it is sent, and how it was closed. Given a second
+    URL, it reconnects there when told 1012 (Service Restart), as the page does through its proxy."""
+
+    def __init__(self, first: str, then: str | None = None):
+        self.urls = (first, then) if then else (first,)
+        self.close_codes: list = []
+        self.totals: list[int] = []  # on the first server
+        self.totals_after: list[int] = []  # on the second, after a 1012
+        self.failure: str | None = None
+        self._opened = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "Follower":
+        self._thread.start()
+        if not self._opened.wait(SOCKET_TIMEOUT):
+            raise RuntimeError(f"{self.urls[0]} did not open")
+        return self
+
+    def _run(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+        from websockets.sync.client import connect
+
+        for attempt, url in enumerate(self.urls):
+            try:
+                with connect(url, open_timeout=SOCKET_TIMEOUT) as websocket:
+                    self._opened.set()
+                    while not self._stop.is_set():
+                        try:
+                            message = json.loads(websocket.recv(timeout=0.2))
+                        except TimeoutError:
+                            continue
+                        except ConnectionClosed:
+                            break
+                        if message.get("type") == "results":
+                            (self.totals_after if attempt else self.totals).append(message["total_votes"])
+                    self.close_codes.append(websocket.close_code)
+            except Exception as exc:  # reported by the checks, not raised in a thread
+                self.failure = f"{url}: {exc.__class__.__name__}: {exc}"
+                self._opened.set()
+                return
+            if self._stop.is_set() or websocket.close_code != 1012:
+                return  # the page reconnects elsewhere after a 1012 only
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def socket_greeting(url: str) -> str:
