@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import time
 from collections import Counter
 
 from channels.consumer import get_handler_name
@@ -15,6 +16,7 @@ from polls import selectors
 from polls.models import Deck, Poll
 from polls.permissions import can_see_results
 from polls.voters import voter_from_scope
+from quickpoll import metrics
 from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
 from quickpoll.ratelimits import client_network
 from realtime import events
@@ -80,6 +82,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         if self.address:
             QuickPollConsumer.open_per_address[self.address] += 1
         self.counted = True
+        metrics.open_sockets.inc()
         try:
             refusal = CLOSE_UNAUTHENTICATED if self.scope.get("auth_error") else await self.authorize()
             if refusal is not None:
@@ -102,6 +105,7 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         if not getattr(self, "counted", False):
             return
         QuickPollConsumer.open_connections -= 1
+        metrics.open_sockets.dec()
         if self.address:
             QuickPollConsumer.open_per_address[self.address] -= 1
             if QuickPollConsumer.open_per_address[self.address] <= 0:
@@ -262,6 +266,8 @@ class PollResultsConsumer(QuickPollConsumer):
         if self.results_visible:
             self.version_sent = event["version"]
             await self.send(text_data=event["text"])
+            if "committed_at" in event:  # absent from a sender of an older release, during a rolling deploy
+                metrics.broadcast_lag.observe(time.time() - event["committed_at"])
 
     async def _look_again(self, *, is_open: bool):
         """Whether results may still (or now) be shown; a socket that showed them says when they hide, and
