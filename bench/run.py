@@ -30,6 +30,7 @@ from bench.httpclient import run
 from bench.servers import PORT_STEP, ROOT, Server
 
 from bench import sockets
+from bench import metrics as server_metrics  # sets this run's METRICS_TOKEN before any server starts
 
 CONCURRENCY = (8, 32, 64)
 MAIN_WORKERS = 2  # HTTP processes (WEB_CONCURRENCY) of the main server, as bin/production defaults
@@ -112,12 +113,12 @@ class Bench:
     def measure(self) -> None:
         main = self.server("main", MAIN_WORKERS)
         try:
-            self.section("hot poll", self.hot_poll, main)
+            self.section("hot poll", self.with_metrics, "hot poll", main, self.hot_poll)
             self.section("pgbench", self.pgbench)
             self.section("reads", self.reads, main)
             self.section("ranked count", self.ranked_count, main)
             self.section("scale-out (2 processes)", self.scale_out, main, 2)
-            self.section("sockets fan-out", self.fanout, main)
+            self.section("sockets fan-out", self.with_metrics, "sockets fan-out", main, self.fanout, sockets=True)
             self.section("sockets presenter reveal", self.reveal, main)
         finally:
             self.stop(main)
@@ -143,6 +144,15 @@ class Bench:
                 print(f"  - {failure}")
             return 1
         return 0
+
+    def with_metrics(self, phase: str, server: Server, function, *, sockets: bool = False) -> None:
+        """Run a phase between two scrapes of the server's /metrics, and print what moved (bench/metrics.py)."""
+        with server_metrics.Watch(server.host, server.port, sockets=sockets) as watch:
+            function(server)
+        self.results.setdefault("metrics", {})[phase] = watch.figures
+        print(server_metrics.report(phase, watch.figures), flush=True)
+        if not watch.figures["votes_accepted"]:
+            self.failures.append(f"/metrics during {phase}: no vote counted")
 
     def hot_poll(self, server: Server) -> None:
         for connections in CONCURRENCY:
