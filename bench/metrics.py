@@ -22,7 +22,10 @@ def scrape(host: str, port: int) -> dict:
     """Every sample of /metrics: {(name, ((label, value), ...)): number}."""
     request = urllib.request.Request(f"http://{host}:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
+        return parse(response.read().decode())
+
+
+def parse(text: str) -> dict:
     samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

@@ -256,3 +256,29 @@ def test_label_values_come_from_fixed_sets():
             for sample in collected.samples:
                 for label, value in sample.labels.items():
                     assert value in allowed[label], (sample.name, label, value)
+
+
+# --- What the benchmark prints ----------------------------------------------------------------------
+
+
+def test_the_benchmark_reads_what_moved_between_two_scrapes():
+    from bench.metrics import moved, parse, report
+
+    before = parse(scrape().content.decode())
+    metrics.votes_accepted.labels(method="single", voter="account").inc(3)
+    metrics.votes_refused.labels(code="already_voted").inc()
+    for size in (2, 4):
+        metrics.group_commit_batch_size.observe(size)
+    for lag in [0.15] * 98 + [4.0] * 2:
+        metrics.broadcast_lag.observe(lag)
+    metrics.poll_cache_lookups.labels(kind="body", result="hit").inc(3)
+    metrics.poll_cache_lookups.labels(kind="body", result="miss").inc()
+
+    figures = moved(before, parse(scrape().content.decode()), peak_sockets=12)
+
+    assert figures["votes_accepted"] == 3 and figures["votes_refused_by_code"] == {"already_voted": 1}
+    assert (figures["group_commit_batches"], figures["group_commit_mean_batch"]) == (2, 3)
+    # Interpolated inside the bucket as histogram_quantile does: p50 within (0.1, 0.2], p99 within (3, 5].
+    assert 100 < figures["broadcast_lag_p50_ms"] <= 200 and 3000 < figures["broadcast_lag_p99_ms"] <= 5000
+    assert figures["poll_cache_hit_ratio"] == 0.75
+    assert "counters moving       yes" in report("a phase", figures)
