@@ -5,6 +5,7 @@ bin/production inherits it); the scrapes present it as a bearer token, as Promet
 another host. Open sockets are a gauge, so a sampler scrapes it during the phase for its peak.
 """
 
+import functools
 import math
 import os
 import secrets
@@ -141,3 +142,24 @@ class Watch:
         if self.sockets:
             self._sampler.join()
         self.figures = moved(self.before, scrape(self.host, self.port), self.peak)
+
+
+def watched(phase: str, *, sockets: bool = False):
+    """For a Bench method taking the server: run it between two scrapes of that server's /metrics, print
+    what moved, keep it in the results, and fail the run if no vote was counted."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def run(bench, server, *args, **kwargs):
+            with Watch(server.host, server.port, sockets=sockets) as watch:
+                outcome = method(bench, server, *args, **kwargs)
+            name = f"{phase} on {server.name}"
+            bench.results.setdefault("metrics", {})[name] = watch.figures
+            print(report(name, watch.figures), flush=True)
+            if not watch.figures["votes_accepted"]:
+                bench.failures.append(f"/metrics during {name}: no vote counted")
+            return outcome
+
+        return run
+
+    return decorate

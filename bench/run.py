@@ -113,12 +113,12 @@ class Bench:
     def measure(self) -> None:
         main = self.server("main", MAIN_WORKERS)
         try:
-            self.section("hot poll", self.with_metrics, "hot poll", main, self.hot_poll)
+            self.section("hot poll", self.hot_poll, main)
             self.section("pgbench", self.pgbench)
             self.section("reads", self.reads, main)
             self.section("ranked count", self.ranked_count, main)
             self.section("scale-out (2 processes)", self.scale_out, main, 2)
-            self.section("sockets fan-out", self.with_metrics, "sockets fan-out", main, self.fanout, sockets=True)
+            self.section("sockets fan-out", self.fanout, main)
             self.section("sockets presenter reveal", self.reveal, main)
         finally:
             self.stop(main)
@@ -145,15 +145,7 @@ class Bench:
             return 1
         return 0
 
-    def with_metrics(self, phase: str, server: Server, function, *, sockets: bool = False) -> None:
-        """Run a phase between two scrapes of the server's /metrics, and print what moved (bench/metrics.py)."""
-        with server_metrics.Watch(server.host, server.port, sockets=sockets) as watch:
-            function(server)
-        self.results.setdefault("metrics", {})[phase] = watch.figures
-        print(server_metrics.report(phase, watch.figures), flush=True)
-        if not watch.figures["votes_accepted"]:
-            self.failures.append(f"/metrics during {phase}: no vote counted")
-
+    @server_metrics.watched("hot poll")
     def hot_poll(self, server: Server) -> None:
         for connections in CONCURRENCY:
             say(f"trivial view, {connections} connections, {self.args.trivial_seconds}s")
@@ -264,6 +256,7 @@ class Bench:
         figures = run(asyncio.wait_for(make_coroutine(), SOCKET_SECTION_TIMEOUT))
         self.results["sockets"].setdefault(name, []).append(figures)
 
+    @server_metrics.watched("sockets fan-out", sockets=True)
     def fanout(self, server: Server) -> None:
         for subscribers in self.args.fanout:
             poll = prepare.make_poll(author=self.author, title=f"Fan-out {subscribers}")
