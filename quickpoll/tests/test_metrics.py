@@ -282,3 +282,28 @@ def test_the_benchmark_reads_what_moved_between_two_scrapes():
     assert 100 < figures["broadcast_lag_p50_ms"] <= 200 and 3000 < figures["broadcast_lag_p99_ms"] <= 5000
     assert figures["poll_cache_hit_ratio"] == 0.75
     assert "counters moving       yes" in report("a phase", figures)
+
+
+def test_a_watched_phase_keeps_and_prints_what_moved_and_fails_the_run_when_nothing_did(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from bench import metrics as bench_metrics
+
+    monkeypatch.setattr(bench_metrics, "scrape", lambda host, port: bench_metrics.parse(scrape().content.decode()))
+
+    class Bench:
+        def __init__(self):
+            self.results, self.failures = {}, []
+
+        @bench_metrics.watched("hot poll")
+        def hot_poll(self, server, votes: int):
+            metrics.votes_accepted.labels(method="single", voter="anonymous").inc(votes)
+
+    bench, server = Bench(), SimpleNamespace(host="127.0.0.1", port=8000, name="main")
+    bench.hot_poll(server, 5)
+    bench.hot_poll(server, 0)
+
+    assert bench.results["metrics"]["hot poll on main"]["votes_accepted"] == 0
+    assert bench.failures == ["/metrics during hot poll on main: no vote counted"]
+    printed = capsys.readouterr().out
+    assert "votes accepted        +5 (anonymous +5)" in printed and "counters moving       yes" in printed
