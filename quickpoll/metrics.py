@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpResponseNotAllowed
-from django.views.decorators.cache import never_cache
+from django.http import HttpResponseNotAllowed
+from django.utils.cache import add_never_cache_headers
 from django_prometheus.exports import ExportToDjangoView
 from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
@@ -106,14 +106,25 @@ def may_scrape(request) -> bool:
     return address is not None and any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)
 
 
-@never_cache
-def metrics_view(request):
-    """Prometheus's text format. Anyone else gets the site's 404: nothing tells them the endpoint exists."""
-    if not may_scrape(request):
-        raise Http404()
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        forget_dead_processes(directory)
-    return ExportToDjangoView(request)
+class MetricsMiddleware:
+    """GET /metrics for a scraper, answered before the rest of the stack (first in MIDDLEWARE).
+
+    Prometheus names each server by its address, not by one of ALLOWED_HOSTS, and speaks plain HTTP on
+    the private network, which production would redirect to HTTPS; nothing here builds a URL from the
+    Host header. Anyone else goes on to Django, where /metrics is an unknown path: its 404 says nothing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info != "/metrics" or not may_scrape(request):
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if directory:
+            forget_dead_processes(directory)
+        response = ExportToDjangoView(request)
+        add_never_cache_headers(response)
+        return response

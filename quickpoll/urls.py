@@ -18,7 +18,6 @@ from polls.api import (
 )
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
-from quickpoll.metrics import metrics_view
 from quickpoll.openapi import RedocView, SchemaView, SwaggerView
 
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
@@ -52,7 +51,6 @@ router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = [
     path("", views.home, name="home"),
     re_path(r"^health/?$", views.health, name="health"),
-    path("metrics", metrics_view, name="metrics"),
     re_path(r"^api/info/?$", views.api_info, name="api-info"),
     re_path(r"^api/schema/?$", SchemaView.as_view(), name="schema"),
     # Swagger UI and ReDoc style elements inline, and ReDoc renders in a blob: worker.

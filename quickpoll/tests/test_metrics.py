@@ -104,6 +104,18 @@ def test_a_stranger_posting_gets_the_404_and_a_scraper_posting_a_405(token):
     assert scrape(address="127.0.0.1", method="post").status_code == 405
 
 
+def test_a_scraper_naming_the_server_by_its_address_over_plain_http_is_served_in_production(settings, token):
+    """Prometheus on a private network: Host is the server's address, not one of ALLOWED_HOSTS, and no HTTPS."""
+    settings.ALLOWED_HOSTS = ["polls.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    scraper = Client(REMOTE_ADDR="172.18.0.9", HTTP_HOST="172.18.0.5:8000")
+
+    assert is_metrics_page(scraper.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    # Anyone else meets the site as it is: the unknown host refused, as on any path.
+    assert scraper.get("/metrics").status_code == 400
+    assert Client(REMOTE_ADDR="203.0.113.9", HTTP_HOST="polls.example.com").get("/metrics", secure=True).status_code == 404
+
+
 def test_allowed_networks_are_read_as_ranges_and_a_bad_one_names_the_variable(monkeypatch):
     monkeypatch.setenv("METRICS_ALLOWED_NETWORKS", "10.0.0.0/8, 192.168.1.7,fd00::/8")
     assert env_networks("METRICS_ALLOWED_NETWORKS", []) == [
