@@ -94,7 +94,7 @@ def report(phase: str, figures: dict) -> str:
 
     lag = (
         f"p50 {figures['broadcast_lag_p50_ms']} ms, p99 {figures['broadcast_lag_p99_ms']} ms "
-        f"({figures['broadcast_lag_observations']:.0f} sends)"
+        f"({figures['broadcast_lag_observations']:.0f} sends timed, about one in ten)"
         if figures["broadcast_lag_observations"] else "no snapshot sent"
     )  # fmt: skip
     peak = "not sampled" if figures["open_sockets_peak"] is None else f"{figures['open_sockets_peak']:.0f}"

@@ -6,6 +6,7 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
+from realtime import consumers
 from realtime.tests.actions import make_poll, visitor, vote
 from realtime.tests.sockets import receive, receive_until
 
@@ -41,7 +42,8 @@ async def test_a_refused_socket_leaves_the_count_as_it_was(sockets):
     assert value("quickpoll_websockets_open") == before
 
 
-async def test_a_snapshot_sent_after_a_vote_observes_its_lag_from_the_commit(sockets, owner):
+async def test_a_snapshot_sent_after_a_vote_observes_its_lag_from_the_commit(sockets, owner, monkeypatch):
+    monkeypatch.setattr(consumers, "BROADCAST_LAG_SAMPLE", 1.0)  # every send, not one in ten
     poll = await make_poll(author=owner)
     watchers = [await sockets.open(f"/ws/poll/{poll.pk}") for _ in range(2)]
     for socket in watchers:
@@ -57,3 +59,19 @@ async def test_a_snapshot_sent_after_a_vote_observes_its_lag_from_the_commit(soc
     assert value("quickpoll_broadcast_lag_seconds_count") == count + 2
     lags = value("quickpoll_broadcast_lag_seconds_sum") - total
     assert 0 < lags <= 2 * (time.time() - started)
+
+
+async def test_one_send_in_ten_is_timed(sockets, owner, monkeypatch):
+    draws = iter([0.05, 0.5, 0.95])
+    monkeypatch.setattr(consumers.random, "random", lambda: next(draws, 0.5))
+    poll = await make_poll(author=owner)
+    watchers = [await sockets.open(f"/ws/poll/{poll.pk}") for _ in range(3)]
+    for socket in watchers:
+        await receive(socket)
+    count = value("quickpoll_broadcast_lag_seconds_count")
+
+    await vote(poll, visitor(1), "Green")
+    for socket in watchers:
+        await receive_until(socket, lambda message: message["type"] == "results" and message["total_votes"] == 1)
+
+    assert value("quickpoll_broadcast_lag_seconds_count") == count + 1
