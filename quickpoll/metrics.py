@@ -57,7 +57,8 @@ poll_cache_lookups = Counter(
 )
 rate_limit_refusals = Counter(
     "quickpoll_rate_limit_refusals_total",
-    "Requests refused with 429 rate_limited, by the budget that was spent (quickpoll/ratelimits.py).",
+    "Requests refused with 429 rate_limited and sockets closed with 4429, by the limit that was reached"
+    " (quickpoll/ratelimits.py lists them).",
     ["rule"],
 )
 

@@ -77,9 +77,11 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         # cap comes first: a client that opens a thousand sockets meets its own, not everyone's.
         from_address = QuickPollConsumer.open_per_address[self.address] if self.address else 0
         if from_address >= settings.WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS:
+            metrics.rate_limit_refusals.labels(rule="websocket-address").inc()
             await self._refuse(CLOSE_TOO_MANY_CONNECTIONS, REASON_ADDRESS_FULL)
             return
         if QuickPollConsumer.open_connections >= settings.WEBSOCKET_MAX_CONNECTIONS:
+            metrics.rate_limit_refusals.labels(rule="websocket-server").inc()
             await self._refuse(CLOSE_TOO_MANY_CONNECTIONS, REASON_SERVER_FULL)
             return
         QuickPollConsumer.open_connections += 1

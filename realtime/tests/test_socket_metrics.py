@@ -75,3 +75,18 @@ async def test_one_send_in_ten_is_timed(sockets, owner, monkeypatch):
         await receive_until(socket, lambda message: message["type"] == "results" and message["total_votes"] == 1)
 
     assert value("quickpoll_broadcast_lag_seconds_count") == count + 1
+
+
+async def test_sockets_over_a_cap_are_counted_under_the_cap_they_met(sockets, settings):
+    settings.WEBSOCKET_MAX_CONNECTIONS = 2
+    settings.WEBSOCKET_MAX_CONNECTIONS_PER_ADDRESS = 1
+    address_cap = REGISTRY.get_sample_value("quickpoll_rate_limit_refusals_total", {"rule": "websocket-address"}) or 0
+    server_cap = REGISTRY.get_sample_value("quickpoll_rate_limit_refusals_total", {"rule": "websocket-server"}) or 0
+
+    await sockets.open("/ws/global", client="203.0.113.7")
+    assert await sockets.refused("/ws/global", client="203.0.113.7") == consumers.CLOSE_TOO_MANY_CONNECTIONS
+    await sockets.open("/ws/global", client="198.51.100.1")
+    assert await sockets.refused("/ws/global", client="198.51.100.2") == consumers.CLOSE_TOO_MANY_CONNECTIONS
+
+    assert REGISTRY.get_sample_value("quickpoll_rate_limit_refusals_total", {"rule": "websocket-address"}) == address_cap + 1
+    assert REGISTRY.get_sample_value("quickpoll_rate_limit_refusals_total", {"rule": "websocket-server"}) == server_cap + 1
