@@ -41,6 +41,9 @@ RateLimited (quickpoll.errors), which the API's exception handler answers with 4
 response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
 X-RateLimit-Reset (seconds until the window starts afresh).
 
+Every refusal, the socket caps' too, is counted at /metrics in quickpoll_rate_limit_refusals_total,
+labelled with its rule: the budget's group name here, websocket-address or websocket-server.
+
 When the cache (Redis) is unreachable the budgets fail open: requests are served and the failure
 is logged, because refusing every vote while Redis restarts would hurt voters more than a minute
 without limits.
