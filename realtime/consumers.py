@@ -32,9 +32,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_GONE = 4410
 CLOSE_TOO_MANY_CONNECTIONS = 4429
-# Sends whose lag from the commit is observed, at random: an observation costs about 4 µs (multi-process
-# mode), a twentieth of what a send costs a socket, so timing every one would slow a big room's fan-out.
-BROADCAST_LAG_SAMPLE = 0.1
 # The reason sent with 4429 tells a client which cap it met.
 REASON_ADDRESS_FULL = "too many sockets from your address"
 REASON_SERVER_FULL = "server full"
@@ -215,6 +212,11 @@ async def _shared_snapshot(poll_id) -> tuple[dict, str] | None:
 def _has_voted(poll: Poll, voter) -> bool:
     state = selectors.voter_states(polls=[poll], voter=voter).get(poll.pk)
     return bool(state and state.has_voted)
+
+
+# Sends whose lag from the commit is observed, at random: an observation costs about 4 µs (multi-process
+# mode), a twentieth of what a send costs a socket, so timing every one would slow a big room's fan-out.
+BROADCAST_LAG_SAMPLE = 0.1
 
 
 class PollResultsConsumer(QuickPollConsumer):
