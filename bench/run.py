@@ -30,6 +30,7 @@ from bench.httpclient import run
 from bench.servers import PORT_STEP, ROOT, Server
 
 from bench import sockets
+from bench import metrics as server_metrics  # sets this run's METRICS_TOKEN before any server starts
 
 CONCURRENCY = (8, 32, 64)
 MAIN_WORKERS = 2  # HTTP processes (WEB_CONCURRENCY) of the main server, as bin/production defaults
@@ -200,6 +201,7 @@ class Bench:
             return 1
         return 0
 
+    @server_metrics.watched("hot poll")
     def hot_poll(self, server: Server) -> None:
         for connections in CONCURRENCY:
             say(f"trivial view, {connections} connections, {self.args.trivial_seconds}s")
@@ -310,6 +312,7 @@ class Bench:
         figures = {"server": server.socket_server, **run(asyncio.wait_for(make_coroutine(), SOCKET_SECTION_TIMEOUT))}
         self.results["sockets"].setdefault(name, []).append(figures)
 
+    @server_metrics.watched("sockets fan-out", sockets=True)
     def fanout(self, server: Server) -> None:
         for subscribers in self.args.fanout:
             poll = prepare.make_poll(author=self.author, title=f"Fan-out {subscribers}")

@@ -17,6 +17,7 @@ from quickpoll.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_url,
     with_password,
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # GET /metrics for Prometheus, before the HTTPS redirect and the ALLOWED_HOSTS check (quickpoll/metrics.py).
+    "quickpoll.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -257,6 +260,11 @@ CORS_ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS", ["http://localhost:3000", "ht
 CORS_URLS_REGEX = r"^/api/.*$"
 # Proxies (nginx in bin/production) whose X-Forwarded-For names the client, for the WSGI side.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
+
+# --- Metrics (GET /metrics, quickpoll/metrics.py) ------------------------------------------
+# A scraper presents METRICS_TOKEN as a bearer token, or comes from METRICS_ALLOWED_NETWORKS; others get a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 
 # --- Limits -------------------------------------------------------------------------
 # quickpoll/ratelimits.py names every limit: what it counts, where it is enforced, what a caller gets.
