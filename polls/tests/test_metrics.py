@@ -15,7 +15,6 @@ from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
 from polls.tests.test_group_commit import SlowWriter, submit_together
 from polls.tests.test_voter_limits import limits_on  # noqa: F401 - a fixture: 2 votes per voter per window
-from quickpoll import metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +146,8 @@ def test_a_cache_that_fails_counts_as_an_error(monkeypatch):
 # --- Rate limits ----------------------------------------------------------------------------------------
 
 
-def test_a_spent_voter_budget_is_counted_under_its_rule(limits_on, owner):
+@pytest.mark.usefixtures("limits_on")
+def test_a_spent_voter_budget_is_counted_under_its_rule(owner):
     polls = [PollFactory(author=owner) for _ in range(3)]
     voter_rule = Moves("quickpoll_rate_limit_refusals_total", rule="voter")
     refused_votes = Moves("quickpoll_votes_refused_total", code="rate_limited")
@@ -158,7 +158,8 @@ def test_a_spent_voter_budget_is_counted_under_its_rule(limits_on, owner):
     assert (voter_rule.by, refused_votes.by) == (1, 0)
 
 
-def test_the_api_budget_refused_by_the_middleware_is_counted_once(limits_on, settings, api_client):
+@pytest.mark.usefixtures("limits_on")
+def test_the_api_budget_refused_by_the_middleware_is_counted_once(settings, api_client):
     settings.RATE_LIMIT_REQUESTS = 2
     api_rule = Moves("quickpoll_rate_limit_refusals_total", rule="api")
 
