@@ -4,6 +4,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import make_moderator
 from accounts.tests.factories import UserFactory
+from tests.ci_summary import SUMMARY_PROPERTY, report
 
 # The slow families, marked `slow` here and nowhere else: `bin/test --fast` (-m "not slow") leaves
 # them out of the inner loop, while `bin/test` and CI run everything. Slow for a reason: they fuzz,
@@ -35,6 +36,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _in_slow_path(item.path, config) or any(item.get_closest_marker(name) for name in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # The summary lines tests handed over (tests/ci_summary.py), from whichever worker ran them.
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: its reports reach the controller, which prints them
+    for reports in terminalreporter.stats.values():
+        for test_report in reports:
+            if getattr(test_report, "when", None) == "call":
+                for name, line in test_report.user_properties:
+                    if name == SUMMARY_PROPERTY:
+                        report(terminalreporter, line)
 
 
 @pytest.fixture(autouse=True)

@@ -87,6 +87,15 @@ def register_user(*, username: str, email: str, password: str) -> User:
     return user
 
 
+def register_superuser(*, username: str, email: str, password: str) -> User:
+    """An account with every permission, held to the same name, address and password rules as any sign-up."""
+    with transaction.atomic():
+        user = register_user(username=username, email=email, password=password)
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
 def log_in(*, request, username: str, password: str) -> User:
     """Check credentials (username or email); inactive accounts cannot log in."""
     user = authenticate(request, username=username, password=password)

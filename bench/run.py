@@ -30,10 +30,13 @@ from bench.httpclient import run
 from bench.servers import PORT_STEP, ROOT, Server
 
 from bench import sockets
+from bench import metrics as server_metrics  # sets this run's METRICS_TOKEN before any server starts
 
 CONCURRENCY = (8, 32, 64)
 MAIN_WORKERS = 2  # HTTP processes (WEB_CONCURRENCY) of the main server, as bin/production defaults
 SOCKET_SECTION_TIMEOUT = 240  # seconds, each WebSocket figure
+SECTIONS = ("hot", "pgbench", "reads", "ranked", "scale-out", "sockets", "modes")
+MODES = ("production", "single")  # bin/production (nginx + bin/http + bin/sockets) and bin/single
 
 
 class Bench:
@@ -42,19 +45,25 @@ class Bench:
         self.state_dir = Path(args.state_dir).resolve()
         self.database_url = os.environ["DATABASE_URL"]
         self.results: dict = {"machine": {}, "hot": [], "pgbench": {}, "trivial": {}, "reads": [], "scale_out": {}, "sockets": {},
-                                "hot_ranked": [], "ranked_count": {}}
+                                "hot_ranked": [], "ranked_count": {}, "modes": {}}
         self.failures: list[str] = []
         self.servers: list[Server] = []
         self.port = args.port
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def server(self, name: str, workers: int) -> Server:
-        server = Server(name=name, port=self.port, workers=workers, state_dir=self.state_dir)
+    def server(self, name: str, workers: int, *, command: str = "production", socket_server: str | None = None) -> Server:
+        socket_server = socket_server or self.args.socket_servers[0]
+        server = Server(name=name, port=self.port, workers=workers, state_dir=self.state_dir, command=command,
+                        socket_server=socket_server)  # fmt: skip
         self.port += PORT_STEP
         self.servers.append(server)
-        say(f"starting bin/production ({name}, WEB_CONCURRENCY={workers}) on 127.0.0.1:{server.port}")
+        sockets_by = f", SOCKET_SERVER={socket_server}" if command == "production" else ""
+        say(f"starting bin/{command} ({name}, WEB_CONCURRENCY={workers}{sockets_by}) on 127.0.0.1:{server.port}")
         return server.start()
+
+    def wants(self, *sections: str) -> bool:
+        return any(section in self.args.only for section in sections)
 
     def stop(self, server: Server) -> None:
         server.stop()
@@ -110,24 +119,72 @@ class Bench:
         return self.report()
 
     def measure(self) -> None:
-        main = self.server("main", MAIN_WORKERS)
-        try:
-            self.section("hot poll", self.hot_poll, main)
-            self.section("pgbench", self.pgbench)
-            self.section("reads", self.reads, main)
-            self.section("ranked count", self.ranked_count, main)
-            self.section("scale-out (2 processes)", self.scale_out, main, 2)
-            self.section("sockets fan-out", self.fanout, main)
-            self.section("sockets presenter reveal", self.reveal, main)
-        finally:
-            self.stop(main)
-        single = self.server("single", 1)
-        try:
-            self.section("scale-out (1 process)", self.scale_out, single, 1)
-            self.section("sockets idle", self.idle, single)
-            self.section("sockets cross-process", self.cross_process, single)
-        finally:
-            self.stop(single)
+        first, *others = self.args.socket_servers
+        if self.wants("hot", "pgbench", "reads", "ranked", "scale-out", "sockets"):
+            main = self.server("main", MAIN_WORKERS)
+            try:
+                if self.wants("hot", "reads"):  # reads reuse the hot poll's votes
+                    self.section("hot poll", self.hot_poll, main)
+                if self.wants("pgbench"):
+                    self.section("pgbench", self.pgbench)
+                if self.wants("reads"):
+                    self.section("reads", self.reads, main)
+                if self.wants("ranked"):
+                    self.section("ranked count", self.ranked_count, main)
+                if self.wants("scale-out"):
+                    self.section("scale-out (2 processes)", self.scale_out, main, 2)
+                if self.wants("sockets"):
+                    self.section("sockets fan-out", self.fanout, main)
+                    self.section("sockets presenter reveal", self.reveal, main)
+            finally:
+                self.stop(main)
+        if self.wants("scale-out", "sockets"):
+            single = self.server("one-process", 1)
+            try:
+                if self.wants("scale-out"):
+                    self.section("scale-out (1 process)", self.scale_out, single, 1)
+                if self.wants("sockets"):
+                    self.section("sockets idle", self.idle, single)
+                    self.section("sockets cross-process", self.cross_process, single)
+            finally:
+                self.stop(single)
+        # The same socket figures under each other socket server, for the choice of bin/sockets' default.
+        for socket_server in others if self.wants("sockets") else ():
+            main = self.server(f"main-{socket_server}", MAIN_WORKERS, socket_server=socket_server)
+            try:
+                self.section(f"sockets fan-out ({socket_server})", self.fanout, main)
+            finally:
+                self.stop(main)
+            single = self.server(f"one-process-{socket_server}", 1, socket_server=socket_server)
+            try:
+                self.section(f"sockets idle ({socket_server})", self.idle, single)
+                self.section(f"sockets cross-process ({socket_server})", self.cross_process, single)
+            finally:
+                self.stop(single)
+        if self.wants("modes"):
+            self.section("modes", self.modes)
+
+    def modes(self) -> None:
+        """bin/production against bin/single, WEB_CONCURRENCY processes each: the hot poll, the trivial view and
+        fan-out to 1,000 sockets, each under the same load."""
+        for command in MODES:
+            server = self.server(f"mode-{command}", MAIN_WORKERS, command=command)
+            figures = self.results["modes"][command] = {"workers": MAIN_WORKERS}
+            try:
+                say(f"mode {command}: trivial view, 64 connections, {self.args.trivial_seconds}s")
+                trivial = hot.load(server, connections=64, seconds=self.args.trivial_seconds, requests=hot.repeat("/bench/trivial"))
+                figures["trivial"] = trivial.summary(200)
+                figures["votes"] = self.vote_phase(server, "account", 64, record=[])
+                poll = prepare.make_poll(author=self.author, title=f"Fan-out mode {command}")
+                subscribers = self.args.fanout[0]
+                say(f"mode {command}: sockets fan-out, {subscribers} subscribers")
+                figures["fanout"] = run(asyncio.wait_for(sockets.fanout(
+                    host=server.host, port=server.port, poll_id=poll["id"], option_ids=poll["option_ids"],
+                    subscribers=subscribers, votes_per_second=self.args.fanout_votes_per_second,
+                    seconds=self.args.fanout_seconds, db_total=self.db_total(poll["id"]),
+                ), SOCKET_SECTION_TIMEOUT))  # fmt: skip
+            finally:
+                self.stop(server)
 
     def report(self) -> int:
         self.check_server_logs()
@@ -144,6 +201,7 @@ class Bench:
             return 1
         return 0
 
+    @server_metrics.watched("hot poll")
     def hot_poll(self, server: Server) -> None:
         for connections in CONCURRENCY:
             say(f"trivial view, {connections} connections, {self.args.trivial_seconds}s")
@@ -250,10 +308,11 @@ class Bench:
 
     # --- WebSockets (bench/sockets.py) ---------------------------------------------------------
 
-    def _sockets(self, name: str, make_coroutine) -> None:
-        figures = run(asyncio.wait_for(make_coroutine(), SOCKET_SECTION_TIMEOUT))
+    def _sockets(self, name: str, make_coroutine, server: Server) -> None:
+        figures = {"server": server.socket_server, **run(asyncio.wait_for(make_coroutine(), SOCKET_SECTION_TIMEOUT))}
         self.results["sockets"].setdefault(name, []).append(figures)
 
+    @server_metrics.watched("sockets fan-out", sockets=True)
     def fanout(self, server: Server) -> None:
         for subscribers in self.args.fanout:
             poll = prepare.make_poll(author=self.author, title=f"Fan-out {subscribers}")
@@ -267,6 +326,7 @@ class Bench:
                     subscribers=subscribers, votes_per_second=self.args.fanout_votes_per_second,
                     seconds=self.args.fanout_seconds, db_total=self.db_total(poll["id"]),
                 ),
+                server,
             )  # fmt: skip
 
     def reveal(self, server: Server) -> None:
@@ -278,6 +338,7 @@ class Bench:
                 host=server.host, port=server.port, poll_id=poll["id"], token=prepare.access_token(self.author),
                 subscribers=self.args.reveal,
             ),
+            server,
         )  # fmt: skip
 
     def idle(self, server: Server) -> None:
@@ -288,10 +349,11 @@ class Bench:
             lambda: sockets.idle_connections(
                 host=server.host, port=server.port, server_pid=server.pid, poll_id=poll["id"], count=self.args.idle
             ),
+            server,
         )
 
     def cross_process(self, single: Server) -> None:
-        other = self.server("second", 1)
+        other = self.server(f"second-{single.socket_server}", 1, socket_server=single.socket_server)
         try:
             poll = prepare.make_poll(author=self.author, title="Cross-process")
             say("sockets cross-process: subscriber on one server, vote on another")
@@ -300,6 +362,7 @@ class Bench:
                 lambda: sockets.cross_process(
                     a=(single.host, single.port), b=(other.host, other.port), poll_id=poll["id"], option_ids=poll["option_ids"]
                 ),
+                single,
             )
         finally:
             self.stop(other)
@@ -372,7 +435,7 @@ class Bench:
         for figures in self.results["sockets"].get("fanout", []):
             if "latency_p99_ms" in figures:
                 limit = 500 if figures["subscribers"] <= 1000 else 1000
-                add(f"fan-out {figures['subscribers']} subscribers: p99 <= {limit} ms", f"{figures['latency_p99_ms']} ms",
+                add(f"fan-out {figures['subscribers']} subscribers ({figures['server']}): p99 <= {limit} ms", f"{figures['latency_p99_ms']} ms",
                     figures["latency_p99_ms"] <= limit)  # fmt: skip
         for figures in self.results["sockets"].get("reveal", []):
             if "reveal_p99_ms" in figures:
@@ -384,10 +447,10 @@ class Bench:
         for figures in self.results["sockets"].get("idle_connections", []):
             if "kib_per_connection" in figures:
                 value = figures["kib_per_connection"]
-                add("idle socket: <= 100 KiB per connection", f"{value} KiB", not math.isnan(value) and value <= 100)
+                add(f"idle socket ({figures['server']}): <= 100 KiB per connection", f"{value} KiB", not math.isnan(value) and value <= 100)
         for figures in self.results["sockets"].get("cross_process", []):
             if "seen" in figures:
-                add("cross-process: a vote on one server reaches a subscriber on another", f"{figures.get('seen_after_ms')} ms", bool(figures["seen"]))
+                add(f"cross-process ({figures['server']}): a vote on one server reaches a subscriber on another", f"{figures.get('seen_after_ms')} ms", bool(figures["seen"]))
         return targets
 
 
@@ -587,6 +650,24 @@ def print_tables(results: dict, targets: list[dict]) -> None:
             shown = {key: value for key, value in figures.items() if key not in ("failures",)}
             print(f"   {label}: " + ", ".join(f"{key}={value}" for key, value in shown.items()))
 
+    modes = results["modes"]
+    if modes:
+        print()
+        print("5. Modes: bin/production (nginx, granian WSGI for HTTP, bin/sockets) against bin/single (one granian ASGI "
+              "server), same WEB_CONCURRENCY, 64 connections")  # fmt: skip
+        rows = []
+        for command, figures in modes.items():
+            votes, trivial, fanout = figures.get("votes", {}), figures.get("trivial", {}), figures.get("fanout", {})
+            rows.append([
+                f"bin/{command}", figures["workers"],
+                f"{votes.get('wanted_per_second', 0):.0f}", f"{votes.get('p99_ms', 0):.1f}",
+                f"{trivial.get('wanted_per_second', 0):.0f}", f"{trivial.get('p99_ms', 0):.1f}",
+                f"{fanout.get('subscribers', '-')}", f"{fanout.get('latency_p50_ms', '-')}", f"{fanout.get('latency_p99_ms', '-')}",
+                "ok" if votes.get("consistent") else "MISMATCH",
+            ])  # fmt: skip
+        print(_table(["mode", "processes", "votes/s", "p99 ms", "trivial req/s", "p99 ms", "fan-out subs", "p50 ms",
+                      "p99 ms", "201s=rows"], rows))  # fmt: skip
+
     print()
     print("Targets")
     print(_table(["target", "measured", "pass", "detail"], [[t["target"], t["value"], "PASS" if t["pass"] else "FAIL", t["detail"]] for t in targets]))
@@ -615,6 +696,9 @@ def main() -> int:
     parser.add_argument("--idle", type=int, default=5000, help="idle sockets on one process")
     parser.add_argument("--ranked-ballots", type=int, default=100_000, help="ballots in the ranked count")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 3 s phases, fewer voters and sockets")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="run these sections alone")
+    parser.add_argument("--socket-servers", nargs="+", choices=("uvicorn", "granian"), default=["uvicorn"],
+                        help="bin/sockets' SOCKET_SERVER; the socket figures are measured under each, in this order")  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.seconds = args.trivial_seconds = args.read_seconds = 3

@@ -1,4 +1,4 @@
-"""QuickPoll under test: bin/production started and stopped by the benchmark.
+"""QuickPoll under test: bin/production (or bin/single) started and stopped by the benchmark.
 
 Each server runs in a process group of its own, listed in STATE_DIR/servers.pids so that
 bench/run's exit trap can end it even if this Python process dies first. bin/production may
@@ -18,8 +18,11 @@ PORT_STEP = 10
 
 
 class Server:
-    def __init__(self, *, name: str, port: int, workers: int, state_dir: Path):
+    def __init__(self, *, name: str, port: int, workers: int, state_dir: Path, command: str = "production",
+                 socket_server: str = "uvicorn"):  # fmt: skip
         self.name = name
+        self.command = command  # bin/production, or bin/single: one granian ASGI server for everything
+        self.socket_server = socket_server  # bin/sockets' SOCKET_SERVER
         self.host = "127.0.0.1"
         self.port = port
         self.workers = workers
@@ -32,12 +35,13 @@ class Server:
             **os.environ,
             "WEB_CONCURRENCY": str(self.workers),
             "SOCKET_CONCURRENCY": str(self.workers),
+            "SOCKET_SERVER": self.socket_server,
             "HOST": self.host,
             "PORT": str(self.port),
         }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [str(ROOT / "bin" / "production")],
+                [str(ROOT / "bin" / self.command)],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -52,7 +56,7 @@ class Server:
 
     @property
     def pid(self) -> int:
-        """The process serving WebSockets: uvicorn's (its worker's, when it has a supervisor)."""
+        """The process serving WebSockets: the ASGI server's (its worker's, when it has a supervisor)."""
         group = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -64,7 +68,7 @@ class Server:
                 continue
             # Fields after the command's closing parenthesis: state, ppid, pgrp, ...
             _, ppid, pgrp = stat.rpartition(")")[2].split()[:3]
-            if int(pgrp) == self.process.pid and b"uvicorn" in cmdline:
+            if int(pgrp) == self.process.pid and b"quickpoll.asgi" in cmdline:
                 group.append((int(entry.name), int(ppid)))
         pids = {pid for pid, _ in group}
         workers = [pid for pid, ppid in group if ppid in pids]
@@ -93,7 +97,7 @@ class Server:
             return
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)  # uvicorn's graceful shutdown is 10 s
+            self.process.wait(timeout=30)  # nginx's graceful stop, then the servers' (10 s each at most)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)

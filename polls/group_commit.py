@@ -12,6 +12,8 @@ write is committed.
 import threading
 from typing import Callable, Generic, Sequence, TypeVar
 
+from quickpoll import metrics
+
 Payload = TypeVar("Payload")
 Outcome = TypeVar("Outcome")
 
@@ -66,6 +68,7 @@ class GroupCommit(Generic[Payload, Outcome]):
         with self._lock:
             batch = self._waiting[: self._max_batch]
             del self._waiting[: self._max_batch]
+        metrics.group_commit_batch_size.observe(len(batch))
         outcomes: list = [RuntimeError("the batch was interrupted")] * len(batch)
         try:
             outcomes = self._write_batch([entry.payload for entry in batch])

@@ -12,6 +12,8 @@ import logging
 from django.core.cache import cache
 from django.db import transaction
 
+from quickpoll import metrics
+
 logger = logging.getLogger(__name__)
 
 BODY_SECONDS = 2
@@ -27,10 +29,13 @@ def _key(poll_id, kind: str) -> str:
 
 def get(poll_id, kind: str = "body") -> dict | None:
     try:
-        return cache.get(_key(poll_id, kind))
+        body = cache.get(_key(poll_id, kind))
     except Exception:
         logger.warning("cached poll %s unreadable", poll_id, exc_info=True)
+        metrics.poll_cache_lookups.labels(kind=kind, result="error").inc()
         return None
+    metrics.poll_cache_lookups.labels(kind=kind, result="miss" if body is None else "hit").inc()
+    return body
 
 
 def put(poll_id, body: dict, kind: str = "body") -> None:

@@ -11,7 +11,7 @@ What could still link the two in PostgreSQL is physical: rows written by one tra
 its id (xmin), and new rows go to the end of the table (ctid), and so do the new versions of the
 option rows whose counts moved. The clock therefore reseals (reseal_pending): it rewrites each
 secret poll's new sealed rows in receipt order in a transaction of its own, touches the poll's
-option rows, and vacuums both tables. The README lists every channel and what remains.
+option rows, and vacuums both tables. docs/trust.md lists every channel and what remains.
 """
 
 import secrets

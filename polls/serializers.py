@@ -278,7 +278,7 @@ class PollSerializer(serializers.ModelSerializer):
 
 
 class PollWriteSerializer(serializers.Serializer):
-    """Create (and PUT/PATCH) body; the README's example {"title", "description", "options", "allow_multiple"} works as is."""
+    """Create (and PUT/PATCH) body; docs/api.md's example {"title", "description", "options", "allow_multiple"} works as is."""
 
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

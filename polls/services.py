@@ -48,6 +48,8 @@ from polls.permissions import (
     require_voter_or_moderator,
 )
 from polls.voters import Voter, voter_key
+from quickpoll import metrics
+from quickpoll.errors import DomainError
 
 logger = structlog.get_logger(__name__)
 
@@ -516,13 +518,18 @@ def cast_vote(
     anonymous ballots per address) is refereed where the ballot is written: polls.ballot_box.
     Returns the ballot, its votes, and the poll's results as committed with it.
     """
-    invite = require_can_take_part(poll, voter)
-    if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
-        raise errors.BallotVoided()
-    options, given_scores = _ballot_choices(poll, option_ids, scores)
-    if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in
-        bot_defence.check_ballot(poll=poll, voter=voter, solution=challenge)
-    cast = ballot_box.cast(poll=poll, voter=voter, options=options, scores=given_scores, invite=invite)
+    try:
+        invite = require_can_take_part(poll, voter)
+        if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
+            raise errors.BallotVoided()
+        options, given_scores = _ballot_choices(poll, option_ids, scores)
+        if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in
+            bot_defence.check_ballot(poll=poll, voter=voter, solution=challenge)
+        cast = ballot_box.cast(poll=poll, voter=voter, options=options, scores=given_scores, invite=invite)
+    except DomainError as refusal:
+        metrics.votes_refused.labels(code=refusal.code).inc()
+        raise
+    metrics.votes_accepted.labels(method=poll.method, voter="account" if voter.user else "anonymous").inc()
     logger.info(
         "vote_cast",
         poll_id=str(poll.pk),

@@ -4,6 +4,7 @@ Each reader names the variable in its error, so a malformed value stops start-up
 with a message an operator can act on instead of a traceback deep in Django.
 """
 
+import ipaddress
 import json
 import os
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -62,6 +63,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
             raise ImproperlyConfigured(f"{name} must be a JSON list of strings")
         return [item.strip() for item in items if item.strip()]
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, default: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Address ranges as env_list reads them: `127.0.0.0/8,::1/128`; a bare address is a range of one."""
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in env_list(name, default)]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must list addresses or ranges such as 10.0.0.0/8: {exc}") from None
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:

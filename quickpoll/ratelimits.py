@@ -41,6 +41,9 @@ RateLimited (quickpoll.errors), which the API's exception handler answers with 4
 response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
 X-RateLimit-Reset (seconds until the window starts afresh).
 
+Every refusal, the socket caps' too, is counted at /metrics in quickpoll_rate_limit_refusals_total,
+labelled with its rule: the budget's group name here, websocket-address or websocket-server.
+
 When the cache (Redis) is unreachable the budgets fail open: requests are served and the failure
 is logged, because refusing every vote while Redis restarts would hurt voters more than a minute
 without limits.
@@ -54,6 +57,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from quickpoll import metrics
 from quickpoll.api_errors import domain_error_response
 from quickpoll.errors import RateLimited
 
@@ -79,6 +83,7 @@ _AUTH_PATHS = re.compile(r"^/api/users/(login|register)/?$")
 
 @dataclass(frozen=True)
 class RateUsage:
+    rule: str  # the budget's name (its django-ratelimit group): api, auth-ip, voter, ...
     limit: int
     remaining: int
     reset: int
@@ -90,15 +95,16 @@ def _count(request, *, group: str, limit: int, key, increment: bool = True) -> R
     without `increment`, only look at what was counted."""
     window = settings.RATE_LIMIT_WINDOW
     if not settings.RATE_LIMIT_ENABLED:
-        return RateUsage(limit=limit, remaining=limit, reset=window, limited=False)
+        return RateUsage(rule=group, limit=limit, remaining=limit, reset=window, limited=False)
     try:
         usage = get_usage(request, group=group, key=key, rate=(limit, window), increment=increment)
     except Exception:
         logger.warning("rate limit check failed for %s; serving the request unlimited", group, exc_info=True)
         usage = None
     if usage is None:
-        return RateUsage(limit=limit, remaining=limit, reset=window, limited=False)
+        return RateUsage(rule=group, limit=limit, remaining=limit, reset=window, limited=False)
     return RateUsage(
+        rule=group,
         limit=limit,
         remaining=max(limit - usage["count"], 0),
         reset=max(int(usage["time_left"]), 1),
@@ -107,7 +113,9 @@ def _count(request, *, group: str, limit: int, key, increment: bool = True) -> R
 
 
 def _refuse_if_spent(usage: RateUsage) -> None:
+    """Every refusal of a spent budget passes here (the middleware's too), so each is counted once."""
     if usage.limited:
+        metrics.rate_limit_refusals.labels(rule=usage.rule).inc()
         raise RateLimited(usage.reset)
 
 
@@ -182,8 +190,10 @@ class ApiRateLimitMiddleware:
             usage = _auth_ip_usage(request)
         else:
             usage = _count(request, group="api", limit=settings.RATE_LIMIT_REQUESTS, key="ip")
-        if usage.limited:
-            response = domain_error_response(RateLimited(usage.reset))
+        try:
+            _refuse_if_spent(usage)
+        except RateLimited as refusal:
+            response = domain_error_response(refusal)
         else:
             response = self.get_response(request)
         response.headers["X-RateLimit-Limit"] = str(usage.limit)

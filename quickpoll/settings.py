@@ -17,6 +17,7 @@ from quickpoll.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
     env_url,
     with_password,
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # GET /metrics for Prometheus, before the HTTPS redirect and the ALLOWED_HOSTS check (quickpoll/metrics.py).
+    "quickpoll.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -111,6 +114,10 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", {"postgres", "postgresql", "sqlite"})
+# transaction: DATABASE_URL is a pooler handing out a server connection per transaction (PgBouncer's
+# pool_mode=transaction), so nothing may outlive a transaction: no server-side cursors, no prepared
+# statements, no session-level SET or advisory lock (QuickPoll takes pg_advisory_xact_lock only).
+DATABASE_POOLING = env_choice("DATABASE_POOLING", "session", {"session", "transaction"})
 if DATABASE_URL:
     # Health checks: a restarted PostgreSQL leaves broken connections, replaced before use.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
@@ -123,8 +130,13 @@ if DATABASE_URL:
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1),
                 # Short: while PostgreSQL restarts, a request should get its 503 soon, not hang.
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 2, minimum=1),
-            }
+            },
+            # Never prepare statements: behind PgBouncer's transaction pooling the next transaction
+            # may run on another server connection, where the prepared name does not exist.
+            "prepare_threshold": None,
         }
+        # Server-side cursors (.iterator() declares one WITH HOLD outside a transaction) outlive it.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLING == "transaction"
 else:
     DATABASES = {
         "default": {
@@ -138,25 +150,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and channel layer -----------------------------------------------
 REDIS_URL = env_url("REDIS_URL", {"redis", "rediss", "unix"})
+# Keys and channel names start with it, so deployments sharing one Redis stay apart.
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "quickpoll")
 if REDIS_URL:
     REDIS_URL = with_password(REDIS_URL, env_str("REDIS_PASSWORD"))
     CACHES = {
         "default": {
             "BACKEND": "quickpoll.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "quickpoll",
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
             # Fail fast when Redis is unreachable: the cache must never stall a vote.
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     # The Pub/Sub layer publishes a group message once per Redis, and each server process
-    # fans it out to its own sockets; README "Real time" says why over the core layer.
+    # fans it out to its own sockets; docs/realtime.md says why over the core layer.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
-                "prefix": "quickpoll",
+                "prefix": REDIS_KEY_PREFIX,
             },
         }
     }
@@ -246,6 +260,11 @@ CORS_ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS", ["http://localhost:3000", "ht
 CORS_URLS_REGEX = r"^/api/.*$"
 # Proxies (nginx in bin/production) whose X-Forwarded-For names the client, for the WSGI side.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
+
+# --- Metrics (GET /metrics, quickpoll/metrics.py) ------------------------------------------
+# A scraper presents METRICS_TOKEN as a bearer token, or comes from METRICS_ALLOWED_NETWORKS; others get a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
 
 # --- Limits -------------------------------------------------------------------------
 # quickpoll/ratelimits.py names every limit: what it counts, where it is enforced, what a caller gets.

@@ -1,7 +1,7 @@
 """QuickPoll's HTTP side for production: pages and the API under a WSGI server (granian).
 
 WebSockets stay on the ASGI application (quickpoll.asgi), in processes of their own;
-bin/production starts both behind nginx. The README's performance section says why.
+bin/production starts both behind nginx. docs/performance.md says why.
 Its background threads (broadcasts, view counts) start in the apps' ready(), when
 BACKGROUND_THREADS is on, as bin/production sets it for these processes.
 """

@@ -191,6 +191,7 @@ async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
             "version": message["version"],
             "is_open": message["is_open"],
             "voters": sorted(voters),
+            "committed_at": committed_at.timestamp(),  # for the socket processes' broadcast lag (quickpoll.metrics)
         }
         await _group_send(poll_group(poll_id), envelope)
 

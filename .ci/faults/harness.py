@@ -84,11 +84,13 @@ def migrate() -> None:
 
 
 class Server:
-    """One bin/production (nginx, granian, uvicorn), as the README's production section runs it,
-    with one process of each server: a machine of its own behind a load balancer."""
+    """One bin/production (nginx, bin/http, bin/sockets), as docs/deploy.md describes it,
+    with one process of each server: a machine of its own behind a load balancer. command="single":
+    bin/single instead, one granian serving HTTP and WebSockets, as on a platform without nginx."""
 
-    def __init__(self, name: str, env: dict | None = None):
+    def __init__(self, name: str, env: dict | None = None, command: str = "production"):
         self.name = name
+        self.command = command
         self.port = free_port()
         self.env = {
             "HOST": "127.0.0.1",
@@ -103,8 +105,12 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     @property
+    def host(self) -> str:
+        return self.env["HOST"]
+
+    @property
     def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     def start(self) -> "Server":
         return self.launch().wait_ready()
@@ -113,7 +119,7 @@ class Server:
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as output:
             self.process = subprocess.Popen(
-                [str(REPO / "bin" / "production")],
+                [str(REPO / "bin" / self.command)],
                 cwd=REPO,
                 env=_server_env(self.env),
                 stdout=output,
@@ -127,13 +133,22 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
-            probe = Client(self.port, timeout=2)
+            probe = Client(self.port, timeout=2, host=self.host)
             status, _ = probe.request("GET", "/health")
             probe.close()
             if status == 200:
                 return self
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not answer /health within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def wait_sockets(self) -> "Server":
+        """Until its sockets answer too: /health is the HTTP side's, and the socket processes start apart."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if socket_greeting(f"{self.ws}/ws/global/") == "stats":
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}'s sockets did not answer within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
     def _signal(self, number: int) -> None:
         try:
@@ -146,6 +161,17 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self._signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def terminate(self, timeout: float = 40) -> float:
+        """SIGTERM to the launcher alone, as a supervisor stopping it does; the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RuntimeError(f"{self.name} still running {timeout:.0f} s after SIGTERM:\n{self.log_tail()}")
+        return time.monotonic() - started
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -189,8 +215,9 @@ DROPPED = "dropped"  # sent, but no answer: processed or not, nobody knows
 class Client:
     """One keep-alive HTTP/1.1 connection. request() never raises: failures come back as a status string."""
 
-    def __init__(self, port: int, timeout: float = REQUEST_TIMEOUT):
+    def __init__(self, port: int, timeout: float = REQUEST_TIMEOUT, host: str = "127.0.0.1"):
         self.port = port
+        self.host = host
         self.timeout = timeout
         self.connection: http.client.HTTPConnection | None = None
 
@@ -213,7 +240,7 @@ class Client:
             all_headers["Content-Type"] = "application/json"
         try:
             if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
                 self.connection.connect()
         except OSError:
             self.close()
@@ -341,7 +368,7 @@ class Load:
                 server = servers[(index + hop) % len(servers)]
                 client = clients.get(server.port)
                 if client is None:
-                    client = clients[server.port] = Client(server.port)
+                    client = clients[server.port] = Client(server.port, host=server.host)
                 send(client, attempt, server.name)
                 if attempt.status != REFUSED:
                     break
@@ -482,6 +509,56 @@ class Watcher:
         return sum(1 for at in self.snapshots if start <= at < end)
 
 
+class Follower:
+    """A /ws/poll socket in a thread: every total_votes it is sent, and how it was closed. Given a second
+    URL, it reconnects there when told 1012 (Service Restart), as the page does through its proxy."""
+
+    def __init__(self, first: str, then: str | None = None):
+        self.urls = (first, then) if then else (first,)
+        self.close_codes: list = []
+        self.totals: list[int] = []  # on the first server
+        self.totals_after: list[int] = []  # on the second, after a 1012
+        self.failure: str | None = None
+        self._opened = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "Follower":
+        self._thread.start()
+        if not self._opened.wait(SOCKET_TIMEOUT):
+            raise RuntimeError(f"{self.urls[0]} did not open")
+        return self
+
+    def _run(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+        from websockets.sync.client import connect
+
+        for attempt, url in enumerate(self.urls):
+            try:
+                with connect(url, open_timeout=SOCKET_TIMEOUT) as websocket:
+                    self._opened.set()
+                    while not self._stop.is_set():
+                        try:
+                            message = json.loads(websocket.recv(timeout=0.2))
+                        except TimeoutError:
+                            continue
+                        except ConnectionClosed:
+                            break
+                        if message.get("type") == "results":
+                            (self.totals_after if attempt else self.totals).append(message["total_votes"])
+                    self.close_codes.append(websocket.close_code)
+            except Exception as exc:  # reported by the checks, not raised in a thread
+                self.failure = f"{url}: {exc.__class__.__name__}: {exc}"
+                self._opened.set()
+                return
+            if self._stop.is_set() or websocket.close_code != 1012:
+                return  # the page reconnects elsewhere after a 1012 only
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def socket_greeting(url: str) -> str:
     """What a socket opened now is told first: a message type, "closed <code>" or "rejected <HTTP status>"."""
     from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -517,6 +594,12 @@ def live_snapshots(url: str, timeout: float = SOCKET_TIMEOUT) -> int:
             if message.get("type") == "results" and message["version"] > initial["version"]:
                 newer += 1
         return newer
+
+
+def wait_for_sockets(url: str) -> None:
+    """Until a socket on `url` (a /ws/poll one) gets its snapshot: /health answers before the socket processes may."""
+    if not wait_for(lambda: socket_greeting(url) == "results", STARTUP_TIMEOUT, interval=0.3):
+        raise RuntimeError(f"{url} gave no snapshot within {STARTUP_TIMEOUT:.0f} s")
 
 
 # --- The database, read through the ORM ---------------------------------------------------------

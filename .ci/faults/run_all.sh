@@ -33,7 +33,7 @@ summary_lines() {
 }
 
 rc=0
-for name in redis_stop postgres_restart server_kill; do
+for name in smoke redis_stop postgres_restart server_kill graceful_stop pgbouncer scale_out; do
     echo "==> faults: $name"
     before=$(summary_lines)
     started=$SECONDS

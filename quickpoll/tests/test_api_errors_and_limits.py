@@ -455,8 +455,8 @@ _METHODS = re.compile(r"^(?:(?:GET|POST|PUT|PATCH|DELETE)\b\s*)+")
 
 
 def readme_endpoint_paths() -> set[str]:
-    """Every path in the README's endpoint table; "/popular" after "/api/polls/trending" means "/api/polls/popular"."""
-    section = (django_settings.BASE_DIR / "README.md").read_text().split("### Endpoints", 1)[1]
+    """Every path in the endpoint table in docs/api.md; "/popular" after "/api/polls/trending" means "/api/polls/popular"."""
+    section = (django_settings.BASE_DIR / "docs" / "api.md").read_text().split("## Endpoints", 1)[1]
     table = section.strip().split("\n\n", 1)[0]  # the table ends at the first blank line
     rows = table.splitlines()
     paths: set[str] = set()

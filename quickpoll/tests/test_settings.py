@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Variables the developer's or CI's shell may carry that would change what a subprocess loads.
 _SETTINGS_VARIABLES = {
     "DATABASE_URL",
+    "DATABASE_POOLING",
     "REDIS_URL",
     "REDIS_PASSWORD",
     "ENVIRONMENT",
@@ -269,6 +270,31 @@ def test_database_url_switches_to_postgresql():
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["NAME"], database["USER"], database["PASSWORD"]) == ("db", "u", "p")
     assert (database["HOST"], database["PORT"]) == ("127.0.0.1", 5432)
+
+
+def test_session_pooling_keeps_server_side_cursors_and_never_prepares_statements():
+    loaded = load_settings("DATABASES", "DATABASE_POOLING", DATABASE_URL="postgres://u:p@127.0.0.1:5432/db")
+    database = loaded["DATABASES"]["default"]
+    assert loaded["DATABASE_POOLING"] == "session"
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is False
+    assert database["OPTIONS"]["prepare_threshold"] is None
+
+
+def test_transaction_pooling_leaves_nothing_on_the_server_connection_past_a_transaction():
+    loaded = load_settings(
+        "DATABASES", "DATABASE_POOLING", DATABASE_URL="postgres://u:p@127.0.0.1:6432/db", DATABASE_POOLING="Transaction"
+    )
+    database = loaded["DATABASES"]["default"]
+    assert loaded["DATABASE_POOLING"] == "transaction"
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert database["OPTIONS"]["prepare_threshold"] is None
+    assert database["OPTIONS"]["pool"]["max_size"] == 20  # the process's own pool stays, as PgBouncer's client
+
+
+def test_database_pooling_takes_session_or_transaction_only():
+    result = _run(_SETUP, DATABASE_POOLING="statement")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DATABASE_POOLING must be one of session, transaction, got 'statement'" in result.stderr
 
 
 def test_redis_url_switches_cache_and_channel_layer_to_redis_with_the_password():

@@ -20,6 +20,8 @@ def _reset_realtime_state() -> None:
     # The connection count, the server's loop, the coalescers' timers and the layer outlive a test's event loop.
     QuickPollConsumer.open_connections = 0
     QuickPollConsumer.open_per_address.clear()
+    QuickPollConsumer.accepted.clear()
+    QuickPollConsumer.stopping = False
     broadcast_loop._server_loop = None
     for coalescer in (events.results, events.stats):
         coalescer._scheduled.clear()

@@ -9,15 +9,26 @@
   }
 
   // Reconnects with backoff unless the server said "go away" (4xxx; 4503 means "come back soon") or the page
-  // called the stop function it returns (a deck moved on to another poll).
+  // called the stop function it returns (a deck moved on to another poll). A server that is stopping closes
+  // with 1012 (Service Restart): the socket comes back at once, through the proxy to a server still up, each
+  // page after its own random moment so that a whole room does not knock at once; onState(false) (the page
+  // showing itself offline) only if that takes a while.
+  var SERVICE_RESTART = 1012;
+  var RESTART_JITTER = [250, 2000]; // ms: the reconnect after a 1012 comes somewhere in between
+  var RESTART_QUIET = 4000; // ms: how long a 1012 reconnect may take before the page says it is offline
   function liveSocket(path, onMessage, onState) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var delay = 1000;
     var socket = null;
     var stopped = false;
+    var offline = null; // the timer that, after a 1012, says offline if no socket is back by then
+    function quiet() {
+      clearTimeout(offline);
+      offline = null;
+    }
     function connect() {
       socket = new WebSocket(scheme + location.host + path);
-      socket.onopen = function () { delay = 1000; if (onState) onState(true); };
+      socket.onopen = function () { delay = 1000; quiet(); if (onState) onState(true); };
       socket.onmessage = function (event) {
         var message;
         try { message = JSON.parse(event.data); } catch (error) { return; }
@@ -25,6 +36,12 @@
       };
       socket.onclose = function (event) {
         if (stopped) return;
+        if (event.code === SERVICE_RESTART) {
+          if (!offline) offline = setTimeout(function () { offline = null; if (onState) onState(false); }, RESTART_QUIET);
+          setTimeout(connect, RESTART_JITTER[0] + Math.random() * (RESTART_JITTER[1] - RESTART_JITTER[0]));
+          return;
+        }
+        quiet();
         if (onState) onState(false);
         if (event.code >= 4000 && event.code < 5000 && event.code !== 4503) return;
         setTimeout(connect, delay);
@@ -34,6 +51,7 @@
     connect();
     return function stop() {
       stopped = true;
+      quiet();
       if (socket) socket.close();
     };
   }

@@ -40,7 +40,10 @@ from polls import services
 from polls.models import Like, Vote
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
-from tests.ci_summary import record
+from tests.ci_summary import summarise
+
+# One worker runs the whole module, so that test_summary, last, sees every case.
+pytestmark = pytest.mark.xdist_group("fuzz")
 
 # Per operation and identity, on top of the coverage phase's own cases: the module takes about a minute.
 # FUZZ_MAX_EXAMPLES=200 digs deeper before a release.
@@ -282,7 +285,7 @@ def test_stateful():
     Workflows.run(settings=STATEFUL_SETTINGS)
 
 
-def test_summary(request, capsys):
+def test_summary(request):
     if not TALLY.cases:
         pytest.skip("no fuzz case ran (deselected)")
     violations = sum(TALLY.violations.values())
@@ -290,9 +293,7 @@ def test_summary(request, capsys):
         f"fuzz: {TALLY.cases} cases over {len(TALLY.operations)} operations, "
         f"{TALLY.server_errors} server errors, {violations} schema violations"
     )
-    with capsys.disabled():
-        print(f"\n{line}")
-    record(line)
+    summarise(request, line)
     assert (TALLY.server_errors, dict(TALLY.violations)) == (0, {})
     runs = [item for item in request.session.items if item.originalname in {"test_anonymous", "test_signed_in"}]
     if len(runs) == 2 * len(schema):  # the whole module ran: no operation may go unfuzzed

@@ -29,7 +29,8 @@ from polls.models import Answer, Ballot, Deck, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
 from realtime import events
-from tests.security.conftest import MATRIX_CELLS, bearer_client
+from tests.ci_summary import summarise
+from tests.security.conftest import bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -848,12 +849,12 @@ def shape(path: str) -> str:
 
 
 def readme_operations() -> set[tuple[str, str]]:
-    """(method, path shape) of every row of the README's endpoint table.
+    """(method, path shape) of every row of the endpoint table in docs/api.md.
 
     "`GET`/`PATCH /api/users/me`" is two operations; "`GET /api/polls/trending`, `/popular`" means
     /api/polls/popular; a path without methods takes those of the path before it.
     """
-    section = (settings.BASE_DIR / "README.md").read_text().split("### Endpoints", 1)[1]
+    section = (settings.BASE_DIR / "docs" / "api.md").read_text().split("## Endpoints", 1)[1]
     table = section.strip().split("\n\n", 1)[0]  # the table ends at the first blank line
     operations = set()
     for line in table.splitlines()[2:]:  # after the header and its rule
@@ -924,10 +925,10 @@ def test_the_readme_table_is_read_whole():
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
     request, owner, other_user, staff_user, moderator, third_user
 ):
-    # Every operation of the schema and of the README's table has a row: a new endpoint without one fails here.
+    # Every operation of the schema and of docs/api.md's table has a row: a new endpoint without one fails here.
     covered = {(row.method, shape(row.path)) for row in ROWS}
     assert schema_operations() - covered == set(), "operations of the schema without a row in the matrix"
-    assert readme_operations() - covered == set(), "operations of the README without a row in the matrix"
+    assert readme_operations() - covered == set(), "operations of docs/api.md without a row in the matrix"
     assert covered - schema_operations() == set(), "rows for operations the schema does not have"
 
     cast = Cast(owner=owner, other=other_user, staff=staff_user, moderator=moderator, third=third_user)
@@ -956,8 +957,7 @@ def test_every_operation_answers_each_caller_exactly_as_the_table_says(
             if got != expected:
                 wrong.append(f"{row.name:<60} {role:<10} expected {expected:<22} got {got}")
 
-    # The summary line ("255 matrix cells checked") comes from tests/security/conftest.py.
-    request.config.stash[MATRIX_CELLS] = (checked, len(wrong))
+    summarise(request, f"matrix: {checked} authorization cells checked, {len(wrong)} wrong")
     assert not wrong, "\n" + "\n".join(wrong)
     assert checked == len(ROWS) * len(ROLES) >= len(schema_operations()) * len(ROLES)
 
