@@ -11,6 +11,7 @@ from tests.ci_summary import SUMMARY_PROPERTY, report
 # drive a browser, search for counterexamples, start servers, or race threads on PostgreSQL.
 SLOW_PATHS = (
     "tests/fuzz/",
+    "tests/clients/",  # a client generated from the schema, against a live server
     "tests/browser/",
     "polls/tests/test_properties.py",
     "realtime/tests/test_end_to_end.py",  # a server process, its migrations and a socket

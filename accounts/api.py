@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import TokenError
@@ -31,6 +32,7 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from quickpoll.api import UUID_PATTERN, errors_for
+from quickpoll.parsers import JSONParser
 from quickpoll.ratelimits import spend_export_budget, spend_login_budget
 
 
@@ -123,6 +125,8 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         detail=False,
         methods=["get", "patch", "delete"],
         permission_classes=[IsAuthenticated],
+        # The avatar is a file: this action alone also takes multipart bodies.
+        parser_classes=[JSONParser, MultiPartParser],
     )
     def me(self, request):
         if request.method == "DELETE":

@@ -187,17 +187,44 @@ MALFORMED_BODIES = {
 }
 
 
-@pytest.mark.parametrize("path", ["/api/polls", "/api/votes", "/api/users/login", "/api/users/register"])
-@pytest.mark.parametrize("body", list(MALFORMED_BODIES))
-def test_a_malformed_body_is_a_400_in_the_one_shape(owner_client, path, body):
-    content, content_type = MALFORMED_BODIES[body]
+JSON_BODIES = [name for name in MALFORMED_BODIES if name.startswith("json")]
+MULTIPART_BODIES = [name for name in MALFORMED_BODIES if name.startswith("multipart")]
 
-    response = owner_client.post(path, content.encode(), content_type=content_type)
 
+def assert_malformed(response):
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["code"] == "invalid" and body["detail"], body
     assert set(body) <= {"code", "detail", "fields"}
+
+
+@pytest.mark.parametrize("path", ["/api/polls", "/api/votes", "/api/users/login", "/api/users/register"])
+@pytest.mark.parametrize("body", JSON_BODIES)
+def test_a_malformed_body_is_a_400_in_the_one_shape(owner_client, path, body):
+    content, content_type = MALFORMED_BODIES[body]
+
+    assert_malformed(owner_client.post(path, content.encode(), content_type=content_type))
+
+
+# Bodies the multipart parser refuses outright (a body merely cut short parses to fewer fields).
+@pytest.mark.parametrize(
+    "body", ["multipart-without-boundary", "multipart-with-an-empty-boundary", "multipart-with-too-many-fields"]
+)
+def test_a_malformed_upload_is_a_400_in_the_one_shape(owner_client, body):
+    # The profile is the one operation that takes multipart (the avatar is a file).
+    content, content_type = MALFORMED_BODIES[body]
+
+    assert_malformed(owner_client.patch("/api/users/me", content.encode(), content_type=content_type))
+
+
+@pytest.mark.parametrize("path", ["/api/polls", "/api/votes", "/api/users/login", "/api/users/register"])
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=xx", "application/x-www-form-urlencoded", "text/plain"]
+)
+def test_a_body_other_than_json_is_a_415_where_the_api_takes_json(owner_client, path, content_type):
+    response = owner_client.post(path, b"title=t", content_type=content_type)
+
+    assert_error(response, 415, "unsupported_media_type")
 
 
 def test_json_nested_a_few_levels_still_reaches_validation(owner_client):
@@ -207,7 +234,7 @@ def test_json_nested_a_few_levels_still_reaches_validation(owner_client):
 
 
 @pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/register/", "/accounts/settings/", "/polls/new/"])
-@pytest.mark.parametrize("body", [name for name in MALFORMED_BODIES if name.startswith("multipart")])
+@pytest.mark.parametrize("body", MULTIPART_BODIES)
 def test_a_malformed_multipart_form_post_is_never_a_server_error(client, owner, path, body):
     client.force_login(owner)
     content, content_type = MALFORMED_BODIES[body]

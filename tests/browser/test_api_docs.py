@@ -40,7 +40,7 @@ def test_swagger_tries_an_operation_with_a_jwt_from_authorize(live_url, new_page
     assert serious_violations(page) == []
     jwt.get_by_role("button", name="Authorize").click()
     jwt.get_by_role("button", name="Close").click()
-    operation = page.locator("#operations-Accounts-api_users_me_retrieve")
+    operation = page.locator("#operations-Accounts-users_me_retrieve")
     operation.get_by_role("button", name="GET /api/users/me My profile").click()
     operation.get_by_role("button", name="Try it out").click()
     operation.get_by_role("button", name="Execute").click()
@@ -48,8 +48,8 @@ def test_swagger_tries_an_operation_with_a_jwt_from_authorize(live_url, new_page
     answer = operation.locator(".live-responses-table tbody .response")
     expect(answer.locator(".response-col_status")).to_have_text("200")
     expect(answer.locator(".response-col_description")).to_contain_text(f'"username": "{user.username}"')
-    assert page.evaluate("location.hash") == "#/Accounts/api_users_me_retrieve"
-    polls = page.locator("#operations-Polls-api_polls_list")
+    assert page.evaluate("location.hash") == "#/Accounts/users_me_retrieve"
+    polls = page.locator("#operations-Polls-polls_list")
     polls.get_by_role("button", name="GET /api/polls Public polls", exact=False).click()
     polls.get_by_role("button", name="Try it out").click()
     assert serious_violations(page) == []
