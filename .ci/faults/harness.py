@@ -143,11 +143,8 @@ class Server:
 
     def wait_sockets(self) -> "Server":
         """Until its sockets answer too: /health is the HTTP side's, and the socket processes start apart."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if socket_greeting(f"{self.ws}/ws/global/") == "stats":
-                return self
-            time.sleep(0.2)
+        if wait_for(lambda: socket_greeting(f"{self.ws}/ws/global/") == "stats", STARTUP_TIMEOUT, interval=0.2):
+            return self
         raise RuntimeError(f"{self.name}'s sockets did not answer within {STARTUP_TIMEOUT:.0f} s:\n{self.log_tail()}")
 
     def _signal(self, number: int) -> None:
@@ -594,12 +591,6 @@ def live_snapshots(url: str, timeout: float = SOCKET_TIMEOUT) -> int:
             if message.get("type") == "results" and message["version"] > initial["version"]:
                 newer += 1
         return newer
-
-
-def wait_for_sockets(url: str) -> None:
-    """Until a socket on `url` (a /ws/poll one) gets its snapshot: /health answers before the socket processes may."""
-    if not wait_for(lambda: socket_greeting(url) == "results", STARTUP_TIMEOUT, interval=0.3):
-        raise RuntimeError(f"{url} gave no snapshot within {STARTUP_TIMEOUT:.0f} s")
 
 
 # --- The database, read through the ORM ---------------------------------------------------------

@@ -238,7 +238,7 @@ def main() -> int:
         account_poll, *anonymous_polls = harness.create_polls(client, token, 3, "Through PgBouncer")
         harness.django_setup()  # straight to PostgreSQL, as the checks below
         accounts = make_voters(ACCOUNTS)
-        harness.wait_for_sockets(f"{server.ws}/ws/poll/{anonymous_polls[0]['id']}")
+        server.wait_sockets()
         watcher = Watcher(f"{server.ws}/ws/poll/{anonymous_polls[0]['id']}").start()
         with PeakConnections(bouncer) as peak:
             load_started = time.monotonic()

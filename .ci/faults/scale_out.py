@@ -111,7 +111,7 @@ def main() -> int:
         token, _ = harness.register_author(client, "scaleout")
         polls = harness.create_polls(client, token, 2, "Scale-out")
         for stack in stacks:
-            harness.wait_for_sockets(f"{stack.ws}/ws/poll/{polls[0]['id']}")
+            stack.wait_sockets()
 
         # A vote taken by stack B, seen on a socket held by stack A: they meet only in Redis.
         across = Watcher(f"{stack_a.ws}/ws/poll/{polls[0]['id']}").start()
