@@ -5,7 +5,7 @@ How a vote reaches a page, and the function at each step:
   request    POST /api/votes -> polls.services.cast_vote()                 HTTP process (granian)
   commit     polls.announce.ballots_cast() -> transaction.on_commit -> events.publish_ballots()
   publish    broadcast_loop.run_from_sync()       onto the broadcast thread's loop
-             events.results.request()             Coalescer: waits out RESULTS_INTERVAL
+             events.results.request()             Coalescer: at most one per RESULTS_INTERVAL
              events._send_results()               results_message(): one read, one render
              events._group_send()                 channel_layer.group_send("poll.<id>")
   Redis      PUBLISH, once per group
@@ -26,11 +26,13 @@ missed is corrected by the next, and an older one may always be dropped. Four pl
 thin them out, each for a reason the others cannot cover:
 
 1. Coalescer `results` (here, in each sending process): a vote only marks its poll
-   changed; at most one snapshot per poll per RESULTS_INTERVAL leaves the process. It
-   bounds database reads, template renders and Redis messages, however fast votes come.
+   changed; at most one snapshot per poll per RESULTS_INTERVAL leaves the process (at
+   once when none left in the last interval). It bounds database reads, template renders
+   and Redis messages, however fast votes come.
 2. SnapshotGate (realtime.hub, in each socket process, per group): at most one snapshot
-   per interval reaches the process's sockets however many HTTP processes send, and never
-   one older than it already let through (senders' snapshots can arrive out of order).
+   per interval reaches the process's sockets however many HTTP processes send, the
+   interval growing with the audience, and never one older than it already let through
+   (senders' snapshots can arrive out of order).
 3. Mailbox (realtime.hub, per socket): of snapshots only the newest waits, so a socket
    slow to write has a backlog of one, and catches up with the latest counts.
 4. PollResultsConsumer.results_snapshot: a socket's first snapshot is read on connect,
@@ -56,7 +58,7 @@ from realtime import broadcast_loop
 
 logger = logging.getLogger(__name__)
 
-RESULTS_INTERVAL = 0.2  # seconds between two snapshots of one poll, per server process
+RESULTS_INTERVAL = 0.1  # seconds between two snapshots of one poll, per server process
 STATS_INTERVAL = 2.0  # seconds between two platform counters on /ws/global
 SEND_TIMEOUT = 2.0  # a broadcast never holds a request longer than this
 
@@ -146,9 +148,11 @@ async def _group_send(group: str, message: dict) -> None:
 class Coalescer:
     """Sends at most one message per key per interval, built when it leaves, not when asked for.
 
-    Requests may carry notes (who voted); a message carries the notes of every
-    request it answers, and the time of the earliest. It waits on the server's loop
-    (realtime.broadcast_loop); called anywhere else, it sends at once.
+    The first request after a quiet interval leaves at once (on the loop's next turn, with whatever
+    else was asked for meanwhile); one that comes sooner waits for the interval's end. Requests may
+    carry notes (who voted); a message carries the notes of every request it answers, and the time of
+    the earliest. It waits on the server's loop (realtime.broadcast_loop); called anywhere else, it
+    sends at once.
     """
 
     def __init__(self, interval: float, send):
@@ -157,6 +161,7 @@ class Coalescer:
         self._scheduled: set = set()
         self._notes: dict = {}
         self._since: dict = {}
+        self._sent_at: dict = {}  # loop time of each key's last message, while within the interval
 
     async def request(self, key, notes=(), at: datetime | None = None) -> None:
         self._notes.setdefault(key, set()).update(notes)
@@ -167,11 +172,21 @@ class Coalescer:
         if key in self._scheduled:
             return
         self._scheduled.add(key)
-        broadcast_loop.call_later(self.interval, self._flush, key)
+        wait = self._sent_at.get(key, float("-inf")) + self.interval - asyncio.get_running_loop().time()
+        broadcast_loop.call_later(max(0.0, wait), self._flush, key)
 
     async def _flush(self, key) -> None:
         self._scheduled.discard(key)
+        if broadcast_loop.on_server_loop():
+            loop = asyncio.get_running_loop()
+            sent_at = self._sent_at[key] = loop.time()
+            loop.call_later(self.interval, self._forget, key, sent_at)
         await self.send(key, self._notes.pop(key, set()), self._since.pop(key, datetime.now(dt_timezone.utc)))
+
+    def _forget(self, key, sent_at: float) -> None:
+        # Once the interval is over, so that a process that saw many polls keeps no trail of them.
+        if self._sent_at.get(key) == sent_at:
+            del self._sent_at[key]
 
 
 async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
