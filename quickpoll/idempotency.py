@@ -40,7 +40,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = r"^[\x21-\x7e]{8,255}$"  # visible ASCII: a UUID is a good key
 # A claim this old belongs to a request that died (its server stopped); a retry may take it over.
 ABANDONED_AFTER = timedelta(minutes=2)
-_POLL_INTERVAL = 0.05  # seconds between looks at a key still in flight
+# Seconds between looks at a key still in flight: soon at first (a vote takes milliseconds), then less often.
+_FIRST_LOOK, _LAST_LOOK = 0.02, 0.25
 _KEY = re.compile(KEY_PATTERN)
 _ANON_ID = re.compile(ANON_ID_PATTERN)
 
@@ -149,6 +150,7 @@ def fingerprint(method: str, path: str, data) -> str:
 def _claim(*, caller: str, key: str, fingerprint: str) -> IdempotencyRecord:
     """The record to work on (its claim ours) or, with a status, the kept response to replay."""
     deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
+    pause = _FIRST_LOOK
     while True:
         now = timezone.now()
         claim = {"claim": uuid.uuid4(), "claimed_at": now}
@@ -174,7 +176,10 @@ def _claim(*, caller: str, key: str, fingerprint: str) -> IdempotencyRecord:
             return record
         if time.monotonic() >= deadline:
             raise IdempotencyKeyInFlight()
-        time.sleep(_POLL_INTERVAL)
+        if not transaction.get_connection().in_atomic_block:
+            transaction.get_connection().close()  # back to the pool while we wait, as ballot_box's waiters do
+        time.sleep(min(pause, max(deadline - time.monotonic(), 0)))
+        pause = min(pause * 2, _LAST_LOOK)
 
 
 def _take_over(record: IdempotencyRecord, *, when: dict, values: dict) -> bool:
