@@ -114,6 +114,15 @@ def purge_expired(*, now=None) -> int:
     return deleted
 
 
+def forget_account(user_id) -> None:
+    """Drop what was kept for an account's retries (its polls, ballots and likes as answered), as it is deleted."""
+    IdempotencyRecord.objects.filter(caller=_account(user_id)).delete()
+
+
+def _account(user_id) -> str:
+    return f"user:{user_id}"
+
+
 def _checked(sent: str) -> str:
     # The IETF draft sends the key as a structured-field string, in double quotes; both spellings are one key.
     key = sent[1:-1] if len(sent) >= 2 and sent[0] == sent[-1] == '"' else sent
@@ -125,7 +134,7 @@ def _checked(sent: str) -> str:
 def _caller(request) -> str:
     """Whose keys these are: the account (by whichever token or API key it signs in), else the anonymous voter."""
     if request.user.is_authenticated:
-        return f"user:{request.user.pk}"
+        return _account(request.user.pk)
     anon_id = request.headers.get("X-Anon-Id") or request.COOKIES.get(ANON_COOKIE, "")
     if not _ANON_ID.match(anon_id):
         # A voter the server would name afresh on each try could never be recognised on a retry.

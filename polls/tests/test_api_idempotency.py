@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.services import delete_account
 from accounts.tests.factories import UserFactory
 from polls.models import Answer, Ballot, Like, Poll
 from polls.tests.factories import PollFactory, pick
@@ -195,6 +196,16 @@ def test_the_clock_purges_expired_records_only(other_client, poll, capsys):
 
     assert "Forgot 1 response(s) kept for Idempotency-Key retries." in capsys.readouterr().out
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == [KEY]
+
+
+def test_deleting_an_account_drops_the_answers_kept_for_it(other_client, other_user, client_for, poll):
+    vote(other_client, poll)
+    vote(client_for(UserFactory()), poll)
+
+    delete_account(user=other_user)
+
+    assert not IdempotencyRecord.objects.filter(caller=f"user:{other_user.pk}").exists()
+    assert IdempotencyRecord.objects.count() == 1
 
 
 # --- a key still in flight ------------------------------------------------------------------------------
