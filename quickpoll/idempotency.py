@@ -126,7 +126,7 @@ def _account(user_id) -> str:
 def _checked(sent: str) -> str:
     # The IETF draft sends the key as a structured-field string, in double quotes; both spellings are one key.
     key = sent[1:-1] if len(sent) >= 2 and sent[0] == sent[-1] == '"' else sent
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise InvalidIdempotencyKey()
     return key
 
@@ -136,7 +136,7 @@ def _caller(request) -> str:
     if request.user.is_authenticated:
         return _account(request.user.pk)
     anon_id = request.headers.get("X-Anon-Id") or request.COOKIES.get(ANON_COOKIE, "")
-    if not _ANON_ID.match(anon_id):
+    if not _ANON_ID.fullmatch(anon_id):
         # A voter the server would name afresh on each try could never be recognised on a retry.
         raise AnonIdRequired()
     return f"anon:{anon_id}"

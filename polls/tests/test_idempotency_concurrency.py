@@ -1,22 +1,13 @@
 """Retries racing each other with one Idempotency-Key, in real threads against PostgreSQL: one ballot, one answer."""
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from polls.models import Ballot, Like, Poll
 from polls.tests.factories import PollFactory, pick, vote_counts
-from polls.tests.test_api_concurrency import client_for, connection_per_thread, run_together  # noqa: F401 (a fixture)
+# The same marks (PostgreSQL, real transactions) and the same threads as the other races through the API.
+from polls.tests.test_api_concurrency import client_for, connection_per_thread, pytestmark, run_together  # noqa: F401
 from quickpoll.models import IdempotencyRecord
-
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency needs PostgreSQL's row locks and concurrent writers; set DATABASE_URL to run it",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
 
 KEY = "5f0e8c9a-3b7d-4e21-8c64-0a9d2f1b7e33"
 
