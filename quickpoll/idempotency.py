@@ -24,8 +24,9 @@ import time
 import uuid
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -42,6 +43,7 @@ KEY_PATTERN = r"^[\x21-\x7e]{8,255}$"  # visible ASCII: a UUID is a good key
 ABANDONED_AFTER = timedelta(minutes=2)
 # Seconds between looks at a key still in flight: soon at first (a vote takes milliseconds), then less often.
 _FIRST_LOOK, _LAST_LOOK = 0.02, 0.25
+logger = structlog.get_logger(__name__)
 _KEY = re.compile(KEY_PATTERN)
 _ANON_ID = re.compile(ANON_ID_PATTERN)
 
@@ -93,6 +95,7 @@ def idempotent(view):
             return view(viewset, request, *args, **kwargs)
         record = _claim(caller=_caller(request), key=_checked(sent), fingerprint=_fingerprint(request))
         if record.status is not None:
+            logger.info("idempotent_replay", path=request.path, status=record.status)
             return _replay(record)
         try:
             response = view(viewset, request, *args, **kwargs)
@@ -202,9 +205,13 @@ def _take_over(record: IdempotencyRecord, *, when: dict, values: dict) -> bool:
 
 def _keep(record: IdempotencyRecord, response: Response) -> None:
     body = json.dumps(response.data, cls=JSONEncoder, ensure_ascii=False)
-    IdempotencyRecord.objects.filter(pk=record.pk, claim=record.claim).update(
-        status=response.status_code, body=body, claim=None
-    )
+    try:
+        IdempotencyRecord.objects.filter(pk=record.pk, claim=record.claim).update(
+            status=response.status_code, body=body, claim=None
+        )
+    except DatabaseError:
+        # The work is done and committed: say so. A retry meets the claim in flight until it counts as abandoned.
+        logger.warning("idempotent_response_not_kept", exc_info=True, status=response.status_code)
 
 
 def _release(record: IdempotencyRecord) -> None:

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.services import delete_account
@@ -167,6 +169,20 @@ def test_a_server_error_is_not_kept(other_client, poll, monkeypatch):
         vote(other_client, poll)
 
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_success_is_answered_even_when_it_cannot_be_kept(other_client, poll, monkeypatch):
+    update = QuerySet.update
+
+    def database_gone(queryset, **values):
+        if queryset.model is IdempotencyRecord:
+            raise DatabaseError("the connection dropped")
+        return update(queryset, **values)
+
+    monkeypatch.setattr(QuerySet, "update", database_gone)
+
+    assert vote(other_client, poll).status_code == 201
+    assert Ballot.objects.filter(poll=poll).count() == 1
 
 
 def test_a_kept_answer_is_forgotten_after_its_time(other_client, poll):
