@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from quickpoll.api import ANON_COOKIE, ANON_ID_PATTERN
-from quickpoll.errors import DomainError
+from quickpoll.errors import AnonIdRequired, IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidIdempotencyKey
 from quickpoll.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -57,32 +57,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "with `Idempotent-Replayed: true`, instead of it being done twice. Another body with the key: 422 "
     "idempotency_key_reused. Anonymous voters send their X-Anon-Id with it.",
 )
-
-
-class InvalidIdempotencyKey(DomainError):
-    code = "invalid_idempotency_key"
-    message = "An Idempotency-Key is 8 to 255 visible ASCII characters, such as a UUID."
-
-
-class AnonIdRequired(DomainError):
-    code = "anon_id_required"
-    message = "Send your X-Anon-Id with an Idempotency-Key: keys are kept per voter."
-
-
-class IdempotencyKeyReused(DomainError):
-    code = "idempotency_key_reused"
-    status = 422
-    message = "This Idempotency-Key was used for a different request; use a new key for a new request."
-
-
-class IdempotencyKeyInFlight(DomainError):
-    code = "idempotency_key_in_flight"
-    status = 409
-    message = "A request with this Idempotency-Key is still being handled; try again in a moment."
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
 
 
 def idempotent(view):
