@@ -13,6 +13,7 @@ from accounts import errors
 from accounts.models import User
 from accounts.notifications import forget_actor
 from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
+from quickpoll.idempotency import forget_account
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
 
@@ -195,7 +196,8 @@ def delete_account(*, user: User) -> None:
 
     What it did elsewhere (votes, likes, its polls) is taken back first, counters following; other
     people's notifications stop naming it; its notifications and reports go with it, its API tokens
-    are revoked (kept, without the account, until they expire), and its avatar file is removed
+    are revoked (kept, without the account, until they expire), the answers kept for its
+    Idempotency-Key retries are dropped, and its avatar file is removed
     once the deletion is committed.
     """
     avatar = user.avatar.name
@@ -203,6 +205,7 @@ def delete_account(*, user: User) -> None:
         for take_back in _before_account_deletion:
             take_back(user)
         forget_actor(user)
+        forget_account(user.pk)  # the answers kept for its retries hold its polls and ballots
         # Blacklisted, not deleted: a refresh token missing from the list would pass its check.
         revoke_credentials(user_ids=[user.pk])
         user.delete()

@@ -77,6 +77,7 @@ from polls.serializers import (
 from polls.viewcounts import record_view
 from polls.voters import INVITE_HEADER, voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
+from quickpoll.idempotency import idempotent
 from quickpoll.ratelimits import count_join_miss, refuse_join_guessing, spend_invite_creation_budget, spend_voter_budget
 from quickpoll.spreadsheets import safe_cell
 
@@ -310,6 +311,7 @@ class PollViewSet(viewsets.ModelViewSet):
         record_view(body["id"])
         return Response(body)
 
+    @idempotent
     @extend_schema(
         summary="Create a poll",
         request=PollWriteSerializer,
@@ -615,6 +617,7 @@ class VoteViewSet(viewsets.GenericViewSet):
             raise Http404
         return super().get_object()
 
+    @idempotent
     @extend_schema(
         summary="Vote: one ballot per voter per poll; anonymous where the poll allows it; an invite where the poll asks",
         request=VoteCreateSerializer,
@@ -711,6 +714,7 @@ class LikeViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     lookup_value_regex = UUID_PATTERN
 
+    @idempotent
     @extend_schema(
         summary="Like a poll (anonymous where the poll allows it)",
         request=LikeCreateSerializer,
@@ -958,6 +962,7 @@ class AnswerViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(mine.order_by("created_at", "id"))
         return self.get_paginated_response(AnswerSerializer(page, many=True).data)
 
+    @idempotent
     @extend_schema(
         summary="Answer an open-text poll (anyone the poll lets vote)",
         description="Up to the poll's answers_per_voter answers, each at most answer_max_length characters. "

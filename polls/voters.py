@@ -12,9 +12,8 @@ from django.conf import settings
 
 from accounts.models import User
 from polls import errors
-from quickpoll.api import ANON_ID_PATTERN
+from quickpoll.api import ANON_COOKIE, ANON_ID_PATTERN
 
-ANON_COOKIE = "quickpoll_anon"
 INVITE_HEADER = "X-Invite"  # an API client's invite token; the vote body's `invite` field says the same
 ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
 _ANON_ID = re.compile(ANON_ID_PATTERN)

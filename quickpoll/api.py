@@ -9,6 +9,7 @@ UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-
 
 # An anonymous visitor's id: issued by the server in a cookie, or chosen by an API client.
 ANON_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+ANON_COOKIE = "quickpoll_anon"
 
 _ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=codes)

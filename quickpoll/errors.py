@@ -1,3 +1,6 @@
+from django.utils.translation import gettext_lazy as _
+
+
 class DomainError(Exception):
     """A rule said no. `code` is stable and machine-readable; `status` is the HTTP answer.
 
@@ -30,3 +33,32 @@ class RateLimited(DomainError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+# Safe retries (quickpoll.idempotency)
+
+
+class InvalidIdempotencyKey(DomainError):
+    code = "invalid_idempotency_key"
+    message = _("An Idempotency-Key is 8 to 255 visible ASCII characters, such as a UUID.")
+
+
+class AnonIdRequired(DomainError):
+    code = "anon_id_required"
+    message = _("Send your X-Anon-Id with an Idempotency-Key: keys are kept per voter.")
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+    message = _("This Idempotency-Key was used for a different request; use a new key for a new request.")
+
+
+class IdempotencyKeyInFlight(DomainError):
+    code = "idempotency_key_in_flight"
+    status = 409
+    message = _("A request with this Idempotency-Key is still being handled; try again in a moment.")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}

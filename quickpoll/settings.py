@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import structlog
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from quickpoll.env import (
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "django_structlog",
+    "quickpoll",  # its one model: responses kept for Idempotency-Key retries
     "accounts",
     "polls",
     "realtime",
@@ -252,12 +254,15 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "quickpoll.openapi.strip_trailing_slashes",
+        "quickpoll.openapi.document_idempotent_answers",
         "quickpoll.openapi.document_common_answers",
     ],
 }
 
 CORS_ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
 CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 # Proxies (nginx in bin/production) whose X-Forwarded-For names the client, for the WSGI side.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
@@ -320,6 +325,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "QuickPoll <noreply@localhost
 # clock truncates the addresses to their network (/24, /48) or drops them, and drops the browsers.
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 30)
 PERSONAL_DATA_ADDRESSES = env_choice("PERSONAL_DATA_ADDRESSES", "truncate", {"truncate", "drop"})
+
+# --- Safe retries (quickpoll/idempotency.py) -------------------------------------------
+# How long a response is kept for a retry with the same Idempotency-Key; the clock purges older ones.
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+# How long a retry waits for the first request with its key to finish before answering 409.
+IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 10, minimum=1)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from polls.retention import clear_expired_personal_data
 from polls.secret_ballots import reseal_pending
 from polls.services import close_expired_polls
+from quickpoll.idempotency import purge_expired
 
 RETENTION_EVERY = 3600  # seconds: data is kept for days, so clearing it hourly is punctual enough
 
@@ -12,7 +13,7 @@ RETENTION_EVERY = 3600  # seconds: data is kept for days, so clearing it hourly 
 class Command(BaseCommand):
     help = (
         "Close polls whose closing time has passed, telling their authors and live subscribers; "
-        "reseal secret polls' new ballots; as a clock process (--every), also cut back voters' addresses and "
+        "reseal secret polls' new ballots; forget the responses kept for Idempotency-Key retries once their time is up; as a clock process (--every), also cut back voters' addresses and "
         "browsers once kept long enough."
     )
 
@@ -31,6 +32,9 @@ class Command(BaseCommand):
             resealed = reseal_pending()
             if resealed or every is None:
                 self.stdout.write(f"Resealed the ballots of {resealed} secret poll(s).")
+            purged = purge_expired()
+            if purged or every is None:
+                self.stdout.write(f"Forgot {purged} response(s) kept for Idempotency-Key retries.")
             if every is None:
                 return
             if last_cleared is None or time.monotonic() - last_cleared >= RETENTION_EVERY:
