@@ -79,7 +79,11 @@ class ApiKeyForm(forms.Form):
         max_length=100, label=_("Name"), help_text=_("What will use it, so you know it again: “Spreadsheet sync”.")
     )
     scopes = forms.MultipleChoiceField(
-        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiKey.Scope.READ], label=_("Scopes")
+        choices=ApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiKey.Scope.READ],
+        label=_("Scopes"),
+        error_messages={"required": _("Choose at least one scope.")},
     )
     expires = forms.ChoiceField(
         label=_("Expires"),

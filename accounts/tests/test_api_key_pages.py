@@ -42,7 +42,7 @@ def test_a_key_without_scopes_or_name_is_refused_on_the_page(owner):
 
     assert refused.status_code == 400
     assert field_errors(refused, "apikey-name")
-    assert "This field is required." in text(refused)
+    assert "Choose at least one scope." in text(refused)
     assert not ApiKey.objects.exists()
 
 
