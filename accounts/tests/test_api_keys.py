@@ -13,6 +13,7 @@ from accounts import api_keys, services
 from accounts.models import ApiKey
 from accounts.tests.factories import PASSWORD, UserFactory
 from polls.tests.factories import PollFactory, pick
+from quickpoll.tests.test_api_errors_and_limits import rate_limits  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -281,13 +282,11 @@ def test_a_refused_request_records_no_use(owner):
 
 
 @pytest.fixture
-def key_budgets(settings):
-    settings.RATE_LIMIT_ENABLED = True
-    settings.RATELIMIT_ENABLE = True
-    settings.RATE_LIMIT_REQUESTS = 2
-    settings.API_KEY_RATE_LIMIT = 3
-    settings.RATE_LIMIT_WINDOW = 3600
-    return settings
+def key_budgets(rate_limits):
+    """Rate limits on (an hour-long window): 2 requests per address, 3 per key."""
+    rate_limits.RATE_LIMIT_REQUESTS = 2
+    rate_limits.API_KEY_RATE_LIMIT = 3
+    return rate_limits
 
 
 def test_a_key_spends_its_own_budget_from_any_address_not_its_addresses(key_budgets, owner):
