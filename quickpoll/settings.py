@@ -247,6 +247,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Decks", "description": "Polls a presenter steps through; the audience follows at the deck's join code."},
         {"name": "Invites", "description": "Invite-only polls: make, revoke and export invite links."},
         {"name": "Accounts", "description": "Sign up, log in and out (JWT), and manage your own account."},
+        {"name": "API keys", "description": "Personal API keys for scripts and integrations, limited to their scopes."},
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
         {"name": "Notifications", "description": "What happened to your polls; read one or all."},
         {"name": "Moderation", "description": "Report a poll; moderators hold polls and void ballots."},
