@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import MultiPartParser
@@ -13,13 +13,16 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import services
+from accounts import api_keys, services
 from accounts.backends import login_account_key
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
-from accounts.models import Notification, User
+from accounts.models import ApiKey, Notification, User
 from accounts.serializers import (
     AccountDeletionSerializer,
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
     CountSerializer,
     LoginSerializer,
     MeSerializer,
@@ -61,6 +64,10 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PublicUserSerializer
     permission_classes = [AllowAny]
     lookup_value_regex = UUID_PATTERN
+
+    def get_api_key_scope(self):
+        # Everything one wrote, in one file: for the person, not for their scripts. Unsafe actions name no scope.
+        return api_keys.ACCOUNT_ONLY if self.action == "export" else None
 
     @extend_schema(summary="Create an account", request=RegisterSerializer, responses={201: SessionSerializer, **errors_for(400, 409, 429)})
     @action(detail=False, methods=["post"])
@@ -209,3 +216,45 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"count": mark_notifications_read(recipient=request.user)})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="My API keys, newest first (revoked ones too, with revoked_at)",
+        responses={200: ApiKeySerializer(many=True), **errors_for(401, 403)},
+    ),
+    retrieve=extend_schema(summary="One of my API keys", responses={200: ApiKeySerializer, **errors_for(401, 403, 404)}),
+    create=extend_schema(
+        summary="Make an API key; its secret is in this answer only",
+        request=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer, **errors_for(400, 401, 403, 409)},
+    ),
+    destroy=extend_schema(
+        summary="Revoke an API key: requests with it fail from now on",
+        responses={204: None, **errors_for(401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["API keys"])
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Personal API keys (accounts.api_keys), managed by their owner signed in: a key cannot make or see keys."""
+
+    serializer_class = ApiKeySerializer
+    permission_classes = [IsAuthenticated]
+    api_key_scope = api_keys.ACCOUNT_ONLY
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ApiKey.objects.none()
+        return ApiKey.objects.filter(user=self.request.user)
+
+    def create(self, request):
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key, secret = api_keys.create_api_key(user=request.user, **serializer.validated_data)
+        body = ApiKeySerializer(key).data | {"secret": secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        api_keys.revoke_api_keys(keys=ApiKey.objects.filter(pk=self.get_object().pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -60,3 +60,9 @@ class InvalidAccount(AccountError):
     def __init__(self, fields: dict[str, list[str]]):
         super().__init__()
         self.fields = fields
+
+
+class TooManyApiKeys(AccountError):
+    code = "too_many_api_keys"
+    status = 409
+    message = "You have as many API keys as an account may hold; revoke one you no longer use."

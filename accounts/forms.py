@@ -1,10 +1,14 @@
 """HTML forms for accounts. The rules (unique names, password strength) live in accounts.services."""
 
+from datetime import datetime, timedelta
+
 from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts.avatars import check_avatar
-from accounts.models import User
+from accounts.models import ApiKey, User
 from quickpoll.errors import RateLimited
 from quickpoll.forms import ServiceErrorsMixin
 
@@ -64,3 +68,29 @@ class DeleteAccountForm(forms.Form):
         label="Your password, to confirm",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class ApiKeyForm(forms.Form):
+    """A new personal API key (accounts.api_keys.create_api_key); the expiry is a choice of lengths, as keys usually are."""
+
+    EXPIRY_DAYS = {"30": 30, "90": 90, "365": 365, "never": None}
+
+    name = forms.CharField(
+        max_length=100, label=_("Name"), help_text=_("What will use it, so you know it again: “Spreadsheet sync”.")
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiKey.Scope.READ],
+        label=_("Scopes"),
+        error_messages={"required": _("Choose at least one scope.")},
+    )
+    expires = forms.ChoiceField(
+        label=_("Expires"),
+        choices=[("30", _("In 30 days")), ("90", _("In 90 days")), ("365", _("In a year")), ("never", _("Never"))],
+        initial="90",
+    )
+
+    def expires_at(self) -> datetime | None:
+        days = self.EXPIRY_DAYS[self.cleaned_data["expires"]]
+        return None if days is None else timezone.now() + timedelta(days=days)

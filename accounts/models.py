@@ -3,6 +3,8 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.usernames import username_skeleton
 
@@ -127,6 +129,7 @@ class AuditEntry(models.Model):
         USERS_DEACTIVATED = "users_deactivated", "Users deactivated"
         USER_CHANGED = "user_changed", "User changed"
         USER_DELETED = "user_deleted", "User deleted"
+        API_KEYS_REVOKED = "api_keys_revoked", "API keys revoked"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -146,3 +149,58 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.actor_label}: {self.get_action_display()} ({self.target_label})"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self, *, now=None):
+        """Keys that still authenticate: not revoked, not expired (the owner's ban is checked on use)."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiKey(models.Model):
+    """A personal API key (accounts.api_keys): a long-lived bearer credential limited to its scopes.
+
+    Only a SHA-256 hash of the secret is kept; the secret itself is shown once, when the key is made.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read: polls, results, votes, notifications")
+        VOTE = "vote", _("Vote: vote, like, suggest options, answer")
+        MANAGE_POLLS = "manage_polls", _("Manage polls: create, edit, close, delete, invite")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    # Space-separated scope codes, as OAuth writes them: "read vote".
+    scopes = models.CharField(_("scopes"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, help_text=_("The start of the key, to recognise it by."))
+    # The secret is 256 random bits, so a fast hash is enough: nothing to brute-force as with a password.
+    hashed_secret = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, db_index=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.avatars import check_avatar
-from accounts.models import Notification, User
+from accounts.models import ApiKey, Notification, User
 
 
 class PublicUserSerializer(serializers.ModelSerializer):
@@ -98,3 +98,28 @@ class NotificationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_message(self, notification) -> str:
         return notification.payload.get("message", notification.get_kind_display())
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A personal API key as its owner sees it: never its secret, which only the creation answer holds."""
+
+    scopes = serializers.ListField(source="scope_list", child=serializers.ChoiceField(choices=ApiKey.Scope.choices))
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "scopes", "prefix", "expires_at", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=3)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Leave out for a key that does not expire.")
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    secret = serializers.CharField(help_text="The key itself, `qp_…`: shown this once, never again.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "secret"]
+        read_only_fields = fields

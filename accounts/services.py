@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import errors
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.notifications import forget_actor
 from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
 from quickpoll.idempotency import forget_account
@@ -155,7 +155,7 @@ def on_credentials_revoked(end_sessions: Callable[[list], None]) -> None:
 
 
 def revoke_credentials(*, user_ids) -> None:
-    """These accounts' password changed, or they were banned or deleted: every refresh token they hold
+    """These accounts' password changed, or they were banned or deleted: every refresh token and API key they hold
     stops working now (access tokens carry the password's fingerprint, and an inactive account's are refused), and
     what else they opened (live sockets) is told to check its credentials again once this commits."""
     user_ids = list(user_ids)
@@ -163,6 +163,14 @@ def revoke_credentials(*, user_ids) -> None:
         return
     outstanding = OutstandingToken.objects.filter(user_id__in=user_ids, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True)
+    # API keys are credentials too: a ban, a deletion or a password change (a stolen account) ends them.
+    ApiKey.objects.filter(user_id__in=user_ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    end_open_sessions(user_ids=user_ids)
+
+
+def end_open_sessions(*, user_ids) -> None:
+    """Once this commits, what these accounts opened (live sockets) checks its credentials again."""
+    user_ids = list(user_ids)
 
     def tell():
         for end_sessions in _on_credentials_revoked:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/logout/", views.log_out, name="logout"),
     path("accounts/settings/", views.account_settings, name="account-settings"),
     path("accounts/settings/export/", views.export_my_data, name="export-my-data"),
+    path("accounts/settings/api-keys/<uuid:key_id>/revoke", views.revoke_api_key, name="api-key-revoke"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<uuid:notification_id>/open", views.open_notification, name="notification-open"),
 ]

@@ -6,13 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import errors, services
+from accounts import api_keys, errors, services
 from accounts.backends import login_account_key
-from accounts.forms import DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
-from accounts.models import Notification
+from accounts.forms import ApiKeyForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
+from accounts.models import ApiKey, Notification
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
 from quickpoll.errors import RateLimited
@@ -83,6 +85,8 @@ def account_settings(request):
     profile_form = ProfileForm(initial=initial, prefix="profile")
     password_form = PasswordForm(prefix="password")
     delete_form = DeleteAccountForm(prefix="delete")
+    api_key_form = ApiKeyForm(prefix="apikey")
+    new_api_key = new_api_secret = None
     if request.method == "POST" and "profile-email" in request.POST:
         profile_form = ProfileForm(request.POST, request.FILES, initial=initial, prefix="profile")
         if profile_form.is_valid():
@@ -110,6 +114,22 @@ def account_settings(request):
                 logout(request)
                 messages.success(request, "Your account and its data are deleted.")
                 return redirect("home")
+    elif request.method == "POST" and "apikey-name" in request.POST:
+        api_key_form = ApiKeyForm(request.POST, prefix="apikey")
+        if api_key_form.is_valid():
+            data = api_key_form.cleaned_data
+            try:
+                new_api_key, new_api_secret = api_keys.create_api_key(
+                    user=user, name=data["name"], scopes=data["scopes"], expires_at=api_key_form.expires_at()
+                )
+            except errors.TooManyApiKeys as exc:
+                api_key_form.add_error(None, exc.message)
+            except errors.InvalidAccount as exc:
+                for field, problems in exc.fields.items():
+                    api_key_form.add_error(field if field in api_key_form.fields else None, problems)
+            else:
+                # Shown in this answer only, never stored: no redirect, which would need it kept somewhere.
+                api_key_form = ApiKeyForm(prefix="apikey")
     elif request.method == "POST":
         password_form = PasswordForm(request.POST, prefix="password")
         if password_form.is_valid():
@@ -123,9 +143,30 @@ def account_settings(request):
                 update_session_auth_hash(request, user)  # stay logged in on this device
                 messages.success(request, "Password changed.")
                 return redirect("account-settings")
-    status = 400 if profile_form.errors or password_form.errors or delete_form.errors else 200
-    context = {"profile_form": profile_form, "password_form": password_form, "delete_form": delete_form}
-    return render(request, "accounts/settings.html", context, status=status)
+    forms_sent = [profile_form, password_form, delete_form, api_key_form]
+    status = 400 if any(form.errors for form in forms_sent) else 200
+    context = {
+        "profile_form": profile_form,
+        "password_form": password_form,
+        "delete_form": delete_form,
+        "api_key_form": api_key_form,
+        "api_keys": ApiKey.objects.filter(user=user, revoked_at__isnull=True),
+        "new_api_key": new_api_key,
+        "new_api_secret": new_api_secret,
+    }
+    response = render(request, "accounts/settings.html", context, status=status)
+    if new_api_secret:
+        response.headers["Cache-Control"] = "no-store"  # the page holds a secret: no copy in any cache
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_key(request, key_id):
+    key = get_object_or_404(ApiKey, pk=key_id, user=request.user)
+    api_keys.revoke_api_keys(keys=ApiKey.objects.filter(pk=key.pk))
+    messages.success(request, gettext("API key “%(name)s” revoked: it no longer works.") % {"name": key.name})
+    return redirect(reverse("account-settings") + "#api-keys")
 
 
 @login_required

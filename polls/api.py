@@ -16,6 +16,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from accounts.api_keys import MANAGE_POLLS, VOTE
 from accounts.models import User
 from polls import answers, bot_defence, decks, errors, invites, join_codes, presenting, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
@@ -286,6 +287,10 @@ class PollViewSet(viewsets.ModelViewSet):
     filterset_class = PollFilter
     ordering_fields = ["created_at", "total_votes", "likes_count", "expires_at", "title"]
     ordering = ["-created_at"]
+
+    def get_api_key_scope(self):
+        # Reports are people's judgement of a poll, not something a script files: keys may not.
+        return None if self.action == "report" else MANAGE_POLLS
 
     def get_queryset(self):
         if self.action == "list":
@@ -609,6 +614,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     queryset = Vote.objects.select_related("ballot__user", "option", "poll")
     serializer_class = VoteSerializer
     permission_classes = [AllowAny]
+    api_key_scope = VOTE
     lookup_value_regex = UUID_PATTERN
 
     def get_object(self) -> Vote:
@@ -712,6 +718,7 @@ class LikeViewSet(viewsets.GenericViewSet):
     queryset = Like.objects.select_related("poll")
     serializer_class = LikeSerializer
     permission_classes = [AllowAny]
+    api_key_scope = VOTE
     lookup_value_regex = UUID_PATTERN
 
     @idempotent
@@ -789,6 +796,7 @@ class InviteViewSet(viewsets.GenericViewSet):
     """A poll's invite links, for its author and moderators (polls.invites)."""
 
     permission_classes = [AllowAny]  # require_manager answers 401 or 403 as the other manager actions do
+    api_key_scope = MANAGE_POLLS
     queryset = Invite.objects.none()  # names the model for the schema; the actions read through polls.invites
     lookup_value_regex = UUID_PATTERN
     serializer_class = InviteSerializer
@@ -874,6 +882,10 @@ class WriteInViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     serializer_class = WriteInSerializer
 
+    def get_api_key_scope(self):
+        # Suggesting is voting's part; accepting and rejecting are the author's.
+        return VOTE if self.action == "create" else MANAGE_POLLS
+
     def _poll(self) -> Poll:
         return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
 
@@ -943,6 +955,10 @@ class AnswerViewSet(viewsets.GenericViewSet):
     queryset = Answer.objects.none()
     lookup_value_regex = UUID_PATTERN
     serializer_class = AnswerSerializer
+
+    def get_api_key_scope(self):
+        # Answering and taking one's answer back are voting's part; hiding answers is the author's.
+        return MANAGE_POLLS if self.action == "hide" else VOTE
 
     def _poll(self) -> Poll:
         return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
@@ -1015,6 +1031,7 @@ class DeckViewSet(viewsets.GenericViewSet):
     """Decks: polls a presenter steps through; the audience follows at the deck's join code."""
 
     permission_classes = [IsAuthenticated]
+    api_key_scope = MANAGE_POLLS
     lookup_value_regex = UUID_PATTERN
     serializer_class = DeckSerializer
 

@@ -3,7 +3,11 @@
 Setting                    Counts                                   Enforced by                 Refused with
 -------------------------  ---------------------------------------  --------------------------  -------------------------
 RATE_LIMIT_REQUESTS        /api/ requests per client IP (login and  ApiRateLimitMiddleware      429 rate_limited
-                           register have the next budget)
+                           register have the next budget; requests
+                           with a working API key the one after)
+API_KEY_RATE_LIMIT         /api/ requests per API key, from any     ApiRateLimitMiddleware      429 rate_limited
+                           address (a key that does not work
+                           spends its address's budget instead)
 RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middleware; pages and   429 rate_limited; page:
                            API, pages and admin together            admin: spend_auth_budget    form error; admin: 429
 RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget, in the  429 rate_limited; page:
@@ -34,11 +38,11 @@ BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_d
                            from one IP (an IPv6 /64), and on one     polls only)                 challenge_required until a
                            poll                                                                  proof of work comes along
 
-The first eight are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those eight off. A spent budget raises
+The first nine are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
+by django-ratelimit; RATE_LIMIT_ENABLED=false switches those nine off. A spent budget raises
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
-response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
+response also reports its budget (per IP, or per API key) in X-RateLimit-Limit, X-RateLimit-Remaining and
 X-RateLimit-Reset (seconds until the window starts afresh).
 
 Every refusal, the socket caps' too, is counted at /metrics in quickpoll_rate_limit_refusals_total,
@@ -53,8 +57,10 @@ import ipaddress
 import logging
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from django.conf import settings
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
 from quickpoll import metrics
@@ -79,6 +85,15 @@ def client_network(address: str) -> str:
 
 # Account creation and login are the targets of password guessing: a tighter budget.
 _AUTH_PATHS = re.compile(r"^/api/users/(login|register)/?$")
+
+# accounts.api_keys registers, from its AppConfig.ready(), how to find the working API key a request carries.
+_api_key_of: Callable[[HttpRequest], object | None] | None = None
+
+
+def count_api_keys_with(key_of: Callable[[HttpRequest], object | None]) -> None:
+    """Have requests whose `key_of(request)` names a key (with a `pk`) spend that key's budget, not their IP's."""
+    global _api_key_of
+    _api_key_of = key_of
 
 
 @dataclass(frozen=True)
@@ -178,7 +193,7 @@ def spend_export_budget(request, user) -> None:
 
 
 class ApiRateLimitMiddleware:
-    """Counts every /api/ request against its per-IP budget and reports that budget in its headers."""
+    """Counts every /api/ request against its budget (its API key's, else its IP's) and reports it in its headers."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -186,8 +201,11 @@ class ApiRateLimitMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             return self.get_response(request)
+        api_key = _api_key_of(request) if _api_key_of is not None else None
         if _AUTH_PATHS.match(request.path):
             usage = _auth_ip_usage(request)
+        elif api_key is not None:
+            usage = _count(request, group="api-key", limit=settings.API_KEY_RATE_LIMIT, key=lambda group, req: str(api_key.pk))
         else:
             usage = _count(request, group="api", limit=settings.RATE_LIMIT_REQUESTS, key="ip")
         try:

@@ -195,6 +195,8 @@ LOGIN_REDIRECT_URL = "home"
 # --- API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a `Bearer qp_…` key is not a JWT, and it is checked against the view's scope (accounts.api_keys).
+        "accounts.api_keys.ApiKeyAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -247,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Decks", "description": "Polls a presenter steps through; the audience follows at the deck's join code."},
         {"name": "Invites", "description": "Invite-only polls: make, revoke and export invite links."},
         {"name": "Accounts", "description": "Sign up, log in and out (JWT), and manage your own account."},
+        {"name": "API keys", "description": "Personal API keys for scripts and integrations, limited to their scopes."},
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
         {"name": "Notifications", "description": "What happened to your polls; read one or all."},
         {"name": "Moderation", "description": "Report a poll; moderators hold polls and void ballots."},
@@ -288,6 +291,8 @@ RATE_LIMIT_INVITE_REQUESTS = env_int("RATE_LIMIT_INVITE_REQUESTS", 30, minimum=1
 RATE_LIMIT_JOIN_MISSES = env_int("RATE_LIMIT_JOIN_MISSES", 20, minimum=1)
 # Downloads of one's own data per window by one account: each reads every row they ever wrote.
 RATE_LIMIT_EXPORT_REQUESTS = env_int("RATE_LIMIT_EXPORT_REQUESTS", 5, minimum=1)
+# /api/ requests per personal API key per window, in place of its address's RATE_LIMIT_REQUESTS.
+API_KEY_RATE_LIMIT = env_int("API_KEY_RATE_LIMIT", 300, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from csp.decorators import csp_update
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import NotificationViewSet, UserViewSet
+from accounts.api import ApiKeyViewSet, NotificationViewSet, UserViewSet
 from polls.api import (
     AnswerViewSet,
     DeckViewSet,
@@ -47,6 +47,7 @@ router.register("decks", DeckViewSet, basename="deck")
 router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -575,7 +575,7 @@
       navigator.clipboard.writeText(source.value).then(function () {
         button.textContent = "Copied";
         button.classList.add("copied");
-        announce("Link copied");
+        announce(button.dataset.copied || "Link copied");
         clearTimeout(reset);
         reset = setTimeout(function () {
           button.textContent = label;

@@ -22,6 +22,7 @@ from django.db import transaction
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import api_keys
 from accounts.models import Notification, User
 from accounts.tests.factories import PASSWORD
 from polls import answers, decks, invites, presenting, services
@@ -108,6 +109,11 @@ def notification_for(user) -> Notification:
 def owners_unread_notifications(cast) -> Call:
     notification_for(cast.owner)
     return Call("/api/notifications?unread=true")
+
+
+def owners_api_key(cast) -> str:
+    key, _secret = api_keys.create_api_key(user=cast.owner, name="Spreadsheet sync", scopes=["read"])
+    return str(key.pk)
 
 
 def owners_poll(cast, **fields) -> str:
@@ -838,6 +844,26 @@ ROWS = [
         lambda c: Call("/api/notifications/read-all"),
         "401 login_required | 200 | 200 | 200 | 200",
     ),
+    # --- personal API keys: each owner's own, for moderators too (they revoke others' in the admin) ------
+    Row("GET", "/api/keys", lambda c: Call("/api/keys"), "401 login_required | 200 | 200 | 200 | 200"),
+    Row(
+        "POST",
+        "/api/keys",
+        lambda c: Call("/api/keys", {"name": "Spreadsheet sync", "scopes": ["read"]}),
+        "401 login_required | 201 | 201 | 201 | 201",
+    ),
+    Row(
+        "GET",
+        "/api/keys/{id}",
+        lambda c: Call(f"/api/keys/{owners_api_key(c)}"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "DELETE",
+        "/api/keys/{id}",
+        lambda c: Call(f"/api/keys/{owners_api_key(c)}"),
+        "401 login_required | 404 not_found | 204 | 404 not_found | 404 not_found",
+    ),
 ]
 
 _METHOD = re.compile(r"GET|POST|PUT|PATCH|DELETE")
@@ -919,7 +945,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 76  # 61, and the live room's 15
+    assert len(operations) == 80  # 61, the live room's 15 and the API keys' 4
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import api_keys
 from accounts.models import Notification
 from accounts.tests.factories import UserFactory
 from polls import answers, decks, presenting, services
@@ -362,6 +363,7 @@ def crawl_world(owner, other_user, third_user):
     world["owner_notification"] = Notification.objects.filter(recipient=owner).first()
     world["other_notification"] = Notification.objects.filter(recipient=other_user).first()
     assert world["owner_notification"] and world["other_notification"]
+    world["owner_api_key"], _secret = api_keys.create_api_key(user=owner, name="Owner's key", scopes=["read"])
     return world
 
 
@@ -414,6 +416,8 @@ def crawl_urls(world) -> dict[str, list[str]]:
             f"/api/notifications/{world['owner_notification'].pk}",
             f"/api/notifications/{world['other_notification'].pk}",
         ],
+        "/api/keys": ["/api/keys"],
+        "/api/keys/{id}": [f"/api/keys/{world['owner_api_key'].pk}"],
     }
 
 
