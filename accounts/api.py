@@ -35,6 +35,7 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from quickpoll.api import UUID_PATTERN, errors_for
+from quickpoll.idempotency import idempotent
 from quickpoll.parsers import JSONParser
 from quickpoll.ratelimits import spend_export_budget, spend_login_budget
 
@@ -248,6 +249,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return ApiKey.objects.none()
         return ApiKey.objects.filter(user=self.request.user)
 
+    @idempotent
     def create(self, request):
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

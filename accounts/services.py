@@ -13,7 +13,7 @@ from accounts import errors
 from accounts.models import ApiKey, User
 from accounts.notifications import forget_actor
 from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
-from quickpoll.idempotency import forget_account
+from quickpoll.models import IdempotencyRecord
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
 
@@ -213,7 +213,8 @@ def delete_account(*, user: User) -> None:
         for take_back in _before_account_deletion:
             take_back(user)
         forget_actor(user)
-        forget_account(user.pk)  # the answers kept for its retries hold its polls and ballots
+        # The answers kept for its Idempotency-Key retries hold its polls and ballots.
+        IdempotencyRecord.objects.of_account(user.pk).delete()
         # Blacklisted, not deleted: a refresh token missing from the list would pass its check.
         revoke_credentials(user_ids=[user.pk])
         user.delete()

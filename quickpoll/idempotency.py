@@ -14,10 +14,15 @@ retryable. Without the header the view runs as it always did, with no query adde
 
 The record is written in transactions of its own, not the view's: votes are written by whichever
 request leads their batch (polls.group_commit), so there is no one transaction to share.
+
+The table holds the key's hash, and each kept answer sealed with the key itself: only a client holding the
+key reads the answer again, and a copy of the database shows no one's answers (nor a new API key's secret).
 """
 
+import base64
 import functools
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -25,6 +30,7 @@ import uuid
 from datetime import timedelta
 
 import structlog
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -34,7 +40,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from quickpoll.api import ANON_COOKIE, ANON_ID_PATTERN
 from quickpoll.errors import AnonIdRequired, IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidIdempotencyKey
-from quickpoll.models import IdempotencyRecord
+from quickpoll.models import IdempotencyRecord, account_caller
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -67,17 +73,19 @@ def idempotent(view):
         sent = request.headers.get(HEADER)
         if sent is None:
             return view(viewset, request, *args, **kwargs)
-        record = _claim(caller=_caller(request), key=_checked(sent), fingerprint=_fingerprint(request))
+        key = _checked(sent)
+        record = _claim(caller=_caller(request), key=_hashed(key), fingerprint=_fingerprint(request))
+        seal = _seal(key)
         if record.status is not None:
             logger.info("idempotent_replay", path=request.path, status=record.status)
-            return _replay(record)
+            return _replay(record, seal)
         try:
             response = view(viewset, request, *args, **kwargs)
         except BaseException:
             _release(record)
             raise
         if 200 <= response.status_code < 300:
-            _keep(record, response)
+            _keep(record, response, seal)
         else:
             _release(record)
         return response
@@ -91,15 +99,6 @@ def purge_expired(*, now=None) -> int:
     return deleted
 
 
-def forget_account(user_id) -> None:
-    """Drop what was kept for an account's retries (its polls, ballots and likes as answered), as it is deleted."""
-    IdempotencyRecord.objects.filter(caller=_account(user_id)).delete()
-
-
-def _account(user_id) -> str:
-    return f"user:{user_id}"
-
-
 def _checked(sent: str) -> str:
     # The IETF draft sends the key as a structured-field string, in double quotes; both spellings are one key.
     key = sent[1:-1] if len(sent) >= 2 and sent[0] == sent[-1] == '"' else sent
@@ -108,10 +107,19 @@ def _checked(sent: str) -> str:
     return key
 
 
+def _hashed(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _seal(key: str) -> Fernet:
+    """Seals and opens the answers kept for this key: derived from the key and SECRET_KEY, stored nowhere."""
+    return Fernet(base64.urlsafe_b64encode(hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).digest()))
+
+
 def _caller(request) -> str:
     """Whose keys these are: the account (by whichever token or API key it signs in), else the anonymous voter."""
     if request.user.is_authenticated:
-        return _account(request.user.pk)
+        return account_caller(request.user.pk)
     anon_id = request.headers.get("X-Anon-Id") or request.COOKIES.get(ANON_COOKIE, "")
     if not _ANON_ID.fullmatch(anon_id):
         # A voter the server would name afresh on each try could never be recognised on a retry.
@@ -177,8 +185,8 @@ def _take_over(record: IdempotencyRecord, *, when: dict, values: dict) -> bool:
     return True
 
 
-def _keep(record: IdempotencyRecord, response: Response) -> None:
-    body = json.dumps(response.data, cls=JSONEncoder, ensure_ascii=False)
+def _keep(record: IdempotencyRecord, response: Response, seal: Fernet) -> None:
+    body = seal.encrypt(json.dumps(response.data, cls=JSONEncoder, ensure_ascii=False).encode()).decode()
     try:
         IdempotencyRecord.objects.filter(pk=record.pk, claim=record.claim).update(
             status=response.status_code, body=body, claim=None
@@ -192,5 +200,6 @@ def _release(record: IdempotencyRecord) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk, claim=record.claim).delete()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    return Response(json.loads(record.body), status=record.status, headers={REPLAYED_HEADER: "true"})
+def _replay(record: IdempotencyRecord, seal: Fernet) -> Response:
+    body = json.loads(seal.decrypt(record.body.encode()))
+    return Response(body, status=record.status, headers={REPLAYED_HEADER: "true"})

@@ -7,18 +7,31 @@ It lives below accounts because the mechanism serves every app's API; a caller i
 from django.db import models
 
 
+def account_caller(user_id) -> str:
+    """How an account is named as the caller of its requests, whichever token or API key it signs in with."""
+    return f"user:{user_id}"
+
+
+class IdempotencyRecordQuerySet(models.QuerySet):
+    def of_account(self, user_id):
+        return self.filter(caller=account_caller(user_id))
+
+
 class IdempotencyRecord(models.Model):
     caller = models.CharField(max_length=80)
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)  # the Idempotency-Key's sha256: the key itself opens the body
     # sha256 of the method, the path and the parsed body: a retry must ask for the same thing.
     fingerprint = models.CharField(max_length=64)
     # The request at work on it; None once its response is kept.
     claim = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField()
     status = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.TextField(blank=True)  # the response's JSON as first rendered, in its key order
+    # The response's JSON as first rendered, sealed with the Idempotency-Key (quickpoll.idempotency).
+    body = models.TextField(blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+
+    objects = IdempotencyRecordQuerySet.as_manager()
 
     class Meta:
         constraints = [

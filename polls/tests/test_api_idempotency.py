@@ -3,6 +3,7 @@
 The racing requests are in polls/tests/test_idempotency_concurrency.py (real threads, PostgreSQL).
 """
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import ApiKey
 from accounts.services import delete_account
 from accounts.tests.factories import UserFactory
 from polls.models import Answer, Ballot, Like, Poll
@@ -24,6 +26,10 @@ pytestmark = pytest.mark.django_db
 
 KEY = "0b6f2d4e-4c55-4a4e-9a0e-5d1b8f7e2a10"
 ANON_ID = "idempotent-anon-voter-01"
+
+
+def hashed(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def vote(client, poll, colour="Red", key=KEY, **headers):
@@ -200,18 +206,37 @@ def test_a_kept_answer_lasts_the_configured_hours(other_client, other_user, poll
 
     record = IdempotencyRecord.objects.get()
     assert timedelta(hours=3) <= record.expires_at - before < timedelta(hours=3, minutes=1)
-    assert (record.caller, record.key, record.status, record.claim) == (f"user:{other_user.pk}", KEY, 201, None)
+    assert (record.caller, record.key, record.status, record.claim) == (f"user:{other_user.pk}", hashed(KEY), 201, None)
 
 
 def test_the_clock_purges_expired_records_only(other_client, poll, capsys):
     vote(other_client, poll)
     other_client.post("/api/likes", {"poll_id": str(poll.pk)}, format="json", HTTP_IDEMPOTENCY_KEY="an-old-key-from-yesterday")
-    IdempotencyRecord.objects.filter(key="an-old-key-from-yesterday").update(expires_at=timezone.now())
+    IdempotencyRecord.objects.filter(key=hashed("an-old-key-from-yesterday")).update(expires_at=timezone.now())
 
     call_command("close_expired_polls")
 
     assert "Forgot 1 response(s) kept for Idempotency-Key retries." in capsys.readouterr().out
-    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == [KEY]
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == [hashed(KEY)]
+
+
+def test_the_database_keeps_neither_the_key_nor_the_answer_readable(other_client, poll):
+    """A copy of the table shows no one's answers: each is sealed with the key, which only its hash names."""
+    first = vote(other_client, poll)
+
+    record = IdempotencyRecord.objects.get()
+    assert KEY not in record.key and str(poll.pk) not in record.body and "Red" not in record.body
+    assert vote(other_client, poll).json() == first.json()  # the key opens it again
+
+
+def test_an_api_key_made_with_an_idempotency_key_is_given_again_but_never_stored_readable(other_client):
+    made = other_client.post("/api/keys", {"name": "Sheet", "scopes": ["read"]}, format="json", HTTP_IDEMPOTENCY_KEY=KEY)
+    again = other_client.post("/api/keys", {"name": "Sheet", "scopes": ["read"]}, format="json", HTTP_IDEMPOTENCY_KEY=KEY)
+
+    assert made.status_code == again.status_code == 201
+    assert again.json()["secret"] == made.json()["secret"] and again.headers["Idempotent-Replayed"] == "true"
+    assert ApiKey.objects.count() == 1
+    assert made.json()["secret"] not in IdempotencyRecord.objects.get().body
 
 
 def test_deleting_an_account_drops_the_answers_kept_for_it(other_client, other_user, client_for, poll):
@@ -231,7 +256,7 @@ def claim_in_flight(caller: str, path: str, body: dict, *, claimed_ago=timedelta
     """A record as the first request leaves it while it works: claimed, nothing kept yet."""
     now = timezone.now()
     return IdempotencyRecord.objects.create(
-        caller=caller, key=KEY, fingerprint=idempotency.fingerprint("POST", path, body), claim=uuid.uuid4(),
+        caller=caller, key=hashed(KEY), fingerprint=idempotency.fingerprint("POST", path, body), claim=uuid.uuid4(),
         claimed_at=now - claimed_ago, created_at=now, expires_at=now + timedelta(hours=24),
     )
 
@@ -318,6 +343,7 @@ IDEMPOTENT_OPERATIONS = [
     ("/api/votes", "post"),
     ("/api/likes", "post"),
     ("/api/polls/{poll_id}/answers", "post"),
+    ("/api/keys", "post"),
 ]
 
 
