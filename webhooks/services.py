@@ -37,7 +37,7 @@ def _check(endpoint: Endpoint, actor: User) -> None:
         raise errors.InvalidEndpoint(problems)
 
 
-def _keep_owner_flag(owner: User) -> None:
+def keep_owner_flag(owner: User) -> None:
     """User.has_webhooks says whether any active endpoint exists: the vote path reads only that."""
     has = Endpoint.objects.active().filter(owner=owner).exists()
     User.objects.filter(pk=owner.pk).update(has_webhooks=has)
@@ -70,7 +70,7 @@ def create_endpoint(
         if Endpoint.objects.filter(owner=owner).count() >= MAX_ENDPOINTS_PER_ACCOUNT:
             raise errors.EndpointLimitReached()
         endpoint.save()
-        _keep_owner_flag(owner)
+        keep_owner_flag(owner)
     return endpoint
 
 
@@ -91,7 +91,7 @@ def update_endpoint(*, endpoint: Endpoint, actor: User, **changes) -> Endpoint:
             # A fresh start: switched on again or pointed elsewhere, it is not failing (yet).
             endpoint.failing_since, endpoint.consecutive_failures = None, 0
         endpoint.save()
-        _keep_owner_flag(endpoint.owner)
+        keep_owner_flag(endpoint.owner)
     return endpoint
 
 
@@ -100,7 +100,7 @@ def delete_endpoint(*, endpoint: Endpoint, actor: User) -> None:
     with transaction.atomic():
         owner = endpoint.owner
         endpoint.delete()
-        _keep_owner_flag(owner)
+        keep_owner_flag(owner)
 
 
 def rotate_secret(*, endpoint: Endpoint, actor: User) -> Endpoint:
@@ -124,13 +124,28 @@ def send_test(*, endpoint: Endpoint, actor: User) -> OutboxEvent:
     )
 
 
-def redeliver(*, outbox_event: OutboxEvent, actor: User) -> OutboxEvent:
-    """Send a message again (same id and body, so receivers that have it already can drop it)."""
-    require_owner(outbox_event.endpoint, actor)
-    waiting = OutboxEvent.objects.filter(pk=outbox_event.pk).exclude(status=OutboxEvent.Status.PENDING).update(
+def requeue(outbox_events) -> int:
+    """Messages sent or given up go again now, with a fresh round of attempts (same id and body, so receivers
+    that have one already can drop it). Returns how many were queued."""
+    return outbox_events.exclude(status=OutboxEvent.Status.PENDING).update(
         status=OutboxEvent.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
-    if not waiting:
+
+
+def pause_endpoints(endpoints) -> int:
+    """Moderators stop endpoints (the admin); their owners switch them on again once fixed."""
+    owners = {endpoint.owner for endpoint in endpoints.select_related("owner")}
+    with transaction.atomic():
+        paused = endpoints.update(is_active=False)
+        for owner in owners:
+            keep_owner_flag(owner)
+    return paused
+
+
+def redeliver(*, outbox_event: OutboxEvent, actor: User) -> OutboxEvent:
+    """Send a message again, now."""
+    require_owner(outbox_event.endpoint, actor)
+    if not requeue(OutboxEvent.objects.filter(pk=outbox_event.pk)):
         raise errors.NotRedeliverable()
     outbox_event.refresh_from_db()
     return outbox_event
