@@ -18,6 +18,7 @@ class InvalidEndpoint(DomainError):
 
 class EndpointLimitReached(DomainError):
     code = "endpoint_limit_reached"
+    status = 409
     message = _("You have as many webhook endpoints as an account may have; delete one first.")
 
 
