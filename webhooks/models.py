@@ -35,10 +35,6 @@ class EndpointQuerySet(models.QuerySet):
     def active(self) -> "EndpointQuerySet":
         return self.filter(is_active=True)
 
-    def listening_to(self, event: str) -> "EndpointQuerySet":
-        # JSON containment is not on SQLite; a handful of endpoints per owner are filtered in Python instead.
-        return self.active().filter(events__icontains=f'"{event}"')
-
 
 class Endpoint(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

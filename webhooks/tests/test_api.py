@@ -135,3 +135,12 @@ def test_another_accounts_vote_never_reaches_my_endpoint(owner):
     poll_services.cast_vote(poll=theirs, voter=visitor(1), option_ids=pick(theirs, "Red"))
 
     assert not OutboxEvent.objects.exists()
+
+
+def test_my_data_download_lists_my_endpoints_without_their_secrets(owner, owner_client):
+    endpoint = services.create_endpoint(owner=owner, **BODY)
+
+    data = owner_client.get("/api/users/me/export").json()
+
+    assert [row["url"] for row in data["webhook_endpoints"]] == [BODY["url"]]
+    assert endpoint.secret not in str(data)
