@@ -28,7 +28,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         # Another account's endpoint answers 404, as a missing one does.
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
-    @extend_schema(summary="Your webhook endpoints", responses={200: EndpointSerializer(many=True), **errors_for(401)})
+    @extend_schema(summary="Your webhook endpoints", responses={200: EndpointSerializer(many=True), **errors_for(400, 401, 404)})
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(EndpointSerializer(page, many=True).data)
@@ -77,7 +77,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="An endpoint's delivery log: every attempt, newest first",
-        responses={200: DeliverySerializer(many=True), **errors_for(401, 404)},
+        responses={200: DeliverySerializer(many=True), **errors_for(400, 401, 404)},
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):

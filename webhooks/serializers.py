@@ -6,7 +6,7 @@ from webhooks.models import SUBSCRIBABLE, Delivery, Endpoint, OutboxEvent
 
 
 class EndpointSerializer(serializers.ModelSerializer):
-    poll = serializers.PrimaryKeyRelatedField(read_only=True)
+    poll = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     secret = serializers.CharField(read_only=True, help_text="Signs every message (Standard Webhooks): whsec_…")
     is_failing = serializers.BooleanField(read_only=True)
 
