@@ -20,8 +20,18 @@ class DeliveryInline(admin.TabularInline):
         return False
 
 
+class ChangedElsewhereAdmin(admin.ModelAdmin):
+    """Read and act on, never add or edit here: endpoints change through webhooks.services, the log is the worker's."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(ChangedElsewhereAdmin):
     list_display = ["url", "owner", "is_active", "failing_since", "consecutive_failures", "created_at"]
     list_filter = ["is_active", ("failing_since", admin.EmptyFieldListFilter)]
     search_fields = ["url", "description", "owner__username", "owner__email"]
@@ -31,12 +41,6 @@ class EndpointAdmin(admin.ModelAdmin):
               "failing_since", "consecutive_failures", "created_at"]
     actions = ["pause"]
 
-    def has_add_permission(self, request):
-        return False  # owners add endpoints (their secret is shown to them alone)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # owners change them, through webhooks.services; moderators pause them
-
     @admin.action(description=_("Pause the selected endpoints"))
     def pause(self, request, queryset):
         paused = services.pause_endpoints(queryset)
@@ -44,19 +48,13 @@ class EndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ChangedElsewhereAdmin):
     list_display = ["event", "endpoint", "status", "attempts", "next_attempt_at", "created_at"]
     list_filter = ["status", "event"]
     search_fields = ["endpoint__url", "endpoint__owner__username"]
     readonly_fields = ["endpoint", "event", "poll", "data", "payload", "status", "attempts", "next_attempt_at", "created_at"]
     inlines = [DeliveryInline]
     actions = ["redeliver"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Redeliver the selected messages"))
     def redeliver(self, request, queryset):
@@ -65,7 +63,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ChangedElsewhereAdmin):
     list_display = ["created_at", "endpoint", "event", "attempt", "status", "response_code", "duration_ms"]
     list_filter = ["status"]
     search_fields = ["endpoint__url", "endpoint__owner__username"]
@@ -75,9 +73,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("event"))
     def event(self, delivery):
         return delivery.outbox_event.event
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

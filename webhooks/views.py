@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from webhooks import errors, services
@@ -68,28 +69,23 @@ def switch_endpoint(request, endpoint_id):
     return redirect("webhook-endpoint", endpoint.pk)
 
 
+# The endpoint page's buttons: the service each calls, what it says, and whether the endpoint is gone after.
+_ACTIONS = {
+    "test": (services.send_test, gettext_lazy("A webhook.test message is on its way; it appears in the log below."), False),
+    "rotate-secret": (services.rotate_secret, gettext_lazy("New signing secret in force. Give it to your receiver."), False),
+    "delete": (services.delete_endpoint, gettext_lazy("Endpoint deleted."), True),
+}
+
+
 @login_required
 @require_POST
-def test_endpoint(request, endpoint_id):
-    services.send_test(endpoint=_own_endpoint(request, endpoint_id), actor=request.user)
-    messages.success(request, _("A webhook.test message is on its way; it appears in the log below."))
+def endpoint_action(request, endpoint_id, action):
+    call, said, gone = _ACTIONS[action]
+    call(endpoint=_own_endpoint(request, endpoint_id), actor=request.user)
+    messages.success(request, said)
+    if gone:
+        return redirect(reverse("account-settings") + "#webhooks")
     return redirect("webhook-endpoint", endpoint_id)
-
-
-@login_required
-@require_POST
-def rotate_secret(request, endpoint_id):
-    services.rotate_secret(endpoint=_own_endpoint(request, endpoint_id), actor=request.user)
-    messages.success(request, _("New signing secret in force. Give it to your receiver."))
-    return redirect("webhook-endpoint", endpoint_id)
-
-
-@login_required
-@require_POST
-def delete_endpoint(request, endpoint_id):
-    services.delete_endpoint(endpoint=_own_endpoint(request, endpoint_id), actor=request.user)
-    messages.success(request, _("Endpoint deleted."))
-    return redirect(reverse("account-settings") + "#webhooks")
 
 
 @login_required

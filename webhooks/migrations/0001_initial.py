@@ -5,7 +5,23 @@ import django.utils.timezone
 import uuid
 import webhooks.models
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+# Moderators read endpoints (never their secrets) and the delivery log in the admin, and pause or redeliver there.
+MODERATOR_PERMISSIONS = ["view_endpoint", "view_outboxevent", "view_delivery"]
+
+
+def grant(apps, schema_editor):
+    # Permissions are normally created after migrate; the group needs these now.
+    app_config = apps.get_app_config("webhooks")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="moderators")
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="webhooks", codename__in=MODERATOR_PERMISSIONS))
 
 
 class Migration(migrations.Migration):
@@ -14,6 +30,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('polls', '0013_poll_join_code_unique'),
+        ('accounts', '0003_moderators_group'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -87,4 +104,5 @@ class Migration(migrations.Migration):
             model_name='delivery',
             index=models.Index(fields=['endpoint', '-created_at'], name='delivery_log_idx'),
         ),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -88,3 +88,19 @@ def test_pause_and_delete(signed_in, owner):
     assert Endpoint.objects.get().is_active is False
     signed_in.post(reverse("webhook-delete", args=[endpoint.pk]))
     assert not Endpoint.objects.exists()
+
+
+def test_moderators_see_endpoints_without_secrets_and_pause_them(client, moderator, owner):
+    endpoint = services.create_endpoint(owner=owner, url="https://93.184.215.14/hook", events=["poll.closed"])
+    client.force_login(moderator)
+
+    listing = client.get("/admin/webhooks/endpoint/")
+    detail = client.get(f"/admin/webhooks/endpoint/{endpoint.pk}/change/")
+    paused = client.post("/admin/webhooks/endpoint/", {"action": "pause", "_selected_action": [str(endpoint.pk)]})
+
+    assert listing.status_code == 200 and "93.184.215.14" in listing.content.decode()
+    assert detail.status_code == 200 and endpoint.secret not in detail.content.decode()
+    assert paused.status_code == 302
+    endpoint.refresh_from_db()
+    owner.refresh_from_db()
+    assert not endpoint.is_active and not owner.has_webhooks
