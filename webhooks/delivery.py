@@ -102,7 +102,8 @@ def deliver(event: OutboxEvent) -> Delivery:
         # Read once, at the first attempt: every retry and redelivery sends these very bytes.
         event.payload = json.loads(json.dumps(build_payload(event), cls=DjangoJSONEncoder))
         OutboxEvent.objects.filter(pk=event.pk).update(payload=event.payload)
-    body = json.dumps(event.payload, separators=(",", ":"))
+    # Sorted: PostgreSQL's jsonb keeps keys in an order of its own, and every attempt must send the same bytes.
+    body = json.dumps(event.payload, separators=(",", ":"), sort_keys=True)
     attempt = event.attempts + 1
     code, duration, error = None, 0, ""
     try:

@@ -165,3 +165,31 @@ def test_a_paused_endpoint_gets_nothing(receiver, owner, make_endpoint):
 
     assert delivery.deliver_due() == 0
     assert Endpoint.objects.get().owner.has_webhooks is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_claim_the_same_message(owner, settings):
+    import threading
+
+    from django.db import connection
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    endpoint = services.create_endpoint(owner=owner, url="http://127.0.0.1:9/hook", events=["poll.closed"])
+    for _ in range(20):
+        services.send_test(endpoint=endpoint, actor=owner)
+    start, claimed = threading.Barrier(2), []
+
+    def worker():
+        start.wait()
+        claimed.append({event.pk for event in delivery._claim(15)})
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert claimed[0].isdisjoint(claimed[1])
+    assert len(claimed[0] | claimed[1]) == 20
