@@ -98,6 +98,7 @@ def poll_closed(poll: Poll, actor: User | None) -> None:
 def poll_held(poll: Poll, moderator: User) -> None:
     """Put on hold: the author hears why, subscribers see it closed."""
     _notify_author(poll, Notification.Kind.POLL_HELD, moderator, poll.hold_reason)
+    _in_transaction("poll_closed", poll)
     _after_commit("publish_poll_event", poll, "poll.closed")
     results_changed([poll.pk])
 

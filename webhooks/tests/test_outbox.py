@@ -125,3 +125,11 @@ def test_open_text_answers_and_write_ins(owner, make_endpoint):
         {"kind": "answer", "text": "Tea"},
         {"kind": "write_in", "text": "Purple"},
     ]
+
+
+def test_a_hold_closes_the_poll_for_its_endpoints_too(poll, staff_user, make_endpoint):
+    make_endpoint(events=["poll.closed"])
+
+    services.hold_poll(poll=poll, moderator=staff_user, reason="Spam")
+
+    assert list(OutboxEvent.objects.values_list("event", flat=True)) == ["poll.closed"]
