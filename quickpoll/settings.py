@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
         {"name": "Notifications", "description": "What happened to your polls; read one or all."},
         {"name": "Moderation", "description": "Report a poll; moderators hold polls and void ballots."},
+        {"name": "Webhooks", "description": "Your webhook endpoints, their delivery log, redelivery and test messages."},
     ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -13,6 +13,7 @@ from webhooks.models import Delivery, Endpoint
 from webhooks.serializers import DeliverySerializer, EndpointSerializer, EndpointWriteSerializer, OutboxEventSerializer
 
 
+@extend_schema(tags=["Webhooks"])
 class WebhookEndpointViewSet(viewsets.GenericViewSet):
     """Your webhook endpoints: where QuickPoll sends signed messages about your polls."""
 
@@ -107,6 +108,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         return Response(EndpointSerializer(endpoint).data)
 
 
+@extend_schema(tags=["Webhooks"])
 class WebhookDeliveryViewSet(viewsets.GenericViewSet):
     """One attempt of the delivery log, and sending its message again."""
 
