@@ -24,6 +24,8 @@ class User(AbstractUser):
     username_skeleton = models.CharField(max_length=1000, editable=False, db_index=True, default="")
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    # Kept by webhooks: while False (most accounts), a vote on this author's poll asks nothing about webhooks.
+    has_webhooks = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +78,7 @@ class Notification(models.Model):
         POLL_HELD = "poll_held", "Moderators put your poll on hold"
         HOLD_LIFTED = "hold_lifted", "Moderators lifted the hold on your poll"
         WRITE_IN = "write_in", "Someone suggested an option for your poll"
+        WEBHOOK_FAILING = "webhook_failing", "One of your webhook endpoints is failing"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")

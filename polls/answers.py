@@ -106,6 +106,8 @@ def submit_answer(*, poll: Poll, voter: Voter, text, challenge: str = "") -> Ans
             public_bodies.forget_on_commit(poll.pk)
         # Told as a ballot is: the author hears of it, and the voter's pages look again at what they may see.
         announce.ballots_cast({locked: [voter]}, [])
+        if not hidden:
+            announce.answer_submitted(locked, kind="answer", text=text)
     logger.info("answer_submitted", poll_id=str(poll.pk), answer_id=str(answer.pk), hidden=hidden,
                 voter="account" if voter.user else "anonymous")
     return answer

@@ -718,7 +718,7 @@ def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> R
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
-            announce.reported(poll, reporter)
+            announce.reported(poll, reporter, reason)
     except IntegrityError:
         raise errors.AlreadyReported() from None
     return report
@@ -816,6 +816,7 @@ def suggest_option(*, poll: Poll, voter: Voter, text: str) -> WriteIn:
             write_in.handled_at = timezone.now()
             write_in.handled_by = voter.user if by_author else None
         write_in.save()
+        announce.answer_submitted(locked, kind="write_in", text=text)
         if write_in.status == WriteIn.Status.PENDING:
             announce.option_suggested(locked, voter.user, text)
     logger.info(

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "quickpoll",  # its one model: responses kept for Idempotency-Key retries
     "accounts",
     "polls",
+    "webhooks",
     "realtime",
 ]
 
@@ -253,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
         {"name": "Notifications", "description": "What happened to your polls; read one or all."},
         {"name": "Moderation", "description": "Report a poll; moderators hold polls and void ballots."},
+        {"name": "Webhooks", "description": "Your webhook endpoints, their delivery log, redelivery and test messages."},
     ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -353,6 +355,19 @@ ALTCHA_EXPIRY = env_int("ALTCHA_EXPIRY", 600, minimum=10)
 BOT_DEFENCE_WINDOW = env_int("BOT_DEFENCE_WINDOW", 600, minimum=1)
 BOT_DEFENCE_ADDRESS_THRESHOLD = env_int("BOT_DEFENCE_ADDRESS_THRESHOLD", 10, minimum=0)
 BOT_DEFENCE_POLL_THRESHOLD = env_int("BOT_DEFENCE_POLL_THRESHOLD", 200, minimum=0)
+
+# --- Webhooks (webhooks/delivery.py; docs/webhooks.md) -------------------------------
+# Endpoints on loopback, private, link-local or metadata addresses are refused unless this is on
+# (tests, and deployments whose receivers live on a private network).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1)
+# Attempts per message; the wait after a failed one doubles from WEBHOOKS_RETRY_SECONDS.
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", 30, minimum=0)
+# Failed attempts in a row after which an endpoint is marked failing and its owner told.
+WEBHOOKS_FAILING_AFTER = env_int("WEBHOOKS_FAILING_AFTER", 5, minimum=1)
+# Days the delivery log (sent and given-up messages, their attempts) is kept.
+WEBHOOKS_LOG_DAYS = env_int("WEBHOOKS_LOG_DAYS", 30, minimum=1)
 
 # --- Internationalisation, static and media files -----------------------------------
 LANGUAGE_CODE = "en-us"

@@ -19,6 +19,7 @@ from polls.api import (
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
 from quickpoll.openapi import RedocView, SchemaView, SwaggerView
+from webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
 
@@ -48,6 +49,8 @@ router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("keys", ApiKeyViewSet, basename="api-key")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -61,6 +64,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("polls.urls")),
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 handler400 = "quickpoll.views.bad_request"

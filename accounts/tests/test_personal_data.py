@@ -58,7 +58,8 @@ def test_the_export_holds_my_account_polls_ballots_likes_reports_and_notificatio
     assert response.status_code == 200
     data = response.json()
     assert set(data) == {
-        "exported_at", "account", "notifications", "polls", "ballots", "likes", "reports", "suggested_options", "answers"
+        "exported_at", "account", "notifications", "polls", "ballots", "likes", "reports", "suggested_options", "answers",
+        "webhook_endpoints",
     }
     assert data["account"]["username"] == "owner" and data["account"]["email"] == owner.email
     assert "password" not in data["account"]

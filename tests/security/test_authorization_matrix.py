@@ -32,6 +32,8 @@ from polls.voters import Voter
 from realtime import events
 from tests.ci_summary import summarise
 from tests.security.conftest import bearer_client
+from webhooks import services as webhook_services
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +212,22 @@ def answered(poll: Poll, user, text: str = "Coffee") -> Answer:
 
 def answer_url(answer: Answer) -> str:
     return f"/api/polls/{answer.poll_id}/answers/{answer.pk}"
+
+
+# --- Webhooks -----------------------------------------------------------------------------------------------
+WEBHOOK_BODY = {"url": "https://93.184.215.14/hook", "events": ["poll.closed"]}
+
+
+def owners_endpoint(cast) -> str:
+    return str(webhook_services.create_endpoint(owner=cast.owner, **WEBHOOK_BODY).pk)
+
+
+def owners_delivery(cast) -> str:
+    """An attempt of the owner's endpoint's log, answered with a 500 and given up."""
+    event = webhook_services.send_test(endpoint=Endpoint.objects.get(pk=owners_endpoint(cast)), actor=cast.owner)
+    event.status, event.attempts = "failed", 1
+    event.save()
+    return str(Delivery.objects.create(outbox_event=event, endpoint=event.endpoint, attempt=1, status="failed", response_code=500).pk)
 
 
 def owners_deck(cast) -> Deck:
@@ -668,6 +686,63 @@ ROWS = [
         lambda c: Call(f"/api/decks/{owners_deck(c).pk}/move", {"position": 1}),
         "401 login_required | 403 not_owner | 200 | 200 | 200",
     ),
+    # --- webhooks: an endpoint is its owner's alone (anyone else, moderators too, finds none) ------------------
+    Row("GET", "/api/webhooks", lambda c: Call("/api/webhooks"), "401 login_required | 200 | 200 | 200 | 200"),
+    Row("POST", "/api/webhooks", lambda c: Call("/api/webhooks", WEBHOOK_BODY), "401 login_required | 201 | 201 | 201 | 201"),
+    Row(
+        "GET",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "PUT",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}", {**WEBHOOK_BODY, "events": ["poll.created"]}),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "PATCH",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}", {"is_active": False}),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "DELETE",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}"),
+        "401 login_required | 404 not_found | 204 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "GET",
+        "/api/webhooks/{id}/deliveries",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}/deliveries"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "POST",
+        "/api/webhooks/{id}/test",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}/test"),
+        "401 login_required | 404 not_found | 202 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "POST",
+        "/api/webhooks/{id}/rotate-secret",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}/rotate-secret"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "GET",
+        "/api/webhooks/deliveries/{id}",
+        lambda c: Call(f"/api/webhooks/deliveries/{owners_delivery(c)}"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "POST",
+        "/api/webhooks/deliveries/{id}/redeliver",
+        lambda c: Call(f"/api/webhooks/deliveries/{owners_delivery(c)}/redeliver"),
+        "401 login_required | 404 not_found | 202 | 404 not_found | 404 not_found",
+    ),
     # --- votes ------------------------------------------------------------------------------------------
     Row(
         "POST",
@@ -945,7 +1020,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 80  # 61, the live room's 15 and the API keys' 4
+    assert len(operations) == 91  # 61, the live room's 15, the API keys' 4 and webhooks' 11
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

@@ -22,6 +22,8 @@ from realtime.tests.actions import like, make_poll, vote
 from realtime.tests.actions import visitor as socket_visitor
 from realtime.tests.sockets import receive, receive_until, silent
 from tests.security.conftest import bearer_client
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 SECRET_TITLE = "Unlisted zebra crossing plans"
 SECRET_DESCRIPTION = "Only people with the link should see this zebra."
@@ -374,7 +376,14 @@ def theirs_text(other_user) -> Poll:
 def crawl_urls(world) -> dict[str, list[str]]:
     """Every GET operation of the API, with the owner's (and, where readable, the viewer's own) objects in its path."""
     owner, mine, unlisted, theirs = world["owner"], world["mine"], world["unlisted"], world["theirs"]
+    endpoint = webhook_services.create_endpoint(owner=owner, url="https://93.184.215.14/hook", events=["poll.closed"])
+    message = webhook_services.send_test(endpoint=endpoint, actor=owner)
+    attempt = Delivery.objects.create(outbox_event=message, endpoint=endpoint, attempt=1, status="failed", response_code=500)
     return {
+        "/api/webhooks": ["/api/webhooks"],
+        "/api/webhooks/{id}": [f"/api/webhooks/{endpoint.pk}"],
+        "/api/webhooks/{id}/deliveries": [f"/api/webhooks/{endpoint.pk}/deliveries"],
+        "/api/webhooks/deliveries/{id}": [f"/api/webhooks/deliveries/{attempt.pk}"],
         "/api/users": ["/api/users?page_size=100"],
         "/api/users/count": ["/api/users/count"],
         "/api/users/{id}": [f"/api/users/{owner.pk}"],
