@@ -222,7 +222,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="My API keys, newest first (revoked ones too, with revoked_at)",
-        responses={200: ApiKeySerializer(many=True), **errors_for(401, 403)},
+        responses={200: ApiKeySerializer(many=True), **errors_for(401, 403, 404)},
     ),
     retrieve=extend_schema(summary="One of my API keys", responses={200: ApiKeySerializer, **errors_for(401, 403, 404)}),
     create=extend_schema(
