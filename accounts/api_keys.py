@@ -129,7 +129,10 @@ def required_scope(view, method: str) -> str | None:
     named = view.get_api_key_scope() if hasattr(view, "get_api_key_scope") else getattr(view, "api_key_scope", None)
     if named == ACCOUNT_ONLY:
         return None
-    return READ if method in SAFE_METHODS else named
+    if method in SAFE_METHODS:
+        # A view whose reads show secrets (webhook endpoints' signing secrets) names a stronger scope for them.
+        return getattr(view, "api_key_read_scope", READ)
+    return named
 
 
 class InsufficientScope(exceptions.APIException):

@@ -18,7 +18,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     """Your webhook endpoints: where QuickPoll sends signed messages about your polls."""
 
     permission_classes = [IsAuthenticated]
-    api_key_scope = "manage_polls"
+    api_key_scope = api_key_read_scope = "manage_polls"  # reading an endpoint shows its signing secret
     lookup_value_regex = UUID_PATTERN
     serializer_class = EndpointSerializer
 
@@ -113,7 +113,7 @@ class WebhookDeliveryViewSet(viewsets.GenericViewSet):
     """One attempt of the delivery log, and sending its message again."""
 
     permission_classes = [IsAuthenticated]
-    api_key_scope = "manage_polls"
+    api_key_scope = api_key_read_scope = "manage_polls"
     lookup_value_regex = UUID_PATTERN
     serializer_class = DeliverySerializer
 

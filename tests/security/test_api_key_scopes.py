@@ -102,6 +102,14 @@ NEEDS = {
     "likes_create": "vote",
     "likes_destroy": "vote",
     "likes_poll_destroy": "vote",
+    # Webhooks: reading an endpoint shows its signing secret, so every operation is `manage_polls`.
+    **{
+        f"webhooks_{operation}": "manage_polls"
+        for operation in (
+            "list", "create", "retrieve", "update", "partial_update", "destroy", "deliveries_list",
+            "rotate_secret_create", "test_create", "deliveries_retrieve", "deliveries_redeliver_create",
+        )
+    },
 }
 
 SCOPE_SETS = [set(chosen) for size in (1, 2, 3) for chosen in combinations(api_keys.SCOPES, size)]
