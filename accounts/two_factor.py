@@ -6,6 +6,7 @@ or the tokens (complete_sign_in). Every code tried spends the account's two-fact
 (quickpoll.ratelimits.spend_two_factor_budget), so six digits cannot be guessed in time.
 """
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -62,7 +63,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     """Replaces the account's recovery codes; the plain codes are returned to be shown once, never stored."""
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
-        raw = pyotp.random_base32(length=16).lower()
+        raw = base64.b32encode(secrets.token_bytes(10)).decode().lower()  # 80 bits, 16 letters and digits
         codes.append("-".join(raw[i : i + 4] for i in range(0, 16, 4)))
     RecoveryCode.objects.filter(user=user).delete()
     RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=_hashed(code)) for code in codes)
