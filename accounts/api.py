@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
@@ -13,7 +13,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import api_keys, services
+from accounts import api_keys, services, two_factor
 from accounts.backends import login_account_key
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
@@ -33,6 +33,8 @@ from accounts.serializers import (
     RegisterSerializer,
     SessionSerializer,
     TokenPairSerializer,
+    TwoFactorChallengeSerializer,
+    TwoFactorLoginSerializer,
 )
 from quickpoll.api import UUID_PATTERN, errors_for
 from quickpoll.idempotency import idempotent
@@ -57,7 +59,7 @@ def _session(request, user: User) -> dict:
 @extend_schema_view(
     **{
         action: extend_schema(tags=["Accounts"])
-        for action in ("register", "login", "token_refresh", "logout", "me", "password", "export")
+        for action in ("register", "login", "login_two_factor", "token_refresh", "logout", "me", "password", "export")
     }
 )
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -80,14 +82,41 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Log in with a username or email address",
+        description=(
+            "An account with two-factor authentication gets no tokens here: the answer is "
+            "`{two_factor_required: true, challenge}`, and `POST /api/users/login/two-factor` with the "
+            "challenge and a code gives them."
+        ),
         request=LoginSerializer,
-        responses={200: SessionSerializer, **errors_for(400, 401, 429)},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LoginResult",
+                serializers=[SessionSerializer, TwoFactorChallengeSerializer],
+                resource_type_field_name=None,
+            ),
+            **errors_for(400, 401, 429),
+        },
     )
     @action(detail=False, methods=["post"])
     def login(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.log_in(request=request, **serializer.validated_data)
+        if two_factor.two_factor_enabled(user):
+            return Response({"two_factor_required": True, "challenge": two_factor.sign_in_challenge(user)})
+        return Response(_session(request, user))
+
+    @extend_schema(
+        summary="Finish logging in with a two-factor code",
+        description="A recovery code works once in place of the app's code; each code works once.",
+        request=TwoFactorLoginSerializer,
+        responses={200: SessionSerializer, **errors_for(400, 401, 429)},
+    )
+    @action(detail=False, methods=["post"], url_path="login/two-factor")
+    def login_two_factor(self, request):
+        serializer = TwoFactorLoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, _ = two_factor.complete_sign_in(request=request, **serializer.validated_data)
         return Response(_session(request, user))
 
     @extend_schema(summary="Swap a refresh token for a new pair (the old one stops working)", request=RefreshSerializer, responses={200: TokenPairSerializer, **errors_for(400, 401)})

@@ -1,5 +1,7 @@
 """Domain errors raised by accounts.services."""
 
+from django.utils.translation import gettext_lazy as _
+
 from quickpoll.errors import DomainError
 
 
@@ -66,3 +68,23 @@ class TooManyApiKeys(AccountError):
     code = "too_many_api_keys"
     status = 409
     message = "You have as many API keys as an account may hold; revoke one you no longer use."
+class InvalidTwoFactorCode(AccountError):
+    """Neither the authenticator app's current code nor an unused recovery code (or a code already taken)."""
+
+    code = "invalid_two_factor_code"
+    status = 401
+    message = _("That code is not right, or it was already used. Enter the current code from your app.")
+
+
+class TwoFactorChallengeInvalid(AccountError):
+    """The sign-in's first step (the password) is too old, forged, or for another account."""
+
+    code = "two_factor_challenge_invalid"
+    status = 401
+    message = _("That sign-in took too long or is not valid. Log in with your password again.")
+
+
+class TwoFactorAlreadyOn(AccountError):
+    code = "two_factor_already_enabled"
+    status = 409
+    message = _("Two-factor authentication is already on for this account.")

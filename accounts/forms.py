@@ -6,11 +6,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
 
 from accounts.avatars import check_avatar
 from accounts.models import ApiKey, User
 from quickpoll.errors import RateLimited
 from quickpoll.forms import ServiceErrorsMixin
+from quickpoll.time_zones import known_zone, selectable_zone_names
 
 
 def too_many_attempts(refusal: RateLimited) -> str:
@@ -25,6 +27,13 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
     password_again = forms.CharField(
         strip=False, label="Password, again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
+    # Filled by the page script with the browser's zone; empty without it (the account then has none).
+    time_zone = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput(attrs={"data-browser-zone": ""}))
+
+    def clean_time_zone(self):
+        # The browser's guess, not the person's choice: one QuickPoll does not know is dropped, not refused.
+        sent = self.cleaned_data.get("time_zone", "")
+        return sent if known_zone(sent) else ""
 
     def clean(self):
         data = super().clean()
@@ -45,10 +54,19 @@ class ProfileForm(forms.Form):
     bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     email = forms.EmailField(max_length=254)
     avatar = forms.ImageField(required=False, widget=forms.FileInput(attrs={"accept": "image/*"}))
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Times on QuickPoll's pages are shown in it. Not set: your browser's zone, or UTC without JavaScript."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", _("Not set"))] + [(name, name) for name in selectable_zone_names()]
 
     @classmethod
     def initial_for(cls, user: User) -> dict:
-        return {"display_name": user.display_name, "bio": user.bio, "email": user.email}
+        return {"display_name": user.display_name, "bio": user.bio, "email": user.email, "time_zone": user.time_zone}
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
@@ -94,3 +112,41 @@ class ApiKeyForm(forms.Form):
     def expires_at(self) -> datetime | None:
         days = self.EXPIRY_DAYS[self.cleaned_data["expires"]]
         return None if days is None else timezone.now() + timedelta(days=days)
+def _code_field() -> forms.CharField:
+    return forms.CharField(
+        max_length=32,
+        label=_("Code"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off", "spellcheck": "false"}),
+    )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The sign-in's second step: the app's code or a recovery code, in one box."""
+
+    code = _code_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The 6 digits your authenticator app shows now, or one of your recovery codes.")
+
+
+class TwoFactorSetupForm(forms.Form):
+    code = _code_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The 6 digits the app shows after adding QuickPoll.")
+        self.fields["code"].widget.attrs["inputmode"] = "numeric"
+
+
+class TwoFactorDisableForm(forms.Form):
+    password = forms.CharField(
+        strip=False, label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    code = _code_field()
+
+
+class RecoveryCodesForm(forms.Form):
+    password = forms.CharField(
+        strip=False, label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

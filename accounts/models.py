@@ -23,6 +23,8 @@ class User(AbstractUser):
     # How the username reads (accounts.usernames): look-alike names are found by equality here.
     username_skeleton = models.CharField(max_length=1000, editable=False, db_index=True, default="")
     bio = models.TextField(max_length=500, blank=True)
+    # An IANA name (quickpoll.time_zones); empty: not chosen, pages write UTC and the page script the browser's zone.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     # Kept by webhooks: while False (most accounts), a vote on this author's poll asks nothing about webhooks.
     has_webhooks = models.BooleanField(default=False, editable=False)
@@ -207,3 +209,32 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+class TwoFactor(models.Model):
+    """An account's authenticator app (TOTP, accounts.two_factor): the row exists once its first code was confirmed."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="two_factor")
+    secret = models.CharField(max_length=64)  # base32; kept readable, as every code is computed from it
+    # The 30-second step of the last code taken: that code and older ones never work again (no replays).
+    last_used_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("two-factor authentication")
+        verbose_name_plural = _("two-factor authentication")
+
+    def __str__(self):
+        return f"two-factor for {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code for signing in without the authenticator app; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"], name="recovery_code_unused_idx")]
+
+    def __str__(self):
+        return f"recovery code of {self.user}"

@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from accounts.models import Notification, User
+from accounts.two_factor import two_factor_enabled
 
 _sections: dict[str, Callable[[User], object]] = {}
 
@@ -31,6 +32,9 @@ def _account(user: User) -> dict:
         "bio": user.bio,
         "avatar": user.avatar.name or None,
         "is_staff": user.is_staff,
+        "time_zone": user.time_zone,
+        # Whether it is on, never the secret or the recovery codes: a leaked export must not sign anyone in.
+        "two_factor_enabled": two_factor_enabled(user),
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "last_login": user.last_login,

@@ -6,6 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.avatars import check_avatar
+from accounts.errors import InvalidAccount
+from accounts.services import check_time_zone
+from accounts.two_factor import two_factor_enabled
 from accounts.models import ApiKey, Notification, User
 
 
@@ -30,11 +33,24 @@ class MeSerializer(serializers.ModelSerializer):
             "avatar",
             "is_verified",
             "is_staff",
+            "time_zone",
+            "two_factor_enabled",
             "created_at",
             "updated_at",
             "last_login",
         ]
         read_only_fields = ["id", "username", "is_verified", "is_staff", "created_at", "updated_at", "last_login"]
+
+    time_zone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="IANA name (Europe/Paris) pages show times in; empty: none."
+    )
+    two_factor_enabled = serializers.SerializerMethodField()
+
+    def get_two_factor_enabled(self, user) -> bool:
+        return two_factor_enabled(user)
+
+    def validate_time_zone(self, name):
+        return _known_time_zone(name)
 
     def validate_avatar(self, avatar):
         try:
@@ -44,10 +60,23 @@ class MeSerializer(serializers.ModelSerializer):
         return avatar
 
 
+def _known_time_zone(name: str) -> str:
+    try:
+        return check_time_zone(name)
+    except InvalidAccount as exc:
+        raise serializers.ValidationError(exc.fields["time_zone"]) from None
+
+
 class RegisterSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    time_zone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="IANA name (Europe/Paris) pages show times in."
+    )
+
+    def validate_time_zone(self, name):
+        return _known_time_zone(name)
 
 
 class LoginSerializer(serializers.Serializer):
@@ -74,6 +103,18 @@ class SessionSerializer(serializers.Serializer):
     user = MeSerializer()
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class TwoFactorChallengeSerializer(serializers.Serializer):
+    """What login answers for an account with two-factor: no tokens yet, a challenge for the code's step."""
+
+    two_factor_required = serializers.BooleanField(help_text="Always true: send the challenge and a code to /api/users/login/two-factor.")
+    challenge = serializers.CharField(help_text="Valid for 5 minutes, until the password changes.")
+
+
+class TwoFactorLoginSerializer(serializers.Serializer):
+    challenge = serializers.CharField(max_length=1000)
+    code = serializers.CharField(max_length=32, help_text="The authenticator app's 6 digits, or a recovery code.")
 
 
 class TokenPairSerializer(serializers.Serializer):

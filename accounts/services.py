@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import errors
@@ -14,6 +15,7 @@ from accounts.models import ApiKey, User
 from accounts.notifications import forget_actor
 from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
 from quickpoll.models import IdempotencyRecord
+from quickpoll.time_zones import known_zone
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
 
@@ -71,11 +73,18 @@ def _check_unique(*, username: str | None = None, email: str | None = None, excl
         raise errors.EmailTaken()
 
 
-def register_user(*, username: str, email: str, password: str) -> User:
+def check_time_zone(name: str) -> str:
+    """An account's time zone: an IANA name QuickPoll knows ("Europe/Paris"), or "" for none."""
+    if name and known_zone(name) is None:
+        raise errors.InvalidAccount({"time_zone": [gettext("Not a time zone QuickPoll knows.")]})
+    return name
+
+
+def register_user(*, username: str, email: str, password: str, time_zone: str = "") -> User:
     email = User.objects.normalize_email(email)
     username = check_username(username)
     _check_unique(email=email)
-    user = User(username=username, email=email)
+    user = User(username=username, email=email, time_zone=check_time_zone(time_zone))
     _check_password(password, user)
     user.set_password(password)
     try:
@@ -106,7 +115,7 @@ def log_in(*, request, username: str, password: str) -> User:
     return user
 
 
-_PROFILE_FIELDS = {"display_name", "bio", "avatar", "email"}
+_PROFILE_FIELDS = {"display_name", "bio", "avatar", "email", "time_zone"}
 
 
 def update_profile(*, user: User, **changes) -> User:
@@ -115,6 +124,8 @@ def update_profile(*, user: User, **changes) -> User:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     if "display_name" in changes:
         check_display_name(changes["display_name"], user=user)
+    if "time_zone" in changes:
+        check_time_zone(changes["time_zone"])
     if "email" in changes:
         changes["email"] = User.objects.normalize_email(changes["email"])
         _check_unique(email=changes["email"], exclude=user)

@@ -5,10 +5,12 @@ from accounts import views
 urlpatterns = [
     path("accounts/register/", views.register, name="register"),
     path("accounts/login/", views.log_in, name="login"),
+    path("accounts/login/code/", views.login_code, name="login-code"),
     path("accounts/logout/", views.log_out, name="logout"),
     path("accounts/settings/", views.account_settings, name="account-settings"),
     path("accounts/settings/export/", views.export_my_data, name="export-my-data"),
     path("accounts/settings/api-keys/<uuid:key_id>/revoke", views.revoke_api_key, name="api-key-revoke"),
+    path("accounts/settings/two-factor/", views.two_factor_settings, name="two-factor"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<uuid:notification_id>/open", views.open_notification, name="notification-open"),
 ]

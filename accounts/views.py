@@ -7,13 +7,27 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import api_keys, errors, services
+from accounts import api_keys, errors, services, two_factor
 from accounts.backends import login_account_key
-from accounts.forms import ApiKeyForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
+from accounts.forms import (
+    ApiKeyForm,
+    DeleteAccountForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RecoveryCodesForm,
+    RegisterForm,
+    TwoFactorCodeForm,
+    TwoFactorDisableForm,
+    TwoFactorSetupForm,
+    too_many_attempts,
+)
 from accounts.models import ApiKey, Notification
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
@@ -35,7 +49,9 @@ def register(request):
         data = form.cleaned_data
         try:
             spend_auth_budget(request)
-            user = services.register_user(username=data["username"], email=data["email"], password=data["password"])
+            user = services.register_user(
+                username=data["username"], email=data["email"], password=data["password"], time_zone=data["time_zone"]
+            )
         except RateLimited as exc:
             form.add_error(None, too_many_attempts(exc))
         except errors.InvalidAccount as exc:
@@ -64,6 +80,8 @@ def log_in(request):
         except errors.InvalidCredentials as exc:
             form.add_error(None, exc.message)
         else:
+            if two_factor.two_factor_enabled(user):
+                return ask_for_code(request, user, _next_url(request, ""))
             login(request, user)
             return redirect(_next_url(request))
     status = 400 if form.errors else 200
@@ -153,6 +171,7 @@ def account_settings(request):
         "api_keys": ApiKey.objects.filter(user=user, revoked_at__isnull=True),
         "new_api_key": new_api_key,
         "new_api_secret": new_api_secret,
+        "two_factor_enabled": two_factor.two_factor_enabled(user),
     }
     response = render(request, "accounts/settings.html", context, status=status)
     if new_api_secret:
@@ -207,3 +226,126 @@ def open_notification(request, notification_id):
     if notification.poll is None:
         return redirect("notifications")
     return redirect("poll-detail", notification.poll.slug)
+
+
+
+# --- Two-factor authentication (accounts.two_factor) ---
+_CHALLENGE = "two_factor_challenge"  # session key: the password was right, the code is awaited
+_SETUP_SECRET = "two_factor_setup_secret"  # session key: the secret the set-up page's QR code shows
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    url = reverse(url_name)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def ask_for_code(request, user, next_url: str):
+    """After a right password on an account with two-factor: nobody is signed in until the code comes."""
+    request.session[_CHALLENGE] = two_factor.sign_in_challenge(user)
+    return redirect(_with_next("login-code", next_url))
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request):
+    challenge = request.session.get(_CHALLENGE)
+    if not challenge:
+        return redirect(_with_next("login", _next_url(request, "")))
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spend_auth_budget(request)
+            user, kind = two_factor.complete_sign_in(request=request, challenge=challenge, code=form.cleaned_data["code"])
+        except RateLimited as exc:
+            form.add_error(None, too_many_attempts(exc))
+        except errors.TwoFactorChallengeInvalid as exc:
+            del request.session[_CHALLENGE]
+            messages.error(request, exc.message)
+            return redirect(_with_next("login", _next_url(request, "")))
+        except errors.InvalidTwoFactorCode as exc:
+            form.add_error("code", exc.message)
+        else:
+            login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
+            request.session.pop(_CHALLENGE, None)
+            if kind == "recovery":
+                left = two_factor.recovery_codes_left(user)
+                messages.warning(
+                    request,
+                    ngettext(
+                        "You signed in with a recovery code: %(count)d is left. Make new ones in your settings.",
+                        "You signed in with a recovery code: %(count)d are left. Make new ones in your settings.",
+                        left,
+                    )
+                    % {"count": left},
+                )
+            return redirect(_next_url(request))
+    status = 400 if form.errors else 200
+    return render(request, "accounts/login_code.html", {"form": form, "next": _next_url(request, "")}, status=status)
+
+
+def _show_recovery_codes(request, codes: list[str]):
+    # Rendered, not redirected to: the codes exist in plain text only in this one response.
+    response = render(request, "accounts/recovery_codes.html", {"codes": codes, "next": _next_url(request, "")})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_settings(request):
+    """Turn two-factor on (scan, then confirm a code), or, once on: new recovery codes, or turn it off."""
+    user = request.user
+    if not two_factor.two_factor_enabled(user):
+        return _two_factor_setup(request)
+    codes_form = RecoveryCodesForm(prefix="codes")
+    disable_form = TwoFactorDisableForm(prefix="disable")
+    try:
+        if request.method == "POST" and "codes-password" in request.POST:
+            codes_form = RecoveryCodesForm(request.POST, prefix="codes")
+            if codes_form.is_valid():
+                codes = two_factor.regenerate_recovery_codes(request=request, user=user, **codes_form.cleaned_data)
+                return _show_recovery_codes(request, codes)
+        elif request.method == "POST":
+            disable_form = TwoFactorDisableForm(request.POST, prefix="disable")
+            if disable_form.is_valid():
+                two_factor.disable_two_factor(request=request, user=user, **disable_form.cleaned_data)
+                messages.success(request, gettext("Two-factor authentication is off."))
+                return redirect("account-settings")
+    except RateLimited as exc:
+        (codes_form if codes_form.is_bound else disable_form).add_error(None, too_many_attempts(exc))
+    except errors.WrongPassword as exc:
+        (codes_form if codes_form.is_bound else disable_form).add_error("password", exc.message)
+    except errors.InvalidTwoFactorCode as exc:
+        disable_form.add_error("code", exc.message)
+    context = {
+        "enabled": True,
+        "device": user.two_factor,
+        "codes_left": two_factor.recovery_codes_left(user),
+        "codes_form": codes_form,
+        "disable_form": disable_form,
+    }
+    status = 400 if codes_form.errors or disable_form.errors else 200
+    return render(request, "accounts/two_factor.html", context, status=status)
+
+
+def _two_factor_setup(request):
+    secret = request.session.get(_SETUP_SECRET) or two_factor.new_secret()
+    request.session[_SETUP_SECRET] = secret
+    form = TwoFactorSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = two_factor.enable_two_factor(user=request.user, secret=secret, code=form.cleaned_data["code"])
+        except (errors.InvalidTwoFactorCode, errors.TwoFactorAlreadyOn) as exc:
+            form.add_error("code", exc.message)
+        else:
+            del request.session[_SETUP_SECRET]
+            messages.success(request, gettext("Two-factor authentication is on. Keep your recovery codes somewhere safe."))
+            return _show_recovery_codes(request, codes)
+    uri = two_factor.setup_uri(user=request.user, secret=secret)
+    context = {
+        "enabled": False,
+        "form": form,
+        "qr": two_factor.setup_qr_svg(uri, title=gettext("QR code to add QuickPoll to an authenticator app")),
+        "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+        "next": _next_url(request, ""),
+    }
+    return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)

@@ -14,7 +14,7 @@ from polls.models import MAX_OPTIONS, MIN_OPTIONS, Option, Poll, Report
 from polls.selectors import VoterState
 from polls.services import option_key, option_problems, repeated_options
 from quickpoll.forms import ServiceErrorsMixin
-from quickpoll.time_zones import known_zone, zone_name
+from quickpoll.time_zones import account_zone_active, known_zone, zone_name
 
 MAX_OPTION_LENGTH = Option._meta.get_field("text").max_length
 
@@ -229,7 +229,8 @@ class PollForm(ServiceErrorsMixin, forms.Form):
     def _read_time_zone(self) -> None:
         field = self.fields["expires_at"]
         sent = self.data.get("timezone", "") if self.is_bound else ""
-        zone = known_zone(sent) if sent else UTC
+        # Unsent: the account's zone if it chose one (quickpoll.time_zones), else UTC.
+        zone = known_zone(sent) if sent else timezone.get_current_timezone()
         self.unknown_zone = "" if zone else sent
         if zone is None:
             # Shown again in UTC, as the error says; what was typed stays in the box.
@@ -239,7 +240,8 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         field.zone = zone
         self.initial["timezone"] = zone_name(zone)
         # A page first shown writes the closing time in UTC; the script moves it to the browser's zone.
-        self.fields["timezone"].widget.attrs["data-local-zone"] = "unset" if not self.is_bound else zone_name(zone)
+        unset = not self.is_bound and not account_zone_active()
+        self.fields["timezone"].widget.attrs["data-local-zone"] = "unset" if unset else zone_name(zone)
         field.help_text = (
             f"In {'UTC' if zone is UTC else zone_name(zone)}. Leave empty to keep the poll open until you close it."
         )

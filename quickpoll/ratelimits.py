@@ -13,6 +13,9 @@ RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middlewa
 RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget, in the  429 rate_limited; page:
                            or email alike), from any address, API,  authentication backend      form error; admin: 429
                            pages and admin together                 (every password check)
+RATE_LIMIT_AUTH_REQUESTS   two-factor codes tried per account       spend_two_factor_budget     429 rate_limited; page:
+                           (app or recovery codes), from any        (accounts.two_factor, each  form error
+                           address, API and pages together          code checked)
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes, unlikes and  spend_voter_budget (the     429 rate_limited; page:
                            suggested options per voter (account or  polls API and pages)        message
                            anon_id)
@@ -84,7 +87,7 @@ def client_network(address: str) -> str:
 
 
 # Account creation and login are the targets of password guessing: a tighter budget.
-_AUTH_PATHS = re.compile(r"^/api/users/(login|register)/?$")
+_AUTH_PATHS = re.compile(r"^/api/users/(login|login/two-factor|register)/?$")
 
 # accounts.api_keys registers, from its AppConfig.ready(), how to find the working API key a request carries.
 _api_key_of: Callable[[HttpRequest], object | None] | None = None
@@ -151,6 +154,12 @@ def spend_login_budget(request, account_key: str) -> None:
     """
     limit = settings.RATE_LIMIT_AUTH_REQUESTS
     _refuse_if_spent(_count(request, group="auth-account", limit=limit, key=lambda group, req: account_key))
+
+
+def spend_two_factor_budget(request, user) -> None:
+    """A two-factor code tried on one account from anywhere: six digits must not be guessed from many addresses."""
+    limit = settings.RATE_LIMIT_AUTH_REQUESTS
+    _refuse_if_spent(_count(request, group="two-factor", limit=limit, key=lambda group, req: str(user.pk)))
 
 
 def spend_voter_budget(request, voter) -> None:

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages show times in the signed-in account's time zone (quickpoll/time_zones.py).
+    "quickpoll.time_zones.AccountTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -296,6 +298,8 @@ RATE_LIMIT_EXPORT_REQUESTS = env_int("RATE_LIMIT_EXPORT_REQUESTS", 5, minimum=1)
 # /api/ requests per personal API key per window, in place of its address's RATE_LIMIT_REQUESTS.
 API_KEY_RATE_LIMIT = env_int("API_KEY_RATE_LIMIT", 300, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
+# Staff and moderators without two-factor authentication are sent to turn it on before any admin page.
+REQUIRE_TWO_FACTOR_FOR_STAFF = env_bool("REQUIRE_TWO_FACTOR_FOR_STAFF", False)
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
 WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1)

@@ -4,16 +4,19 @@
     {{ poll.created_at|when:"relative" }}  5 minutes ago   (the full date as its tooltip)
     {{ user.date_joined|when:"day" }}      Wed 3 Dec 2025
 
-The server writes UTC and says so (accounts keep no time zone); the "Dates" part of
-static/js/quickpoll.js rewrites every <time data-when> into the reader's own zone and keeps
+The server writes the signed-in account's time zone (quickpoll.time_zones.AccountTimeZoneMiddleware),
+else UTC, and says which; the "Dates" part of static/js/quickpoll.js keeps the account's zone
+(data-zone) or, without one, rewrites every <time data-when> into the reader's own zone, and keeps
 relative ones fresh. The wording here matches Intl.RelativeTimeFormat("en-GB", {numeric: "auto"}).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+
+from quickpoll.time_zones import account_zone_active, zone_name
 
 register = template.Library()
 
@@ -43,9 +46,10 @@ def day_words(value: datetime, *, now: datetime) -> str:
     return words if value.year == now.year else f"{words} {value.year}"
 
 
-def date_words(value: datetime, *, now: datetime) -> str:
-    value, now = value.astimezone(UTC), now.astimezone(UTC)
-    return f"{day_words(value, now=now)}, {value:%H:%M} UTC"
+def date_words(value: datetime, *, now: datetime, zone: tzinfo = UTC) -> str:
+    """Wed 3 Dec, 14:00 UTC; in another zone its abbreviation (CET, EST, +03)."""
+    value, now = value.astimezone(zone), now.astimezone(zone)
+    return f"{day_words(value, now=now)}, {value:%H:%M} {value:%Z}"
 
 
 def relative_words(value: datetime, *, now: datetime) -> str:
@@ -72,11 +76,17 @@ def when(value: datetime | None, style: str = "date") -> str:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     now = timezone.now()
-    full = date_words(value, now=now)
+    zone = timezone.get_current_timezone()
+    full = date_words(value, now=now, zone=zone)
     shown = {
         "date": full,
         "relative": relative_words(value, now=now),
-        "day": day_words(value.astimezone(UTC), now=now.astimezone(UTC)),
+        "day": day_words(value.astimezone(zone), now=now.astimezone(zone)),
     }[style]
     iso = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return format_html('<time datetime="{}" data-when="{}" title="{}">{}</time>', iso, style, full, shown)
+    if not account_zone_active():
+        return format_html('<time datetime="{}" data-when="{}" title="{}">{}</time>', iso, style, full, shown)
+    # The account's own zone: the page script keeps it rather than the browser's.
+    return format_html(
+        '<time datetime="{}" data-when="{}" data-zone="{}" title="{}">{}</time>', iso, style, zone_name(zone), full, shown
+    )

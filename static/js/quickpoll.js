@@ -921,8 +921,8 @@
   }
 
   // --- Dates ---
-  // The server writes UTC (accounts/templatetags/when.py); each <time data-when> moves to the reader's zone.
-  // localDates() rewrites every one on the page (again after a deck swaps a poll in).
+  // The server writes the account's zone (data-zone) or UTC (accounts/templatetags/when.py). Times in UTC move
+  // to the reader's zone; the account's stay. localDates() rewrites every one (again after a deck swaps a poll in).
   var zone = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
   var localDates = function () {};
   if (zone && document.querySelector("time[data-when]")) {
@@ -957,15 +957,20 @@
         var date = new Date(time.getAttribute("datetime"));
         if (isNaN(date.getTime())) return;
         var style = time.dataset.when;
-        time.title = format(date, true) + " (" + zone + ")";
         if (style === "relative" && relative) time.textContent = relativeWords(date);
-        else if (style === "day") time.textContent = format(date, false);
+        if (time.dataset.zone) return;  // the account's own zone, written by the server
+        time.title = format(date, true) + " (" + zone + ")";
+        if (style === "day") time.textContent = format(date, false);
         else if (style === "date") time.textContent = format(date, true);
       });
     };
     rewrite();
     if (document.querySelector('time[data-when="relative"]')) setInterval(rewrite, 60000);
   }
+  // The footer says which zone times are in; a new account starts in the browser's (accounts/forms.py).
+  var zoneNote = document.querySelector("[data-zone-note][data-browser-words]");
+  if (zone && zoneNote) zoneNote.textContent = zoneNote.dataset.browserWords.replace("{zone}", zone);
+  document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone; });
 
   // The closing time, now in the browser's zone, which goes along with the form (polls/forms.py).
   var zoneField = document.querySelector('input[name="timezone"][data-local-zone="unset"]');

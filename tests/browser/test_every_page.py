@@ -19,8 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
@@ -29,8 +31,9 @@ from django.urls import get_resolver, resolve
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 
+from accounts import two_factor
 from accounts.services import MODERATORS_GROUP, make_moderator, update_profile
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
 from polls import answers, decks, invites, services
 from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
@@ -55,6 +58,8 @@ FOCUS_STEPS = 4  # Tab presses checked from the top of each page
 # Screenshots are capped so a page blown up by a long word (24,000 px wide) still saves in seconds.
 SCREENSHOT_MAX_WIDTH_FACTOR = 3
 SCREENSHOT_MAX_HEIGHT = 16_000
+
+TWO_FACTOR_SECRET = pyotp.random_base32()  # the moderator's authenticator app
 
 LONG_WORD = ("Pneumonoultramicroscopicsilicovolcanoconiosis" * 5)[:200]
 
@@ -116,6 +121,13 @@ PAGES = [
     PageVisit("login-errors", VISITOR, "/accounts/login/", submit="Log in", fill={"username": "ada", "password": "wrong"}, status=400),
     PageVisit("register", VISITOR, "/accounts/register/"),
     PageVisit("settings", AUTHOR, "/accounts/settings/"),
+    PageVisit("two-factor-setup", AUTHOR, "/accounts/settings/two-factor/"),
+    PageVisit("two-factor-manage", MODERATOR, "/accounts/settings/two-factor/"),
+    PageVisit(
+        "two-factor-new-codes", MODERATOR, "/accounts/settings/two-factor/",
+        submit="Make new recovery codes", fill={"codes-password": PASSWORD},
+    ),
+    PageVisit("login-code", VISITOR, "/accounts/login/", submit="Log in", fill={"username": MODERATOR, "password": PASSWORD}),
     PageVisit("profile-own", AUTHOR, "/u/ada/"),
     PageVisit("profile", VISITOR, "/u/ada/"),
     PageVisit("notifications", AUTHOR, "/notifications/"),
@@ -145,6 +157,7 @@ NOT_PAGES = {
     "poll-report", "poll-set-open", "poll-delete", "poll-invites-revoke", "poll-invites-csv",
     "poll-change-vote", "notification-open", "poll-suggest", "poll-write-in-decide",
     "deck-delete", "poll-answer", "poll-answers-hide", "poll-answer-take-back",
+    "login-code",  # reached by logging in with two-factor on: the "login-code" visit
 }
 
 
@@ -179,6 +192,11 @@ def _cast_data_set() -> dict:
     # permissions, which no page here needs); moderating a poll needs only the group and staff status.
     Group.objects.get_or_create(name=MODERATORS_GROUP)
     moderator = make_moderator(user=UserFactory(username=MODERATOR))
+    two_factor.enable_two_factor(user=moderator, secret=TWO_FACTOR_SECRET, code=pyotp.TOTP(TWO_FACTOR_SECRET).now())
+    # The two-factor pages take the password: hashed as the tests check it (conftest: MD5 only), which this
+    # module-wide data set, made before that fixture applies, would not do by itself.
+    moderator.password = MD5PasswordHasher().encode(PASSWORD, MD5PasswordHasher().salt())
+    moderator.save(update_fields=["password"])
     crowd = [UserFactory() for _ in range(6)]
 
     def ballots(poll, choices):

@@ -16,13 +16,17 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from datetime import timedelta
+
+import pyotp
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import api_keys
+from accounts import api_keys, two_factor
 from accounts.models import Notification, User
 from accounts.tests.factories import PASSWORD
 from polls import answers, decks, invites, presenting, services
@@ -251,6 +255,14 @@ def new_deck_of_owners_polls(cast) -> Call:
     return Call("/api/decks", {"title": "A new talk", "polls": [owners_poll(cast), owners_poll(cast)]})
 
 
+def two_factor_step(cast, *, code_steps_ahead: int | None) -> Call:
+    """The owner's second login step: a challenge (whoever holds it may finish) and the app's next code, or a wrong one."""
+    secret = pyotp.random_base32()
+    two_factor.enable_two_factor(user=cast.owner, secret=secret, code=pyotp.TOTP(secret).now())
+    code = "" if code_steps_ahead is None else pyotp.TOTP(secret).at(timezone.now() + timedelta(seconds=30 * code_steps_ahead))
+    return Call("/api/users/login/two-factor", {"challenge": two_factor.sign_in_challenge(cast.owner), "code": code or "not-a-code"})
+
+
 NEW_ACCOUNT = {"username": "newcomer", "email": "newcomer@example.com", "password": "a-Strong-pass-8812"}
 NEW_POLL = {"title": "A new poll", "options": ["Yes", "No"]}
 NEW_PASSWORD = {"current_password": PASSWORD, "new_password": "another-Strong-pass-5531"}
@@ -263,6 +275,19 @@ ROWS = [
         "/api/users/login",
         lambda c: Call("/api/users/login", {"username": c.owner.username, "password": PASSWORD}),
         "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/users/login/two-factor",
+        lambda c: two_factor_step(c, code_steps_ahead=1),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/users/login/two-factor",
+        lambda c: two_factor_step(c, code_steps_ahead=None),
+        "401 invalid_two_factor_code | 401 invalid_two_factor_code | 401 invalid_two_factor_code | 401 invalid_two_factor_code | 401 invalid_two_factor_code",
+        variant="wrong code",
     ),
     Row(
         "POST",
@@ -1020,7 +1045,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 91  # 61, the live room's 15, the API keys' 4 and webhooks' 11
+    assert len(operations) == 92  # 61, the live room's 15, the API keys' 4, webhooks' 11 and the two-factor login step
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(
