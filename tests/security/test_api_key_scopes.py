@@ -31,6 +31,7 @@ NEEDS = {
     "users_me_export_retrieve": "none",
     "users_me_password_create": "none",
     "users_login_create": "none",
+    "users_login_two_factor_create": "none",
     "users_logout_create": "none",
     "users_register_create": "none",
     "users_token_refresh_create": "none",
