@@ -1,5 +1,7 @@
 """Domain errors raised by accounts.services."""
 
+from django.utils.translation import gettext
+
 from quickpoll.errors import DomainError
 
 
@@ -60,3 +62,33 @@ class InvalidAccount(AccountError):
     def __init__(self, fields: dict[str, list[str]]):
         super().__init__()
         self.fields = fields
+
+
+class InvalidToken(AccountError):
+    """A mailed link's token that is forged, used, outdated by a password change, or (`expired`) too old."""
+
+    code = "invalid_token"
+    status = 400
+
+    def __init__(self, *, expired: bool = False):
+        if expired:
+            self.code = "token_expired"
+            super().__init__(gettext("This link has expired. Ask for a new one."))
+        else:
+            super().__init__(gettext("This link is not valid any more: it was used, replaced, or the password changed."))
+
+
+class EmailNotVerified(AccountError):
+    code = "email_not_verified"
+    status = 403
+
+    def __init__(self):
+        super().__init__(gettext("Confirm your email address first: follow the link we mailed you."))
+
+
+class NothingToConfirm(AccountError):
+    code = "already_verified"
+    status = 409
+
+    def __init__(self):
+        super().__init__(gettext("Your address is confirmed already."))

@@ -2,8 +2,10 @@
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
 
 from accounts.avatars import check_avatar
+from accounts.mail import NOTIFICATION_KINDS, NOTIFICATION_LABELS
 from accounts.models import User
 from quickpoll.errors import RateLimited
 from quickpoll.forms import ServiceErrorsMixin
@@ -64,3 +66,35 @@ class DeleteAccountForm(forms.Form):
         label="Your password, to confirm",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Your account's email address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class NewPasswordForm(ServiceErrorsMixin, forms.Form):
+    """Shape only: password strength is accounts.services' rule (reset_password)."""
+
+    new_password = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password_again = forms.CharField(
+        label=_("New password, again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two passwords differ."))
+        return data
+
+
+class EmailPreferencesForm(forms.Form):
+    """One box per kind of notification mail (accounts.mail.NOTIFICATION_KINDS), all off until ticked."""
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in NOTIFICATION_LABELS.items():
+            self.fields[kind] = forms.BooleanField(
+                label=label, required=False, initial=getattr(user, NOTIFICATION_KINDS[kind])
+            )

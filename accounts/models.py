@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from accounts.usernames import username_skeleton
 
@@ -24,6 +25,12 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # --- Mail (accounts.mail): a new address waits here until its link is followed; mails by kind, opt-in.
+    pending_email = models.EmailField(_("new email address, not yet confirmed"), blank=True)
+    email_poll_closed = models.BooleanField(_("a poll of mine closed, with its final results"), default=False)
+    email_report_handled = models.BooleanField(_("moderators handled a report on a poll of mine"), default=False)
+    email_weekly_digest = models.BooleanField(_("a weekly digest of my polls' activity"), default=False)
+    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # created_at and display_name replace Django's date_joined and first/last name.
     date_joined = None

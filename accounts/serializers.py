@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.avatars import check_avatar
+from accounts.mail import NOTIFICATION_KINDS
 from accounts.models import Notification, User
 
 
@@ -29,12 +30,13 @@ class MeSerializer(serializers.ModelSerializer):
             "bio",
             "avatar",
             "is_verified",
+            "pending_email",
             "is_staff",
             "created_at",
             "updated_at",
             "last_login",
         ]
-        read_only_fields = ["id", "username", "is_verified", "is_staff", "created_at", "updated_at", "last_login"]
+        read_only_fields = ["id", "username", "is_verified", "pending_email", "is_staff", "created_at", "updated_at", "last_login"]
 
     def validate_avatar(self, avatar):
         try:
@@ -98,3 +100,31 @@ class NotificationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_message(self, notification) -> str:
         return notification.payload.get("message", notification.get_kind_display())
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500, help_text="The token from the link in the reset mail.")
+    new_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500, help_text="The token from the link in the confirmation mail.")
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class EmailPreferencesSerializer(serializers.Serializer):
+    """Which notification mails the account gets; each is off until turned on."""
+
+    poll_closed = serializers.BooleanField(required=False, help_text="A poll of mine closed, with its final results.")
+    report_handled = serializers.BooleanField(required=False, help_text="Moderators handled a report on a poll of mine.")
+    weekly_digest = serializers.BooleanField(required=False, help_text="A weekly digest of the votes and likes on my polls.")
+
+    def to_representation(self, user):
+        return {kind: getattr(user, field) for kind, field in NOTIFICATION_KINDS.items()}

@@ -6,12 +6,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import errors, services
+from accounts import errors, services, tokens
 from accounts.backends import login_account_key
-from accounts.forms import DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
+from accounts.forms import (
+    DeleteAccountForm,
+    EmailPreferencesForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    RegisterForm,
+    too_many_attempts,
+)
+from accounts.mail import NOTIFICATION_LABELS
 from accounts.models import Notification
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
@@ -45,6 +59,7 @@ def register(request):
         else:
             login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
             messages.success(request, f"Welcome to QuickPoll, {user.username}!")
+            messages.info(request, gettext("We mailed a link to %(address)s: follow it to confirm your address.") % {"address": user.email})
             return redirect(_next_url(request))
     status = 400 if form.errors else 200
     return render(request, "accounts/register.html", {"form": form, "next": _next_url(request, "")}, status=status)
@@ -83,6 +98,7 @@ def account_settings(request):
     profile_form = ProfileForm(initial=initial, prefix="profile")
     password_form = PasswordForm(prefix="password")
     delete_form = DeleteAccountForm(prefix="delete")
+    mails_form = EmailPreferencesForm(user=user, prefix="mails")
     if request.method == "POST" and "profile-email" in request.POST:
         profile_form = ProfileForm(request.POST, request.FILES, initial=initial, prefix="profile")
         if profile_form.is_valid():
@@ -95,6 +111,8 @@ def account_settings(request):
                 profile_form.add_error(exc.field, exc.message)
             else:
                 messages.success(request, "Profile saved.")
+                if "email" in changes and user.pending_email:
+                    messages.info(request, gettext("We sent a link to %(address)s: your address changes once you follow it.") % {"address": user.pending_email})
                 return redirect("account-settings")
     elif request.method == "POST" and "delete-password" in request.POST:
         delete_form = DeleteAccountForm(request.POST, prefix="delete")
@@ -124,7 +142,7 @@ def account_settings(request):
                 messages.success(request, "Password changed.")
                 return redirect("account-settings")
     status = 400 if profile_form.errors or password_form.errors or delete_form.errors else 200
-    context = {"profile_form": profile_form, "password_form": password_form, "delete_form": delete_form}
+    context = {"profile_form": profile_form, "password_form": password_form, "delete_form": delete_form, "mails_form": mails_form}
     return render(request, "accounts/settings.html", context, status=status)
 
 
@@ -166,3 +184,117 @@ def open_notification(request, notification_id):
     if notification.poll is None:
         return redirect("notifications")
     return redirect("poll-detail", notification.poll.slug)
+
+
+# --- Password reset, address confirmation, notification mails ----------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spend_auth_budget(request)
+        except RateLimited as exc:
+            form.add_error(None, too_many_attempts(exc))
+        else:
+            services.request_password_reset(request=request, email=form.cleaned_data["email"])
+            return render(request, "accounts/password_reset_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request, token):
+    try:
+        # Looked at before the form is shown: an expired link says so before a new password is typed.
+        tokens.read_token(token, tokens.Purpose.PASSWORD_RESET)
+    except errors.InvalidToken as exc:
+        return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "password-reset"}, status=400)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spend_auth_budget(request)
+            services.reset_password(token=token, new_password=form.cleaned_data["new_password"])
+        except RateLimited as exc:
+            form.add_error(None, too_many_attempts(exc))
+        except errors.InvalidAccount as exc:
+            form.add_service_errors(exc.fields)
+        except errors.InvalidToken as exc:
+            form.add_error(None, exc.message)
+        else:
+            logout(request)  # whoever was signed in on this browser, the new password is for the link's account
+            messages.success(request, gettext("Your password is changed, and every session of your account has ended. Log in with your new password."))
+            return redirect("login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request, token):
+    """The link in a confirmation mail: a page with one button, so that mail scanners opening links confirm nothing."""
+    try:
+        user, _kind = tokens.read_token(token, tokens.Purpose.CONFIRM_EMAIL)
+    except errors.InvalidToken as exc:
+        return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "account-settings"}, status=400)
+    address = user.pending_email or user.email
+    if request.method == "POST":
+        try:
+            services.confirm_email(token=token)
+        except (errors.InvalidToken, errors.EmailTaken) as exc:
+            return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "account-settings"}, status=400)
+        messages.success(request, gettext("Thank you: %(address)s is confirmed.") % {"address": address})
+        return redirect("account-settings" if request.user.is_authenticated else "login")
+    return render(request, "accounts/confirm_email.html", {"address": address, "account": user})
+
+
+@login_required
+@require_POST
+def resend_confirmation(request):
+    try:
+        spend_auth_budget(request)
+    except RateLimited as exc:
+        messages.error(request, too_many_attempts(exc))
+        return redirect("account-settings")
+    if services.send_email_confirmation(user=request.user, request=request):
+        address = request.user.pending_email or request.user.email
+        messages.success(request, gettext("We sent a new confirmation link to %(address)s.") % {"address": address})
+    elif request.user.is_verified and not request.user.pending_email:
+        messages.info(request, gettext("Your address is confirmed already."))
+    else:
+        messages.error(request, gettext("We sent several links to that address in the last hour. Look for them, or try again later."))
+    return redirect(reverse("account-settings") + "#email-heading")
+
+
+@login_required
+@require_POST
+def cancel_email_change(request):
+    services.request_email_change(user=request.user, new_email=request.user.email)
+    messages.success(request, gettext("The change of address is cancelled."))
+    return redirect(reverse("account-settings") + "#email-heading")
+
+
+@login_required
+@require_POST
+def email_preferences(request):
+    form = EmailPreferencesForm(request.POST, user=request.user, prefix="mails")
+    if form.is_valid():
+        services.set_email_preferences(user=request.user, **form.cleaned_data)
+        messages.success(request, gettext("Your mail choices are saved."))
+    return redirect(reverse("account-settings") + "#email-heading")
+
+
+# Mail clients POST here for their own unsubscribe button (RFC 8058), with no CSRF token: the signed token
+# in the address is what authorises it, and it can only turn mails off.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    try:
+        user, kind = tokens.read_token(token, tokens.Purpose.UNSUBSCRIBE)
+        if kind not in NOTIFICATION_LABELS:
+            raise errors.InvalidToken()
+    except errors.InvalidToken as exc:
+        return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "account-settings"}, status=400)
+    if request.method == "POST":
+        services.unsubscribe(token=token)
+        return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": True})
+    return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": False})
