@@ -93,7 +93,7 @@ class EmailPreferencesForm(forms.Form):
     """One box per kind of notification mail (accounts.mail.NOTIFICATION_KINDS), all off until ticked."""
 
     def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         for kind, label in NOTIFICATION_LABELS.items():
             self.fields[kind] = forms.BooleanField(
                 label=label, required=False, initial=getattr(user, NOTIFICATION_KINDS[kind])

@@ -223,6 +223,11 @@ def _link(url_name: str, token: str) -> str:
     return mail.absolute_url(reverse(url_name, args=[token]))
 
 
+def password_reset_hours() -> int:
+    """How long a reset link works, as the mail and the page say it: in whole hours, at least one."""
+    return max(settings.PASSWORD_RESET_TIMEOUT // 3600, 1)
+
+
 def request_password_reset(*, request, email: str) -> None:
     """Mail a reset link to the active account with this address, if there is one. Callers answer the same
     either way, and an address gets at most RATE_LIMIT_MAIL_PER_ADDRESS of these an hour."""
@@ -230,7 +235,7 @@ def request_password_reset(*, request, email: str) -> None:
     if user is None or not may_send_account_mail(request, user.email):
         return
     link = _link("password-reset-confirm", tokens.make_token(user, tokens.Purpose.PASSWORD_RESET))
-    context = {"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600 or 1}
+    context = {"user": user, "link": link, "hours": password_reset_hours()}
     mail.send_account_mail(to=user.email, name="password_reset", context=context)
 
 

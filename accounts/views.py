@@ -200,7 +200,8 @@ def password_reset(request):
             form.add_error(None, too_many_attempts(exc))
         else:
             services.request_password_reset(request=request, email=form.cleaned_data["email"])
-            return render(request, "accounts/password_reset_sent.html", {"email": form.cleaned_data["email"]})
+            context = {"email": form.cleaned_data["email"], "hours": services.password_reset_hours()}
+            return render(request, "accounts/password_reset_sent.html", context)
     return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
 
 
