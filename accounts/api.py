@@ -43,6 +43,12 @@ from quickpoll.parsers import JSONParser
 from quickpoll.ratelimits import spend_export_budget, spend_login_budget
 
 
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def _session(request, user: User) -> dict:
     refresh = RefreshToken.for_user(user)
     me = MeSerializer(user, context={"request": request}).data
@@ -196,9 +202,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="password-reset")
     def password_reset(self, request):
-        serializer = PasswordResetRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.request_password_reset(request=request, **serializer.validated_data)
+        services.request_password_reset(request=request, **_validated(PasswordResetRequestSerializer, request))
         detail = gettext("If an account uses this address, a link to choose a new password is on its way there.")
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
@@ -214,9 +218,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="password-reset/confirm")
     def password_reset_confirm(self, request):
-        serializer = PasswordResetConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.reset_password(**serializer.validated_data)
+        services.reset_password(**_validated(PasswordResetConfirmSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -231,9 +233,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="email/confirm")
     def email_confirm(self, request):
-        serializer = EmailConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.confirm_email(**serializer.validated_data)
+        services.confirm_email(**_validated(EmailConfirmSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

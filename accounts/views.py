@@ -189,6 +189,11 @@ def open_notification(request, notification_id):
 # --- Password reset, address confirmation, notification mails ----------------------------------
 
 
+def _link_refused(request, refusal: errors.AccountError, *, again_url: str):
+    """A mailed link that no longer works: why, and the way to a new one (`again_url`, a URL name)."""
+    return render(request, "accounts/link_refused.html", {"problem": refusal.message, "again_url": again_url}, status=400)
+
+
 @require_http_methods(["GET", "POST"])
 def password_reset(request):
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
@@ -211,7 +216,7 @@ def password_reset_confirm(request, token):
         # Looked at before the form is shown: an expired link says so before a new password is typed.
         tokens.read_token(token, tokens.Purpose.PASSWORD_RESET)
     except errors.InvalidToken as exc:
-        return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "password-reset"}, status=400)
+        return _link_refused(request, exc, again_url="password-reset")
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,13 +241,13 @@ def confirm_email(request, token):
     try:
         user, _kind = tokens.read_token(token, tokens.Purpose.CONFIRM_EMAIL)
     except errors.InvalidToken as exc:
-        return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "account-settings"}, status=400)
+        return _link_refused(request, exc, again_url="account-settings")
     address = user.pending_email or user.email
     if request.method == "POST":
         try:
             services.confirm_email(token=token)
         except (errors.InvalidToken, errors.EmailTaken) as exc:
-            return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "account-settings"}, status=400)
+            return _link_refused(request, exc, again_url="account-settings")
         messages.success(request, gettext("Thank you: %(address)s is confirmed.") % {"address": address})
         return redirect("account-settings" if request.user.is_authenticated else "login")
     return render(request, "accounts/confirm_email.html", {"address": address, "account": user})
@@ -294,7 +299,7 @@ def unsubscribe(request, token):
         if kind not in NOTIFICATION_LABELS:
             raise errors.InvalidToken()
     except errors.InvalidToken as exc:
-        return render(request, "accounts/link_refused.html", {"problem": exc.message, "again_url": "account-settings"}, status=400)
+        return _link_refused(request, exc, again_url="account-settings")
     if request.method == "POST":
         services.unsubscribe(token=token)
         return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": True})
