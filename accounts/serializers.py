@@ -20,6 +20,11 @@ class PublicUserSerializer(serializers.ModelSerializer):
 class MeSerializer(serializers.ModelSerializer):
     """The signed-in user's own profile, email included."""
 
+    # Empty (not an address) when no change waits: a plain string in the schema.
+    pending_email = serializers.CharField(
+        read_only=True, help_text="A new address waiting for its confirmation link; empty when none waits."
+    )
+
     class Meta:
         model = User
         fields = [
