@@ -1,6 +1,7 @@
 """The accounts API: sign-up, JWT login, profiles, public user pages, notifications."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -13,7 +14,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import api_keys, services, two_factor
+from accounts import api_keys, errors, services, two_factor
 from accounts.backends import login_account_key
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
@@ -24,10 +25,15 @@ from accounts.serializers import (
     ApiKeyCreateSerializer,
     ApiKeySerializer,
     CountSerializer,
+    DetailSerializer,
+    EmailConfirmSerializer,
+    EmailPreferencesSerializer,
     LoginSerializer,
     MeSerializer,
     NotificationSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     PublicUserSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -38,8 +44,15 @@ from accounts.serializers import (
 )
 from quickpoll.api import UUID_PATTERN, errors_for
 from quickpoll.idempotency import idempotent
+from quickpoll.errors import RateLimited
 from quickpoll.parsers import JSONParser
 from quickpoll.ratelimits import spend_export_budget, spend_login_budget
+
+
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 def _session(request, user: User) -> dict:
@@ -59,7 +72,21 @@ def _session(request, user: User) -> dict:
 @extend_schema_view(
     **{
         action: extend_schema(tags=["Accounts"])
-        for action in ("register", "login", "login_two_factor", "token_refresh", "logout", "me", "password", "export")
+        for action in (
+            "register",
+            "login",
+            "login_two_factor",
+            "token_refresh",
+            "logout",
+            "me",
+            "password",
+            "export",
+            "password_reset",
+            "password_reset_confirm",
+            "email_confirm",
+            "email_resend",
+            "email_preferences",
+        )
     }
 )
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -201,6 +228,81 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     def export(self, request):
         spend_export_budget(request, request.user)
         return Response(export_personal_data(user=request.user))
+
+    @extend_schema(
+        summary="Mail me a password reset link",
+        description=(
+            "Always 202 with the same answer, whether or not an account has this address: nobody learns "
+            "who has an account. An address gets a few of these mails an hour at most."
+        ),
+        request=PasswordResetRequestSerializer,
+        responses={202: DetailSerializer, **errors_for(400, 429)},
+    )
+    @action(detail=False, methods=["post"], url_path="password-reset")
+    def password_reset(self, request):
+        services.request_password_reset(request=request, **_validated(PasswordResetRequestSerializer, request))
+        detail = gettext("If an account uses this address, a link to choose a new password is on its way there.")
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Set a new password with the token from a reset mail",
+        description=(
+            "The token works once, for PASSWORD_RESET_TIMEOUT seconds, and not after the password changed. "
+            "Every session and token of the account ends; the address counts as confirmed. 400 `invalid_token` "
+            "or `token_expired` for a link that no longer works."
+        ),
+        request=PasswordResetConfirmSerializer,
+        responses={204: None, **errors_for(400, 429)},
+    )
+    @action(detail=False, methods=["post"], url_path="password-reset/confirm")
+    def password_reset_confirm(self, request):
+        services.reset_password(**_validated(PasswordResetConfirmSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Confirm an email address with the token from a confirmation mail",
+        description=(
+            "Confirms the account's address, or, after a change of address, makes the new one the account's "
+            "(the old one is told). 400 `invalid_token` or `token_expired`; 409 `email_taken` when another "
+            "account took the new address meanwhile."
+        ),
+        request=EmailConfirmSerializer,
+        responses={204: None, **errors_for(400, 409, 429)},
+    )
+    @action(detail=False, methods=["post"], url_path="email/confirm")
+    def email_confirm(self, request):
+        services.confirm_email(**_validated(EmailConfirmSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Mail my confirmation link again",
+        description="To the address waiting for confirmation (`pending_email`), else to my own if unconfirmed.",
+        request=None,
+        responses={202: DetailSerializer, **errors_for(401, 409, 429)},
+    )
+    @action(detail=False, methods=["post"], url_path="me/email/resend", permission_classes=[IsAuthenticated])
+    def email_resend(self, request):
+        user = request.user
+        if user.is_verified and not user.pending_email:
+            raise errors.NothingToConfirm()
+        if not services.send_email_confirmation(user=user, request=request):
+            raise RateLimited(3600)
+        return Response({"detail": gettext("A new confirmation link is on its way.")}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(methods=["GET"], summary="Which notification mails I get", responses={200: EmailPreferencesSerializer, **errors_for(401)})
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Choose which notification mails I get",
+        request=EmailPreferencesSerializer,
+        responses={200: EmailPreferencesSerializer, **errors_for(400, 401)},
+    )
+    @action(detail=False, methods=["get", "patch"], url_path="me/email-preferences", permission_classes=[IsAuthenticated])
+    def email_preferences(self, request):
+        if request.method == "PATCH":
+            serializer = EmailPreferencesSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.set_email_preferences(user=request.user, **serializer.validated_data)
+        return Response(EmailPreferencesSerializer(request.user).data)
 
     @extend_schema(summary="How many active accounts there are", responses={200: CountSerializer})
     @action(detail=False)

@@ -1,6 +1,6 @@
 """Domain errors raised by accounts.services."""
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from quickpoll.errors import DomainError
 
@@ -68,6 +68,8 @@ class TooManyApiKeys(AccountError):
     code = "too_many_api_keys"
     status = 409
     message = "You have as many API keys as an account may hold; revoke one you no longer use."
+
+
 class InvalidTwoFactorCode(AccountError):
     """Neither the authenticator app's current code nor an unused recovery code (or a code already taken)."""
 
@@ -88,3 +90,33 @@ class TwoFactorAlreadyOn(AccountError):
     code = "two_factor_already_enabled"
     status = 409
     message = _("Two-factor authentication is already on for this account.")
+
+
+class InvalidToken(AccountError):
+    """A mailed link's token that is forged, used, outdated by a password change, or (`expired`) too old."""
+
+    code = "invalid_token"
+    status = 400
+
+    def __init__(self, *, expired: bool = False):
+        if expired:
+            self.code = "token_expired"
+            super().__init__(gettext("This link has expired. Ask for a new one."))
+        else:
+            super().__init__(gettext("This link is not valid any more: it was used, replaced, or the password changed."))
+
+
+class EmailNotVerified(AccountError):
+    code = "email_not_verified"
+    status = 403
+
+    def __init__(self):
+        super().__init__(gettext("Confirm your email address first: follow the link we mailed you."))
+
+
+class NothingToConfirm(AccountError):
+    code = "already_verified"
+    status = 409
+
+    def __init__(self):
+        super().__init__(gettext("Your address is confirmed already."))

@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.avatars import check_avatar
+from accounts.mail import NOTIFICATION_KINDS, NOTIFICATION_LABELS
 from accounts.models import ApiKey, User
 from quickpoll.errors import RateLimited
 from quickpoll.forms import ServiceErrorsMixin
@@ -112,6 +112,8 @@ class ApiKeyForm(forms.Form):
     def expires_at(self) -> datetime | None:
         days = self.EXPIRY_DAYS[self.cleaned_data["expires"]]
         return None if days is None else timezone.now() + timedelta(days=days)
+
+
 def _code_field() -> forms.CharField:
     return forms.CharField(
         max_length=32,
@@ -150,3 +152,35 @@ class RecoveryCodesForm(forms.Form):
     password = forms.CharField(
         strip=False, label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Your account's email address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class NewPasswordForm(ServiceErrorsMixin, forms.Form):
+    """Shape only: password strength is accounts.services' rule (reset_password)."""
+
+    new_password = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password_again = forms.CharField(
+        label=_("New password, again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two passwords differ."))
+        return data
+
+
+class EmailPreferencesForm(forms.Form):
+    """One box per kind of notification mail (accounts.mail.NOTIFICATION_KINDS), all off until ticked."""
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+        for kind, label in NOTIFICATION_LABELS.items():
+            self.fields[kind] = forms.BooleanField(
+                label=label, required=False, initial=getattr(user, NOTIFICATION_KINDS[kind])
+            )

@@ -30,6 +30,12 @@ class User(AbstractUser):
     has_webhooks = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # --- Mail (accounts.mail): a new address waits here until its link is followed; mails by kind, opt-in.
+    pending_email = models.EmailField(_("new email address, not yet confirmed"), blank=True)
+    email_poll_closed = models.BooleanField(_("a poll of mine closed, with its final results"), default=False)
+    email_report_handled = models.BooleanField(_("moderators handled a report on a poll of mine"), default=False)
+    email_weekly_digest = models.BooleanField(_("a weekly digest of my polls' activity"), default=False)
+    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # created_at and display_name replace Django's date_joined and first/last name.
     date_joined = None
@@ -209,6 +215,8 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
 class TwoFactor(models.Model):
     """An account's authenticator app (TOTP, accounts.two_factor): the row exists once its first code was confirmed."""
 

@@ -11,6 +11,7 @@ from typing import Callable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from accounts.mail import NOTIFICATION_KINDS
 from accounts.models import Notification, User
 from accounts.two_factor import two_factor_enabled
 
@@ -28,6 +29,9 @@ def _account(user: User) -> dict:
         "username": user.username,
         "email": user.email,
         "is_verified": user.is_verified,
+        "pending_email": user.pending_email,
+        "email_preferences": {kind: getattr(user, field) for kind, field in NOTIFICATION_KINDS.items()},
+        "digest_sent_at": user.digest_sent_at,
         "display_name": user.display_name,
         "bio": user.bio,
         "avatar": user.avatar.name or None,

@@ -9,6 +9,7 @@ from accounts.avatars import check_avatar
 from accounts.errors import InvalidAccount
 from accounts.services import check_time_zone
 from accounts.two_factor import two_factor_enabled
+from accounts.mail import NOTIFICATION_KINDS
 from accounts.models import ApiKey, Notification, User
 
 
@@ -22,6 +23,11 @@ class PublicUserSerializer(serializers.ModelSerializer):
 class MeSerializer(serializers.ModelSerializer):
     """The signed-in user's own profile, email included."""
 
+    # Empty (not an address) when no change waits: a plain string in the schema.
+    pending_email = serializers.CharField(
+        read_only=True, help_text="A new address waiting for its confirmation link; empty when none waits."
+    )
+
     class Meta:
         model = User
         fields = [
@@ -32,6 +38,7 @@ class MeSerializer(serializers.ModelSerializer):
             "bio",
             "avatar",
             "is_verified",
+            "pending_email",
             "is_staff",
             "time_zone",
             "two_factor_enabled",
@@ -39,7 +46,7 @@ class MeSerializer(serializers.ModelSerializer):
             "updated_at",
             "last_login",
         ]
-        read_only_fields = ["id", "username", "is_verified", "is_staff", "created_at", "updated_at", "last_login"]
+        read_only_fields = ["id", "username", "is_verified", "pending_email", "is_staff", "created_at", "updated_at", "last_login"]
 
     time_zone = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text="IANA name (Europe/Paris) pages show times in; empty: none."
@@ -164,3 +171,31 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "secret"]
         read_only_fields = fields
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500, help_text="The token from the link in the reset mail.")
+    new_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500, help_text="The token from the link in the confirmation mail.")
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class EmailPreferencesSerializer(serializers.Serializer):
+    """Which notification mails the account gets; each is off until turned on."""
+
+    poll_closed = serializers.BooleanField(required=False, help_text="A poll of mine closed, with its final results.")
+    report_handled = serializers.BooleanField(required=False, help_text="Moderators handled a report on a poll of mine.")
+    weekly_digest = serializers.BooleanField(required=False, help_text="A weekly digest of the votes and likes on my polls.")
+
+    def to_representation(self, user):
+        return {kind: getattr(user, field) for kind, field in NOTIFICATION_KINDS.items()}

@@ -4,17 +4,21 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import errors
+from accounts import errors, mail, tokens
 from accounts.models import ApiKey, User
 from accounts.notifications import forget_actor
 from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
 from quickpoll.models import IdempotencyRecord
+# The module, not its names: ratelimits imports DRF, whose settings import accounts.api_keys, which imports this.
+from quickpoll import ratelimits
 from quickpoll.time_zones import known_zone
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
@@ -90,6 +94,7 @@ def register_user(*, username: str, email: str, password: str, time_zone: str = 
     try:
         with transaction.atomic():
             user.save()
+            send_email_confirmation(user=user)
     except IntegrityError:
         # Lost a race with another sign-up for the same name or address.
         _check_unique(username=username, email=email)
@@ -126,19 +131,13 @@ def update_profile(*, user: User, **changes) -> User:
         check_display_name(changes["display_name"], user=user)
     if "time_zone" in changes:
         check_time_zone(changes["time_zone"])
-    if "email" in changes:
-        changes["email"] = User.objects.normalize_email(changes["email"])
-        _check_unique(email=changes["email"], exclude=user)
-        if changes["email"].lower() != user.email.lower():
-            changes["is_verified"] = False
+    new_email = changes.pop("email", None)
     for name, value in changes.items():
         setattr(user, name, value)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        _check_unique(email=user.email, exclude=user)
-        raise
+    with transaction.atomic():
+        user.save()
+        if new_email is not None:
+            request_email_change(user=user, new_email=new_email)
     return user
 
 
@@ -239,3 +238,120 @@ def delete_own_account(*, user: User, password: str) -> None:
     if not user.check_password(password):
         raise errors.WrongPassword("That password is not right.")
     delete_account(user=user)
+
+
+# --- Mail: password reset, address confirmation, notification mails (accounts.mail, accounts.tokens) ---
+
+
+def _link(url_name: str, token: str) -> str:
+    return mail.absolute_url(reverse(url_name, args=[token]))
+
+
+def password_reset_hours() -> int:
+    """How long a reset link works, as the mail and the page say it: in whole hours, at least one."""
+    return max(settings.PASSWORD_RESET_TIMEOUT // 3600, 1)
+
+
+def request_password_reset(*, request, email: str) -> None:
+    """Mail a reset link to the active account with this address, if there is one. Callers answer the same
+    either way, and an address gets at most RATE_LIMIT_MAIL_PER_ADDRESS of these an hour."""
+    user = User.objects.filter(email__iexact=User.objects.normalize_email(email).strip(), is_active=True).first()
+    if user is None or not ratelimits.may_send_account_mail(request, user.email):
+        return
+    link = _link("password-reset-confirm", tokens.make_token(user, tokens.Purpose.PASSWORD_RESET))
+    context = {"user": user, "link": link, "hours": password_reset_hours()}
+    mail.send_account_mail(to=user.email, name="password_reset", context=context)
+
+
+def reset_password(*, token: str, new_password: str) -> User:
+    """Set a new password from a reset link. The link dies (the password it was made under is gone), every
+    session and token of the account ends, and the address is confirmed: the mail reached its owner."""
+    user, _kind = tokens.read_token(token, tokens.Purpose.PASSWORD_RESET)
+    _check_password(new_password, user, field="new_password")
+    user.set_password(new_password)
+    with transaction.atomic():
+        user.is_verified = True
+        user.save(update_fields=["password", "is_verified", "updated_at"])
+        revoke_credentials(user_ids=[user.pk])
+    return user
+
+
+def send_email_confirmation(*, user: User, request=None) -> bool:
+    """Mail a confirmation link to the address waiting to be confirmed (a new one, else the account's own if
+    unconfirmed). With a request, the address's hourly mail budget is spent. False when there is nothing to
+    confirm or the budget is spent."""
+    address = user.pending_email or ("" if user.is_verified else user.email)
+    if not address or (request is not None and not ratelimits.may_send_account_mail(request, address)):
+        return False
+    link = _link("confirm-email", tokens.make_token(user, tokens.Purpose.CONFIRM_EMAIL))
+    context = {
+        "user": user,
+        "link": link,
+        "address": address,
+        "is_change": bool(user.pending_email),
+        "days": settings.EMAIL_CONFIRMATION_TIMEOUT // 86400 or 1,
+    }
+    mail.send_account_mail(to=address, name="confirm_email", context=context)
+    return True
+
+
+def request_email_change(*, user: User, new_email: str) -> User:
+    """A new address waits in pending_email until its link is followed; the account keeps the old one till then.
+
+    Asking again replaces the waiting address (and kills the earlier link); asking for the current address
+    cancels the change.
+    """
+    new_email = User.objects.normalize_email(new_email).strip()
+    if new_email.lower() == user.email.lower():
+        if user.pending_email:
+            user.pending_email = ""
+            user.save(update_fields=["pending_email", "updated_at"])
+        return user
+    _check_unique(email=new_email, exclude=user)
+    with transaction.atomic():
+        user.pending_email = new_email
+        user.save(update_fields=["pending_email", "updated_at"])
+        send_email_confirmation(user=user)
+    return user
+
+
+def confirm_email(*, token: str) -> User:
+    """Follow a confirmation link: a new address replaces the old (which is told), or the address is confirmed."""
+    user, _kind = tokens.read_token(token, tokens.Purpose.CONFIRM_EMAIL)
+    old_email = user.email
+    with transaction.atomic():
+        if user.pending_email:
+            # Taken meanwhile by another account: refused; the unique index referees a race.
+            _check_unique(email=user.pending_email, exclude=user)
+            user.email, user.pending_email = user.pending_email, ""
+        user.is_verified = True
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "pending_email", "is_verified", "updated_at"])
+        except IntegrityError:
+            raise errors.EmailTaken() from None
+        if user.email != old_email:
+            context = {"user": user, "new_email": user.email, "reset_url": mail.absolute_url(reverse("password-reset"))}
+            mail.send_account_mail(to=old_email, name="email_changed", context=context)
+    return user
+
+
+def set_email_preferences(*, user: User, **wanted: bool) -> User:
+    """Opt in or out of notification mails by kind (accounts.mail.NOTIFICATION_KINDS)."""
+    unknown = set(wanted) - set(mail.NOTIFICATION_KINDS)
+    if unknown:
+        raise ValueError(f"Not a kind of notification mail: {', '.join(sorted(unknown))}")
+    fields = [mail.NOTIFICATION_KINDS[kind] for kind in wanted]
+    for kind, value in wanted.items():
+        setattr(user, mail.NOTIFICATION_KINDS[kind], bool(value))
+    user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+def unsubscribe(*, token: str) -> tuple[User, str]:
+    """The unsubscribe link of a notification mail: that kind stops. Returns the account and the kind."""
+    user, kind = tokens.read_token(token, tokens.Purpose.UNSUBSCRIBE)
+    if kind not in mail.NOTIFICATION_KINDS:
+        raise errors.InvalidToken()
+    set_email_preferences(user=user, **{kind: False})
+    return user, kind

@@ -7,19 +7,21 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext, ngettext
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import api_keys, errors, services, two_factor
+from accounts import api_keys, errors, services, tokens, two_factor
 from accounts.backends import login_account_key
 from accounts.forms import (
     ApiKeyForm,
     DeleteAccountForm,
+    EmailPreferencesForm,
     LoginForm,
+    NewPasswordForm,
     PasswordForm,
+    PasswordResetRequestForm,
     ProfileForm,
     RecoveryCodesForm,
     RegisterForm,
@@ -28,6 +30,7 @@ from accounts.forms import (
     TwoFactorSetupForm,
     too_many_attempts,
 )
+from accounts.mail import NOTIFICATION_LABELS
 from accounts.models import ApiKey, Notification
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
@@ -63,6 +66,7 @@ def register(request):
         else:
             login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
             messages.success(request, f"Welcome to QuickPoll, {user.username}!")
+            messages.info(request, gettext("We mailed a link to %(address)s: follow it to confirm your address.") % {"address": user.email})
             return redirect(_next_url(request))
     status = 400 if form.errors else 200
     return render(request, "accounts/register.html", {"form": form, "next": _next_url(request, "")}, status=status)
@@ -105,6 +109,7 @@ def account_settings(request):
     delete_form = DeleteAccountForm(prefix="delete")
     api_key_form = ApiKeyForm(prefix="apikey")
     new_api_key = new_api_secret = None
+    mails_form = EmailPreferencesForm(user=user, prefix="mails")
     if request.method == "POST" and "profile-email" in request.POST:
         profile_form = ProfileForm(request.POST, request.FILES, initial=initial, prefix="profile")
         if profile_form.is_valid():
@@ -117,6 +122,8 @@ def account_settings(request):
                 profile_form.add_error(exc.field, exc.message)
             else:
                 messages.success(request, "Profile saved.")
+                if "email" in changes and user.pending_email:
+                    messages.info(request, gettext("We sent a link to %(address)s: your address changes once you follow it.") % {"address": user.pending_email})
                 return redirect("account-settings")
     elif request.method == "POST" and "delete-password" in request.POST:
         delete_form = DeleteAccountForm(request.POST, prefix="delete")
@@ -167,6 +174,7 @@ def account_settings(request):
         "profile_form": profile_form,
         "password_form": password_form,
         "delete_form": delete_form,
+        "mails_form": mails_form,
         "api_key_form": api_key_form,
         "api_keys": ApiKey.objects.filter(user=user, revoked_at__isnull=True),
         "new_api_key": new_api_key,
@@ -349,3 +357,123 @@ def _two_factor_setup(request):
         "next": _next_url(request, ""),
     }
     return render(request, "accounts/two_factor.html", context, status=400 if form.errors else 200)
+
+
+# --- Password reset, address confirmation, notification mails ----------------------------------
+
+
+def _link_refused(request, refusal: errors.AccountError, *, again_url: str):
+    """A mailed link that no longer works: why, and the way to a new one (`again_url`, a URL name)."""
+    return render(request, "accounts/link_refused.html", {"problem": refusal.message, "again_url": again_url}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spend_auth_budget(request)
+        except RateLimited as exc:
+            form.add_error(None, too_many_attempts(exc))
+        else:
+            services.request_password_reset(request=request, email=form.cleaned_data["email"])
+            context = {"email": form.cleaned_data["email"], "hours": services.password_reset_hours()}
+            return render(request, "accounts/password_reset_sent.html", context)
+    return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request, token):
+    try:
+        # Looked at before the form is shown: an expired link says so before a new password is typed.
+        tokens.read_token(token, tokens.Purpose.PASSWORD_RESET)
+    except errors.InvalidToken as exc:
+        return _link_refused(request, exc, again_url="password-reset")
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spend_auth_budget(request)
+            services.reset_password(token=token, new_password=form.cleaned_data["new_password"])
+        except RateLimited as exc:
+            form.add_error(None, too_many_attempts(exc))
+        except errors.InvalidAccount as exc:
+            form.add_service_errors(exc.fields)
+        except errors.InvalidToken as exc:
+            form.add_error(None, exc.message)
+        else:
+            logout(request)  # whoever was signed in on this browser, the new password is for the link's account
+            messages.success(request, gettext("Your password is changed, and every session of your account has ended. Log in with your new password."))
+            return redirect("login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request, token):
+    """The link in a confirmation mail: a page with one button, so that mail scanners opening links confirm nothing."""
+    try:
+        user, _kind = tokens.read_token(token, tokens.Purpose.CONFIRM_EMAIL)
+    except errors.InvalidToken as exc:
+        return _link_refused(request, exc, again_url="account-settings")
+    address = user.pending_email or user.email
+    if request.method == "POST":
+        try:
+            services.confirm_email(token=token)
+        except (errors.InvalidToken, errors.EmailTaken) as exc:
+            return _link_refused(request, exc, again_url="account-settings")
+        messages.success(request, gettext("Thank you: %(address)s is confirmed.") % {"address": address})
+        return redirect("account-settings" if request.user.is_authenticated else "login")
+    return render(request, "accounts/confirm_email.html", {"address": address, "account": user})
+
+
+@login_required
+@require_POST
+def resend_confirmation(request):
+    try:
+        spend_auth_budget(request)
+    except RateLimited as exc:
+        messages.error(request, too_many_attempts(exc))
+        return redirect("account-settings")
+    if services.send_email_confirmation(user=request.user, request=request):
+        address = request.user.pending_email or request.user.email
+        messages.success(request, gettext("We sent a new confirmation link to %(address)s.") % {"address": address})
+    elif request.user.is_verified and not request.user.pending_email:
+        messages.info(request, gettext("Your address is confirmed already."))
+    else:
+        messages.error(request, gettext("We sent several links to that address in the last hour. Look for them, or try again later."))
+    return redirect(reverse("account-settings") + "#email-heading")
+
+
+@login_required
+@require_POST
+def cancel_email_change(request):
+    services.request_email_change(user=request.user, new_email=request.user.email)
+    messages.success(request, gettext("The change of address is cancelled."))
+    return redirect(reverse("account-settings") + "#email-heading")
+
+
+@login_required
+@require_POST
+def email_preferences(request):
+    form = EmailPreferencesForm(request.POST, user=request.user, prefix="mails")
+    if form.is_valid():
+        services.set_email_preferences(user=request.user, **form.cleaned_data)
+        messages.success(request, gettext("Your mail choices are saved."))
+    return redirect(reverse("account-settings") + "#email-heading")
+
+
+# Mail clients POST here for their own unsubscribe button (RFC 8058), with no CSRF token: the signed token
+# in the address is what authorises it, and it can only turn mails off.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    try:
+        user, kind = tokens.read_token(token, tokens.Purpose.UNSUBSCRIBE)
+        if kind not in NOTIFICATION_LABELS:
+            raise errors.InvalidToken()
+    except errors.InvalidToken as exc:
+        return _link_refused(request, exc, again_url="account-settings")
+    if request.method == "POST":
+        services.unsubscribe(token=token)
+        return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": True})
+    return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": False})

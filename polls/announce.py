@@ -16,6 +16,7 @@ from django.db import transaction
 
 from accounts.models import Notification, User
 from accounts.notifications import notify
+from polls import mails
 from polls.models import Deck, Like, Poll
 
 
@@ -91,6 +92,7 @@ def poll_closed(poll: Poll, actor: User | None) -> None:
     """Closed by its author, a moderator, or the clock: the author hears of it, subscribers get final results."""
     _notify_author(poll, Notification.Kind.POLL_CLOSED, actor)
     _in_transaction("poll_closed", poll)
+    mails.mail_final_results(poll)
     _after_commit("publish_poll_event", poll, "poll.closed")
     results_changed([poll.pk])
 
@@ -183,3 +185,8 @@ def reported(poll: Poll, reporter: User, reason: str = "") -> None:
         list(Poll.objects.select_for_update(no_key=True).filter(pk=poll.pk).values_list("pk", flat=True))
         # The reporter stays anonymous to the author.
         _notify_author(poll, Notification.Kind.REPORT)
+
+
+def reports_handled(poll: Poll, *, status: str, count: int) -> None:
+    """Moderators resolved or dismissed `count` reports on a poll: its author may have asked to be mailed."""
+    mails.mail_reports_handled(poll, status=status, count=count)

@@ -8,12 +8,24 @@ poll out of lists, searches and totals (listed_for); what a watcher sees of the 
 can_see_results.
 """
 
+from django.conf import settings
 from rest_framework.permissions import BasePermission
 
+from accounts.errors import EmailNotVerified
 from accounts.models import User
 from polls import errors
 from polls.models import Invite, Poll
 from polls.voters import Voter
+
+
+def may_create_polls(user: User) -> bool:
+    """REQUIRE_VERIFIED_EMAIL_TO_CREATE: only accounts whose address is confirmed create polls."""
+    return user.is_verified or not settings.REQUIRE_VERIFIED_EMAIL_TO_CREATE
+
+
+def require_may_create_polls(user: User) -> None:
+    if not may_create_polls(user):
+        raise EmailNotVerified()
 
 
 def _acts_for(user: User | None, account_id) -> bool:

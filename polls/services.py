@@ -44,6 +44,7 @@ from polls.permissions import (
     require_can_take_part,
     require_editable,
     require_manager,
+    require_may_create_polls,
     require_moderator,
     require_voter_or_moderator,
 )
@@ -195,6 +196,7 @@ def create_poll(
     expires_at: datetime | None = None,
     is_secret: bool = False,
 ) -> Poll:
+    require_may_create_polls(author)
     poll = Poll(
         author=author,
         title=title.strip(),
@@ -737,6 +739,7 @@ def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -
             ids = [str(pk) for pk, poll_id in handled if poll_id == poll.pk]
             details = {"status": status, "reports": ids}
             audit.record(actor=moderator, action=audit.Action.REPORTS_HANDLED, target=poll, details=details)
+            announce.reports_handled(poll, status=status, count=len(ids))
     return count
 
 

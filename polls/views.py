@@ -21,8 +21,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import EmailNotVerified
 from accounts.models import User
 from polls import (
     answers,
@@ -49,6 +51,7 @@ from polls.permissions import (
     can_vote,
     editable_fields,
     invite_refusal,
+    may_create_polls,
     require_deck_owner,
 )
 from polls.viewcounts import record_view
@@ -511,6 +514,8 @@ def _wants_another_option(request, form: PollForm) -> bool:
 @require_http_methods(["GET", "POST"])
 def create(request):
     form = PollForm(request.POST or None)
+    if request.method == "GET" and not may_create_polls(request.user):
+        messages.warning(request, gettext("Confirm your email address before you create a poll: see Settings, E-mail."))
     if _wants_another_option(request, form):
         return render(request, "polls/form.html", {"form": form, "creating": True})
     if request.method == "POST" and form.is_valid():
@@ -518,6 +523,8 @@ def create(request):
             poll = services.create_poll(author=request.user, **form.cleaned_data)
         except errors.InvalidPoll as exc:
             form.add_service_errors(exc.fields)
+        except EmailNotVerified as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, "Your poll is live. Share the link!")
             return redirect("poll-share", ref=poll.slug)

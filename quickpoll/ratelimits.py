@@ -28,6 +28,10 @@ RATE_LIMIT_JOIN_MISSES     join codes that name nothing, per client  refuse_join
                            room behind one address joins freely)    pages and API lookups)
 RATE_LIMIT_EXPORT_REQUESTS downloads of one's own data per account  spend_export_budget (the     429 rate_limited; page:
                            (each reads every row they wrote)        accounts API and pages)     message
+RATE_LIMIT_AUTH_REQUESTS   password reset requests and confirms,    the middleware; pages:      429 rate_limited; page:
+                           confirmation mails asked again, per IP   spend_auth_budget           form error
+RATE_LIMIT_MAIL_PER_ADDRESS account mails (reset, confirmation) to  may_send_account_mail       not refused: the same
+  (per hour)               one address                              (accounts.mail)             answer, no mail
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window; ballots cast     lock where it is written    Retry-After; page: message
                            with an invite are not counted), and as  (polls.anonymous_cap); the
@@ -41,8 +45,8 @@ BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_d
                            from one IP (an IPv6 /64), and on one     polls only)                 challenge_required until a
                            poll                                                                  proof of work comes along
 
-The first nine are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those nine off. A spent budget raises
+The first ten are budgets of requests per RATE_LIMIT_WINDOW seconds (the mails per address: per hour),
+counted in the shared cache by django-ratelimit; RATE_LIMIT_ENABLED=false switches those ten off. A spent budget raises
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
 response also reports its budget (per IP, or per API key) in X-RateLimit-Limit, X-RateLimit-Remaining and
@@ -87,7 +91,9 @@ def client_network(address: str) -> str:
 
 
 # Account creation and login are the targets of password guessing: a tighter budget.
-_AUTH_PATHS = re.compile(r"^/api/users/(login|login/two-factor|register)/?$")
+_AUTH_PATHS = re.compile(
+    r"^/api/users/(login|login/two-factor|register|password-reset|password-reset/confirm|email/confirm|me/email/resend)/?$"
+)
 
 # accounts.api_keys registers, from its AppConfig.ready(), how to find the working API key a request carries.
 _api_key_of: Callable[[HttpRequest], object | None] | None = None
@@ -108,10 +114,10 @@ class RateUsage:
     limited: bool
 
 
-def _count(request, *, group: str, limit: int, key, increment: bool = True) -> RateUsage:
-    """Count this request against `limit` per RATE_LIMIT_WINDOW for `key` (a django-ratelimit key);
-    without `increment`, only look at what was counted."""
-    window = settings.RATE_LIMIT_WINDOW
+def _count(request, *, group: str, limit: int, key, increment: bool = True, window: int | None = None) -> RateUsage:
+    """Count this request against `limit` per RATE_LIMIT_WINDOW (or `window` seconds) for `key` (a
+    django-ratelimit key); without `increment`, only look at what was counted."""
+    window = window or settings.RATE_LIMIT_WINDOW
     if not settings.RATE_LIMIT_ENABLED:
         return RateUsage(rule=group, limit=limit, remaining=limit, reset=window, limited=False)
     try:
@@ -199,6 +205,18 @@ def spend_export_budget(request, user) -> None:
     """A download of one's own data (accounts.personal_data), which reads every row the account wrote."""
     limit = settings.RATE_LIMIT_EXPORT_REQUESTS
     _refuse_if_spent(_count(request, group="export", limit=limit, key=lambda group, req: str(user.pk)))
+
+
+def may_send_account_mail(request, address: str) -> bool:
+    """One more account mail (reset, confirmation) to this address this hour? Not refused when spent:
+    the caller answers as if it sent one, so the answer says nothing of the address."""
+    key = address.strip().lower()
+    usage = _count(
+        request, group="mail-address", limit=settings.RATE_LIMIT_MAIL_PER_ADDRESS, window=3600, key=lambda group, req: key
+    )
+    if usage.limited:
+        metrics.rate_limit_refusals.labels(rule=usage.rule).inc()
+    return not usage.limited
 
 
 class ApiRateLimitMiddleware:

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from quickpoll.env import (
     env_bool,
     env_choice,
+    env_email_url,
     env_int,
     env_list,
     env_networks,
@@ -297,6 +298,9 @@ RATE_LIMIT_JOIN_MISSES = env_int("RATE_LIMIT_JOIN_MISSES", 20, minimum=1)
 RATE_LIMIT_EXPORT_REQUESTS = env_int("RATE_LIMIT_EXPORT_REQUESTS", 5, minimum=1)
 # /api/ requests per personal API key per window, in place of its address's RATE_LIMIT_REQUESTS.
 API_KEY_RATE_LIMIT = env_int("API_KEY_RATE_LIMIT", 300, minimum=1)
+# Account mails (password reset, address confirmation) one address may be sent per hour; past it, requests
+# get the same answer and no mail, so a mailbox cannot be flooded and nobody learns whether it has an account.
+RATE_LIMIT_MAIL_PER_ADDRESS = env_int("RATE_LIMIT_MAIL_PER_ADDRESS", 3, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
 # Staff and moderators without two-factor authentication are sent to turn it on before any admin page.
 REQUIRE_TWO_FACTOR_FOR_STAFF = env_bool("REQUIRE_TWO_FACTOR_FOR_STAFF", False)
@@ -321,7 +325,9 @@ PROFANITY_WORDS_FILE = env_str("PROFANITY_WORDS_FILE", str(BASE_DIR / "polls" / 
 INVITES_PER_REQUEST = env_int("INVITES_PER_REQUEST", 500, minimum=1)
 INVITES_PER_POLL = env_int("INVITES_PER_POLL", 5000, minimum=1)
 
-# --- Mail (invitations) -------------------------------------------------------------
+# --- Mail (accounts/mail.py; invitations) --------------------------------------------
+# EMAIL_URL says where mail goes (smtp://, smtps://, console://, file://); unset, the EMAIL_BACKEND and
+# EMAIL_HOST variables below are read as before, and a provider's backend (e.g. Anymail's) is named there.
 # Console by default: a development server prints the mails it would send.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -329,7 +335,16 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+globals().update(env_email_url("EMAIL_URL") or {})
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "QuickPoll <noreply@localhost>")
+# Where links in mails point (mails sent by the clock have no request to take it from).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Seconds a password reset link and an address confirmation link stay good (they also die once used,
+# and when the password changes).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=60)
+EMAIL_CONFIRMATION_TIMEOUT = env_int("EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 3600, minimum=60)
+# Only accounts whose address is confirmed may create polls (API: 403 email_not_verified).
+REQUIRE_VERIFIED_EMAIL_TO_CREATE = env_bool("REQUIRE_VERIFIED_EMAIL_TO_CREATE", False)
 
 # --- Privacy (polls/retention.py) ----------------------------------------------------
 # Voters' addresses and browsers serve abuse handling only: this many days after a poll closes the

@@ -63,6 +63,8 @@ def test_the_export_holds_my_account_polls_ballots_likes_reports_and_notificatio
     }
     assert data["account"]["username"] == "owner" and data["account"]["email"] == owner.email
     assert "password" not in data["account"]
+    assert data["account"]["email_preferences"] == {"poll_closed": False, "report_handled": False, "weekly_digest": False}
+    assert data["account"]["pending_email"] == ""
     [poll] = data["polls"]
     assert (poll["title"], poll["total_votes"], poll["likes_count"]) == ("Owner's own poll", 2, 1)
     assert {option["text"]: option["vote_count"] for option in poll["options"]} == {"Red": 0, "Green": 0, "Blue": 2}

@@ -34,6 +34,7 @@ from playwright.sync_api import Error as PlaywrightError
 from accounts import two_factor
 from accounts.services import MODERATORS_GROUP, make_moderator, update_profile
 from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tokens import Purpose, make_token
 from polls import answers, decks, invites, services
 from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
@@ -128,6 +129,14 @@ PAGES = [
         submit="Make new recovery codes", fill={"codes-password": PASSWORD},
     ),
     PageVisit("login-code", VISITOR, "/accounts/login/", submit="Log in", fill={"username": MODERATOR, "password": PASSWORD}),
+    PageVisit("password-reset", VISITOR, "/accounts/password-reset/"),
+    PageVisit(
+        "password-reset-sent", VISITOR, "/accounts/password-reset/", submit="Mail me a link", fill={"email": "someone@example.com"}
+    ),
+    PageVisit("password-reset-confirm", VISITOR, "/accounts/password-reset/{reset_token}/"),
+    PageVisit("password-reset-link-refused", VISITOR, "/accounts/password-reset/not-a-token/", status=400),
+    PageVisit("confirm-email", NEWCOMER, "/accounts/confirm-email/{confirm_token}/"),
+    PageVisit("unsubscribe", VISITOR, "/accounts/unsubscribe/{unsubscribe_token}/"),
     PageVisit("profile-own", AUTHOR, "/u/ada/"),
     PageVisit("profile", VISITOR, "/u/ada/"),
     PageVisit("notifications", AUTHOR, "/notifications/"),
@@ -158,6 +167,7 @@ NOT_PAGES = {
     "poll-change-vote", "notification-open", "poll-suggest", "poll-write-in-decide",
     "deck-delete", "poll-answer", "poll-answers-hide", "poll-answer-take-back",
     "login-code",  # reached by logging in with two-factor on: the "login-code" visit
+    "resend-confirmation", "cancel-email-change", "email-preferences",
 }
 
 
@@ -316,7 +326,12 @@ def _cast_data_set() -> dict:
     return {
         "sessions": sessions,
         "refs": {name: poll.slug for name, poll in polls.items()}
-        | {"receipt": receipt, "invite_token": made[0].token, "deck": str(deck.pk), "deck_code": deck.join_code},
+        | {"receipt": receipt, "invite_token": made[0].token, "deck": str(deck.pk), "deck_code": deck.join_code}
+        | {
+            "reset_token": make_token(newcomer, Purpose.PASSWORD_RESET),
+            "confirm_token": make_token(newcomer, Purpose.CONFIRM_EMAIL),
+            "unsubscribe_token": make_token(author, Purpose.UNSUBSCRIBE, kind="weekly_digest"),
+        },
     }
 
 

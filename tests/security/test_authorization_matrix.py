@@ -29,6 +29,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import api_keys, two_factor
 from accounts.models import Notification, User
 from accounts.tests.factories import PASSWORD
+from accounts.tokens import Purpose, make_token
 from polls import answers, decks, invites, presenting, services
 from polls.models import Answer, Ballot, Deck, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick
@@ -320,6 +321,36 @@ ROWS = [
         "/api/users/me/password",
         lambda c: Call("/api/users/me/password", NEW_PASSWORD),
         "401 login_required | 204 | 204 | 204 | 204",
+    ),
+    # --- mail: reset, confirmation, notification mails (accounts.mail) ---
+    Row(
+        "POST",
+        "/api/users/password-reset",
+        lambda c: Call("/api/users/password-reset", {"email": c.owner.email}),
+        "202 | 202 | 202 | 202 | 202",
+    ),
+    Row(
+        "POST",
+        "/api/users/password-reset/confirm",
+        lambda c: Call(
+            "/api/users/password-reset/confirm",
+            {"token": make_token(c.owner, Purpose.PASSWORD_RESET), "new_password": NEW_PASSWORD["new_password"]},
+        ),
+        "204 | 204 | 204 | 204 | 204",
+    ),
+    Row(
+        "POST",
+        "/api/users/email/confirm",
+        lambda c: Call("/api/users/email/confirm", {"token": make_token(c.owner, Purpose.CONFIRM_EMAIL)}),
+        "204 | 204 | 204 | 204 | 204",
+    ),
+    Row("POST", "/api/users/me/email/resend", lambda c: Call("/api/users/me/email/resend"), "401 login_required | 202 | 202 | 202 | 202"),
+    Row("GET", "/api/users/me/email-preferences", lambda c: Call("/api/users/me/email-preferences"), "401 login_required | 200 | 200 | 200 | 200"),
+    Row(
+        "PATCH",
+        "/api/users/me/email-preferences",
+        lambda c: Call("/api/users/me/email-preferences", {"weekly_digest": True}),
+        "401 login_required | 200 | 200 | 200 | 200",
     ),
     Row("GET", "/api/users", lambda c: Call("/api/users"), "200 | 200 | 200 | 200 | 200"),
     Row("GET", "/api/users/count", lambda c: Call("/api/users/count"), "200 | 200 | 200 | 200 | 200"),
@@ -1045,7 +1076,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 92  # 61, the live room's 15, the API keys' 4, webhooks' 11 and the two-factor login step
+    assert len(operations) == 98  # 61, the live room's 15, the API keys' 4, webhooks' 11, the two-factor login step and the account mails' 6
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

@@ -391,6 +391,7 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/users/{user_id}/stats": [f"/api/users/{owner.pk}/stats"],
         "/api/users/me": ["/api/users/me"],
         "/api/users/me/export": ["/api/users/me/export"],
+        "/api/users/me/email-preferences": ["/api/users/me/email-preferences"],
         "/api/polls": ["/api/polls?page_size=100", f"/api/polls?author={owner.pk}"],
         "/api/polls/trending": ["/api/polls/trending"],
         "/api/polls/popular": ["/api/polls/popular"],
