@@ -1,10 +1,12 @@
 """Delivery: Standard Webhooks signatures, retries with growing waits, the failing state, redelivery."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -168,12 +170,9 @@ def test_a_paused_endpoint_gets_nothing(receiver, owner, make_endpoint):
 
 
 @pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL; set DATABASE_URL to run it")
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_never_claim_the_same_message(owner, settings):
-    import threading
-
-    from django.db import connection
-
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     endpoint = services.create_endpoint(owner=owner, url="http://127.0.0.1:9/hook", events=["poll.closed"])
     for _ in range(20):
