@@ -24,6 +24,7 @@ _ERRORS = {
         "confusable_display_name (these three with `fields`), email_taken",
         428: "challenge_required: solve the challenge at the URL in X-Altcha-Challenge and send it again",
         429: "rate_limited (with Retry-After), anonymous_limit",
+        501: "format_not_supported (oEmbed: only json)",
     }.items()
 }
 
