@@ -1138,8 +1138,6 @@
         stopPoll = enhance(fresh);
         sendFromHere(fresh);
         proofOfWork(fresh);
-        var said = fresh.querySelector(".embed-notice, .vote-error, .answer-error");
-        if (said) announce(said.textContent);
         var focusOn = hadFocus && (fresh.querySelector(".vote-error, .answer-error, .embed-notice") || fresh.querySelector("h1 a"));
         if (focusOn) {
           if (focusOn.tagName === "P") focusOn.tabIndex = -1;
