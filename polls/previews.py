@@ -81,12 +81,21 @@ def _rows(poll: Poll, visible: bool) -> tuple[list[Row], str]:
             for o in options
         ]
         summary = f"{poll.total_votes} ballot{'s' if poll.total_votes != 1 else ''} · average score"
+    elif poll.method == Poll.Method.RANKED and poll.total_votes:
+        # The instant runoff's last round, as the poll's page shows it: the options still in and their share.
+        rounds = selectors.full_results(poll)["ranked"]["rounds"]
+        last = {tally["id"]: tally["votes"] for tally in rounds[-1]["tallies"]} if rounds else {}
+        counted = sum(last.values()) or 1
+        rows = [
+            Row(o["text"], f"{last[o['id']] * 100 / counted:.0f}%", last[o["id"]] / counted) if o["id"] in last
+            else Row(o["text"], "out", 0.0)
+            for o in options
+        ]
+        summary = f"{poll.total_votes} ballot{'s' if poll.total_votes != 1 else ''} · after {len(rounds)} round{'s' if len(rounds) != 1 else ''} of instant runoff"
     else:
         rows = [Row(o["text"], f"{o['percentage']:.0f}%", o["percentage"] / 100) for o in options]
-        if poll.method == Poll.Method.RANKED:
-            summary = f"{poll.total_votes} ballot{'s' if poll.total_votes != 1 else ''} · first preferences"
-        else:
-            summary = f"{poll.total_votes} vote{'s' if poll.total_votes != 1 else ''}"
+        noun = "ballot" if poll.method == Poll.Method.RANKED else "vote"
+        summary = f"{poll.total_votes} {noun}{'s' if poll.total_votes != 1 else ''}"
     best = max((row.share for row in rows), default=0)
     rows = [Row(row.text, row.figure, row.share, best > 0 and row.share == best) for row in rows]
     rows = sorted(rows, key=lambda row: -(row.share or 0))[:MAX_ROWS]
@@ -154,13 +163,22 @@ def draw_preview(poll: Poll, *, visible: bool) -> bytes:
     text_font, figure_font = _font(30, 500), _font(30, 700)
     left, right = margin + 8, WIDTH - margin - 8
     row_height = 66 if len(rows) > 4 else 74
+    room = HEIGHT - margin - 64 - y  # above the summary line
+    fits = max(1, room // row_height)
+    if len(rows) > fits:
+        summary += f" · {len(rows) - fits} more not shown"
+        rows = rows[:fits]
     for row in rows:
         figure_width = draw.textlength(row.figure, font=figure_font) if row.figure else 0
         label = _fit(draw, row.text, text_font, int(right - left - figure_width - 24), 1)
         draw.text((left, y), label[0] if label else "", font=text_font, fill=INK)
         if row.figure:
-            draw.text((right, y), row.figure, font=figure_font, fill=LEADER if row.leads else INK, anchor="ra")
+            draw.text((right, y), row.figure, font=figure_font, fill=LEADER if row.leads else MUTED if row.figure == "out" else INK, anchor="ra")
         bar_top = y + 42
+        if row.share is None:  # hidden results: no track either, which would read as "no votes"
+            draw.line((left, bar_top + 6, right, bar_top + 6), fill=LINE, width=2)
+            y += row_height
+            continue
         draw.rounded_rectangle((left, bar_top, right, bar_top + 12), radius=6, fill=TRACK)
         if row.share:
             end = left + max(12, (right - left) * min(row.share, 1))
