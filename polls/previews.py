@@ -8,20 +8,19 @@ key holds both), whoever asks first.
 
 import hashlib
 import io
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import get_language, gettext, ngettext
 from PIL import Image, ImageDraw, ImageFont
 
 from polls import selectors
 from polls.models import Poll
 from polls.permissions import can_see_results
-
-logger = logging.getLogger(__name__)
+from quickpoll.cache import cached_or_made
 
 WIDTH, HEIGHT = 1200, 630  # what OpenGraph and Twitter's large card expect (1.91:1)
 MAX_AGE = 300  # seconds a crawler or browser may keep it; the ETag answers the rest
@@ -70,7 +69,7 @@ def _rows(poll: Poll, visible: bool) -> tuple[list[Row], str]:
         groups = answers["groups"][:MAX_ROWS]
         top = max((group["count"] for group in groups), default=1)
         rows = [Row(group["text"], f"{group['count']}×", group["count"] / top, index == 0) for index, group in enumerate(groups)]
-        return rows, f"{answers['answers']} answer{'s' if answers['answers'] != 1 else ''} · open text"
+        return rows, ngettext("%(count)d answer · open text", "%(count)d answers · open text", answers["answers"]) % {"count": answers["answers"]}
     options = selectors.option_results(poll, poll.options.all())["options"] if visible else None
     if options is None:
         rows = [Row(option.text, "", None) for option in poll.options.all()[:MAX_ROWS]]
@@ -80,7 +79,7 @@ def _rows(poll: Poll, visible: bool) -> tuple[list[Row], str]:
             Row(o["text"], f"{o['mean']:.1f} / {poll.score_max}" if o.get("mean") is not None else "–", o["percentage"] / 100)
             for o in options
         ]
-        summary = f"{poll.total_votes} ballot{'s' if poll.total_votes != 1 else ''} · average score"
+        summary = ngettext("%(count)d ballot · average score", "%(count)d ballots · average score", poll.total_votes) % {"count": poll.total_votes}
     elif poll.method == Poll.Method.RANKED and poll.total_votes:
         # The instant runoff's last round, as the poll's page shows it: the options still in and their share.
         rounds = selectors.full_results(poll)["ranked"]["rounds"]
@@ -88,19 +87,23 @@ def _rows(poll: Poll, visible: bool) -> tuple[list[Row], str]:
         counted = sum(last.values()) or 1
         rows = [
             Row(o["text"], f"{last[o['id']] * 100 / counted:.0f}%", last[o["id"]] / counted) if o["id"] in last
-            else Row(o["text"], "out", 0.0)
+            else Row(o["text"], gettext("out"), 0.0)
             for o in options
         ]
-        summary = f"{poll.total_votes} ballot{'s' if poll.total_votes != 1 else ''} · after {len(rounds)} round{'s' if len(rounds) != 1 else ''} of instant runoff"
+        summary = ngettext("%(count)d ballot", "%(count)d ballots", poll.total_votes) % {"count": poll.total_votes} + " · " + ngettext(
+            "after %(rounds)d round of instant runoff", "after %(rounds)d rounds of instant runoff", len(rounds)
+        ) % {"rounds": len(rounds)}
     else:
         rows = [Row(o["text"], f"{o['percentage']:.0f}%", o["percentage"] / 100) for o in options]
-        noun = "ballot" if poll.method == Poll.Method.RANKED else "vote"
-        summary = f"{poll.total_votes} {noun}{'s' if poll.total_votes != 1 else ''}"
+        if poll.method == Poll.Method.RANKED:
+            summary = ngettext("%(count)d ballot", "%(count)d ballots", poll.total_votes) % {"count": poll.total_votes}
+        else:
+            summary = ngettext("%(count)d vote", "%(count)d votes", poll.total_votes) % {"count": poll.total_votes}
     best = max((row.share for row in rows), default=0)
     rows = [Row(row.text, row.figure, row.share, best > 0 and row.share == best) for row in rows]
     rows = sorted(rows, key=lambda row: -(row.share or 0))[:MAX_ROWS]
     more = len(options) - len(rows)
-    return rows, summary + (f" · {more} more option{'s' if more != 1 else ''}" if more > 0 else "")
+    return rows, summary + (" · " + ngettext("%(count)d more option", "%(count)d more options", more) % {"count": more} if more > 0 else "")
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font, width: int, lines: int) -> list[str]:
@@ -149,7 +152,7 @@ def draw_preview(poll: Poll, *, visible: bool) -> bytes:
     draw.rounded_rectangle((32, 32, WIDTH - 32, HEIGHT - 32), radius=28, fill=SURFACE, outline=LINE, width=2)
     _draw_logo(draw, margin + 8, margin, 44)
     draw.text((margin + 66, margin + 22), settings.APP_NAME, font=_font(30, 700), fill=INK, anchor="lm")
-    status = "Open · vote now" if poll.is_open else "Closed · final results" if visible else "Closed"
+    status = gettext("Open · vote now") if poll.is_open else gettext("Closed · final results") if visible else gettext("Closed")
     draw.text((WIDTH - margin - 8, margin + 22), status, font=_font(26, 600), fill=BRAND if poll.is_open else MUTED, anchor="rm")
 
     title_font = _font(52, 700)
@@ -166,14 +169,14 @@ def draw_preview(poll: Poll, *, visible: bool) -> bytes:
     room = HEIGHT - margin - 64 - y  # above the summary line
     fits = max(1, room // row_height)
     if len(rows) > fits:
-        summary += f" · {len(rows) - fits} more not shown"
+        summary += " · " + gettext("%(count)d more not shown") % {"count": len(rows) - fits}
         rows = rows[:fits]
     for row in rows:
         figure_width = draw.textlength(row.figure, font=figure_font) if row.figure else 0
         label = _fit(draw, row.text, text_font, int(right - left - figure_width - 24), 1)
         draw.text((left, y), label[0] if label else "", font=text_font, fill=INK)
         if row.figure:
-            draw.text((right, y), row.figure, font=figure_font, fill=LEADER if row.leads else MUTED if row.figure == "out" else INK, anchor="ra")
+            draw.text((right, y), row.figure, font=figure_font, fill=LEADER if row.leads else MUTED if row.share == 0 else INK, anchor="ra")
         bar_top = y + 42
         if row.share is None:  # hidden results: no track either, which would read as "no votes"
             draw.line((left, bar_top + 6, right, bar_top + 6), fill=LINE, width=2)
@@ -195,19 +198,9 @@ def preview_png(poll: Poll) -> PreviewImage:
     visible = _visible(poll)
     texts = "\n".join([poll.title, *(option.text for option in poll.options.all())])
     fingerprint = hashlib.sha256(
-        f"{poll.results_version}:{visible}:{poll.is_open}:{poll.updated_at.isoformat()}:{texts}".encode()
+        f"{poll.results_version}:{visible}:{poll.is_open}:{poll.updated_at.isoformat()}:{get_language()}:{texts}".encode()
     ).hexdigest()[:24]
     # The results version is in the key: a vote makes a new picture, and readers of one version share one.
     key = f"poll-preview:{poll.pk}:{fingerprint}"
-    try:
-        png = cache.get(key)
-    except Exception:
-        logger.warning("preview of poll %s unreadable from the cache", poll.pk, exc_info=True)
-        png = None
-    if png is None:
-        png = draw_preview(poll, visible=visible)
-        try:
-            cache.set(key, png, CACHE_SECONDS)
-        except Exception:
-            logger.warning("preview of poll %s not cached", poll.pk, exc_info=True)
+    png = cached_or_made(cache, key, lambda: draw_preview(poll, visible=visible), timeout=CACHE_SECONDS, what=f"preview of poll {poll.pk}")
     return PreviewImage(png=png, etag=f'"{fingerprint}"')

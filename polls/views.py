@@ -6,7 +6,6 @@ redirects back to the poll; live updates are added on top by static/js/quickpoll
 """
 
 import functools
-import re
 from datetime import datetime, timedelta
 
 import segno
@@ -23,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -1193,7 +1193,7 @@ def embed(request, poll):
     return _render_embed(request, poll)
 
 
-EMBED_CHALLENGE_MESSAGE = (
+EMBED_CHALLENGE_MESSAGE = gettext_lazy(
     "This poll asks your browser to solve a small puzzle before your vote counts. With JavaScript on it does so "
     "by itself above the Vote button: pick again and vote."
 )
@@ -1213,13 +1213,14 @@ def embed_vote(request, poll):
         spend_voter_budget(request, voter)
         if poll.takes_answers:
             answers.submit_answer(poll=poll, voter=voter, text=text, challenge=challenge)
-            said = "Your answer is in."
+            said = gettext("Your answer is in.")
         else:
             ballot = services.cast_vote(poll=poll, voter=voter, **marks.ballot(poll), challenge=challenge)
             said = (
-                f"Your secret ballot is in. Your receipt: {ballot.receipt}. Note it now, it is shown only this once."
+                gettext("Your secret ballot is in. Your receipt: %(receipt)s. Note it now, it is shown only this once.")
+                % {"receipt": ballot.receipt}
                 if ballot.receipt
-                else "Your vote is in."
+                else gettext("Your vote is in.")
             )
     except errors.ChallengeRequired:
         return _render_embed(request, poll, picked=marks, error=EMBED_CHALLENGE_MESSAGE, status=428)
@@ -1230,7 +1231,7 @@ def embed_vote(request, poll):
             return _render_embed(request, poll, answer_text=text, answer_error=exc.message, status=400)
         return _render_embed(request, poll, error=exc.message, status=exc.status)
     except RateLimited as exc:
-        return _render_embed(request, poll, error=f"That was a lot of clicks. Try again in {exc.retry_after} seconds.", status=429)
+        return _render_embed(request, poll, error=gettext("That was a lot of clicks. Try again in %(seconds)s seconds.") % {"seconds": exc.retry_after}, status=429)
     return _render_embed(request, poll, voter=voter, notice=said)
 
 

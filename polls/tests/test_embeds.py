@@ -2,17 +2,15 @@
 oEmbed; the link-preview tags and picture."""
 
 import io
-import json
 
 import pytest
 from django.urls import reverse
 from PIL import Image
 
-from polls import previews
+from polls import previews, services
 from polls.models import Ballot, Poll
 from polls.tests.factories import PollFactory, pick, visitor
 from polls.voters import ANON_COOKIE, voter_from_scope
-from polls import services
 
 pytestmark = pytest.mark.django_db
 

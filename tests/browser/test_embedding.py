@@ -1,9 +1,7 @@
 """A poll embedded in another site: a page on another origin frames /embed/<slug>, and a visitor votes there
 (no cookies cross into the frame: its voter is the id the frame keeps and sends as X-Anon-Id)."""
 
-import functools
 import http.server
-import re
 import threading
 from urllib.parse import urlsplit
 
