@@ -1102,7 +1102,7 @@ OEMBED_CACHE_AGE = 3600  # the iframe shows live results; only its title and siz
 
 @extend_schema(
     operation_id="oembed",
-    tags=["embeds"],
+    tags=["Polls"],
     summary="oEmbed: the iframe that shows a poll, live, in another site (type rich)",
     description="For a poll's URL on this site (its page or its embed), the snippet a CMS or chat app inserts. "
     "Poll pages announce this URL with a <link rel=\"alternate\" type=\"application/json+oembed\">. "

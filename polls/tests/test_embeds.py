@@ -42,6 +42,9 @@ def test_any_site_may_frame_the_embed_by_default(client, poll):
     assert response.status_code == 200
     assert _policy(response)["frame-ancestors"] == "*"
     assert "X-Frame-Options" not in response
+    # Only framing is loosened: scripts and styles stay our own files, nothing inline.
+    assert _policy(response)["script-src"] == "'self'" and _policy(response)["style-src"] == "'self'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
 def test_the_polls_sites_become_the_embeds_frame_ancestors(client, owner):
