@@ -1114,10 +1114,11 @@ OEMBED_CACHE_AGE = 3600  # the iframe shows live results; only its title and siz
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def oembed(request):
+    # oEmbed's other format, xml, is a 501 per its spec; anything else is a malformed query (400).
+    if request.query_params.get("format") == "xml":
+        raise errors.EmbedFormatNotSupported()
     query = OEmbedQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    if query.validated_data["format"] != "json":
-        raise errors.EmbedFormatNotSupported()
     ref = embeds.poll_ref_from_url(query.validated_data["url"], request)
     poll = Poll.objects.select_related("author").by_ref(ref).first() if ref else None
     if poll is None:

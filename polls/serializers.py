@@ -773,7 +773,9 @@ class OEmbedQuerySerializer(serializers.Serializer):
     url = serializers.CharField(max_length=2000, help_text="A poll's page (/p/<slug>/) or embed (/embed/<slug>) on this site.")
     maxwidth = serializers.IntegerField(required=False, min_value=1, help_text="The widest iframe the consumer can show.")
     maxheight = serializers.IntegerField(required=False, min_value=1, help_text="The tallest iframe the consumer can show.")
-    format = serializers.CharField(required=False, default="json", help_text="json; anything else is 501.")
+    format = serializers.ChoiceField(
+        choices=["json"], required=False, allow_blank=True, default="json", help_text="json; any other format is 501 format_not_supported."
+    )
 
 
 class OEmbedSerializer(serializers.Serializer):
