@@ -1107,7 +1107,7 @@ OEMBED_CACHE_AGE = 3600  # the iframe shows live results; only its title and siz
     description="For a poll's URL on this site (its page or its embed), the snippet a CMS or chat app inserts. "
     "Poll pages announce this URL with a <link rel=\"alternate\" type=\"application/json+oembed\">. "
     "The iframe stays within maxwidth and maxheight (never below 240 pixels). A URL that is not one of our polls "
-    "is 404 not_found; a format other than json is 501 format_not_supported.",
+    "is 404 not_found; format=xml is 501 format_not_supported (only json is offered).",
     parameters=[OEmbedQuerySerializer],
     responses={200: OEmbedSerializer, **errors_for(400, 404, 501)},
 )
