@@ -5,20 +5,22 @@ import io
 import json
 from dataclasses import asdict
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from accounts.api_keys import MANAGE_POLLS, VOTE
 from accounts.models import User
-from polls import answers, bot_defence, decks, errors, invites, join_codes, presenting, public_bodies, secret_ballots, selectors, services
+from polls import answers, bot_defence, decks, embeds, errors, invites, join_codes, presenting, previews, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
 from polls.models import MAX_OPTIONS, Answer, Deck, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
@@ -32,6 +34,8 @@ from polls.permissions import (
 )
 from polls.serializers import (
     AnswerCreateSerializer,
+    OEmbedQuerySerializer,
+    OEmbedSerializer,
     AnswerHideSerializer,
     AnswerSerializer,
     AnswersHiddenSerializer,
@@ -1113,3 +1117,53 @@ class DeckViewSet(viewsets.GenericViewSet):
     def code(self, request, code=None):
         found = _joined(request, code, Deck)
         return Response(DeckStateSerializer(decks.deck_state(found)).data)
+
+
+OEMBED_CACHE_AGE = 3600  # the iframe shows live results; only its title and size could go stale
+
+
+@extend_schema(
+    operation_id="oembed",
+    tags=["Polls"],
+    summary="oEmbed: the iframe that shows a poll, live, in another site (type rich)",
+    description="For a poll's URL on this site (its page or its embed), the snippet a CMS or chat app inserts. "
+    "Poll pages announce this URL with a <link rel=\"alternate\" type=\"application/json+oembed\">. "
+    "The iframe stays within maxwidth and maxheight (never below 240 pixels). A URL that is not one of our polls "
+    "is 404 not_found; format=xml is 501 format_not_supported (only json is offered).",
+    parameters=[OEmbedQuerySerializer],
+    responses={200: OEmbedSerializer, **errors_for(400, 404, 501)},
+)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def oembed(request):
+    # oEmbed's other format, xml, is a 501 per its spec; anything else is a malformed query (400).
+    if request.query_params.get("format") == "xml":
+        raise errors.EmbedFormatNotSupported()
+    query = OEmbedQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    ref = embeds.poll_ref_from_url(query.validated_data["url"], request)
+    poll = Poll.objects.select_related("author").by_ref(ref).first() if ref else None
+    if poll is None:
+        raise errors.EmbedNotFound()
+    width, height = embeds.embed_size(maxwidth=query.validated_data.get("maxwidth"), maxheight=query.validated_data.get("maxheight"))
+    preview_width, preview_height = previews.WIDTH, previews.HEIGHT
+    return Response(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "provider_name": settings.APP_NAME,
+            "provider_url": request.build_absolute_uri("/"),
+            "title": poll.title,
+            "author_name": poll.author.public_name,
+            "author_url": request.build_absolute_uri(reverse("profile", kwargs={"username": poll.author.username})),
+            "html": embeds.embed_snippet(request, poll, width=width, height=height),
+            "width": width,
+            "height": height,
+            "thumbnail_url": request.build_absolute_uri(reverse("poll-preview", kwargs={"ref": poll.slug})),
+            "thumbnail_width": preview_width,
+            "thumbnail_height": preview_height,
+            "cache_age": OEMBED_CACHE_AGE,
+        }
+    )
+
+

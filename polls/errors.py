@@ -359,3 +359,17 @@ class AnswerNotFound(PollError):
     code = "not_found"
     status = 404
     message = "No such answer on this poll."
+
+
+class EmbedNotFound(PollError):
+    code = "not_found"
+    status = 404
+    message = "That URL names no poll on this site."
+
+
+class EmbedFormatNotSupported(PollError):
+    """oEmbed's answer to a format this provider does not speak (the spec says 501)."""
+
+    code = "format_not_supported"
+    status = 501
+    message = "Only format=json is offered."

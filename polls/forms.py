@@ -8,6 +8,7 @@ from datetime import UTC, datetime, tzinfo
 from django import forms
 from django.forms.utils import ErrorDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from polls import errors
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Option, Poll, Report
@@ -116,6 +117,21 @@ class LocalDateTimeField(forms.DateTimeField):
             return True
 
 
+class OriginListField(forms.CharField):
+    """Sites typed one per line (or apart by spaces), as a list; polls.embeds checks each one."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, (list, tuple)) else value
+
+    def to_python(self, value) -> list[str]:
+        return (super().to_python(value) or "").split()
+
+    def has_changed(self, initial, data) -> bool:
+        return list(initial or []) != self.to_python(data)
+
+
 class PollForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -203,6 +219,12 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         required=False,
         label="Ask anonymous voters' browsers for a proof of work",
         help_text="Keeps scripts from stuffing the ballot box; accounts are never asked.",
+    )
+
+    embed_origins = OriginListField(
+        required=False,
+        label=_("Sites that may embed this poll"),
+        help_text=_("One per line, e.g. https://blog.example.org (https://*.example.org for its subdomains). Leave empty to let any site embed it."),
     )
 
     def __init__(
@@ -330,6 +352,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "answer_max_length": poll.answer_max_length,
             "answers_per_voter": poll.answers_per_voter,
             "filter_profanity": poll.filter_profanity,
+            "embed_origins": poll.embed_origins,
         }
 
 

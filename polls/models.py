@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from django.conf import settings
@@ -11,7 +12,15 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 
 
+# A poll's id as its links write it; a slug never has this shape.
+CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 class PollQuerySet(models.QuerySet):
+    def by_ref(self, ref: str) -> "PollQuerySet":
+        """The poll a shareable link names, by its slug or its id: both make links."""
+        return self.filter(pk=ref) if CANONICAL_UUID.match(ref.lower()) else self.filter(slug=ref)
+
     """The names every list, filter, count and job uses for a poll's state and who sees it.
 
     open() and closed() split polls exactly as Poll.is_open does for one row.
@@ -157,6 +166,12 @@ class Poll(models.Model):
         help_text="When anonymous voters must solve a proof-of-work challenge (polls.bot_defence).",
     )
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Sites whose pages may frame /embed/<slug> (polls.embeds); empty: any site.
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sites that may show this poll in a frame, e.g. https://blog.example.org; empty: any site.",
+    )
     is_secret = models.BooleanField(
         default=False,
         help_text="Secret ballot: who took part and what was chosen are kept apart (polls.secret_ballots).",

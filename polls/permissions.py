@@ -75,6 +75,7 @@ AUTHOR_EDITABLE_FIELDS = frozenset(
         "results_visibility",
         "expires_at",
         "is_active",
+        "embed_origins",
     }
 )
 # Moderators fix a title, unlist or close someone else's poll; how it votes and shows results stays its author's.

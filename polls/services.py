@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from accounts import audit
 from accounts.models import User
-from polls import announce, answers, anonymous_cap, ballot_box, bot_defence, errors, join_codes, public_bodies, secret_ballots
+from polls import announce, answers, anonymous_cap, ballot_box, bot_defence, embeds, errors, join_codes, public_bodies, secret_ballots
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts, ranking_of
 from polls.models import (
@@ -106,6 +106,9 @@ def option_problems(texts: Iterable[str]) -> list[str]:
 
 def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
+    poll.embed_origins, origin_problems = embeds.clean_origins(poll.embed_origins)
+    if origin_problems:
+        problems["embed_origins"] = origin_problems
     if not poll.title.strip():
         problems["title"] = ["A poll needs a title."]
     elif len(poll.title) > 200:
@@ -195,6 +198,7 @@ def create_poll(
     bot_protection: str = Poll.BotProtection.ADAPTIVE,
     expires_at: datetime | None = None,
     is_secret: bool = False,
+    embed_origins: Iterable[str] = (),
 ) -> Poll:
     require_may_create_polls(author)
     poll = Poll(
@@ -219,6 +223,7 @@ def create_poll(
         bot_protection=bot_protection,
         expires_at=expires_at,
         is_secret=is_secret,
+        embed_origins=list(embed_origins),
     )
     texts, option_problems = _clean_options(options, takes_answers=poll.takes_answers)
     problems = _check_poll(poll, len(texts), expiry_changed=True)

@@ -5,6 +5,9 @@ from polls import views
 urlpatterns = [
     path("polls/", views.browse, name="browse"),
     path("polls/new/", views.create, name="poll-create"),
+    path("polls/<str:ref>/preview.png", views.preview_image, name="poll-preview"),
+    path("embed/<str:ref>", views.embed, name="poll-embed"),
+    path("embed/<str:ref>/vote", views.embed_vote, name="poll-embed-vote"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("p/<str:ref>/", views.poll_detail, name="poll-detail"),
     path("p/<str:ref>/vote/", views.vote, name="poll-vote"),

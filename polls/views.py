@@ -6,22 +6,25 @@ redirects back to the poll; live updates are added on top by static/js/quickpoll
 """
 
 import functools
-import re
 from datetime import datetime, timedelta
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import EmailNotVerified
@@ -30,17 +33,19 @@ from polls import (
     answers,
     bot_defence,
     decks,
+    embeds,
     errors,
     invites,
     join_codes,
     presenting,
+    previews,
     secret_ballots,
     selectors,
     services,
 )
 from polls.filters import PollFilter
 from polls.forms import BallotMarks, DeckForm, InvitesForm, PollForm, ReportForm
-from polls.models import MAX_OPTIONS, Answer, Ballot, Deck, Invite, Like, Poll, Vote, WriteIn
+from polls.models import CANONICAL_UUID, MAX_OPTIONS, Answer, Ballot, Deck, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
     can_change_vote,
     can_manage,
@@ -69,15 +74,11 @@ PAGE_SIZE = 12
 BROWSE_FORM_FIELDS = {"q", "status", "method"}  # the rest of PollFilter's parameters have no input on the page
 
 
-_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _poll_or_404(ref: str) -> Poll:
     """A poll by its slug or its id: both make shareable links (a slug never has an id's shape)."""
-    polls = Poll.objects.select_related("author").prefetch_related("options")
-    if _CANONICAL_UUID.match(ref.lower()):
-        return get_object_or_404(polls, pk=ref)
-    return get_object_or_404(polls, slug=ref)
+    return get_object_or_404(Poll.objects.select_related("author").prefetch_related("options").by_ref(ref))
 
 
 def _back_to(poll: Poll, request=None):
@@ -129,8 +130,8 @@ def _known_voter(request):
         return None
 
 
-def _voter_state(request, poll: Poll) -> selectors.VoterState:
-    voter = _known_voter(request)
+def _voter_state(request, poll: Poll, voter=None) -> selectors.VoterState:
+    voter = voter or _known_voter(request)
     return selectors.voter_states(polls=[poll], voter=voter).get(poll.pk, selectors.VoterState())
 
 
@@ -190,14 +191,16 @@ def _poll_context(
     request,
     poll: Poll,
     *,
+    voter=None,
     changing: bool = False,
     picked=None,
     vote_error: str = "",
     answer_text: str = "",
     answer_error: str = "",
 ) -> dict:
-    """What templates/polls/detail.html needs: the poll's page, and a deck's audience page built on it."""
-    state = _voter_state(request, poll)
+    """What templates/polls/detail.html needs: the poll's page, and a deck's audience page built on it.
+    `voter`: whom the page is for when the request does not say (the embed's voter, just issued an id)."""
+    state = _voter_state(request, poll, voter)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
     signed_in = request.user.is_authenticated
     held_invite = invites.held_for(request, poll)
@@ -227,6 +230,8 @@ def _poll_context(
         "can_report": can_report(request.user, poll),
         "share_url": share_url,
         "share_qr": _qr_svg(share_url),
+        "preview_image_url": request.build_absolute_uri(reverse("poll-preview", kwargs={"ref": poll.slug})),
+        "oembed_url": embeds.oembed_discovery_url(request, poll),
         "report_form": ReportForm(),
         **_write_ins_context(request, poll, held_invite),
         **_answers_context(request, poll, state, held_invite, answer_text=answer_text, answer_error=answer_error),
@@ -575,6 +580,8 @@ def share(request, ref):
         "short_link": short_link,
         "qr": _qr_svg(link, tile=True),
         "can_manage": can_manage(request.user, poll),
+        "embed_snippet": embeds.embed_snippet(request, poll),
+        "embed_origins": poll.embed_origins,
     }
     return render(request, "polls/share.html", context)
 
@@ -683,7 +690,7 @@ def revoke_invites(request, ref):
         revoked = invites.revoke_unused_invites(poll=poll, actor=request.user)
     else:
         chosen = request.POST.get("invite", "")
-        if not _CANONICAL_UUID.match(chosen.lower()):
+        if not CANONICAL_UUID.match(chosen.lower()):
             messages.error(request, "Choose an invite to revoke.")
             return redirect("poll-invites", ref=poll.slug)
         revoked = invites.revoke_invites(poll=poll, actor=request.user, invites=Invite.objects.filter(pk=chosen))
@@ -884,7 +891,7 @@ def present(request, ref):
 
 
 def _presentable_deck(request, deck_id: str) -> Deck:
-    if not _CANONICAL_UUID.match(deck_id.lower()):
+    if not CANONICAL_UUID.match(deck_id.lower()):
         raise Http404
     deck = get_object_or_404(Deck.objects.select_related("author"), pk=deck_id)
     try:
@@ -1143,3 +1150,106 @@ def hide_answers(request, ref):
         messages.success(request, f"{word} hidden from every screen." if hidden else f"{word} shown again.")
 
     return _act(request, poll, hide)
+
+
+# --- Embeds and link previews ----------------------------------------------------------------------
+
+
+def _framed(view):
+    """An embed view (/embed/<ref>): its page may be framed by the poll's sites (polls.embeds.frame_ancestors), and
+    it is the same wherever it is shown. Its voter is always anonymous, known only by the X-Anon-Id header the
+    page's script sends: a framed page gets no cookies, and a post that read them could be forged from any site,
+    so none is read (which is also why its vote post needs no CSRF token)."""
+
+    @functools.wraps(view)
+    def framed(request, ref):
+        request.user = AnonymousUser()
+        request.COOKIES = {}
+        request.anon_id_by_header_only = True  # polls.voters.AnonymousIdMiddleware: no cookie for the issued id
+        poll = _poll_or_404(ref)
+        response = view(request, poll)
+        response._csp_replace = {"frame-ancestors": embeds.frame_ancestors(poll)}
+        patch_vary_headers(response, ["X-Anon-Id"])
+        return response
+
+    return xframe_options_exempt(csrf_exempt(framed))
+
+
+def _render_embed(request, poll: Poll, *, voter=None, status: int = 200, notice: str = "", error: str = "", **refused):
+    context = _poll_context(request, poll, voter=voter, **refused)
+    context |= {
+        "voting": context["can_vote"],  # a framed voter changes a ballot on the poll's own page, signed in
+        "embed_notice": notice,
+        "embed_error": error,
+        "poll_url": request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug})),
+        # The embedding site may match its own theme (?theme=dark); otherwise the reader's system decides.
+        "theme": request.GET.get("theme") if request.GET.get("theme") in EMBED_THEMES else "",
+    }
+    return render(request, "polls/embed.html", context, status=status)
+
+
+EMBED_THEMES = {"light", "dark"}
+
+
+@require_GET
+@_framed
+def embed(request, poll):
+    if "X-Anon-Id" not in request.headers:  # the page's script asks again for its voter: one view, not two
+        record_view(poll.pk)
+    return _render_embed(request, poll)
+
+
+EMBED_CHALLENGE_MESSAGE = gettext_lazy(
+    "This poll asks your browser to solve a small puzzle before your vote counts. With JavaScript on it does so "
+    "by itself above the Vote button: pick again and vote."
+)
+
+
+@require_POST
+@_framed
+def embed_vote(request, poll):
+    """A ballot (or an open-text answer) from the embed: the same services as the poll's page, answered with the
+    embed as this voter now sees it. Its script sends the form and swaps the answer in; without script the browser
+    shows it (the voter then stays unknown to the next page: there is no cookie to keep them)."""
+    marks = BallotMarks.from_form(poll, request.POST)
+    text = request.POST.get("answer", "")[:1000]
+    challenge = request.POST.get(bot_defence.FIELD, "")
+    try:
+        voter = voter_from_request(request)
+        spend_voter_budget(request, voter)
+        if poll.takes_answers:
+            answers.submit_answer(poll=poll, voter=voter, text=text, challenge=challenge)
+            said = gettext("Your answer is in.")
+        else:
+            ballot = services.cast_vote(poll=poll, voter=voter, **marks.ballot(poll), challenge=challenge)
+            said = (
+                gettext("Your secret ballot is in. Your receipt: %(receipt)s. Note it now, it is shown only this once.")
+                % {"receipt": ballot.receipt}
+                if ballot.receipt
+                else gettext("Your vote is in.")
+            )
+    except errors.ChallengeRequired:
+        return _render_embed(request, poll, picked=marks, error=EMBED_CHALLENGE_MESSAGE, status=428)
+    except errors.PollError as exc:
+        if isinstance(exc, BALLOT_REFUSALS):
+            return _render_embed(request, poll, picked=marks, vote_error=exc.message, status=400)
+        if exc.code in ANSWER_REFUSALS:
+            return _render_embed(request, poll, answer_text=text, answer_error=exc.message, status=400)
+        return _render_embed(request, poll, error=exc.message, status=exc.status)
+    except RateLimited as exc:
+        return _render_embed(request, poll, error=gettext("That was a lot of clicks. Try again in %(seconds)s seconds.") % {"seconds": exc.retry_after}, status=429)
+    return _render_embed(request, poll, voter=voter, notice=said)
+
+
+@require_GET
+def preview_image(request, ref):
+    """The link preview's picture (OpenGraph, Twitter): the question and its bars, as anyone without a vote sees them."""
+    poll = _poll_or_404(ref)
+    image = previews.preview_png(poll)
+    if request.headers.get("If-None-Match") == image.etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(image.png, content_type="image/png")
+    response["ETag"] = image.etag
+    response["Cache-Control"] = f"public, max-age={previews.MAX_AGE}"
+    return response

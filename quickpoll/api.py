@@ -25,6 +25,7 @@ _ERRORS = {
         "confusable_display_name (these three with `fields`), email_taken, endpoint_limit_reached, already_pending",
         428: "challenge_required: solve the challenge at the URL in X-Altcha-Challenge and send it again",
         429: "rate_limited (with Retry-After), anonymous_limit",
+        501: "format_not_supported (oEmbed: only json)",
     }.items()
 }
 

@@ -15,6 +15,7 @@ from polls.api import (
     UserPollsViewSet,
     VoteViewSet,
     WriteInViewSet,
+    oembed,
 )
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
@@ -60,6 +61,7 @@ urlpatterns = [
     # Swagger UI and ReDoc style elements inline, and ReDoc renders in a blob: worker.
     re_path(r"^docs/?$", docs_csp(SwaggerView.as_view(url_name="schema")), name="docs"),
     re_path(r"^redoc/?$", docs_csp(RedocView.as_view(url_name="schema")), name="redoc"),
+    re_path(r"^api/oembed/?$", oembed, name="oembed"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("", include("polls.urls")),

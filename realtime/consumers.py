@@ -16,7 +16,7 @@ from django.utils import timezone
 from polls import selectors
 from polls.models import Deck, Poll
 from polls.permissions import can_see_results
-from polls.voters import voter_from_scope
+from polls.voters import ANON_SUBPROTOCOL, voter_from_scope
 from quickpoll import metrics
 from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
 from quickpoll.ratelimits import client_network
@@ -158,7 +158,9 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         await self.close(code=code, reason=reason)
 
     def _subprotocol(self) -> str | None:
-        return BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in (self.scope.get("subprotocols") or []) else None
+        """The subprotocol the client named its credential with (a browser fails a socket that gets none back)."""
+        offered = self.scope.get("subprotocols") or []
+        return next((protocol for protocol in (BEARER_SUBPROTOCOL, ANON_SUBPROTOCOL) if protocol in offered), None)
 
     async def _beat(self):
         while True:

@@ -27,7 +27,9 @@
       offline = null;
     }
     function connect() {
-      socket = new WebSocket(scheme + location.host + path);
+      // An embed's voter has no cookie: their anon_id (see "Embed") rides as a subprotocol (polls.voters).
+      var anonId = document.documentElement.dataset.anonId;
+      socket = anonId ? new WebSocket(scheme + location.host + path, ["anon", anonId]) : new WebSocket(scheme + location.host + path);
       socket.onopen = function () { delay = 1000; quiet(); if (onState) onState(true); };
       socket.onmessage = function (event) {
         var message;
@@ -1005,6 +1007,23 @@
 
   var stopPoll = enhance(document);
 
+  // Scripts in fetched HTML do not run: a proof-of-work slot gets its widget from the module already loaded,
+  // or, the first time this page needs one, from the slot's own module scripts made anew (so they run).
+  function proofOfWork(root) {
+    if (!root.querySelector("[data-altcha-challenge]")) return;
+    if (window.quickpollAltcha) {
+      window.quickpollAltcha(root);
+      return;
+    }
+    root.querySelectorAll("[data-altcha-challenge] script").forEach(function (old) {
+      var script = document.createElement("script");
+      script.type = old.type;
+      script.async = false; // in order: the widget's module before our setup
+      script.src = old.src;
+      old.replaceWith(script);
+    });
+  }
+
   // --- Deck ---
   // A deck's audience page (templates/polls/deck_audience.html) follows the presenter: on each move it fetches the
   // new poll's own page, swaps its poll part in, enhances it as above, keeps the focus on the poll if it was there
@@ -1031,23 +1050,6 @@
         back.name = "back";
         back.value = location.pathname;
         form.append(back);
-      });
-    };
-
-    // Scripts in fetched HTML do not run: a proof-of-work slot gets its widget from the module already loaded,
-    // or, the first time this page needs one, from the slot's own module scripts made anew (so they run).
-    var proofOfWork = function (root) {
-      if (!root.querySelector("[data-altcha-challenge]")) return;
-      if (window.quickpollAltcha) {
-        window.quickpollAltcha(root);
-        return;
-      }
-      root.querySelectorAll("[data-altcha-challenge] script").forEach(function (old) {
-        var script = document.createElement("script");
-        script.type = old.type;
-        script.async = false; // in order: the widget's module before our setup
-        script.src = old.src;
-        old.replaceWith(script);
       });
     };
 
@@ -1103,6 +1105,70 @@
       if (connected) followText.textContent = "Following the presenter: the next poll appears here by itself.";
       else sayOffline();
     });
+  }
+
+  // --- Embed ---
+  // The embed page (templates/polls/embed.html) lives in other sites' frames, where it gets no cookies: its voter
+  // is an anon_id kept in this frame's storage and sent as X-Anon-Id. The page asks the server again as that voter
+  // (their ballot, results shown after voting), and a vote is posted here and its answer swapped in. Without this
+  // script the form posts as a page.
+  var embedded = document.querySelector("[data-embed]");
+  if (embedded) {
+    var ANON_KEY = "quickpoll-embed-voter";
+    var storedVoter = function () {
+      try { return localStorage.getItem(ANON_KEY) || ""; } catch (error) { return ""; }
+    };
+    var keepVoter = function (id) {
+      document.documentElement.dataset.anonId = id;
+      try { localStorage.setItem(ANON_KEY, id); } catch (error) { /* storage blocked: this visit only */ }
+    };
+    var askAsVoter = function (url, options) {
+      var headers = { Accept: "text/html" };
+      var id = document.documentElement.dataset.anonId;
+      if (id) headers["X-Anon-Id"] = id;
+      options.headers = headers;
+      options.credentials = "omit";
+      return fetch(url, options).then(function (response) {
+        var issued = response.headers.get("X-Anon-Id");
+        if (issued) keepVoter(issued);
+        return response.text();
+      }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-embed]");
+        var shown = document.querySelector("[data-embed]");
+        if (!fresh || !shown) throw new Error("no poll in the answer");
+        var hadFocus = shown.contains(document.activeElement);
+        stopPoll();
+        fresh = document.adoptNode(fresh);
+        shown.replaceWith(fresh);
+        stopPoll = enhance(fresh);
+        sendFromHere(fresh);
+        proofOfWork(fresh);
+        var focusOn = hadFocus && (fresh.querySelector(".vote-error, .answer-error, .embed-notice") || fresh.querySelector("h1 a"));
+        if (focusOn) {
+          if (focusOn.tagName === "P") focusOn.tabIndex = -1;
+          focusOn.focus();
+        }
+      });
+    };
+    var sendFromHere = function (root) {
+      root.querySelectorAll("[data-embed-form]").forEach(function (form) {
+        form.addEventListener("submit", function (event) {
+          event.preventDefault();
+          var button = form.querySelector('button[type="submit"]');
+          if (button) button.disabled = true;
+          askAsVoter(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) }).catch(function () {
+            if (button) button.disabled = false;
+            announce("Your vote could not be sent. Check your connection and try again.");
+          });
+        });
+      });
+    };
+    sendFromHere(embedded);
+    var known = storedVoter();
+    if (known) {
+      keepVoter(known);
+      askAsVoter(location.pathname + location.search, { method: "GET" }).catch(function () { /* the page as loaded stays */ });
+    }
   }
 
   // The deck editor's picker: the list's order is the deck's. Move up and Move down beside each poll; a typed

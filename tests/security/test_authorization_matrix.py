@@ -587,6 +587,27 @@ ROWS = [
         "200 | 200 | 200 | 200 | 200",
         variant="unlisted",
     ),
+    # --- embeds -----------------------------------------------------------------------------------------
+    Row(
+        "GET",
+        "/api/oembed",
+        lambda c: Call(f"/api/oembed?url=http://testserver/p/{poll_of(c.owner).slug}/"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/oembed",
+        lambda c: Call(f"/api/oembed?url=http://testserver/embed/{poll_of(c.owner, is_public=False).slug}"),
+        "200 | 200 | 200 | 200 | 200",
+        variant="unlisted: anyone with its link",
+    ),
+    Row(
+        "GET",
+        "/api/oembed",
+        lambda c: Call("/api/oembed?url=https://elsewhere.example.org/p/a-poll/"),
+        "404 not_found | 404 not_found | 404 not_found | 404 not_found | 404 not_found",
+        variant="not a poll of this site",
+    ),
     # --- the live room ----------------------------------------------------------------------------------
     Row(
         "GET",
@@ -1076,7 +1097,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 98  # 61, the live room's 15, the API keys' 4, webhooks' 11, the two-factor login step and the account mails' 6
+    assert len(operations) == 99  # 61, the live room's 15, the API keys' 4, webhooks' 11, the two-factor login step, the account mails' 6 and oEmbed
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

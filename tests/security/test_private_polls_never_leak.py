@@ -406,6 +406,7 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/polls/{id}/ballots": [f"/api/polls/{world['secret'].pk}/ballots", f"/api/polls/{world['secret'].pk}/ballots?format=csv"],
         "/api/polls/{id}/receipts/{code}": [f"/api/polls/{world['secret'].pk}/receipts/{world['receipt']}"],
         "/api/polls/{id}/challenge": [f"/api/polls/{mine.pk}/challenge", f"/api/polls/{unlisted.pk}/challenge"],
+        "/api/oembed": [f"/api/oembed?url=http://testserver/p/{mine.slug}/", f"/api/oembed?url=http://testserver/embed/{unlisted.slug}"],
         "/api/polls/{id}/results": [f"/api/polls/{mine.pk}/results", f"/api/polls/{unlisted.pk}/results"],
         "/api/votes/poll/{poll_id}": [f"/api/votes/poll/{mine.pk}", f"/api/votes/poll/{theirs.pk}"],
         "/api/votes/poll/{poll_id}/stats": [f"/api/votes/poll/{mine.pk}/stats", f"/api/votes/poll/{theirs.pk}/stats"],
