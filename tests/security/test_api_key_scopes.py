@@ -50,6 +50,7 @@ NEEDS = {
     "notifications_read_create": "none",
     "notifications_read_all_create": "none",
     # Polls: reading is `read`; making and running them `manage_polls`; reports are filed by people.
+    "oembed": "read",
     "polls_list": "read",
     "polls_retrieve": "read",
     "polls_popular_list": "read",
