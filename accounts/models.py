@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -22,6 +23,8 @@ class User(AbstractUser):
     username_skeleton = models.CharField(max_length=1000, editable=False, db_index=True, default="")
     bio = models.TextField(max_length=500, blank=True)
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    # Blank: follow the language cookie, then the browser's Accept-Language (accounts.languages).
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,6 @@
 from typing import Callable
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -127,6 +128,15 @@ def update_profile(*, user: User, **changes) -> User:
     except IntegrityError:
         _check_unique(email=user.email, exclude=user)
         raise
+    return user
+
+
+def choose_language(*, user: User, language: str) -> User:
+    """The account's language wins over the cookie and the browser's on every device (accounts.languages)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unsupported language {language!r}")
+    user.language = language
+    user.save(update_fields=["language", "updated_at"])
     return user
 
 

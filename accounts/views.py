@@ -1,5 +1,6 @@
 """Account pages: register, log in and out, settings, notifications. Same services as the API."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -8,6 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from accounts import errors, services
 from accounts.backends import login_account_key
@@ -166,3 +168,13 @@ def open_notification(request, notification_id):
     if notification.poll is None:
         return redirect("notifications")
     return redirect("poll-detail", notification.poll.slug)
+
+
+@require_POST
+def choose_language(request):
+    """The footer's language picker: a cookie for everyone (Django's set_language), the account's too when signed in."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.choose_language(user=request.user, language=language)
+    return response

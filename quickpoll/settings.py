@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the account's language comes before the cookie and Accept-Language.
+    "accounts.languages.AccountLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -339,7 +341,11 @@ BOT_DEFENCE_ADDRESS_THRESHOLD = env_int("BOT_DEFENCE_ADDRESS_THRESHOLD", 10, min
 BOT_DEFENCE_POLL_THRESHOLD = env_int("BOT_DEFENCE_POLL_THRESHOLD", 200, minimum=0)
 
 # --- Internationalisation, static and media files -----------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Each named in itself: the footer's picker shows "Deutsch" to someone who reads no English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+# .mo files are compiled from these by `manage.py compile_translations` (bin/bootstrap runs it).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
