@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
 
 from accounts.avatars import check_avatar
 from accounts.models import User
@@ -25,12 +26,12 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password_again"):
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", _("The two passwords differ."))
         return data
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(max_length=254, label="Username or email")
+    username = forms.CharField(max_length=254, label=_("Username or email"))
     password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
@@ -61,6 +62,6 @@ class PasswordForm(ServiceErrorsMixin, forms.Form):
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         strip=False,
-        label="Your password, to confirm",
+        label=_("Your password, to confirm"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

@@ -1,9 +1,11 @@
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from accounts.usernames import username_skeleton
 
@@ -17,7 +19,7 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address")
-    is_verified = models.BooleanField(default=False, help_text="The email address has been confirmed.")
+    is_verified = models.BooleanField(default=False, help_text=_("The email address has been confirmed."))
     display_name = models.CharField(max_length=80, blank=True)
     # How the username reads (accounts.usernames): look-alike names are found by equality here.
     username_skeleton = models.CharField(max_length=1000, editable=False, db_index=True, default="")
@@ -70,13 +72,13 @@ class User(AbstractUser):
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        VOTE = "vote", "Someone voted on your poll"
-        LIKE = "like", "Someone liked your poll"
-        REPORT = "report", "Someone reported your poll"
-        POLL_CLOSED = "poll_closed", "Your poll closed"
-        POLL_HELD = "poll_held", "Moderators put your poll on hold"
-        HOLD_LIFTED = "hold_lifted", "Moderators lifted the hold on your poll"
-        WRITE_IN = "write_in", "Someone suggested an option for your poll"
+        VOTE = "vote", _("Someone voted on your poll")
+        LIKE = "like", _("Someone liked your poll")
+        REPORT = "report", _("Someone reported your poll")
+        POLL_CLOSED = "poll_closed", _("Your poll closed")
+        POLL_HELD = "poll_held", _("Moderators put your poll on hold")
+        HOLD_LIFTED = "hold_lifted", _("Moderators lifted the hold on your poll")
+        WRITE_IN = "write_in", _("Someone suggested an option for your poll")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")

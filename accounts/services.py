@@ -8,12 +8,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from django.utils.translation import gettext
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
 
 from accounts import errors
 from accounts.models import User
 from accounts.notifications import forget_actor
-from accounts.usernames import canonical_username, display_name_skeleton, username_skeleton
+from accounts.usernames import (
+    canonical_username,
+    display_name_skeleton,
+    username_skeleton,
+)
 
 MODERATORS_GROUP = "moderators"  # created with its permissions by migration 0003
 
@@ -224,5 +232,5 @@ def delete_account(*, user: User) -> None:
 def delete_own_account(*, user: User, password: str) -> None:
     """A user deletes their own account; the password confirms it is them, not a borrowed session or token."""
     if not user.check_password(password):
-        raise errors.WrongPassword("That password is not right.")
+        raise errors.WrongPassword(gettext("That password is not right."))
     delete_account(user=user)

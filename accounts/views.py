@@ -8,17 +8,29 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from accounts import errors, services
 from accounts.backends import login_account_key
-from accounts.forms import DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, too_many_attempts
+from accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    too_many_attempts,
+)
 from accounts.models import Notification
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
 from quickpoll.errors import RateLimited
-from quickpoll.ratelimits import spend_auth_budget, spend_export_budget, spend_login_budget
+from quickpoll.ratelimits import (
+    spend_auth_budget,
+    spend_export_budget,
+    spend_login_budget,
+)
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -46,7 +58,7 @@ def register(request):
             form.add_error("email", exc.message)
         else:
             login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
-            messages.success(request, f"Welcome to QuickPoll, {user.username}!")
+            messages.success(request, gettext("Welcome to %(site)s, %(name)s!") % {"site": settings.APP_NAME, "name": user.username})
             return redirect(_next_url(request))
     status = 400 if form.errors else 200
     return render(request, "accounts/register.html", {"form": form, "next": _next_url(request, "")}, status=status)
@@ -73,7 +85,7 @@ def log_in(request):
 @require_POST
 def log_out(request):
     logout(request)
-    messages.success(request, "You are logged out.")
+    messages.success(request, gettext("You are logged out."))
     return redirect("home")
 
 
@@ -96,7 +108,7 @@ def account_settings(request):
             except errors.NameRefused as exc:
                 profile_form.add_error(exc.field, exc.message)
             else:
-                messages.success(request, "Profile saved.")
+                messages.success(request, gettext("Profile saved."))
                 return redirect("account-settings")
     elif request.method == "POST" and "delete-password" in request.POST:
         delete_form = DeleteAccountForm(request.POST, prefix="delete")
@@ -110,7 +122,7 @@ def account_settings(request):
                 delete_form.add_error("password", exc.message)
             else:
                 logout(request)
-                messages.success(request, "Your account and its data are deleted.")
+                messages.success(request, gettext("Your account and its data are deleted."))
                 return redirect("home")
     elif request.method == "POST":
         password_form = PasswordForm(request.POST, prefix="password")
@@ -123,7 +135,7 @@ def account_settings(request):
                 password_form.add_service_errors(exc.fields)
             else:
                 update_session_auth_hash(request, user)  # stay logged in on this device
-                messages.success(request, "Password changed.")
+                messages.success(request, gettext("Password changed."))
                 return redirect("account-settings")
     status = 400 if profile_form.errors or password_form.errors or delete_form.errors else 200
     context = {"profile_form": profile_form, "password_form": password_form, "delete_form": delete_form}
