@@ -38,12 +38,12 @@ _GROUPED = {
 
 
 def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None, reason: str = "") -> dict:
-    actor_name = actor.public_name if actor is not None else _("Someone")
+    actor_name = actor.public_name if actor is not None else str(_("Someone"))
     return {
         "poll_id": str(poll_id),
         "poll_title": poll_title,
         "actor": actor_name,
-        "message": _MESSAGES[kind].format(title=poll_title, actor=actor_name, reason=reason),
+        "message": str(_MESSAGES[kind]).format(title=poll_title, actor=actor_name, reason=reason),
     }
 
 
@@ -70,7 +70,7 @@ def _notify(*, recipient: User, kind: str, poll, actor: User | None, reason: str
             return grouped
     payload = _payload(kind=kind, poll_id=poll.pk, poll_title=poll.title, actor=actor, reason=reason)
     if events > 1:
-        payload["message"] = _GROUPED[kind].format(count=events, title=poll.title)
+        payload["message"] = str(_GROUPED[kind]).format(count=events, title=poll.title)
     return Notification.objects.create(
         recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload, count=events
     )
@@ -85,7 +85,7 @@ def _group_into_unread(unread, *, kind: str, title: str, events: int) -> Notific
     # written in the same UPDATE says the count it makes. Newest first in the inbox: a grouped notice is
     # as recent as the last event it counts.
     count = grouped.count + events
-    payload = {**grouped.payload, "message": _GROUPED[kind].format(count=count, title=title)}
+    payload = {**grouped.payload, "message": str(_GROUPED[kind]).format(count=count, title=title)}
     now = timezone.now()
     Notification.objects.filter(pk=grouped.pk).update(count=F("count") + events, created_at=now, payload=payload)
     grouped.count, grouped.created_at, grouped.payload, grouped.grew = count, now, payload, True

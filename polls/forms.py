@@ -250,7 +250,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         self.fields["timezone"].widget.attrs["data-local-zone"] = "unset" if not self.is_bound else zone_name(zone)
         # The page script finds the first sentence by its words ("In UTC.") to name the browser's zone instead.
         where = gettext("In UTC.") if zone is UTC else gettext("In %(zone)s.") % {"zone": zone_name(zone)}
-        field.help_text = f"{where} {gettext('Leave empty to keep the poll open until you close it.')}"
+        field.help_text = gettext("%(where)s Leave empty to keep the poll open until you close it.") % {"where": where}
 
     def add_option_input(self) -> None:
         """The "Add an option" button without JavaScript: the form comes back as typed, with one more
