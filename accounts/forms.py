@@ -16,11 +16,13 @@ def too_many_attempts(refusal: RateLimited) -> str:
 
 
 class RegisterForm(ServiceErrorsMixin, forms.Form):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    email = forms.EmailField(max_length=254)
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()], label=_("Username"))
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    password = forms.CharField(
+        strip=False, label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password_again = forms.CharField(
-        strip=False, label="Password, again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        strip=False, label=_("Password, again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def clean(self):
@@ -32,16 +34,18 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
 
 class LoginForm(forms.Form):
     username = forms.CharField(max_length=254, label=_("Username or email"))
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        strip=False, label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class ProfileForm(forms.Form):
     """Shape only: a taken email address is refused by accounts.services.update_profile."""
 
-    display_name = forms.CharField(max_length=80, required=False)
-    bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    email = forms.EmailField(max_length=254)
-    avatar = forms.ImageField(required=False, widget=forms.FileInput(attrs={"accept": "image/*"}))
+    display_name = forms.CharField(max_length=80, required=False, label=_("Display name"))
+    bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Bio"))
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    avatar = forms.ImageField(required=False, widget=forms.FileInput(attrs={"accept": "image/*"}), label=_("Avatar"))
 
     @classmethod
     def initial_for(cls, user: User) -> dict:
@@ -55,8 +59,12 @@ class ProfileForm(forms.Form):
 
 
 class PasswordForm(ServiceErrorsMixin, forms.Form):
-    current_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    new_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    current_password = forms.CharField(
+        strip=False, label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        strip=False, label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class DeleteAccountForm(forms.Form):

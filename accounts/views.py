@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.i18n import set_language
 
 from accounts import errors, services
 from accounts.backends import login_account_key
@@ -184,9 +183,27 @@ def open_notification(request, notification_id):
 
 @require_POST
 def choose_language(request):
-    """The footer's language picker: a cookie for everyone (Django's set_language), the account's too when signed in."""
-    response = set_language(request)
+    """The footer's language picker: a cookie for everyone, the account's language too when signed in.
+
+    Like Django's set_language, but the page to go back to is `return_to`: a `next` field on every page
+    would be read by the sign-in form's off-site checks."""
+    target = request.POST.get("return_to", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+    if language not in dict(settings.LANGUAGES):
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    if request.user.is_authenticated:
         services.choose_language(user=request.user, language=language)
     return response

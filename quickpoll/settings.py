@@ -347,6 +347,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
 # .mo files are compiled from these by `manage.py compile_translations` (bin/bootstrap runs it).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The footer picker's choice outlives the browser session (Django's default cookie does not).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -41,7 +41,7 @@ def test_the_accounts_language_wins_over_the_browsers():
 
 def test_the_footer_picker_works_without_script_and_sets_a_cookie():
     client = Client()
-    response = client.post("/accounts/language/", {"language": "de", "next": "/polls/"})
+    response = client.post("/accounts/language/", {"language": "de", "return_to": "/polls/"})
     assert response.status_code == 302 and response["Location"] == "/polls/"
     assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
     assert '<html lang="de">' in text(client.get("/polls/", HTTP_ACCEPT_LANGUAGE="es"))
@@ -50,16 +50,21 @@ def test_the_footer_picker_works_without_script_and_sets_a_cookie():
 def test_the_footer_picker_saves_to_the_account():
     user = UserFactory()
     client = signed_in(user)
-    client.post("/accounts/language/", {"language": "es", "next": "/"})
+    client.post("/accounts/language/", {"language": "es", "return_to": "/"})
     user.refresh_from_db()
     assert user.language == "es"
     # Another device, another browser language: the account's choice follows the person.
     assert '<html lang="es">' in text(signed_in(user).get("/", HTTP_ACCEPT_LANGUAGE="de"))
 
 
+def test_the_picker_never_sends_anyone_off_site():
+    response = Client().post("/accounts/language/", {"language": "de", "return_to": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_the_picker_refuses_a_language_we_do_not_offer():
     user = UserFactory()
-    signed_in(user).post("/accounts/language/", {"language": "fr", "next": "/"})
+    signed_in(user).post("/accounts/language/", {"language": "fr", "return_to": "/"})
     user.refresh_from_db()
     assert user.language == ""
 
