@@ -22,42 +22,42 @@ class NameRefused(AccountError):
 
 class UsernameTaken(NameRefused):
     code = "username_taken"
-    message = "That username is taken."
+    message = _("That username is taken.")
 
 
 class ConfusableUsername(NameRefused):
     code = "confusable_username"
-    message = "That username reads like another account's; pick one that looks different."
+    message = _("That username reads like another account's; pick one that looks different.")
 
 
 class ConfusableDisplayName(NameRefused):
     code = "confusable_display_name"
     field = "display_name"
-    message = "That display name reads like another account's username."
+    message = _("That display name reads like another account's username.")
 
 
 class EmailTaken(AccountError):
     code = "email_taken"
     status = 409
-    message = "An account with that email address already exists."
+    message = _("An account with that email address already exists.")
 
 
 class InvalidCredentials(AccountError):
     code = "invalid_credentials"
     status = 401
-    message = "The username or password is not right."
+    message = _("The username or password is not right.")
 
 
 class WrongPassword(AccountError):
     code = "wrong_password"
     status = 400
-    message = "The current password is not right."
+    message = _("The current password is not right.")
 
 
 class InvalidAccount(AccountError):
     """Account details break a rule; `fields` says which field and why."""
 
-    message = "The account details are not valid."
+    message = _("The account details are not valid.")
 
     def __init__(self, fields: dict[str, list[str]]):
         super().__init__()

@@ -21,11 +21,13 @@ def too_many_attempts(refusal: RateLimited) -> str:
 
 
 class RegisterForm(ServiceErrorsMixin, forms.Form):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    email = forms.EmailField(max_length=254)
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()], label=_("Username"))
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    password = forms.CharField(
+        strip=False, label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password_again = forms.CharField(
-        strip=False, label="Password, again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        strip=False, label=_("Password, again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     # Filled by the page script with the browser's zone; empty without it (the account then has none).
     time_zone = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput(attrs={"data-browser-zone": ""}))
@@ -38,22 +40,24 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password_again"):
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", _("The two passwords differ."))
         return data
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(max_length=254, label="Username or email")
-    password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(max_length=254, label=_("Username or email"))
+    password = forms.CharField(
+        strip=False, label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class ProfileForm(forms.Form):
     """Shape only: a taken email address is refused by accounts.services.update_profile."""
 
-    display_name = forms.CharField(max_length=80, required=False)
-    bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    email = forms.EmailField(max_length=254)
-    avatar = forms.ImageField(required=False, widget=forms.FileInput(attrs={"accept": "image/*"}))
+    display_name = forms.CharField(max_length=80, required=False, label=_("Display name"))
+    bio = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Bio"))
+    email = forms.EmailField(max_length=254, label=_("Email"))
+    avatar = forms.ImageField(required=False, widget=forms.FileInput(attrs={"accept": "image/*"}), label=_("Avatar"))
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
@@ -76,14 +80,18 @@ class ProfileForm(forms.Form):
 
 
 class PasswordForm(ServiceErrorsMixin, forms.Form):
-    current_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    new_password = forms.CharField(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    current_password = forms.CharField(
+        strip=False, label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        strip=False, label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
         strip=False,
-        label="Your password, to confirm",
+        label=_("Your password, to confirm"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 

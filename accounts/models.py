@@ -1,6 +1,8 @@
 import uuid
 
-from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -18,7 +20,7 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address")
-    is_verified = models.BooleanField(default=False, help_text="The email address has been confirmed.")
+    is_verified = models.BooleanField(default=False, help_text=_("The email address has been confirmed."))
     display_name = models.CharField(max_length=80, blank=True)
     # How the username reads (accounts.usernames): look-alike names are found by equality here.
     username_skeleton = models.CharField(max_length=1000, editable=False, db_index=True, default="")
@@ -28,6 +30,8 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
     # Kept by webhooks: while False (most accounts), a vote on this author's poll asks nothing about webhooks.
     has_webhooks = models.BooleanField(default=False, editable=False)
+    # Blank: follow the language cookie, then the browser's Accept-Language (accounts.languages).
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # --- Mail (accounts.mail): a new address waits here until its link is followed; mails by kind, opt-in.
@@ -79,14 +83,14 @@ class User(AbstractUser):
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        VOTE = "vote", "Someone voted on your poll"
-        LIKE = "like", "Someone liked your poll"
-        REPORT = "report", "Someone reported your poll"
-        POLL_CLOSED = "poll_closed", "Your poll closed"
-        POLL_HELD = "poll_held", "Moderators put your poll on hold"
-        HOLD_LIFTED = "hold_lifted", "Moderators lifted the hold on your poll"
-        WRITE_IN = "write_in", "Someone suggested an option for your poll"
-        WEBHOOK_FAILING = "webhook_failing", "One of your webhook endpoints is failing"
+        VOTE = "vote", _("Someone voted on your poll")
+        LIKE = "like", _("Someone liked your poll")
+        REPORT = "report", _("Someone reported your poll")
+        POLL_CLOSED = "poll_closed", _("Your poll closed")
+        POLL_HELD = "poll_held", _("Moderators put your poll on hold")
+        HOLD_LIFTED = "hold_lifted", _("Moderators lifted the hold on your poll")
+        WRITE_IN = "write_in", _("Someone suggested an option for your poll")
+        WEBHOOK_FAILING = "webhook_failing", _("One of your webhook endpoints is failing")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")

@@ -1,10 +1,10 @@
 from typing import Callable
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -141,6 +141,15 @@ def update_profile(*, user: User, **changes) -> User:
     return user
 
 
+def choose_language(*, user: User, language: str) -> User:
+    """The account's language wins over the cookie and the browser's on every device (accounts.languages)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unsupported language {language!r}")
+    user.language = language
+    user.save(update_fields=["language", "updated_at"])
+    return user
+
+
 def change_password(*, user: User, current_password: str, new_password: str) -> User:
     """Change a password and end every other session: a stolen refresh token or open socket stops working too."""
     if not user.check_password(current_password):
@@ -236,7 +245,7 @@ def delete_account(*, user: User) -> None:
 def delete_own_account(*, user: User, password: str) -> None:
     """A user deletes their own account; the password confirms it is them, not a borrowed session or token."""
     if not user.check_password(password):
-        raise errors.WrongPassword("That password is not right.")
+        raise errors.WrongPassword(gettext("That password is not right."))
     delete_account(user=user)
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/login/code/", views.login_code, name="login-code"),
     path("accounts/logout/", views.log_out, name="logout"),
     path("accounts/settings/", views.account_settings, name="account-settings"),
+    path("accounts/language/", views.choose_language, name="choose-language"),
     path("accounts/settings/export/", views.export_my_data, name="export-my-data"),
     path("accounts/settings/api-keys/<uuid:key_id>/revoke", views.revoke_api_key, name="api-key-revoke"),
     path("accounts/settings/two-factor/", views.two_factor_settings, name="two-factor"),

@@ -1,5 +1,6 @@
 """Account pages: register, log in and out, settings, notifications. Same services as the API."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -35,7 +36,11 @@ from accounts.models import ApiKey, Notification
 from accounts.notifications import mark_notifications_read
 from accounts.personal_data import export_personal_data
 from quickpoll.errors import RateLimited
-from quickpoll.ratelimits import spend_auth_budget, spend_export_budget, spend_login_budget
+from quickpoll.ratelimits import (
+    spend_auth_budget,
+    spend_export_budget,
+    spend_login_budget,
+)
 
 
 def _next_url(request, default: str = "/") -> str:
@@ -65,7 +70,7 @@ def register(request):
             form.add_error("email", exc.message)
         else:
             login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
-            messages.success(request, f"Welcome to QuickPoll, {user.username}!")
+            messages.success(request, gettext("Welcome to %(site)s, %(name)s!") % {"site": settings.APP_NAME, "name": user.username})
             messages.info(request, gettext("We mailed a link to %(address)s: follow it to confirm your address.") % {"address": user.email})
             return redirect(_next_url(request))
     status = 400 if form.errors else 200
@@ -95,7 +100,7 @@ def log_in(request):
 @require_POST
 def log_out(request):
     logout(request)
-    messages.success(request, "You are logged out.")
+    messages.success(request, gettext("You are logged out."))
     return redirect("home")
 
 
@@ -121,7 +126,7 @@ def account_settings(request):
             except errors.NameRefused as exc:
                 profile_form.add_error(exc.field, exc.message)
             else:
-                messages.success(request, "Profile saved.")
+                messages.success(request, gettext("Profile saved."))
                 if "email" in changes and user.pending_email:
                     messages.info(request, gettext("We sent a link to %(address)s: your address changes once you follow it.") % {"address": user.pending_email})
                 return redirect("account-settings")
@@ -137,7 +142,7 @@ def account_settings(request):
                 delete_form.add_error("password", exc.message)
             else:
                 logout(request)
-                messages.success(request, "Your account and its data are deleted.")
+                messages.success(request, gettext("Your account and its data are deleted."))
                 return redirect("home")
     elif request.method == "POST" and "apikey-name" in request.POST:
         api_key_form = ApiKeyForm(request.POST, prefix="apikey")
@@ -166,7 +171,7 @@ def account_settings(request):
                 password_form.add_service_errors(exc.fields)
             else:
                 update_session_auth_hash(request, user)  # stay logged in on this device
-                messages.success(request, "Password changed.")
+                messages.success(request, gettext("Password changed."))
                 return redirect("account-settings")
     forms_sent = [profile_form, password_form, delete_form, api_key_form]
     status = 400 if any(form.errors for form in forms_sent) else 200
@@ -477,3 +482,31 @@ def unsubscribe(request, token):
         services.unsubscribe(token=token)
         return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": True})
     return render(request, "accounts/unsubscribed.html", {"kind_label": NOTIFICATION_LABELS[kind], "done": False})
+
+
+@require_POST
+def choose_language(request):
+    """The footer's language picker: a cookie for everyone, the account's language too when signed in.
+
+    Like Django's set_language, but the page to go back to is `return_to`: a `next` field on every page
+    would be read by the sign-in form's off-site checks."""
+    target = request.POST.get("return_to", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    if request.user.is_authenticated:
+        services.choose_language(user=request.user, language=language)
+    return response

@@ -14,12 +14,18 @@ import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from accounts import audit
 from accounts.models import User
 from polls import announce, anonymous_cap, bot_defence, errors, public_bodies
 from polls.models import Answer, Poll
-from polls.permissions import acts_as_moderator, require_can_take_part, require_manager, require_voter_or_moderator
+from polls.permissions import (
+    acts_as_moderator,
+    require_can_take_part,
+    require_manager,
+    require_voter_or_moderator,
+)
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
@@ -84,9 +90,9 @@ def submit_answer(*, poll: Poll, voter: Voter, text, challenge: str = "") -> Ans
         given = Answer.objects.filter(poll=poll, **voter.lookup()).count()
         if given >= locked.answers_per_voter:
             raise errors.TooManyAnswers(
-                "You have given the one answer this poll takes."
+                gettext("You have given the one answer this poll takes.")
                 if locked.answers_per_voter == 1
-                else f"You have given the {locked.answers_per_voter} answers this poll takes."
+                else gettext("You have given the %(answers)d answers this poll takes.") % {"answers": locked.answers_per_voter}
             )
         address = anonymous_cap.capped_address(voter)
         if address is not None and not given:
@@ -163,7 +169,7 @@ def hide(*, poll: Poll, actor: User, key: str, hidden: bool = True) -> int:
         _lock(poll.pk)
         group = Answer.objects.filter(poll=poll, key=key)
         if not key or not group.exists():
-            raise errors.AnswerNotFound("No answer of this poll reads that way.")
+            raise errors.AnswerNotFound(gettext("No answer of this poll reads that way."))
         changed = group.filter(hidden=not hidden).update(hidden=hidden)
         if changed:
             _move_visible(poll.pk, -changed if hidden else changed)

@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from polls import errors
@@ -80,7 +81,7 @@ def create_invites(
         problems["emails"] = [f"Not e-mail addresses: {', '.join(bad[:10])}" + (" …" if len(bad) > 10 else "")]
     wanted = len(addresses) or count
     if not problems and not wanted:
-        problems["count"] = ["Say how many invites to make, or give e-mail addresses."]
+        problems["count"] = [_("Say how many invites to make, or give e-mail addresses.")]
     if wanted > settings.INVITES_PER_REQUEST:
         problems["emails" if addresses else "count"] = [f"At most {settings.INVITES_PER_REQUEST} invites at a time."]
     if len(label) > 100:

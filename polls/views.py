@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_lazy as _, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,7 +45,18 @@ from polls import (
 )
 from polls.filters import PollFilter
 from polls.forms import BallotMarks, DeckForm, InvitesForm, PollForm, ReportForm
-from polls.models import CANONICAL_UUID, MAX_OPTIONS, Answer, Ballot, Deck, Invite, Like, Poll, Vote, WriteIn
+from polls.models import (
+    CANONICAL_UUID,
+    MAX_OPTIONS,
+    Answer,
+    Ballot,
+    Deck,
+    Invite,
+    Like,
+    Poll,
+    Vote,
+    WriteIn,
+)
 from polls.permissions import (
     can_change_vote,
     can_manage,
@@ -325,7 +336,15 @@ def _act(request, poll: Poll, action, success: str | None = None, *, on_refusal=
             return answer
         messages.error(request, exc.message)
     except RateLimited as exc:
-        messages.error(request, f"That was a lot of clicks. Try again in {exc.retry_after} seconds.")
+        messages.error(
+            request,
+            ngettext(
+                "That was a lot of clicks. Try again in %(seconds)d second.",
+                "That was a lot of clicks. Try again in %(seconds)d seconds.",
+                exc.retry_after,
+            )
+            % {"seconds": exc.retry_after},
+        )
     else:
         if success:
             messages.success(request, success)
@@ -346,8 +365,11 @@ def _cast(request, poll: Poll, write, success: str | None):
             # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
             messages.success(
                 request,
-                f"Your secret ballot is in. Your receipt: {ballot.receipt}. Note it now, it is shown only this once: "
-                "with it you can check below that your ballot is counted.",
+                _(
+                    "Your secret ballot is in. Your receipt: %(receipt)s. Note it now, it is shown only this once: "
+                    "with it you can check below that your ballot is counted."
+                )
+                % {"receipt": ballot.receipt},
                 extra_tags="receipt",
             )
 
@@ -374,14 +396,14 @@ BALLOT_REFUSALS = (
 def vote(request, ref):
     poll = _poll_or_404(ref)
     write = functools.partial(services.cast_vote, poll=poll)
-    return _cast(request, poll, write, None if poll.is_secret else "Your vote is in.")
+    return _cast(request, poll, write, None if poll.is_secret else _("Your vote is in."))
 
 
 @require_POST
 def change_vote(request, ref):
     """Replace the voter's ballot with the form's picks in one step: until the new one is written, the old one stands."""
     poll = _poll_or_404(ref)
-    return _cast(request, poll, functools.partial(services.change_vote, poll=poll), "Your vote is changed.")
+    return _cast(request, poll, functools.partial(services.change_vote, poll=poll), _("Your vote is changed."))
 
 
 @require_GET
@@ -413,7 +435,7 @@ def retract(request, ref):
         spend_voter_budget(request, voter)  # the budget votes spend: retract-and-vote-again moves results too
         services.retract_ballot(poll=poll, voter=voter)
 
-    return _act(request, poll, take_back, "Your vote is taken back; you can vote again.")
+    return _act(request, poll, take_back, _("Your vote is taken back; you can vote again."))
 
 
 @require_POST
@@ -426,7 +448,7 @@ def like(request, ref):
             spend_voter_budget(request, voter)
             services.unlike_poll(poll=poll, voter=voter)
 
-        return _act(request, poll, unlike, "You no longer like this poll.")
+        return _act(request, poll, unlike, _("You no longer like this poll."))
 
     def like_it():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
@@ -456,7 +478,7 @@ def report(request, ref):
         request,
         poll,
         lambda: services.report_poll(poll=poll, reporter=request.user, **form.cleaned_data),
-        "Thank you: the moderators will look at this poll.",
+        _("Thank you: the moderators will look at this poll."),
     )
 
 
@@ -470,16 +492,16 @@ def set_open(request, ref):
         return _ask_first(
             request,
             poll,
-            question="Close this poll?",
-            consequence="Voting stops for everyone and the results become final. You can reopen it later from its page.",
-            confirm="Close the poll",
-            cancel="Keep it open",
+            question=_("Close this poll?"),
+            consequence=_("Voting stops for everyone and the results become final. You can reopen it later from its page."),
+            confirm=_("Close the poll"),
+            cancel=_("Keep it open"),
         )
     return _act(
         request,
         poll,
         lambda: services.set_poll_active(poll=poll, actor=request.user, active=active),
-        "The poll is open again." if active else "The poll is closed: voting has ended and its results are final.",
+        _("The poll is open again.") if active else _("The poll is closed: voting has ended and its results are final."),
     )
 
 
@@ -492,10 +514,10 @@ def delete(request, ref):
         return _ask_first(
             request,
             poll,
-            question="Delete this poll?",
-            consequence="The poll, its votes and its likes are gone for good, and its link stops working. This cannot be undone.",
-            confirm="Delete the poll",
-            cancel="Keep it",
+            question=_("Delete this poll?"),
+            consequence=_("The poll, its votes and its likes are gone for good, and its link stops working. This cannot be undone."),
+            confirm=_("Delete the poll"),
+            cancel=_("Keep it"),
             danger=True,
         )
     try:
@@ -503,7 +525,7 @@ def delete(request, ref):
     except errors.PollError as exc:
         messages.error(request, exc.message)
         return _back_to(poll)
-    messages.success(request, "The poll is deleted.")
+    messages.success(request, _("The poll is deleted."))
     return redirect("profile", username=request.user.username)
 
 
@@ -531,7 +553,7 @@ def create(request):
         except EmailNotVerified as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Your poll is live. Share the link!")
+            messages.success(request, _("Your poll is live. Share the link!"))
             return redirect("poll-share", ref=poll.slug)
     return render(request, "polls/form.html", {"form": form, "creating": True}, status=400 if form.errors else 200)
 
@@ -548,7 +570,7 @@ def edit(request, ref):
         initial=PollForm.initial_for(poll),
         options_locked=locked,
         editable=editable_fields(request.user, poll),
-        locked_note="Locked while the poll is on hold." if poll.is_held else "Only the poll's author can change this.",
+        locked_note=_("Locked while the poll is on hold.") if poll.is_held else _("Only the poll's author can change this."),
     )
     context = {"form": form, "poll": poll, "creating": False}
     if _wants_another_option(request, form):
@@ -563,7 +585,7 @@ def edit(request, ref):
         except errors.PollError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Changes saved.")
+            messages.success(request, _("Changes saved."))
             return _back_to(poll)
     return render(request, "polls/form.html", context, status=400 if form.errors else 200)
 
@@ -618,17 +640,17 @@ def redeem_invite(request, token):
     try:
         spend_invite_budget(request)
     except RateLimited as exc:
-        context = {"message": f"Too many invite links opened from here. Try again in {exc.retry_after} seconds."}
+        context = {"message": ngettext("Too many invite links opened from here. Try again in %(seconds)d second.", "Too many invite links opened from here. Try again in %(seconds)d seconds.", exc.retry_after) % {"seconds": exc.retry_after}}
         return render(request, "polls/invite_missing.html", context, status=429)
     invite = invites.find_invite(token)
     if invite is None:
-        context = {"message": "This invite link is not valid. Check that you copied all of it."}
+        context = {"message": _("This invite link is not valid. Check that you copied all of it.")}
         return render(request, "polls/invite_missing.html", context, status=404)
     invites.hold(request, invite)
     if invite.is_revoked:
         messages.error(request, errors.InviteRevoked.message)
     else:
-        messages.success(request, "Your invite is ready: you can vote on this poll.")
+        messages.success(request, _("Your invite is ready: you can vote on this poll."))
     return _back_to(invite.poll)
 
 
@@ -653,7 +675,15 @@ def manage_invites(request, ref):
         except errors.InvalidInvites as exc:
             form.add_service_errors(exc.fields)
         except RateLimited as exc:
-            form.add_error(None, f"That was a lot of invites. Try again in {exc.retry_after} seconds.")
+            form.add_error(
+                None,
+                ngettext(
+                    "That was a lot of invites. Try again in %(seconds)d second.",
+                    "That was a lot of invites. Try again in %(seconds)d seconds.",
+                    exc.retry_after,
+                )
+                % {"seconds": exc.retry_after},
+            )
         else:
             emailed = sum(1 for invite in made if invite.email)
             sent = f", and {emailed} invitation{'s' if emailed != 1 else ''} mailed" if emailed else ""
@@ -678,10 +708,10 @@ def revoke_invites(request, ref):
         return _ask_first(
             request,
             poll,
-            question="Revoke the unused invites?",
-            consequence="Every invite nobody has used yet stops working. Votes already cast with an invite still count.",
-            confirm="Revoke them",
-            cancel="Keep them",
+            question=_("Revoke the unused invites?"),
+            consequence=_("Every invite nobody has used yet stops working. Votes already cast with an invite still count."),
+            confirm=_("Revoke them"),
+            cancel=_("Keep them"),
             back=reverse("poll-invites", kwargs={"ref": poll.slug}),
             fields=[("unused", "1")],
             danger=True,
@@ -691,7 +721,7 @@ def revoke_invites(request, ref):
     else:
         chosen = request.POST.get("invite", "")
         if not CANONICAL_UUID.match(chosen.lower()):
-            messages.error(request, "Choose an invite to revoke.")
+            messages.error(request, _("Choose an invite to revoke."))
             return redirect("poll-invites", ref=poll.slug)
         revoked = invites.revoke_invites(poll=poll, actor=request.user, invites=Invite.objects.filter(pk=chosen))
     messages.success(request, f"{revoked} invite{'s' if revoked != 1 else ''} revoked.")
@@ -743,7 +773,9 @@ def suggest_option(request, ref):
         spend_voter_budget(request, voter)
         write_in = services.suggest_option(poll=poll, voter=voter, text=request.POST.get("text", ""))
         if write_in.status == WriteIn.Status.PENDING:
-            messages.success(request, f"Thank you: “{write_in.text}” waits for the poll's author to add it.")
+            messages.success(
+                request, _("Thank you: “%(option)s” waits for the poll's author to add it.") % {"option": write_in.text}
+            )
         else:
             messages.success(request, f"“{write_in.text}” is now an option of this poll.")
 
@@ -772,7 +804,7 @@ def decide_write_in(request, ref, write_in_id):
     write_in = get_object_or_404(WriteIn.objects.select_related("poll__author"), poll=poll, pk=write_in_id)
     decision = request.POST.get("decision")
     if decision not in {"accept", "reject"}:
-        messages.error(request, "Choose to accept or to reject the suggestion.")
+        messages.error(request, _("Choose to accept or to reject the suggestion."))
         return redirect("poll-write-ins", ref=poll.slug)
     try:
         if decision == "accept":
@@ -818,7 +850,7 @@ def _take_presenter_action(request, poll: Poll) -> str | None:
         elif action in VOTING_ACTIONS:
             services.set_poll_active(poll=poll, actor=request.user, active=VOTING_ACTIONS[action])
         else:
-            return "That is not one of the presenter's buttons."
+            return _("That is not one of the presenter's buttons.")
     except errors.PollError as exc:
         return exc.message
     return None
@@ -829,22 +861,22 @@ def _audience_view(poll: Poll) -> dict:
     sees = presenting.audience_sees_results(poll)
     override = poll.audience_results if poll.is_presenting else Poll.AudienceResults.RULE
     if poll.is_secret and poll.is_open:
-        label, detail = "Hidden from the audience", "A secret ballot's results show once voting closes."
+        label, detail = _("Hidden from the audience"), _("A secret ballot's results show once voting closes.")
     elif override == Poll.AudienceResults.SHOWN:
-        label, detail = "Audience sees results", "You revealed them."
+        label, detail = _("Audience sees results"), _("You revealed them.")
     elif override == Poll.AudienceResults.HIDDEN:
-        label, detail = "Hidden from the audience", "Only you see the results."
+        label, detail = _("Hidden from the audience"), _("Only you see the results.")
     else:
-        label, detail = "Following the poll's rule", RULE_WORDS[poll.results_visibility]
+        label, detail = _("Following the poll's rule"), RULE_WORDS[poll.results_visibility]
     return {"label": label, "detail": detail, "override": override, "toggle": "hide" if sees else "reveal"}
 
 
 # How each results rule reads to a presenter deciding whether to reveal.
 RULE_WORDS = {
-    Poll.ResultsVisibility.ALWAYS: "Everyone sees the results.",
-    Poll.ResultsVisibility.AFTER_VOTE: "Each voter sees the results once they have voted.",
-    Poll.ResultsVisibility.AFTER_CLOSE: "The results show when voting closes.",
-    Poll.ResultsVisibility.OWNER_ONLY: "Only you see the results.",
+    Poll.ResultsVisibility.ALWAYS: _("Everyone sees the results."),
+    Poll.ResultsVisibility.AFTER_VOTE: _("Each voter sees the results once they have voted."),
+    Poll.ResultsVisibility.AFTER_CLOSE: _("The results show when voting closes."),
+    Poll.ResultsVisibility.OWNER_ONLY: _("Only you see the results."),
 }
 
 
@@ -913,9 +945,9 @@ def _move_deck(request, deck: Deck, action: str) -> str | None:
     else:
         position = deck.position + (1 if action == "next" else -1)
     if position >= count:
-        return "This is the deck's last poll."
+        return _("This is the deck's last poll.")
     if position < 0:
-        return "There is no poll before this one." if action == "previous" else "Choose one of the deck's polls."
+        return _("There is no poll before this one.") if action == "previous" else _("Choose one of the deck's polls.")
     try:
         decks.move(deck=deck, actor=request.user, position=position)
     except errors.PollError as exc:
@@ -1009,7 +1041,7 @@ def deck_list(request):
         except errors.PollError as exc:
             _deck_refused(form, exc)
         else:
-            messages.success(request, f"Your deck is ready. Its join code is {deck.join_code}.")
+            messages.success(request, _("Your deck is ready. Its join code is %(code)s.") % {"code": deck.join_code})
             return redirect("deck-list")
     context = {
         "form": form,
@@ -1034,7 +1066,7 @@ def deck_edit(request, deck_id):
         except errors.PollError as exc:
             _deck_refused(form, exc)
         else:
-            messages.success(request, "Deck saved.")
+            messages.success(request, _("Deck saved."))
             return redirect("deck-edit", deck_id=deck.pk)
     return render(request, "polls/deck_edit.html", {"deck": deck, "form": form}, status=400 if form.errors else 200)
 
@@ -1047,10 +1079,10 @@ def deck_delete(request, deck_id):
         return _ask_first(
             request,
             deck,
-            question="Delete this deck?",
-            consequence="Its join code stops working. The polls in it stay as they are, with their votes.",
-            confirm="Delete the deck",
-            cancel="Keep it",
+            question=_("Delete this deck?"),
+            consequence=_("Its join code stops working. The polls in it stay as they are, with their votes."),
+            confirm=_("Delete the deck"),
+            cancel=_("Keep it"),
             back=reverse("deck-edit", kwargs={"deck_id": deck.pk}),
             danger=True,
         )
@@ -1059,7 +1091,7 @@ def deck_delete(request, deck_id):
     except errors.PollError as exc:
         messages.error(request, exc.message)
         return redirect("deck-edit", deck_id=deck.pk)
-    messages.success(request, "The deck is deleted.")
+    messages.success(request, _("The deck is deleted."))
     return redirect("deck-list")
 
 
@@ -1123,7 +1155,7 @@ def answer(request, ref):
             return _render_poll(request, poll, answer_text=text, answer_error=exc.message, status=400)
         return None
 
-    return _act(request, poll, submit, "Your answer is in.", on_refusal=refused_answer)
+    return _act(request, poll, submit, _("Your answer is in."), on_refusal=refused_answer)
 
 
 @require_POST
@@ -1133,7 +1165,7 @@ def take_back_answer(request, ref, answer_id):
     voter = _known_voter(request)
     actor = request.user if request.user.is_authenticated else None
     take_back = functools.partial(answers.take_back, answer=given, voter=voter, actor=actor)
-    return _act(request, poll, take_back, "Your answer is taken back.")
+    return _act(request, poll, take_back, _("Your answer is taken back."))
 
 
 @require_POST

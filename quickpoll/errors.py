@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class DomainError(Exception):
@@ -9,7 +10,7 @@ class DomainError(Exception):
 
     code = "invalid"
     status = 400
-    message = "The request is not valid."
+    message = _("The request is not valid.")
 
     def __init__(self, message: str | None = None):
         super().__init__(message or self.message)
@@ -27,7 +28,14 @@ class RateLimited(DomainError):
     status = 429
 
     def __init__(self, retry_after: int):
-        super().__init__(f"Too many requests; try again in {retry_after} seconds.")
+        super().__init__(
+            ngettext(
+                "Too many requests; try again in %(seconds)d second.",
+                "Too many requests; try again in %(seconds)d seconds.",
+                retry_after,
+            )
+            % {"seconds": retry_after}
+        )
         self.retry_after = retry_after
 
     @property

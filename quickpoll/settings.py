@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.forms",
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Pages show times in the signed-in account's time zone (quickpoll/time_zones.py).
     "quickpoll.time_zones.AccountTimeZoneMiddleware",
+    # After authentication: the account's language comes before the cookie and Accept-Language.
+    "accounts.languages.AccountLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -389,7 +392,13 @@ WEBHOOKS_FAILING_AFTER = env_int("WEBHOOKS_FAILING_AFTER", 5, minimum=1)
 WEBHOOKS_LOG_DAYS = env_int("WEBHOOKS_LOG_DAYS", 30, minimum=1)
 
 # --- Internationalisation, static and media files -----------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Each named in itself: the footer's picker shows "Deutsch" to someone who reads no English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+# .mo files are compiled from these by `manage.py compile_translations` (bin/bootstrap runs it).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The footer picker's choice outlives the browser session (Django's default cookie does not).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

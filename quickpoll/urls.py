@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from csp.decorators import csp_update
 from rest_framework.routers import DefaultRouter
 
@@ -64,6 +65,8 @@ urlpatterns = [
     re_path(r"^api/oembed/?$", oembed, name="oembed"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
+    # The page script's strings in the page's language, as a script (same origin: CSP-clean).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("polls.urls")),
     path("", include("accounts.urls")),
     path("", include("webhooks.urls")),

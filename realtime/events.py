@@ -44,11 +44,14 @@ thin them out, each for a reason the others cannot cover:
 import asyncio
 import json
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.models import Notification
 from accounts.serializers import NotificationSerializer
@@ -84,8 +87,11 @@ def now_iso() -> str:
 # --- Message shapes ---------------------------------------------------------------------------
 
 
-def results_message(poll_id) -> dict | None:
-    """The `results` snapshot of a poll as it is committed now; None if it is gone."""
+def results_message(poll_id, *, languages: tuple[str, ...] = ()) -> dict | None:
+    """The `results` snapshot of a poll as it is committed now; None if it is gone.
+
+    `html` is in the active language; with `languages`, `html_in` holds the fragment in each of them too,
+    so one read serves every socket in its own language (results_texts)."""
     poll = Poll.objects.filter(pk=poll_id).only(
         "id", "likes_count", "results_version", "is_active", "expires_at", "results_visibility", "author_id",
         # The fragment counts an approval poll's voters apart from its votes, and shows each method its way.
@@ -96,10 +102,13 @@ def results_message(poll_id) -> dict | None:
     # A ranked poll's rounds are counted once per results version, whoever asks first (selectors.full_results).
     results = selectors.full_results(poll)
     # The same template the poll page includes, so the page and its live refreshes never disagree.
-    html = render_to_string(
-        "polls/_results.html", {"poll": poll, "results": results, "my_votes": set(), "version": poll.results_version}
-    )
-    return {
+    context = {"poll": poll, "results": results, "my_votes": set(), "version": poll.results_version}
+    html = render_to_string("polls/_results.html", context)
+    html_in = {}
+    for language in languages:
+        with translation.override(language):
+            html_in[language] = render_to_string("polls/_results.html", context)
+    message = {
         "type": "results",
         "poll_id": str(poll.pk),
         "version": poll.results_version,
@@ -109,6 +118,19 @@ def results_message(poll_id) -> dict | None:
         "server_time": now_iso(),
         "html": html,
     }
+    if html_in:
+        message["html_in"] = html_in
+    return message
+
+
+def results_texts(message: dict) -> dict[str, str]:
+    """A snapshot from results_message(languages=...) encoded once per language: {language: JSON text}."""
+    html_in = message.pop("html_in")
+    return {language: json.dumps({**message, "html": html}) for language, html in html_in.items()}
+
+
+def page_languages() -> tuple[str, ...]:
+    return tuple(code for code, _ in settings.LANGUAGES)
 
 
 def results_hidden_message(poll: Poll) -> dict:
@@ -191,18 +213,20 @@ class Coalescer:
 
 async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
     try:
-        message = await database_sync_to_async(results_message)(poll_id)
+        message = await database_sync_to_async(results_message)(poll_id, languages=page_languages())
     except Exception:
         logger.warning("results snapshot of poll %s skipped", poll_id, exc_info=True)
         return
     if message is not None:
         # The commit of the earliest change this snapshot answers: a client can tell how late it is.
         message["committed_at"] = committed_at.isoformat()
-        # Encoded once here, not once per subscriber. `voters` (whose ballot was cast or taken back since
-        # the last snapshot) stays between servers: only their sockets look again at what they may see.
+        # Encoded once per language here, not once per subscriber. `voters` (whose ballot was cast or taken
+        # back since the last snapshot) stays between servers: only their sockets look again at what they may see.
+        texts = results_texts(message)
         envelope = {
             "type": "results.snapshot",
-            "text": json.dumps(message),
+            "texts": texts,
+            "text": texts[settings.LANGUAGE_CODE],  # for sockets of an older release, during a rolling deploy
             "version": message["version"],
             "is_open": message["is_open"],
             "voters": sorted(voters),

@@ -8,6 +8,7 @@ Sentences are worded in the templates, so everything users typed stays escaped t
 from collections.abc import Mapping
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
 
 register = template.Library()
 
@@ -16,8 +17,8 @@ DISTRIBUTION_BAR, DISTRIBUTION_GAP, DISTRIBUTION_HEIGHT = 6, 2, 20
 
 
 def ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
+    # Django's, in the page's language: 1st, 1., 1.º
+    return humanize_ordinal(number)
 
 
 register.filter("ordinal", ordinal)

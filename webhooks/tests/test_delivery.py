@@ -1,6 +1,5 @@
 """Delivery: Standard Webhooks signatures, retries with growing waits, the failing state, redelivery."""
 
-import json
 import threading
 from datetime import timedelta
 
