@@ -101,6 +101,8 @@ def test_the_page_script_gets_its_strings_from_a_same_origin_catalogue():
     assert '<script src="/jsi18n/" defer></script>' in page
     catalogue = Client().get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Link kopiert" in catalogue
+    # English is what the script is written in: English pages load no catalogue.
+    assert "/jsi18n/" not in text(Client().get("/", HTTP_ACCEPT_LANGUAGE="en"))
 
 
 def test_numbers_and_dates_follow_the_language():

@@ -28,6 +28,13 @@ def _links_to_the_test_server(settings):
     settings.SITE_URL = "http://testserver"
 
 
+@pytest.fixture(autouse=True)
+def _no_live_broadcasts(monkeypatch):
+    # The commit callbacks run inside the test's transaction here; realtime's would close its connection
+    # (database_sync_to_async tidies connections), which only a real commit leaves unused.
+    monkeypatch.setattr("polls.announce._listeners", [])
+
+
 def wants(user, **kinds) -> User:
     return account_services.set_email_preferences(user=user, **kinds)
 

@@ -40,6 +40,7 @@ from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
 from tests.browser.test_accessibility import serious_violations
+from webhooks.models import Endpoint
 
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR") or Path(settings.BASE_DIR) / "var" / "screenshots")
 
@@ -149,6 +150,8 @@ PAGES = [
     PageVisit("forbidden", AUTHOR, "/p/{others}/edit/", status=403),
     PageVisit("poll-open-text", VISITOR, "/p/{open_text}/"),
     PageVisit("poll-open-text-answered", VOTER, "/p/{open_text}/"),
+    PageVisit("webhook-new", AUTHOR, "/accounts/settings/webhooks/new/"),
+    PageVisit("webhook-endpoint", AUTHOR, "/accounts/settings/webhooks/{webhook}/"),
     PageVisit("embed", VISITOR, "/embed/{open}"),
     PageVisit("embed-ranked", VISITOR, "/embed/{ranked}"),
     PageVisit("embed-score", VISITOR, "/embed/{score}"),
@@ -175,6 +178,9 @@ NOT_PAGES = {
     "deck-delete", "poll-answer", "poll-answers-hide", "poll-answer-take-back",
     "login-code",  # reached by logging in with two-factor on: the "login-code" visit
     "resend-confirmation", "cancel-email-change", "email-preferences",
+    "api-key-revoke", "choose-language", "poll-embed-vote", "webhook-switch", "webhook-test", "webhook-rotate-secret",
+    "webhook-delete", "webhook-redeliver",
+    "javascript-catalog", "poll-preview",  # a script and a PNG, each tested where it is made
 }
 
 
@@ -338,6 +344,8 @@ def _cast_data_set() -> dict:
             "reset_token": make_token(newcomer, Purpose.PASSWORD_RESET),
             "confirm_token": make_token(newcomer, Purpose.CONFIRM_EMAIL),
             "unsubscribe_token": make_token(author, Purpose.UNSUBSCRIBE, kind="weekly_digest"),
+            # Made directly: creating one through the services would resolve its host, and this machine may have no DNS.
+            "webhook": str(Endpoint.objects.create(owner=author, url="https://hooks.example.com/quickpoll", events=["poll.closed"]).pk),
         },
     }
 

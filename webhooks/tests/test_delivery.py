@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -13,6 +13,7 @@ from accounts.models import Notification
 from polls import services as poll_services
 from polls.tests.factories import pick, visitor
 from webhooks import delivery, services
+from webhooks.management.commands import deliver_webhooks
 from webhooks.models import Delivery, Endpoint, OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +192,21 @@ def test_two_workers_never_claim_the_same_message(owner, settings):
 
     assert claimed[0].isdisjoint(claimed[1])
     assert len(claimed[0] | claimed[1]) == 20
+
+
+def test_the_worker_waits_out_a_database_outage_instead_of_stopping(monkeypatch):
+    """bin/production stops everything when one of its processes exits: the worker must outlive a restart."""
+    passes = iter([OperationalError("server closed the connection"), 3, KeyboardInterrupt()])
+
+    def next_pass():
+        outcome = next(passes)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(deliver_webhooks, "deliver_due", next_pass)
+    monkeypatch.setattr(deliver_webhooks, "forget_old_deliveries", lambda: None)
+    monkeypatch.setattr(deliver_webhooks.time, "sleep", lambda seconds: None)
+
+    with pytest.raises(KeyboardInterrupt):  # the third pass: the loop went on past the outage and a good pass
+        call_command("deliver_webhooks")
