@@ -132,7 +132,9 @@ def test_an_account_mail_follows_the_account_not_the_request(django_capture_on_c
 
     UserFactory(language="de", email="reader@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        response = Client().post("/api/users/password-reset", {"email": "reader@example.com"}, HTTP_ACCEPT_LANGUAGE="en")
+        response = Client().post(
+            "/api/users/password-reset", {"email": "reader@example.com"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+        )
     assert response.status_code == 202
 
     [message] = mail.outbox
