@@ -13,10 +13,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import tokens
 from accounts.models import User
+from quickpoll.time_zones import known_zone
 
 logger = structlog.get_logger(__name__)
 
@@ -37,7 +39,15 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _compose(*, to: str, name: str, context: dict, unsubscribe_url: str = "") -> EmailMultiAlternatives:
+def _compose(*, user: User, to: str, name: str, context: dict, unsubscribe_url: str = "") -> EmailMultiAlternatives:
+    """Written in the recipient's language and time zone, not the request's: the clock sends digests with no
+    request, and a moderator's action mails an author who may read another language."""
+    zone = known_zone(user.time_zone) if user.time_zone else None
+    with translation.override(user.language or settings.LANGUAGE_CODE), timezone.override(zone or timezone.get_default_timezone()):
+        return _render(to=to, name=name, context=context, unsubscribe_url=unsubscribe_url)
+
+
+def _render(*, to: str, name: str, context: dict, unsubscribe_url: str) -> EmailMultiAlternatives:
     context = {
         "APP_NAME": settings.APP_NAME,
         "site_url": settings.SITE_URL,
@@ -67,9 +77,10 @@ def _send_on_commit(message: EmailMultiAlternatives, name: str) -> None:
     transaction.on_commit(deliver)
 
 
-def send_account_mail(*, to: str, name: str, context: dict) -> None:
-    """A mail the account asked for or must have (reset, confirmation, a change of address): never opt-out."""
-    _send_on_commit(_compose(to=to, name=name, context=context), name)
+def send_account_mail(*, user: User, to: str, name: str, context: dict) -> None:
+    """A mail the account asked for or must have (reset, confirmation, a change of address): never opt-out.
+    `to` may differ from user.email (a new address to confirm, the old one told of a change)."""
+    _send_on_commit(_compose(user=user, to=to, name=name, context=context), name)
 
 
 def wants(user: User, kind: str) -> bool:
@@ -83,5 +94,5 @@ def send_notification_mail(*, user: User, kind: str, context: dict) -> bool:
     token = tokens.make_token(user, tokens.Purpose.UNSUBSCRIBE, kind=kind)
     unsubscribe_url = absolute_url(reverse("unsubscribe", args=[token]))
     context = {"user": user, "kind_label": NOTIFICATION_LABELS[kind], **context}
-    _send_on_commit(_compose(to=user.email, name=kind, context=context, unsubscribe_url=unsubscribe_url), kind)
+    _send_on_commit(_compose(user=user, to=user.email, name=kind, context=context, unsubscribe_url=unsubscribe_url), kind)
     return True

@@ -269,7 +269,7 @@ def request_password_reset(*, request, email: str) -> None:
         return
     link = _link("password-reset-confirm", tokens.make_token(user, tokens.Purpose.PASSWORD_RESET))
     context = {"user": user, "link": link, "hours": password_reset_hours()}
-    mail.send_account_mail(to=user.email, name="password_reset", context=context)
+    mail.send_account_mail(user=user, to=user.email, name="password_reset", context=context)
 
 
 def reset_password(*, token: str, new_password: str) -> User:
@@ -300,7 +300,7 @@ def send_email_confirmation(*, user: User, request=None) -> bool:
         "is_change": bool(user.pending_email),
         "days": settings.EMAIL_CONFIRMATION_TIMEOUT // 86400 or 1,
     }
-    mail.send_account_mail(to=address, name="confirm_email", context=context)
+    mail.send_account_mail(user=user, to=address, name="confirm_email", context=context)
     return True
 
 
@@ -341,7 +341,7 @@ def confirm_email(*, token: str) -> User:
             raise errors.EmailTaken() from None
         if user.email != old_email:
             context = {"user": user, "new_email": user.email, "reset_url": mail.absolute_url(reverse("password-reset"))}
-            mail.send_account_mail(to=old_email, name="email_changed", context=context)
+            mail.send_account_mail(user=user, to=old_email, name="email_changed", context=context)
     return user
 
 

@@ -67,7 +67,9 @@ def _clean(poll: Poll, text) -> tuple[str, str]:
     if not key:
         raise errors.AnswerEmpty()
     if len(text) > poll.answer_max_length:
-        raise errors.AnswerTooLong(f"Answers to this poll are at most {poll.answer_max_length} characters.")
+        raise errors.AnswerTooLong(
+            gettext("Answers to this poll are at most %(characters)d characters.") % {"characters": poll.answer_max_length}
+        )
     if poll.filter_profanity and is_profane(key):
         raise errors.AnswerNotAllowed()
     return text, key

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from django_filters.rest_framework import DjangoFilterBackend
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
@@ -388,9 +389,9 @@ class PollViewSet(viewsets.ModelViewSet):
     def search(self, request):
         query = request.query_params.get("q", "").strip()
         if not query:
-            raise serializers.ValidationError({"q": ["Say what to search for."]})
+            raise serializers.ValidationError({"q": [gettext("Say what to search for.")]})
         if len(query) > 200:
-            raise serializers.ValidationError({"q": ["Search for at most 200 characters."]})
+            raise serializers.ValidationError({"q": [gettext("Search for at most 200 characters.")]})
         return self._page(selectors.search_polls(query))
 
     @extend_schema(
@@ -609,7 +610,11 @@ class PollViewSet(viewsets.ModelViewSet):
 def _private_lists_of(request, user_id, what: str) -> User:
     user = get_object_or_404(User, pk=user_id)
     if not can_see_private_lists(request.user, user):
-        raise errors.NotOwner(f"Only that user or a moderator can see their {what}.")
+        raise errors.NotOwner(
+            gettext("Only that user or a moderator can see their votes.")
+            if what == "votes"
+            else gettext("Only that user or a moderator can see their likes.")
+        )
     return user
 
 
@@ -642,7 +647,7 @@ class VoteViewSet(viewsets.GenericViewSet):
         vote = self.get_object()
         voter = voter_from_request(request, issue=False)
         if not (can_manage(request.user, vote.poll) or (voter is not None and voter.owns(vote.ballot))):
-            raise errors.NotOwner("Only the voter, the poll's author or a moderator can see this vote.")
+            raise errors.NotOwner(gettext("Only the voter, the poll's author or a moderator can see this vote."))
         return vote
 
     @extend_schema(

@@ -436,7 +436,7 @@ class ReportForm(forms.Form):
         required=False,
         label=gettext_lazy("Details for the moderators (optional)"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "Keep the note under %(limit_value)d characters."},
+        error_messages={"max_length": gettext_lazy("Keep the note under %(limit_value)d characters.")},
     )
 
 

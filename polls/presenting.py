@@ -29,7 +29,7 @@ def present(
     require_manager(poll, actor)
     if audience_results is not None and audience_results not in Poll.AudienceResults.values:
         raise errors.InvalidPresentation(
-            {"audience_results": [f"Choose one of: {', '.join(Poll.AudienceResults.values)}."]}
+            {"audience_results": [gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Poll.AudienceResults.values)}]}
         )
     if presenting is False and audience_results not in (None, Poll.AudienceResults.RULE):
         raise errors.InvalidPresentation({"audience_results": [_("Results are shown or hidden while presenting.")]})

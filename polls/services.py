@@ -128,11 +128,11 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
     if origin_problems:
         problems["embed_origins"] = origin_problems
     if not poll.title.strip():
-        problems["title"] = ["A poll needs a title."]
+        problems["title"] = [gettext("A poll needs a title.")]
     elif len(poll.title) > 200:
-        problems["title"] = ["Titles are at most 200 characters."]
+        problems["title"] = [gettext("Titles are at most 200 characters.")]
     if poll.method not in Poll.Method.values:
-        problems["method"] = [f"Choose one of: {', '.join(Poll.Method.values)}."]
+        problems["method"] = [gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Poll.Method.values)}]
     if poll.takes_answers:
         poll.min_choices, poll.max_choices, poll.allow_write_ins = 1, None, False
         if not 1 <= poll.answer_max_length <= ANSWER_LENGTH_LIMIT:
@@ -140,7 +140,9 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
                 gettext("Answers may be between 1 and %(most)d characters long.") % {"most": ANSWER_LENGTH_LIMIT}
             ]
         if not 1 <= poll.answers_per_voter <= ANSWERS_PER_VOTER_LIMIT:
-            problems["answers_per_voter"] = [f"A voter may give between 1 and {ANSWERS_PER_VOTER_LIMIT} answers."]
+            problems["answers_per_voter"] = [
+                gettext("A voter may give between 1 and %(most)d answers.") % {"most": ANSWERS_PER_VOTER_LIMIT}
+            ]
     elif poll.method == Poll.Method.SINGLE:
         poll.min_choices = 1
     elif not 1 <= poll.min_choices <= option_count:
@@ -158,9 +160,9 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
             problems["max_choices"] = [gettext("The most options a ballot may hold cannot be fewer than the least.")]
     if poll.method == Poll.Method.SCORE:
         if poll.score_min not in (0, 1):
-            problems["score_min"] = ["Scores start at 0 or 1."]
+            problems["score_min"] = [gettext("Scores start at 0 or 1.")]
         if not max(poll.score_min + 1, 2) <= poll.score_max <= 10:
-            problems["score_max"] = ["The top score is between 2 and 10."]
+            problems["score_max"] = [gettext("The top score is between 2 and 10.")]
     else:
         poll.score_min, poll.score_max = 0, 5
     if poll.is_secret and (poll.counts_ballots or poll.takes_answers):
@@ -168,7 +170,7 @@ def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[
     if poll.takes_answers and poll.invite_only:
         problems["invite_only"] = [gettext("Invites admit one ballot each; an open-text poll takes answers from anyone it lets vote.")]
     if poll.is_secret and poll.allow_write_ins:
-        problems["allow_write_ins"] = ["A secret poll's options are fixed: nothing a voter adds may tell who they are."]
+        problems["allow_write_ins"] = [gettext("A secret poll's options are fixed: nothing a voter adds may tell who they are.")]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
         problems["expires_at"] = [gettext("The closing time must be in the future.")]
     if poll.is_secret and poll.results_visibility in _SHOWN_WHILE_OPEN:
@@ -252,7 +254,9 @@ def create_poll(
     texts, option_problems = _clean_options(options, takes_answers=poll.takes_answers)
     problems = _check_poll(poll, len(texts), expiry_changed=True)
     if method and allow_multiple and method != Poll.Method.APPROVAL:
-        problems["allow_multiple"] = [f"A {poll.get_method_display().lower()} poll is not multiple choice; leave allow_multiple out."]
+        problems["allow_multiple"] = [
+            gettext("Only approval polls take several choices; leave allow_multiple out.")
+        ]
     if option_problems:
         problems["options"] = option_problems
     if problems:
@@ -311,9 +315,9 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         if "method" in changes and "allow_multiple" in changes:
             problems["allow_multiple"] = [gettext("Say how voters vote with method alone.")]
         if locked.total_votes > 0 and locked.method != was_method:
-            problems["method"] = ["A poll with votes keeps its voting method: its ballots were cast for it."]
+            problems["method"] = [gettext("A poll with votes keeps its voting method: its ballots were cast for it.")]
         if locked.total_votes > 0 and (locked.score_min, locked.score_max) != was_range:
-            problems["score_max"] = ["A poll with votes keeps its range of scores."]
+            problems["score_max"] = [gettext("A poll with votes keeps its range of scores.")]
         if locked.is_secret != was_secret and _has_ballots(locked):
             raise errors.SecretBallotLocked()
         if locked.is_open and not was_open:  # a later closing time reopens an expired poll
@@ -420,7 +424,7 @@ def hold_poll(*, poll: Poll, moderator: User, reason: str) -> Poll:
     if not reason:
         raise errors.InvalidPoll({"reason": [gettext("Say why the poll is held; its author reads it.")]})
     if len(reason) > 1000:
-        raise errors.InvalidPoll({"reason": ["Keep the reason under 1000 characters."]})
+        raise errors.InvalidPoll({"reason": [gettext("Keep the reason under 1000 characters.")]})
     with transaction.atomic():
         # Locked, so an author's edit or reopening racing the hold lands before it (and is undone) or after (and refused).
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
@@ -515,7 +519,9 @@ def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tu
     """The options a ballot holds (in the voter's order: a ranking's first preference first) and, on a
     score poll, the score of each; raises the domain error naming what is wrong with the ballot."""
     if poll.takes_answers:
-        raise errors.WrongBallotShape(f"This poll takes written answers: POST /api/polls/{poll.pk}/answers.")
+        raise errors.WrongBallotShape(
+            gettext("This poll takes written answers: POST %(path)s.") % {"path": f"/api/polls/{poll.pk}/answers"}
+        )
     ranked = poll.method == Poll.Method.RANKED
     # Whole sentences per method, so each language words them its own way.
     at_least_one, at_most, at_least = _CHOICE_COUNT_WORDS.get(poll.method, _CHOICE_COUNT_WORDS[Poll.Method.SINGLE])
@@ -537,7 +543,7 @@ def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tu
         order = list(wanted)
     else:
         if scores is not None:
-            raise errors.WrongBallotShape("This poll takes option_ids, not scores.")
+            raise errors.WrongBallotShape(gettext("This poll takes option_ids, not scores."))
         try:
             order = [uuid.UUID(str(option_id)) for option_id in option_ids]
         except ValueError:
@@ -769,7 +775,7 @@ def take_back_account(user: User) -> None:
 def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> Report:
     require_can_report(poll, reporter)
     if reason not in Report.Reason.values:
-        raise errors.PollError(f"Choose a reason: {', '.join(Report.Reason.values)}.")
+        raise errors.PollError(gettext("Choose a reason: %(choices)s.") % {"choices": ", ".join(Report.Reason.values)})
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
@@ -955,7 +961,7 @@ def _suspicious_ballots(*, poll: Poll, network: str | None, since: datetime | No
     try:
         cidr = ipaddress.ip_network(network.strip(), strict=False)
     except ValueError:
-        raise errors.InvalidPoll({"network": ["Give an address or a range such as 203.0.113.0/24."]}) from None
+        raise errors.InvalidPoll({"network": [gettext("Give an address or a range such as 203.0.113.0/24.")]}) from None
     # Matched here rather than in SQL: SQLite has no inet type, and one poll's ballots are few enough.
     return [
         pk

@@ -109,3 +109,37 @@ def test_numbers_and_dates_follow_the_language():
     poll = PollFactory(title="Zahlen")
     page = text(Client().get(f"/u/{poll.author.username}/", HTTP_ACCEPT_LANGUAGE="de"))
     assert "dabei seit" in page
+
+
+def test_the_clocks_digest_is_written_in_its_recipients_language(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from polls.mails import send_weekly_digests
+    from polls.voters import Voter
+
+    author = UserFactory(language="es", email_weekly_digest=True)
+    poll = PollFactory(author=author, title="Almuerzo")
+    services.cast_vote(poll=poll, voter=Voter(user=UserFactory()), option_ids=pick(poll, "Red"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_weekly_digests() == 1  # no request: nothing but the account says which language
+
+    [message] = mail.outbox
+    assert message.subject == "Tu semana en QuickPoll"
+    assert "Almuerzo" in message.body and "week" not in message.body.lower()
+
+
+def test_an_account_mail_follows_the_account_not_the_request(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    UserFactory(language="de", email="reader@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/api/users/password-reset", {"email": "reader@example.com"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+        )
+    assert response.status_code == 202
+
+    [message] = mail.outbox
+    assert message.subject == "Setze dein QuickPoll-Passwort zurück"
+    html, _mimetype = message.alternatives[0]
+    assert '<html lang="de">' in html
