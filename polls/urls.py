@@ -14,6 +14,7 @@ urlpatterns = [
     path("p/<str:ref>/change/", views.change_vote, name="poll-change-vote"),
     path("p/<str:ref>/retract/", views.retract, name="poll-retract"),
     path("p/<str:ref>/receipt/", views.receipt, name="poll-receipt"),
+    path("p/<str:ref>/qr.svg", views.poll_qr, name="poll-qr"),
     path("p/<str:ref>/like/", views.like, name="poll-like"),
     path("p/<str:ref>/report/", views.report, name="poll-report"),
     path("p/<str:ref>/open/", views.set_open, name="poll-set-open"),

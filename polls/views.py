@@ -240,7 +240,6 @@ def _poll_context(
         "can_manage": can_manage(request.user, poll),
         "can_report": can_report(request.user, poll),
         "share_url": share_url,
-        "share_qr": _qr_svg(share_url),
         "preview_image_url": request.build_absolute_uri(reverse("poll-preview", kwargs={"ref": poll.slug})),
         "oembed_url": embeds.oembed_discovery_url(request, poll),
         "report_form": ReportForm(),
@@ -591,6 +590,16 @@ def edit(request, ref):
 
 
 @require_GET
+@require_GET
+def poll_qr(request, ref):
+    """The poll page's QR code, as a picture the page loads only when "Show a QR code" is opened."""
+    poll = _poll_or_404(ref)
+    svg = _qr_svg(request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug})), gettext("QR code of this poll's link"), tile=True)
+    response = HttpResponse('<svg xmlns="http://www.w3.org/2000/svg"' + svg.removeprefix("<svg"), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"  # a poll's link never changes
+    return response
+
+
 def share(request, ref):
     """The share panel: where a new poll's author lands, and what a poll's "Share" leads to later."""
     poll = _poll_or_404(ref)

@@ -180,7 +180,7 @@ NOT_PAGES = {
     "resend-confirmation", "cancel-email-change", "email-preferences",
     "api-key-revoke", "choose-language", "poll-embed-vote", "webhook-switch", "webhook-test", "webhook-rotate-secret",
     "webhook-delete", "webhook-redeliver",
-    "javascript-catalog", "poll-preview",  # a script and a PNG, each tested where it is made
+    "javascript-catalog", "poll-preview", "poll-qr",  # a script, a PNG, an SVG: each tested where it is made
 }
 
 
