@@ -590,7 +590,6 @@ def edit(request, ref):
 
 
 @require_GET
-@require_GET
 def poll_qr(request, ref):
     """The poll page's QR code, as a picture the page loads only when "Show a QR code" is opened."""
     poll = _poll_or_404(ref)
@@ -600,6 +599,7 @@ def poll_qr(request, ref):
     return response
 
 
+@require_GET
 def share(request, ref):
     """The share panel: where a new poll's author lands, and what a poll's "Share" leads to later."""
     poll = _poll_or_404(ref)
