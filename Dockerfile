@@ -33,6 +33,7 @@ RUN pip install --no-deps .
 COPY . .
 # collectstatic only reads settings; the real SECRET_KEY arrives at run time.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && SECRET_KEY=compile-only python manage.py compile_translations \
     && useradd --system --uid 10001 --home-dir /app quickpoll \
     && mkdir -p /app/media \
     && chown -R quickpoll /app/media

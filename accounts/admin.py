@@ -1,11 +1,14 @@
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, ngettext
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from accounts import audit
 from accounts.errors import InvalidAccount, NameRefused
-from accounts.models import AuditEntry, Notification, User
+from accounts.api_keys import revoke_api_keys
+from accounts.models import ApiKey, AuditEntry, Notification, User
 from accounts.permissions import may_change_account
 from accounts.services import check_display_name, check_username, deactivate_users, delete_account, revoke_credentials
 
@@ -154,3 +157,62 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ["actor_label", "target_label", "target_id", "reason"]
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in AuditEntry._meta.fields]
+
+
+class ApiKeyStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("usable", _("Usable")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "usable":
+            return queryset.usable(now=now)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+class ApiKeyScopeFilter(admin.SimpleListFilter):
+    title = _("scope")
+    parameter_name = "scope"
+
+    def lookups(self, request, model_admin):
+        return ApiKey.Scope.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ApiKey.Scope.values:
+            # Scopes are space-separated words, and no scope's name is inside another's.
+            return queryset.filter(scopes__contains=self.value())
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Users' API keys for moderators: who holds which, what they may do, when last used. Never a secret or its hash."""
+
+    list_display = ["name", "user", "prefix", "scopes", "created_at", "last_used_at", "last_used_ip", "expires_at", "revoked_at"]
+    list_filter = [ApiKeyStateFilter, ApiKeyScopeFilter, "created_at", "last_used_at"]
+    search_fields = ["name", "prefix", "user__username", "user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "scopes", "prefix", "created_at", "expires_at", "last_used_at", "last_used_ip", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are made by their owners, who alone ever see the secret
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the row says when and that it was used
+
+    @admin.action(description=_("Revoke selected API keys (they stop working at once)"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoking = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
+        count = revoke_api_keys(keys=ApiKey.objects.filter(pk__in=[key.pk for key in revoking]))
+        for key in revoking:
+            audit.record(actor=request.user, action=audit.Action.API_KEYS_REVOKED, target=key.user, details={"key": key.prefix, "name": key.name})
+        self.message_user(request, ngettext("Revoked %d API key.", "Revoked %d API keys.", count) % count)

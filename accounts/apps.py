@@ -5,6 +5,12 @@ from django.contrib.admin import apps as admin_apps
 class AccountsConfig(AppConfig):
     name = "accounts"
 
+    def ready(self):
+        from accounts.api_keys import key_of_request
+        from quickpoll.ratelimits import count_api_keys_with
+
+        count_api_keys_with(key_of_request)
+
 
 class QuickPollAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin on QuickPoll's site, whose login is rate limited like every other."""

@@ -7,41 +7,43 @@ from here (the header badge of every open tab follows) to whoever listens (realt
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Notification, User
 
 _MESSAGES = {
-    Notification.Kind.VOTE: "{actor} voted on “{title}”.",
-    Notification.Kind.LIKE: "{actor} liked “{title}”.",
-    Notification.Kind.REPORT: "“{title}” was reported to the moderators.",
-    Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed.",
-    Notification.Kind.POLL_HELD: "Moderators put your poll “{title}” on hold: {reason}",
-    Notification.Kind.HOLD_LIFTED: "Moderators lifted the hold on your poll “{title}”; you may reopen and list it again.",
-    Notification.Kind.WRITE_IN: "{actor} suggested the option “{reason}” for “{title}”.",
+    Notification.Kind.VOTE: _("{actor} voted on “{title}”."),
+    Notification.Kind.LIKE: _("{actor} liked “{title}”."),
+    Notification.Kind.REPORT: _("“{title}” was reported to the moderators."),
+    Notification.Kind.POLL_CLOSED: _("Your poll “{title}” has closed."),
+    Notification.Kind.POLL_HELD: _("Moderators put your poll “{title}” on hold: {reason}"),
+    Notification.Kind.HOLD_LIFTED: _("Moderators lifted the hold on your poll “{title}”; you may reopen and list it again."),
+    Notification.Kind.WRITE_IN: _("{actor} suggested the option “{reason}” for “{title}”."),
 }
 
 
 # Repeats on one poll while its author has not looked: one notice that counts them, not one each.
 # A hold and its lifting are not grouped: each carries its own moderator's word and order matters.
 _GROUPED = {
-    Notification.Kind.VOTE: "{count} new votes on “{title}”.",
-    Notification.Kind.LIKE: "{count} people liked “{title}”.",
-    Notification.Kind.REPORT: "“{title}” was reported to the moderators {count} times.",
-    Notification.Kind.POLL_CLOSED: "Your poll “{title}” has closed {count} times.",
-    Notification.Kind.WRITE_IN: "{count} options suggested for “{title}”.",
+    Notification.Kind.VOTE: _("{count} new votes on “{title}”."),
+    Notification.Kind.LIKE: _("{count} people liked “{title}”."),
+    Notification.Kind.REPORT: _("“{title}” was reported to the moderators {count} times."),
+    Notification.Kind.POLL_CLOSED: _("Your poll “{title}” has closed {count} times."),
+    Notification.Kind.WRITE_IN: _("{count} options suggested for “{title}”."),
 }
 
 
 def _payload(*, kind: str, poll_id, poll_title: str, actor: User | None, reason: str = "") -> dict:
-    actor_name = actor.public_name if actor is not None else "Someone"
+    actor_name = actor.public_name if actor is not None else str(_("Someone"))
     return {
         "poll_id": str(poll_id),
         "poll_title": poll_title,
         "actor": actor_name,
-        "message": _MESSAGES[kind].format(title=poll_title, actor=actor_name, reason=reason),
+        "message": str(_MESSAGES[kind]).format(title=poll_title, actor=actor_name, reason=reason),
     }
 
 
@@ -55,6 +57,12 @@ def notify(
     """
     if actor is not None and actor.pk == recipient.pk:
         return None
+    # Written once, so in the recipient's language, not that of whoever caused the event.
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        return _notify(recipient=recipient, kind=kind, poll=poll, actor=actor, reason=reason, events=events)
+
+
+def _notify(*, recipient: User, kind: str, poll, actor: User | None, reason: str, events: int) -> Notification | None:
     if kind in _GROUPED:
         unread = Notification.objects.filter(recipient=recipient, poll=poll, kind=kind, read_at__isnull=True)
         grouped = _group_into_unread(unread, kind=kind, title=poll.title, events=events)
@@ -62,7 +70,7 @@ def notify(
             return grouped
     payload = _payload(kind=kind, poll_id=poll.pk, poll_title=poll.title, actor=actor, reason=reason)
     if events > 1:
-        payload["message"] = _GROUPED[kind].format(count=events, title=poll.title)
+        payload["message"] = str(_GROUPED[kind]).format(count=events, title=poll.title)
     return Notification.objects.create(
         recipient=recipient, kind=kind, poll=poll, actor=actor, payload=payload, count=events
     )
@@ -77,7 +85,7 @@ def _group_into_unread(unread, *, kind: str, title: str, events: int) -> Notific
     # written in the same UPDATE says the count it makes. Newest first in the inbox: a grouped notice is
     # as recent as the last event it counts.
     count = grouped.count + events
-    payload = {**grouped.payload, "message": _GROUPED[kind].format(count=count, title=title)}
+    payload = {**grouped.payload, "message": str(_GROUPED[kind]).format(count=count, title=title)}
     now = timezone.now()
     Notification.objects.filter(pk=grouped.pk).update(count=F("count") + events, created_at=now, payload=payload)
     grouped.count, grouped.created_at, grouped.payload, grouped.grew = count, now, payload, True
@@ -85,7 +93,7 @@ def _group_into_unread(unread, *, kind: str, title: str, events: int) -> Notific
 
 
 def forget_actor(actor: User) -> None:
-    """An account is being deleted: other people's notifications name "Someone" where they named it."""
+    """An account is being deleted: other people's notifications name _("Someone") where they named it."""
     for notification in Notification.objects.filter(actor=actor).select_for_update():
         payload = notification.payload
         anonymous = _payload(

@@ -11,7 +11,9 @@ from typing import Callable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from accounts.mail import NOTIFICATION_KINDS
 from accounts.models import Notification, User
+from accounts.two_factor import two_factor_enabled
 
 _sections: dict[str, Callable[[User], object]] = {}
 
@@ -27,10 +29,16 @@ def _account(user: User) -> dict:
         "username": user.username,
         "email": user.email,
         "is_verified": user.is_verified,
+        "pending_email": user.pending_email,
+        "email_preferences": {kind: getattr(user, field) for kind, field in NOTIFICATION_KINDS.items()},
+        "digest_sent_at": user.digest_sent_at,
         "display_name": user.display_name,
         "bio": user.bio,
         "avatar": user.avatar.name or None,
         "is_staff": user.is_staff,
+        "time_zone": user.time_zone,
+        # Whether it is on, never the secret or the recovery codes: a leaked export must not sign anyone in.
+        "two_factor_enabled": two_factor_enabled(user),
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "last_login": user.last_login,

@@ -56,7 +56,12 @@ class Server:
 
     @property
     def pid(self) -> int:
-        """The process serving WebSockets: the ASGI server's (its worker's, when it has a supervisor)."""
+        """One process serving WebSockets: the ASGI server's (its first worker's, when it has a supervisor)."""
+        return self.socket_pids[0]
+
+    @property
+    def socket_pids(self) -> list[int]:
+        """Every process serving WebSockets: the ASGI server's workers (the server itself when it has none)."""
         group = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -72,9 +77,7 @@ class Server:
                 group.append((int(entry.name), int(ppid)))
         pids = {pid for pid, _ in group}
         workers = [pid for pid, ppid in group if ppid in pids]
-        if workers or group:
-            return sorted(workers or pids)[0]
-        return self.process.pid
+        return sorted(workers or pids) or [self.process.pid]
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

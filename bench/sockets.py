@@ -609,18 +609,22 @@ async def _settle(children: list[_Child], total: int) -> list[dict]:
 
 
 async def fanout(
-    *, host, port, poll_id, option_ids, subscribers, votes_per_second, seconds, db_total, compression=COMPRESSION
+    *, host, port, poll_id, option_ids, subscribers, votes_per_second, seconds, db_total, server_pids=(),
+    compression=COMPRESSION,
 ) -> dict:
     """`subscribers` sockets on one poll while votes arrive at a steady rate: snapshot latency and final totals.
 
     Latency is receipt minus the snapshot's `committed_at` (its earliest vote's commit), over every
     `results` message after the one each socket gets on connect. `client_cpu` and the client's loop
-    lag tell whether the subscribers, not the server, set the pace.
+    lag tell whether the subscribers, not the server, set the pace. `server_cpu_us_per_message` is the CPU
+    the socket processes (`server_pids`) spent while votes came, per update delivered: unlike latency, it
+    hardly moves when the machine is busy with other work.
     """
     url = f"ws://{host}:{port}/ws/poll/{poll_id}"
     children = await _start_children(max(1, min(SUBSCRIBER_PROCESSES, subscribers)))
     try:
         opened = await _open_everywhere(children, url, subscribers, compression)
+        cpu_before = _cpu_seconds(server_pids)
         votes = await _cast_votes(
             host=host,
             port=port,
@@ -631,6 +635,7 @@ async def fanout(
         )
         total = await asyncio.to_thread(db_total)
         replies = await _settle(children, total)
+        server_cpu = _cpu_seconds(server_pids) - cpu_before
         if sum(r["matched"] for r in replies) < opened["held"]:
             # A vote given up on here may have committed after all: judge against the final count.
             final = await asyncio.to_thread(db_total)
@@ -656,6 +661,9 @@ async def fanout(
         **votes,
         "db_total": total,
         "messages": sum(counts),
+        # Updates after each socket's first snapshot, which came before the votes.
+        "server_cpu_us_per_message": round(server_cpu * 1e6 / max(1, sum(counts) - len(counts)), 1)
+        if server_pids else math.nan,
         "messages_per_subscriber_min": counts[0] if counts else 0,
         "messages_per_subscriber_median": statistics.median(counts) if counts else 0,
         "messages_per_subscriber_max": counts[-1] if counts else 0,
@@ -671,6 +679,16 @@ async def fanout(
         "client_loop_lag_p99_ms": _ms(max(r["lag_p99"] for r in replies)),
         "client_loop_lag_max_ms": _ms(max(r["lag_max"] for r in replies)),
     }
+
+
+def _cpu_seconds(pids) -> float:
+    """User and system CPU the processes have used so far."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            utime, stime = stat.read().rpartition(")")[2].split()[11:13]  # fields 14 and 15 of proc(5)
+        total += int(utime) + int(stime)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:

@@ -163,6 +163,7 @@ class PollAdmin(admin.ModelAdmin):
         "results_visibility",
         "is_secret",
         "bot_protection",
+        "embed_origins",
         "expires_at",
         "total_votes",
         "likes_count",

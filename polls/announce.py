@@ -4,6 +4,10 @@ Authors hear of it as notifications (accounts.notifications, a layer below). Liv
 it through the listeners registered here: realtime registers its broadcasts from
 RealtimeConfig.ready(), because polls sits below realtime and never imports it. Every
 announcement waits for the transaction to commit, so nothing rolled back is ever told.
+
+A second kind of listener is told inside the change's transaction (webhooks writes its outbox there,
+so an event is stored exactly when its change is). It runs on the vote path: it must cost nothing
+when nobody listens for the poll (webhooks asks `User.has_webhooks` of the author, already loaded).
 """
 
 from typing import Protocol
@@ -12,6 +16,7 @@ from django.db import transaction
 
 from accounts.models import Notification, User
 from accounts.notifications import notify
+from polls import mails
 from polls.models import Deck, Like, Poll
 
 
@@ -29,12 +34,33 @@ class Listener(Protocol):
     def publish_deck_moved(self, deck: Deck) -> None: ...
 
 
+class TransactionListener(Protocol):
+    """What an in-transaction listener (webhooks.outbox) provides; each is called before the commit."""
+
+    def poll_created(self, poll: Poll) -> None: ...
+    def poll_closed(self, poll: Poll) -> None: ...
+    def ballots_cast(self, ballots_by_poll: dict[Poll, int]) -> None: ...
+    def answer_submitted(self, poll: Poll, kind: str, text: str) -> None: ...
+    def reported(self, poll: Poll, reason: str) -> None: ...
+
+
 _listeners: list[Listener] = []
+_transaction_listeners: list[TransactionListener] = []
 
 
 def listen(listener: Listener) -> None:
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+def listen_in_transaction(listener: TransactionListener) -> None:
+    if listener not in _transaction_listeners:
+        _transaction_listeners.append(listener)
+
+
+def _in_transaction(method: str, *args) -> None:
+    for listener in _transaction_listeners:
+        getattr(listener, method)(*args)
 
 
 def _after_commit(method: str, *args) -> None:
@@ -52,6 +78,7 @@ def _notify_author(poll: Poll, kind: str, actor: User | None = None, reason: str
 
 
 def poll_created(poll: Poll) -> None:
+    _in_transaction("poll_created", poll)
     _after_commit("publish_poll_created", poll)
 
 
@@ -64,6 +91,8 @@ def poll_updated(poll: Poll) -> None:
 def poll_closed(poll: Poll, actor: User | None) -> None:
     """Closed by its author, a moderator, or the clock: the author hears of it, subscribers get final results."""
     _notify_author(poll, Notification.Kind.POLL_CLOSED, actor)
+    _in_transaction("poll_closed", poll)
+    mails.mail_final_results(poll)
     _after_commit("publish_poll_event", poll, "poll.closed")
     results_changed([poll.pk])
 
@@ -71,6 +100,7 @@ def poll_closed(poll: Poll, actor: User | None) -> None:
 def poll_held(poll: Poll, moderator: User) -> None:
     """Put on hold: the author hears why, subscribers see it closed."""
     _notify_author(poll, Notification.Kind.POLL_HELD, moderator, poll.hold_reason)
+    _in_transaction("poll_closed", poll)
     _after_commit("publish_poll_event", poll, "poll.closed")
     results_changed([poll.pk])
 
@@ -109,6 +139,7 @@ def ballots_cast(voters_by_poll: dict, confirmations: list[tuple]) -> None:
     `voters_by_poll` maps each Poll to the Voters whose ballots it took; `confirmations` holds
     (user id, message) pairs.
     """
+    _in_transaction("ballots_cast", {poll: len(voters) for poll, voters in voters_by_poll.items()})
     for poll, voters in voters_by_poll.items():
         others = [voter for voter in voters if voter.user is None or voter.user.pk != poll.author_id]
         if others:
@@ -141,10 +172,21 @@ def option_suggested(poll: Poll, suggested_by: User | None, text: str) -> None:
     _notify_author(poll, Notification.Kind.WRITE_IN, suggested_by, text)
 
 
-def reported(poll: Poll, reporter: User) -> None:
+def answer_submitted(poll: Poll, *, kind: str, text: str) -> None:
+    """An open-text answer (kind "answer") or a write-in (kind "write_in") arrived on the poll."""
+    _in_transaction("answer_submitted", poll, kind, text)
+
+
+def reported(poll: Poll, reporter: User, reason: str = "") -> None:
+    _in_transaction("reported", poll, reason)
     if reporter.pk != poll.author_id:
         # Votes, likes and closing hold the poll's row lock here already; a report takes it, so that two
         # reports cannot both find no unread notice and add two. no_key: votes and likes still insert.
         list(Poll.objects.select_for_update(no_key=True).filter(pk=poll.pk).values_list("pk", flat=True))
         # The reporter stays anonymous to the author.
         _notify_author(poll, Notification.Kind.REPORT)
+
+
+def reports_handled(poll: Poll, *, status: str, count: int) -> None:
+    """Moderators resolved or dismissed `count` reports on a poll: its author may have asked to be mailed."""
+    mails.mail_reports_handled(poll, status=status, count=count)

@@ -14,12 +14,18 @@ import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from accounts import audit
 from accounts.models import User
 from polls import announce, anonymous_cap, bot_defence, errors, public_bodies
 from polls.models import Answer, Poll
-from polls.permissions import acts_as_moderator, require_can_take_part, require_manager, require_voter_or_moderator
+from polls.permissions import (
+    acts_as_moderator,
+    require_can_take_part,
+    require_manager,
+    require_voter_or_moderator,
+)
 from polls.voters import Voter
 
 logger = structlog.get_logger(__name__)
@@ -61,7 +67,9 @@ def _clean(poll: Poll, text) -> tuple[str, str]:
     if not key:
         raise errors.AnswerEmpty()
     if len(text) > poll.answer_max_length:
-        raise errors.AnswerTooLong(f"Answers to this poll are at most {poll.answer_max_length} characters.")
+        raise errors.AnswerTooLong(
+            gettext("Answers to this poll are at most %(characters)d characters.") % {"characters": poll.answer_max_length}
+        )
     if poll.filter_profanity and is_profane(key):
         raise errors.AnswerNotAllowed()
     return text, key
@@ -84,9 +92,9 @@ def submit_answer(*, poll: Poll, voter: Voter, text, challenge: str = "") -> Ans
         given = Answer.objects.filter(poll=poll, **voter.lookup()).count()
         if given >= locked.answers_per_voter:
             raise errors.TooManyAnswers(
-                "You have given the one answer this poll takes."
+                gettext("You have given the one answer this poll takes.")
                 if locked.answers_per_voter == 1
-                else f"You have given the {locked.answers_per_voter} answers this poll takes."
+                else gettext("You have given the %(answers)d answers this poll takes.") % {"answers": locked.answers_per_voter}
             )
         address = anonymous_cap.capped_address(voter)
         if address is not None and not given:
@@ -106,6 +114,8 @@ def submit_answer(*, poll: Poll, voter: Voter, text, challenge: str = "") -> Ans
             public_bodies.forget_on_commit(poll.pk)
         # Told as a ballot is: the author hears of it, and the voter's pages look again at what they may see.
         announce.ballots_cast({locked: [voter]}, [])
+        if not hidden:
+            announce.answer_submitted(locked, kind="answer", text=text)
     logger.info("answer_submitted", poll_id=str(poll.pk), answer_id=str(answer.pk), hidden=hidden,
                 voter="account" if voter.user else "anonymous")
     return answer
@@ -161,7 +171,7 @@ def hide(*, poll: Poll, actor: User, key: str, hidden: bool = True) -> int:
         _lock(poll.pk)
         group = Answer.objects.filter(poll=poll, key=key)
         if not key or not group.exists():
-            raise errors.AnswerNotFound("No answer of this poll reads that way.")
+            raise errors.AnswerNotFound(gettext("No answer of this poll reads that way."))
         changed = group.filter(hidden=not hidden).update(hidden=hidden)
         if changed:
             _move_visible(poll.pk, -changed if hidden else changed)

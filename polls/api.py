@@ -5,19 +5,23 @@ import io
 import json
 from dataclasses import asdict
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from django_filters.rest_framework import DjangoFilterBackend
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
+from accounts.api_keys import MANAGE_POLLS, VOTE
 from accounts.models import User
-from polls import answers, bot_defence, decks, errors, invites, join_codes, presenting, public_bodies, secret_ballots, selectors, services
+from polls import answers, bot_defence, decks, embeds, errors, invites, join_codes, presenting, previews, public_bodies, secret_ballots, selectors, services
 from polls.filters import PollFilter, PollOrdering
 from polls.models import MAX_OPTIONS, Answer, Deck, Invite, Like, Poll, Vote, WriteIn
 from polls.permissions import (
@@ -31,6 +35,8 @@ from polls.permissions import (
 )
 from polls.serializers import (
     AnswerCreateSerializer,
+    OEmbedQuerySerializer,
+    OEmbedSerializer,
     AnswerHideSerializer,
     AnswerSerializer,
     AnswersHiddenSerializer,
@@ -77,6 +83,7 @@ from polls.serializers import (
 from polls.viewcounts import record_view
 from polls.voters import INVITE_HEADER, voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
+from quickpoll.idempotency import idempotent
 from quickpoll.ratelimits import count_join_miss, refuse_join_guessing, spend_invite_creation_budget, spend_voter_budget
 from quickpoll.spreadsheets import safe_cell
 
@@ -286,6 +293,10 @@ class PollViewSet(viewsets.ModelViewSet):
     ordering_fields = ["created_at", "total_votes", "likes_count", "expires_at", "title"]
     ordering = ["-created_at"]
 
+    def get_api_key_scope(self):
+        # Reports are people's judgement of a poll, not something a script files: keys may not.
+        return None if self.action == "report" else MANAGE_POLLS
+
     def get_queryset(self):
         if self.action == "list":
             return selectors.public_polls().prefetch_related("options")
@@ -310,6 +321,7 @@ class PollViewSet(viewsets.ModelViewSet):
         record_view(body["id"])
         return Response(body)
 
+    @idempotent
     @extend_schema(
         summary="Create a poll",
         request=PollWriteSerializer,
@@ -377,9 +389,9 @@ class PollViewSet(viewsets.ModelViewSet):
     def search(self, request):
         query = request.query_params.get("q", "").strip()
         if not query:
-            raise serializers.ValidationError({"q": ["Say what to search for."]})
+            raise serializers.ValidationError({"q": [gettext("Say what to search for.")]})
         if len(query) > 200:
-            raise serializers.ValidationError({"q": ["Search for at most 200 characters."]})
+            raise serializers.ValidationError({"q": [gettext("Search for at most 200 characters.")]})
         return self._page(selectors.search_polls(query))
 
     @extend_schema(
@@ -598,7 +610,11 @@ class PollViewSet(viewsets.ModelViewSet):
 def _private_lists_of(request, user_id, what: str) -> User:
     user = get_object_or_404(User, pk=user_id)
     if not can_see_private_lists(request.user, user):
-        raise errors.NotOwner(f"Only that user or a moderator can see their {what}.")
+        raise errors.NotOwner(
+            gettext("Only that user or a moderator can see their votes.")
+            if what == "votes"
+            else gettext("Only that user or a moderator can see their likes.")
+        )
     return user
 
 
@@ -607,6 +623,7 @@ class VoteViewSet(viewsets.GenericViewSet):
     queryset = Vote.objects.select_related("ballot__user", "option", "poll")
     serializer_class = VoteSerializer
     permission_classes = [AllowAny]
+    api_key_scope = VOTE
     lookup_value_regex = UUID_PATTERN
 
     def get_object(self) -> Vote:
@@ -615,6 +632,7 @@ class VoteViewSet(viewsets.GenericViewSet):
             raise Http404
         return super().get_object()
 
+    @idempotent
     @extend_schema(
         summary="Vote: one ballot per voter per poll; anonymous where the poll allows it; an invite where the poll asks",
         request=VoteCreateSerializer,
@@ -629,7 +647,7 @@ class VoteViewSet(viewsets.GenericViewSet):
         vote = self.get_object()
         voter = voter_from_request(request, issue=False)
         if not (can_manage(request.user, vote.poll) or (voter is not None and voter.owns(vote.ballot))):
-            raise errors.NotOwner("Only the voter, the poll's author or a moderator can see this vote.")
+            raise errors.NotOwner(gettext("Only the voter, the poll's author or a moderator can see this vote."))
         return vote
 
     @extend_schema(
@@ -709,8 +727,10 @@ class LikeViewSet(viewsets.GenericViewSet):
     queryset = Like.objects.select_related("poll")
     serializer_class = LikeSerializer
     permission_classes = [AllowAny]
+    api_key_scope = VOTE
     lookup_value_regex = UUID_PATTERN
 
+    @idempotent
     @extend_schema(
         summary="Like a poll (anonymous where the poll allows it)",
         request=LikeCreateSerializer,
@@ -785,6 +805,7 @@ class InviteViewSet(viewsets.GenericViewSet):
     """A poll's invite links, for its author and moderators (polls.invites)."""
 
     permission_classes = [AllowAny]  # require_manager answers 401 or 403 as the other manager actions do
+    api_key_scope = MANAGE_POLLS
     queryset = Invite.objects.none()  # names the model for the schema; the actions read through polls.invites
     lookup_value_regex = UUID_PATTERN
     serializer_class = InviteSerializer
@@ -870,6 +891,10 @@ class WriteInViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     serializer_class = WriteInSerializer
 
+    def get_api_key_scope(self):
+        # Suggesting is voting's part; accepting and rejecting are the author's.
+        return VOTE if self.action == "create" else MANAGE_POLLS
+
     def _poll(self) -> Poll:
         return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
 
@@ -940,6 +965,10 @@ class AnswerViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     serializer_class = AnswerSerializer
 
+    def get_api_key_scope(self):
+        # Answering and taking one's answer back are voting's part; hiding answers is the author's.
+        return MANAGE_POLLS if self.action == "hide" else VOTE
+
     def _poll(self) -> Poll:
         return get_object_or_404(Poll.objects.select_related("author"), pk=self.kwargs["poll_id"])
 
@@ -958,6 +987,7 @@ class AnswerViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(mine.order_by("created_at", "id"))
         return self.get_paginated_response(AnswerSerializer(page, many=True).data)
 
+    @idempotent
     @extend_schema(
         summary="Answer an open-text poll (anyone the poll lets vote)",
         description="Up to the poll's answers_per_voter answers, each at most answer_max_length characters. "
@@ -1010,6 +1040,7 @@ class DeckViewSet(viewsets.GenericViewSet):
     """Decks: polls a presenter steps through; the audience follows at the deck's join code."""
 
     permission_classes = [IsAuthenticated]
+    api_key_scope = MANAGE_POLLS
     lookup_value_regex = UUID_PATTERN
     serializer_class = DeckSerializer
 
@@ -1091,3 +1122,53 @@ class DeckViewSet(viewsets.GenericViewSet):
     def code(self, request, code=None):
         found = _joined(request, code, Deck)
         return Response(DeckStateSerializer(decks.deck_state(found)).data)
+
+
+OEMBED_CACHE_AGE = 3600  # the iframe shows live results; only its title and size could go stale
+
+
+@extend_schema(
+    operation_id="oembed",
+    tags=["Polls"],
+    summary="oEmbed: the iframe that shows a poll, live, in another site (type rich)",
+    description="For a poll's URL on this site (its page or its embed), the snippet a CMS or chat app inserts. "
+    "Poll pages announce this URL with a <link rel=\"alternate\" type=\"application/json+oembed\">. "
+    "The iframe stays within maxwidth and maxheight (never below 240 pixels). A URL that is not one of our polls "
+    "is 404 not_found; format=xml is 501 format_not_supported (only json is offered).",
+    parameters=[OEmbedQuerySerializer],
+    responses={200: OEmbedSerializer, **errors_for(400, 404, 501)},
+)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def oembed(request):
+    # oEmbed's other format, xml, is a 501 per its spec; anything else is a malformed query (400).
+    if request.query_params.get("format") == "xml":
+        raise errors.EmbedFormatNotSupported()
+    query = OEmbedQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    ref = embeds.poll_ref_from_url(query.validated_data["url"], request)
+    poll = Poll.objects.select_related("author").by_ref(ref).first() if ref else None
+    if poll is None:
+        raise errors.EmbedNotFound()
+    width, height = embeds.embed_size(maxwidth=query.validated_data.get("maxwidth"), maxheight=query.validated_data.get("maxheight"))
+    preview_width, preview_height = previews.WIDTH, previews.HEIGHT
+    return Response(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "provider_name": settings.APP_NAME,
+            "provider_url": request.build_absolute_uri("/"),
+            "title": poll.title,
+            "author_name": poll.author.public_name,
+            "author_url": request.build_absolute_uri(reverse("profile", kwargs={"username": poll.author.username})),
+            "html": embeds.embed_snippet(request, poll, width=width, height=height),
+            "width": width,
+            "height": height,
+            "thumbnail_url": request.build_absolute_uri(reverse("poll-preview", kwargs={"ref": poll.slug})),
+            "thumbnail_width": preview_width,
+            "thumbnail_height": preview_height,
+            "cache_age": OEMBED_CACHE_AGE,
+        }
+    )
+
+

@@ -12,12 +12,14 @@ poll (polls.anonymous_cap; ballots cast with an invite are not capped).
 """
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Sequence
 
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from polls import announce, errors, secret_ballots, selectors
 from polls.anonymous_cap import capped_address, lock_addresses, taken_places
@@ -169,7 +171,7 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     outcomes: list[CastBallot | Exception] = []
     for one in pending:
         if one.ballot.pk in reshaped:
-            outcomes.append(errors.WrongBallotShape("The poll's voting method changed as you voted: look again and vote."))
+            outcomes.append(errors.WrongBallotShape(gettext("The poll's voting method changed as you voted: look again and vote.")))
         elif one.ballot.pk in stored:
             if one.poll.pk not in results:
                 results[one.poll.pk] = selectors.poll_results(one.poll)

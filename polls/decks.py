@@ -4,6 +4,7 @@ import uuid
 
 import structlog
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from polls import announce, errors, join_codes
@@ -19,7 +20,7 @@ TITLE_LENGTH = 200
 def _polls_for(actor: User, poll_ids) -> tuple[list[Poll], dict[str, list[str]]]:
     """The polls named, in the order given, if the actor manages every one of them."""
     if isinstance(poll_ids, (str, bytes)) or not hasattr(poll_ids, "__iter__"):
-        return [], {"polls": ["Give a list of poll ids."]}
+        return [], {"polls": [_("Give a list of poll ids.")]}
     ids = [str(poll_id).lower() for poll_id in poll_ids]
     if not 1 <= len(ids) <= DECK_POLLS_LIMIT:
         return [], {"polls": [f"A deck holds between 1 and {DECK_POLLS_LIMIT} polls."]}

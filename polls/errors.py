@@ -1,5 +1,8 @@
 """Domain errors raised by polls.services."""
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from quickpoll.errors import DomainError
 
 
@@ -18,151 +21,151 @@ class FieldsError(PollError):
 class InvalidPoll(FieldsError):
     """A poll's content breaks a rule."""
 
-    message = "The poll is not valid."
+    message = _("The poll is not valid.")
 
 
 class AlreadyVoted(PollError):
     code = "already_voted"
     status = 409
-    message = "You have already voted on this poll."
+    message = _("You have already voted on this poll.")
 
 
 class AlreadyLiked(PollError):
     code = "already_liked"
     status = 409
-    message = "You already like this poll."
+    message = _("You already like this poll.")
 
 
 class AlreadyReported(PollError):
     code = "already_reported"
     status = 409
-    message = "You have already reported this poll; moderators will look at it."
+    message = _("You have already reported this poll; moderators will look at it.")
 
 
 class NotVoted(PollError):
     code = "not_found"
     status = 404
-    message = "You have not voted on this poll."
+    message = _("You have not voted on this poll.")
 
 
 class NotLiked(PollError):
     code = "not_found"
     status = 404
-    message = "You do not like this poll."
+    message = _("You do not like this poll.")
 
 
 class PollClosed(PollError):
     code = "poll_closed"
     status = 403
-    message = "This poll is closed."
+    message = _("This poll is closed.")
 
 
 class InvalidOption(PollError):
     code = "invalid_option"
     status = 400
-    message = "Pick options of this poll."
+    message = _("Pick options of this poll.")
 
 
 class TooManyOptions(PollError):
     code = "too_many_options"
     status = 400
-    message = "Too many options picked."
+    message = _("Too many options picked.")
 
 
 class TooFewOptions(PollError):
     code = "too_few_options"
     status = 400
-    message = "Too few options picked."
+    message = _("Too few options picked.")
 
 
 class DuplicateOption(PollError):
     code = "duplicate_option"
     status = 400
-    message = "An option appears twice in your ranking: rank each option once."
+    message = _("An option appears twice in your ranking: rank each option once.")
 
 
 class ScoreOutOfRange(PollError):
     code = "score_out_of_range"
     status = 400
-    message = "A score is outside this poll's range."
+    message = _("A score is outside this poll's range.")
 
 
 class WrongBallotShape(PollError):
     code = "wrong_ballot_shape"
     status = 400
-    message = "This poll takes another kind of ballot."
+    message = _("This poll takes another kind of ballot.")
 
 
 class LoginRequired(PollError):
     code = "login_required"
     status = 401
-    message = "Log in to do this."
+    message = _("Log in to do this.")
 
 
 class NotOwner(PollError):
     code = "not_owner"
     status = 403
-    message = "Only the poll's author or a moderator can do this."
+    message = _("Only the poll's author or a moderator can do this.")
 
 
 class OwnPollReport(PollError):
     code = "own_poll"
     status = 403
-    message = "You cannot report your own poll: edit it, close it or delete it instead."
+    message = _("You cannot report your own poll: edit it, close it or delete it instead.")
 
 
 class OptionsLocked(PollError):
     code = "options_locked"
     status = 409
-    message = "Options cannot change once the poll has votes."
+    message = _("Options cannot change once the poll has votes.")
 
 
 class AnonymousLimitReached(PollError):
     code = "anonymous_limit"
     status = 429
-    message = "Too many anonymous ballots from this network on this poll."
+    message = _("Too many anonymous ballots from this network on this poll.")
 
 
 class InvalidAnonId(PollError):
     code = "invalid_anon_id"
     status = 400
-    message = "X-Anon-Id must be 16 to 64 letters, digits, '-' or '_'."
+    message = _("X-Anon-Id must be 16 to 64 letters, digits, '-' or '_'.")
 
 
 class ResultsHidden(PollError):
     code = "results_hidden"
     status = 403
-    message = "This poll's results are not visible to you yet."
+    message = _("This poll's results are not visible to you yet.")
 
 
 class InviteRequired(PollError):
     code = "invite_required"
     status = 403
-    message = "This poll is invite-only: open the link from your invite to vote."
+    message = _("This poll is invite-only: open the link from your invite to vote.")
 
 
 class InviteInvalid(PollError):
     code = "invite_invalid"
     status = 403
-    message = "This invite is not one of this poll's. Check the link you were sent."
+    message = _("This invite is not one of this poll's. Check the link you were sent.")
 
 
 class InviteRevoked(PollError):
     code = "invite_revoked"
     status = 403
-    message = "This invite was revoked by the poll's author."
+    message = _("This invite was revoked by the poll's author.")
 
 
 class InviteUsed(PollError):
     code = "invite_used"
     status = 409
-    message = "This invite has already been used to vote."
+    message = _("This invite has already been used to vote.")
 
 
 class InvalidInvites(InvalidPoll):
     """A request for invites breaks a rule; `fields` says which field and why."""
 
-    message = "The invites cannot be made."
+    message = _("The invites cannot be made.")
 
 
 class NotEditable(FieldsError):
@@ -170,71 +173,71 @@ class NotEditable(FieldsError):
 
     code = "not_editable"
     status = 403
-    message = "You may not change these fields of this poll."
+    message = _("You may not change these fields of this poll.")
 
 
 class ModerationHold(FieldsError):
     code = "moderation_hold"
     status = 409
-    message = "Moderators have put this poll on hold; only they can lift it."
+    message = _("Moderators have put this poll on hold; only they can lift it.")
 
     def __init__(self, poll=None, fields: dict[str, list[str]] | None = None):
-        reason = f" Reason: {poll.hold_reason}" if poll is not None and poll.hold_reason else ""
-        super().__init__(fields, self.message + reason)
+        reason = gettext(" Reason: %(reason)s") % {"reason": poll.hold_reason} if poll is not None and poll.hold_reason else ""
+        super().__init__(fields, f"{self.message}{reason}")
 
 
 class NotHeld(PollError):
     code = "not_held"
     status = 409
-    message = "This poll is not on hold."
+    message = _("This poll is not on hold.")
 
 
 class AlreadyHeld(PollError):
     code = "already_held"
     status = 409
-    message = "This poll is already on hold."
+    message = _("This poll is already on hold.")
 
 
 class ModeratorsOnly(PollError):
     code = "forbidden"
     status = 403
-    message = "Only moderators can do this."
+    message = _("Only moderators can do this.")
 
 
 class BallotVoided(PollError):
     code = "ballot_voided"
     status = 403
-    message = "Moderators voided your ballot on this poll; you cannot vote on it again."
+    message = _("Moderators voided your ballot on this poll; you cannot vote on it again.")
 
 
 class SecretBallotFinal(PollError):
     code = "secret_ballot_final"
     status = 409
-    message = "This poll is secret: a ballot cannot be changed or taken back once cast."
+    message = _("This poll is secret: a ballot cannot be changed or taken back once cast.")
 
 
 class SecretPollFinal(PollError):
     code = "secret_poll_closed"
     status = 409
-    message = "This secret poll closed with ballots in it: it cannot be reopened, or its results would tell who chose what."
+    message = _("This secret poll closed with ballots in it: it cannot be reopened, or its results would tell who chose what.")
 
 
 class SecretBallotLocked(PollError):
     code = "secret_ballot_locked"
     status = 409
-    message = "A poll can be made secret, or ordinary again, only before its first ballot."
+    message = _("A poll can be made secret, or ordinary again, only before its first ballot.")
 
 
 class NotSecret(PollError):
     code = "not_found"
     status = 404
-    message = "Only secret polls have receipts and a public ballot list."
+    message = _("Only secret polls have receipts and a public ballot list.")
 
 
 class ReceiptNotFound(PollError):
     code = "not_found"
     status = 404
-    message = "No ballot of this poll has that receipt. Check the code as it was shown to you."
+    message = _("No ballot of this poll has that receipt. Check the code as it was shown to you.")
 
 
 class ChallengeRequired(PollError):
@@ -242,10 +245,13 @@ class ChallengeRequired(PollError):
 
     code = "challenge_required"
     status = 428
-    message = "This poll asks anonymous voters to solve a small proof-of-work challenge first."
+    message = _("This poll asks anonymous voters to solve a small proof-of-work challenge first.")
 
     def __init__(self, challenge_url: str):
-        super().__init__(f"{self.message} Get one from {challenge_url} and send its solution in X-Altcha.")
+        super().__init__(
+            gettext("%(message)s Get one from %(url)s and send its solution in X-Altcha.")
+            % {"message": self.message, "url": challenge_url}
+        )
         self.challenge_url = challenge_url
 
     @property
@@ -256,87 +262,87 @@ class ChallengeRequired(PollError):
 class ChallengeInvalid(PollError):
     code = "challenge_invalid"
     status = 400
-    message = "The proof-of-work solution is not valid: malformed, expired, for another poll, or wrong."
+    message = _("The proof-of-work solution is not valid: malformed, expired, for another poll, or wrong.")
 
 
 class ChallengeUsed(PollError):
     code = "challenge_used"
     status = 409
-    message = "This proof-of-work challenge has already been used; solve a new one."
+    message = _("This proof-of-work challenge has already been used; solve a new one.")
 
 
 class InvalidWriteIn(FieldsError):
     """A suggested option's text breaks a rule (blank, too long); `fields` says how."""
 
-    message = "The suggested option is not valid."
+    message = _("The suggested option is not valid.")
 
 
 class WriteInsOff(PollError):
     code = "write_ins_off"
     status = 403
-    message = "This poll does not take suggested options."
+    message = _("This poll does not take suggested options.")
 
 
 class OptionExists(PollError):
     code = "option_exists"
     status = 409
-    message = "This poll already has that option."
+    message = _("This poll already has that option.")
 
 
 class AlreadySuggested(PollError):
     code = "already_suggested"
     status = 409
-    message = "That option has already been suggested and waits for the poll's author."
+    message = _("That option has already been suggested and waits for the poll's author.")
 
 
 class SuggestionRejected(PollError):
     code = "suggestion_rejected"
     status = 409
-    message = "The poll's author has already turned that option down."
+    message = _("The poll's author has already turned that option down.")
 
 
 class OptionLimitReached(PollError):
     code = "option_limit_reached"
     status = 409
-    message = "This poll has as many options as it can take, suggestions waiting for approval included."
+    message = _("This poll has as many options as it can take, suggestions waiting for approval included.")
 
 
 class SuggestionLimitReached(PollError):
     code = "suggestion_limit"
     status = 429
-    message = "You have as many suggestions waiting on this poll as one voter may; wait for the author to handle them."
+    message = _("You have as many suggestions waiting on this poll as one voter may; wait for the author to handle them.")
 
 
 class WriteInHandled(PollError):
     code = "write_in_handled"
     status = 409
-    message = "This suggestion has already been accepted or rejected."
+    message = _("This suggestion has already been accepted or rejected.")
 
 
 class InvalidPresentation(FieldsError):
-    message = "That is not a presentation state."
+    message = _("That is not a presentation state.")
 
 
 class InvalidDeck(FieldsError):
     """A deck's title or polls break a rule; `fields` says how."""
 
-    message = "The deck is not valid."
+    message = _("The deck is not valid.")
 
 
 class NotDeckOwner(NotOwner):
-    message = "Only the deck's author or a moderator can do this."
+    message = _("Only the deck's author or a moderator can do this.")
 
 
 class NotTextPoll(PollError):
     code = "wrong_ballot_shape"
     status = 400
-    message = "This poll takes ballots, not written answers."
+    message = _("This poll takes ballots, not written answers.")
 
 
 class AnswerEmpty(PollError):
     code = "answer_empty"
     status = 400
-    message = "Write an answer first."
+    message = _("Write an answer first.")
 
 
 class AnswerTooLong(PollError):
@@ -347,7 +353,7 @@ class AnswerTooLong(PollError):
 class AnswerNotAllowed(PollError):
     code = "answer_not_allowed"
     status = 400
-    message = "This answer holds a word this poll does not allow."
+    message = _("This answer holds a word this poll does not allow.")
 
 
 class TooManyAnswers(PollError):
@@ -358,4 +364,18 @@ class TooManyAnswers(PollError):
 class AnswerNotFound(PollError):
     code = "not_found"
     status = 404
-    message = "No such answer on this poll."
+    message = _("No such answer on this poll.")
+
+
+class EmbedNotFound(PollError):
+    code = "not_found"
+    status = 404
+    message = _("That URL names no poll on this site.")
+
+
+class EmbedFormatNotSupported(PollError):
+    """oEmbed's answer to a format this provider does not speak (the spec says 501)."""
+
+    code = "format_not_supported"
+    status = 501
+    message = _("Only format=json is offered.")

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 
 from polls import selectors
@@ -23,7 +24,7 @@ class StrictBooleanField(forms.Field):
             return True
         if text in _FALSE:
             return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
+        raise forms.ValidationError(_("Use true or false."), code="invalid")
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):

@@ -8,13 +8,15 @@ from datetime import UTC, datetime, tzinfo
 from django import forms
 from django.forms.utils import ErrorDict
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from polls import errors
 from polls.models import MAX_OPTIONS, MIN_OPTIONS, Option, Poll, Report
 from polls.selectors import VoterState
 from polls.services import option_key, option_problems, repeated_options
 from quickpoll.forms import ServiceErrorsMixin
-from quickpoll.time_zones import known_zone, zone_name
+from quickpoll.time_zones import account_zone_active, known_zone, zone_name
 
 MAX_OPTION_LENGTH = Option._meta.get_field("text").max_length
 
@@ -116,93 +118,120 @@ class LocalDateTimeField(forms.DateTimeField):
             return True
 
 
+class OriginListField(forms.CharField):
+    """Sites typed one per line (or apart by spaces), as a list; polls.embeds checks each one."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, (list, tuple)) else value
+
+    def to_python(self, value) -> list[str]:
+        return (super().to_python(value) or "").split()
+
+    def has_changed(self, initial, data) -> bool:
+        return list(initial or []) != self.to_python(data)
+
+
 class PollForm(ServiceErrorsMixin, forms.Form):
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(max_length=200, label=gettext_lazy("Title"))
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}), label=gettext_lazy("Description")
+    )
     # Not required by the field: an open-text poll has none (clean() checks them for the other methods).
     options = OptionListField(
-        required=False, help_text=f"Between {MIN_OPTIONS} and {MAX_OPTIONS} different options. Open-text polls have none."
+        required=False, help_text=format_lazy(
+            gettext_lazy("Between {low} and {high} different options. Open-text polls have none."), low=MIN_OPTIONS, high=MAX_OPTIONS
+        )
     )
     method = forms.ChoiceField(
         choices=Poll.Method.choices,
         initial=Poll.Method.SINGLE,
         required=False,
         widget=forms.RadioSelect,
-        label="How people vote",
+        label=gettext_lazy("How people vote"),
     )
     min_choices = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_OPTIONS,
         initial=1,
-        label="At least this many",
-        help_text="Options each voter picks, ranks or rates.",
+        label=gettext_lazy("At least this many"),
+        help_text=gettext_lazy("Options each voter picks, ranks or rates."),
     )
     max_choices = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_OPTIONS,
-        label="At most this many",
-        help_text="Leave empty for no limit.",
+        label=gettext_lazy("At most this many"),
+        help_text=gettext_lazy("Leave empty for no limit."),
     )
     score_min = forms.TypedChoiceField(
-        choices=[(0, "0"), (1, "1")], coerce=int, initial=0, required=False, label="Lowest score"
+        choices=[(0, "0"), (1, "1")], coerce=int, initial=0, required=False, label=gettext_lazy("Lowest score")
     )
-    score_max = forms.IntegerField(required=False, min_value=2, max_value=10, initial=5, label="Highest score")
+    score_max = forms.IntegerField(required=False, min_value=2, max_value=10, initial=5, label=gettext_lazy("Highest score"))
     allow_write_ins = forms.BooleanField(
-        required=False, label="Voters may add options", help_text="Not in secret polls. Up to the limit of options."
+        required=False, label=gettext_lazy("Voters may add options"), help_text=gettext_lazy("Not in secret polls. Up to the limit of options.")
     )
     write_ins_need_approval = forms.BooleanField(
-        required=False, initial=True, label="Added options wait for my approval"
+        required=False, initial=True, label=gettext_lazy("Added options wait for my approval")
     )
     answer_max_length = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=200,
         initial=60,
-        label="Longest answer",
-        help_text="In characters, up to 200. A few words group best in the word cloud.",
+        label=gettext_lazy("Longest answer"),
+        help_text=gettext_lazy("In characters, up to 200. A few words group best in the word cloud."),
     )
     answers_per_voter = forms.IntegerField(
-        required=False, min_value=1, max_value=10, initial=1, label="Answers per voter", help_text="From 1 to 10."
+        required=False, min_value=1, max_value=10, initial=1, label=gettext_lazy("Answers per voter"), help_text=gettext_lazy("From 1 to 10.")
     )
     filter_profanity = forms.BooleanField(
         required=False,
         initial=True,
-        label="Refuse answers with swear words",
-        help_text="Checked against the site's word list before an answer counts.",
+        label=gettext_lazy("Refuse answers with swear words"),
+        help_text=gettext_lazy("Checked against the site's word list before an answer counts."),
     )
     expires_at = LocalDateTimeField(
         required=False,
-        label="Closes at",
+        label=gettext_lazy("Closes at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     # The zone the closing time is written in: the page's script puts the browser's here, else it stays UTC.
     timezone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     is_public = forms.BooleanField(
-        required=False, initial=True, label="List it publicly", help_text="Unlisted polls open by link only."
+        required=False, initial=True, label=gettext_lazy("List it publicly"), help_text=gettext_lazy("Unlisted polls open by link only.")
     )
-    allow_anonymous = forms.BooleanField(required=False, initial=True, label="Visitors without an account may vote")
+    allow_anonymous = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Visitors without an account may vote"))
     invite_only = forms.BooleanField(
         required=False,
-        label="Invite-only",
-        help_text="Only people holding one of your invite links may vote (you make them on the poll's invites page).",
+        label=gettext_lazy("Invite-only"),
+        help_text=gettext_lazy("Only people holding one of your invite links may vote (you make them on the poll's invites page)."),
     )
     results_visibility = forms.ChoiceField(
-        choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label="Show results"
+        choices=Poll.ResultsVisibility.choices, initial=Poll.ResultsVisibility.ALWAYS, label=gettext_lazy("Show results")
     )
     is_secret = forms.BooleanField(
         required=False,
-        label="Secret ballot",
-        help_text="No one, you included, can tell who chose what. Voters get a receipt and cannot change "
-        "their vote; results show only once the poll closes. Fixed once someone has voted.",
+        label=gettext_lazy("Secret ballot"),
+        help_text=gettext_lazy(
+            "No one, you included, can tell who chose what. Voters get a receipt and cannot change "
+            "their vote; results show only once the poll closes. Fixed once someone has voted."
+        ),
     )
     bot_protection = forms.ChoiceField(
         choices=Poll.BotProtection.choices,
         initial=Poll.BotProtection.ADAPTIVE,
         required=False,
-        label="Ask anonymous voters' browsers for a proof of work",
-        help_text="Keeps scripts from stuffing the ballot box; accounts are never asked.",
+        label=gettext_lazy("Ask anonymous voters' browsers for a proof of work"),
+        help_text=gettext_lazy("Keeps scripts from stuffing the ballot box; accounts are never asked."),
+    )
+
+    embed_origins = OriginListField(
+        required=False,
+        label=gettext_lazy("Sites that may embed this poll"),
+        help_text=gettext_lazy("One per line, e.g. https://blog.example.org (https://*.example.org for its subdomains). Leave empty to let any site embed it."),
     )
 
     def __init__(
@@ -222,14 +251,15 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             # The service refuses option changes once votes exist; the form says so up front.
             self.fields["options"].disabled = True
             self.fields["options"].help_text = ""
-            self.fields["options"].widget.locked_reason = "This poll has votes, so its options stay as they are."
+            self.fields["options"].widget.locked_reason = gettext_lazy("This poll has votes, so its options stay as they are.")
             for name in ("method", "score_min", "score_max", "is_secret"):
                 self.fields[name].disabled = True
 
     def _read_time_zone(self) -> None:
         field = self.fields["expires_at"]
         sent = self.data.get("timezone", "") if self.is_bound else ""
-        zone = known_zone(sent) if sent else UTC
+        # Unsent: the account's zone if it chose one (quickpoll.time_zones), else UTC.
+        zone = known_zone(sent) if sent else timezone.get_current_timezone()
         self.unknown_zone = "" if zone else sent
         if zone is None:
             # Shown again in UTC, as the error says; what was typed stays in the box.
@@ -239,10 +269,11 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         field.zone = zone
         self.initial["timezone"] = zone_name(zone)
         # A page first shown writes the closing time in UTC; the script moves it to the browser's zone.
-        self.fields["timezone"].widget.attrs["data-local-zone"] = "unset" if not self.is_bound else zone_name(zone)
-        field.help_text = (
-            f"In {'UTC' if zone is UTC else zone_name(zone)}. Leave empty to keep the poll open until you close it."
-        )
+        unset = not self.is_bound and not account_zone_active()
+        self.fields["timezone"].widget.attrs["data-local-zone"] = "unset" if unset else zone_name(zone)
+        # The page script finds the first sentence by its words ("In UTC.") to name the browser's zone instead.
+        where = gettext("In UTC.") if zone is UTC else gettext("In %(zone)s.") % {"zone": zone_name(zone)}
+        field.help_text = gettext("%(where)s Leave empty to keep the poll open until you close it.") % {"where": where}
 
     def add_option_input(self) -> None:
         """The "Add an option" button without JavaScript: the form comes back as typed, with one more
@@ -261,8 +292,11 @@ class PollForm(ServiceErrorsMixin, forms.Form):
         if self.unknown_zone and self.data.get("expires_at"):
             self.add_error(
                 "expires_at",
-                f"Your browser sent a time zone QuickPoll does not know (“{self.unknown_zone[:64]}”). "
-                "The closing time now reads as UTC: check it and send the form again.",
+                gettext(
+                    "Your browser sent a time zone QuickPoll does not know (“%(zone)s”). "
+                    "The closing time now reads as UTC: check it and send the form again."
+                )
+                % {"zone": self.unknown_zone[:64]},
             )
         cleaned.pop("timezone", None)  # it only says how to read expires_at
         if cleaned.get("method") == Poll.Method.TEXT:
@@ -328,6 +362,7 @@ class PollForm(ServiceErrorsMixin, forms.Form):
             "answer_max_length": poll.answer_max_length,
             "answers_per_voter": poll.answers_per_voter,
             "filter_profanity": poll.filter_profanity,
+            "embed_origins": poll.embed_origins,
         }
 
 
@@ -379,7 +414,9 @@ class BallotMarks:
         places = sorted(self.ranks.values())
         if len(set(places)) != len(places):
             shared = next(place for place in places if places.count(place) > 1)
-            raise errors.DuplicateOption(f"Two options are ranked {shared}: give each option its own place.")
+            raise errors.DuplicateOption(
+                gettext("Two options are ranked %(place)s: give each option its own place.") % {"place": shared}
+            )
         return {"option_ids": sorted(self.ranks, key=self.ranks.get)}
 
 
@@ -388,18 +425,18 @@ class ReportForm(forms.Form):
     reason = forms.ChoiceField(
         choices=Report.Reason.choices,
         widget=forms.RadioSelect,
-        label="What is wrong with this poll?",
+        label=gettext_lazy("What is wrong with this poll?"),
         error_messages={
-            "required": "Choose a reason for the report.",
-            "invalid_choice": "Choose a reason for the report.",
+            "required": gettext_lazy("Choose a reason for the report."),
+            "invalid_choice": gettext_lazy("Choose a reason for the report."),
         },
     )
     note = forms.CharField(
         max_length=1000,
         required=False,
-        label="Details for the moderators (optional)",
+        label=gettext_lazy("Details for the moderators (optional)"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "Keep the note under %(limit_value)d characters."},
+        error_messages={"max_length": gettext_lazy("Keep the note under %(limit_value)d characters.")},
     )
 
 
@@ -407,17 +444,17 @@ class InvitesForm(ServiceErrorsMixin, forms.Form):
     """Make invite links: a number of them, or one per e-mail address (one address a line)."""
 
     count = forms.IntegerField(
-        required=False, min_value=1, label="How many invite links", help_text="Leave empty when you give addresses below."
+        required=False, min_value=1, label=gettext_lazy("How many invite links"), help_text=gettext_lazy("Leave empty when you give addresses below.")
     )
     emails = forms.CharField(
         required=False,
         max_length=150_000,  # 500 addresses of the longest kind, with room for separators
         widget=forms.Textarea(attrs={"rows": 5}),
-        label="Or e-mail addresses",
-        help_text="One a line (commas and semicolons also separate them); each gets its own link by mail.",
+        label=gettext_lazy("Or e-mail addresses"),
+        help_text=gettext_lazy("One a line (commas and semicolons also separate them); each gets its own link by mail."),
     )
     label = forms.CharField(
-        required=False, max_length=100, label="Label", help_text="For your own list, e.g. the group's name."
+        required=False, max_length=100, label=gettext_lazy("Label"), help_text=gettext_lazy("For your own list, e.g. the group's name.")
     )
 
     def clean_count(self):
@@ -435,7 +472,7 @@ class DeckForm(ServiceErrorsMixin, forms.Form):
     Ticked polls without a number go last, in the list's order.
     """
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, label=gettext_lazy("Title"))
 
     def __init__(self, *args, candidates: list[Poll], chosen: list | tuple = (), **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -485,7 +522,7 @@ class DeckForm(ServiceErrorsMixin, forms.Form):
             try:
                 uuid.UUID(pk)
             except ValueError:
-                raise forms.ValidationError("Choose polls from the list.") from None
+                raise forms.ValidationError(gettext_lazy("Choose polls from the list.")) from None
         cleaned["poll_ids"] = self._ordered(picked, strict=True)
         return cleaned
 

@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from polls import errors
@@ -77,14 +78,16 @@ def create_invites(
     label = " ".join(label.split())
     problems: dict[str, list[str]] = {}
     if bad:
-        problems["emails"] = [f"Not e-mail addresses: {', '.join(bad[:10])}" + (" …" if len(bad) > 10 else "")]
+        problems["emails"] = [_("Not e-mail addresses: %(addresses)s") % {"addresses": ", ".join(bad[:10]) + (" …" if len(bad) > 10 else "")}]
     wanted = len(addresses) or count
     if not problems and not wanted:
-        problems["count"] = ["Say how many invites to make, or give e-mail addresses."]
+        problems["count"] = [_("Say how many invites to make, or give e-mail addresses.")]
     if wanted > settings.INVITES_PER_REQUEST:
-        problems["emails" if addresses else "count"] = [f"At most {settings.INVITES_PER_REQUEST} invites at a time."]
+        problems["emails" if addresses else "count"] = [
+            _("At most %(count)d invites at a time.") % {"count": settings.INVITES_PER_REQUEST}
+        ]
     if len(label) > 100:
-        problems["label"] = ["Labels are at most 100 characters."]
+        problems["label"] = [_("Labels are at most 100 characters.")]
     if problems:
         raise errors.InvalidInvites(problems)
     with transaction.atomic():
@@ -93,7 +96,7 @@ def create_invites(
         room = settings.INVITES_PER_POLL - Invite.objects.filter(poll=poll).count()
         if wanted > room:
             raise errors.InvalidInvites(
-                {"count": [f"A poll has at most {settings.INVITES_PER_POLL} invites; {max(room, 0)} more can be made."]}
+                {"count": [_("A poll has at most %(most)d invites; %(room)d more can be made.") % {"most": settings.INVITES_PER_POLL, "room": max(room, 0)}]}
             )
         invites = Invite.objects.bulk_create(
             Invite(poll=poll, token=new_token(), email=address, label=label)
@@ -111,11 +114,13 @@ def _send_invitations(poll: Poll, invites: list[Invite], link_for: Callable[[Inv
         link = link_for(invite) if link_for else f"/i/{invite.token}"
         try:
             send_mail(
-                subject=f"You are invited to vote: {poll.title}",
-                message=(
-                    f"{poll.author} invites you to vote on \"{poll.title}\".\n\n"
-                    f"Your personal link (it takes one ballot, so keep it to yourself):\n{link}\n"
-                ),
+                # In the inviter's language: the invitee has no account to say theirs.
+                subject=gettext("You are invited to vote: %(title)s") % {"title": poll.title},
+                message=gettext(
+                    "%(author)s invites you to vote on “%(title)s”.\n\n"
+                    "Your personal link (it takes one ballot, so keep it to yourself):\n%(link)s\n"
+                )
+                % {"author": poll.author.public_name, "title": poll.title, "link": link},
                 from_email=None,
                 recipient_list=[invite.email],
             )

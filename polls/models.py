@@ -1,9 +1,11 @@
+import re
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from polls import join_codes
 
@@ -11,7 +13,15 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 
 
+# A poll's id as its links write it; a slug never has this shape.
+CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 class PollQuerySet(models.QuerySet):
+    def by_ref(self, ref: str) -> "PollQuerySet":
+        """The poll a shareable link names, by its slug or its id: both make links."""
+        return self.filter(pk=ref) if CANONICAL_UUID.match(ref.lower()) else self.filter(slug=ref)
+
     """The names every list, filter, count and job uses for a poll's state and who sees it.
 
     open() and closed() split polls exactly as Poll.is_open does for one row.
@@ -94,27 +104,27 @@ class PollQuerySet(models.QuerySet):
 
 class Poll(models.Model):
     class ResultsVisibility(models.TextChoices):
-        ALWAYS = "always", "Always"
-        AFTER_VOTE = "after_vote", "After voting"
-        AFTER_CLOSE = "after_close", "After the poll closes"
-        OWNER_ONLY = "owner_only", "Only to the author"
+        ALWAYS = "always", _("Always")
+        AFTER_VOTE = "after_vote", _("After voting")
+        AFTER_CLOSE = "after_close", _("After the poll closes")
+        OWNER_ONLY = "owner_only", _("Only to the author")
 
     class Method(models.TextChoices):
-        SINGLE = "single", "Single choice"
-        APPROVAL = "approval", "Approval"
-        RANKED = "ranked", "Ranked choice"
-        SCORE = "score", "Score"
-        TEXT = "text", "Open text"
+        SINGLE = "single", _("Single choice")
+        APPROVAL = "approval", _("Approval")
+        RANKED = "ranked", _("Ranked choice")
+        SCORE = "score", _("Score")
+        TEXT = "text", _("Open text")
 
     class AudienceResults(models.TextChoices):
-        RULE = "rule", "Follow the poll's rule"
-        SHOWN = "shown", "Shown to the audience"
-        HIDDEN = "hidden", "Hidden from the audience"
+        RULE = "rule", _("Follow the poll's rule")
+        SHOWN = "shown", _("Shown to the audience")
+        HIDDEN = "hidden", _("Hidden from the audience")
 
     class BotProtection(models.TextChoices):
-        OFF = "off", "Off"
-        ADAPTIVE = "adaptive", "When anonymous traffic is unusual"
-        ALWAYS = "always", "For every anonymous ballot"
+        OFF = "off", _("Off")
+        ADAPTIVE = "adaptive", _("When anonymous traffic is unusual")
+        ALWAYS = "always", _("For every anonymous ballot")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=200)
@@ -126,26 +136,26 @@ class Poll(models.Model):
     is_active = models.BooleanField(default=True)
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.SINGLE)
     min_choices = models.PositiveSmallIntegerField(
-        default=1, help_text="How many options a ballot must pick (approval), rank (ranked) or rate (score)."
+        default=1, help_text=_("How many options a ballot must pick (approval), rank (ranked) or rate (score).")
     )
     max_choices = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="How many options a ballot may pick, rank or rate (empty: any)."
+        null=True, blank=True, help_text=_("How many options a ballot may pick, rank or rate (empty: any).")
     )
-    score_min = models.PositiveSmallIntegerField(default=0, help_text="Score polls: the lowest score.")
-    score_max = models.PositiveSmallIntegerField(default=5, help_text="Score polls: the highest score.")
-    allow_write_ins = models.BooleanField(default=False, help_text="Voters may suggest options of their own.")
+    score_min = models.PositiveSmallIntegerField(default=0, help_text=_("Score polls: the lowest score."))
+    score_max = models.PositiveSmallIntegerField(default=5, help_text=_("Score polls: the highest score."))
+    allow_write_ins = models.BooleanField(default=False, help_text=_("Voters may suggest options of their own."))
     answer_max_length = models.PositiveSmallIntegerField(default=60, help_text="Open-text polls: the longest answer.")
     answers_per_voter = models.PositiveSmallIntegerField(default=1, help_text="Open-text polls: answers one voter may give.")
     filter_profanity = models.BooleanField(
         default=True, help_text="Open-text polls: refuse answers with a word from the operator's list (PROFANITY_WORDS_FILE)."
     )
     write_ins_need_approval = models.BooleanField(
-        default=True, help_text="Suggested options wait for the author (or a moderator) before voters see them."
+        default=True, help_text=_("Suggested options wait for the author (or a moderator) before voters see them.")
     )
-    is_public = models.BooleanField(default=True, help_text="Unlisted polls open by link but never appear in lists.")
-    allow_anonymous = models.BooleanField(default=True, help_text="Visitors without an account may vote and like.")
+    is_public = models.BooleanField(default=True, help_text=_("Unlisted polls open by link but never appear in lists."))
+    allow_anonymous = models.BooleanField(default=True, help_text=_("Visitors without an account may vote and like."))
     invite_only = models.BooleanField(
-        default=False, help_text="Only holders of an invite link may vote, accounts and anonymous visitors alike."
+        default=False, help_text=_("Only holders of an invite link may vote, accounts and anonymous visitors alike.")
     )
     results_visibility = models.CharField(
         max_length=20, choices=ResultsVisibility.choices, default=ResultsVisibility.ALWAYS
@@ -157,6 +167,12 @@ class Poll(models.Model):
         help_text="When anonymous voters must solve a proof-of-work challenge (polls.bot_defence).",
     )
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Sites whose pages may frame /embed/<slug> (polls.embeds); empty: any site.
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sites that may show this poll in a frame, e.g. https://blog.example.org; empty: any site.",
+    )
     is_secret = models.BooleanField(
         default=False,
         help_text="Secret ballot: who took part and what was chosen are kept apart (polls.secret_ballots).",
@@ -469,15 +485,15 @@ class VoidedBallot(VoterRecord):
 
 class Report(models.Model):
     class Reason(models.TextChoices):
-        SPAM = "spam", "Spam"
-        ABUSE = "abuse", "Abusive or hateful"
-        MISLEADING = "misleading", "Misleading"
-        OTHER = "other", "Other"
+        SPAM = "spam", _("Spam")
+        ABUSE = "abuse", _("Abusive or hateful")
+        MISLEADING = "misleading", _("Misleading")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+        DISMISSED = "dismissed", _("Dismissed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="reports")
@@ -521,9 +537,9 @@ class WriteIn(models.Model):
     or a moderator accepts it (Poll.write_ins_need_approval)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for approval"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Waiting for approval")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="write_ins")

@@ -8,12 +8,25 @@ poll out of lists, searches and totals (listed_for); what a watcher sees of the 
 can_see_results.
 """
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
+from accounts.errors import EmailNotVerified
 from accounts.models import User
 from polls import errors
 from polls.models import Invite, Poll
 from polls.voters import Voter
+
+
+def may_create_polls(user: User) -> bool:
+    """REQUIRE_VERIFIED_EMAIL_TO_CREATE: only accounts whose address is confirmed create polls."""
+    return user.is_verified or not settings.REQUIRE_VERIFIED_EMAIL_TO_CREATE
+
+
+def require_may_create_polls(user: User) -> None:
+    if not may_create_polls(user):
+        raise EmailNotVerified()
 
 
 def _acts_for(user: User | None, account_id) -> bool:
@@ -63,6 +76,7 @@ AUTHOR_EDITABLE_FIELDS = frozenset(
         "results_visibility",
         "expires_at",
         "is_active",
+        "embed_origins",
     }
 )
 # Moderators fix a title, unlist or close someone else's poll; how it votes and shows results stays its author's.
@@ -90,12 +104,12 @@ def require_editable(poll: Poll, actor: User | None, changed) -> None:
     refused = sorted(set(changed) - _fields_for(actor, poll))
     if refused:
         raise errors.NotEditable(
-            {field: ["Only the poll's author can change this."] for field in refused},
-            f"You may change only {', '.join(sorted(_fields_for(actor, poll)))} of this poll.",
+            {field: [_("Only the poll's author can change this.")] for field in refused},
+            _("You may change only %(fields)s of this poll.") % {"fields": ", ".join(sorted(_fields_for(actor, poll)))},
         )
     held = sorted(set(changed) - editable_fields(actor, poll))
     if held:
-        raise errors.ModerationHold(poll, {field: ["Locked while the poll is on hold."] for field in held})
+        raise errors.ModerationHold(poll, {field: [_("Locked while the poll is on hold.")] for field in held})
 
 
 def can_manage(user: User | None, poll: Poll) -> bool:
@@ -124,7 +138,7 @@ def require_voter_or_moderator(record, voter: Voter | None, actor: User | None) 
     the actor acts as a moderator (who may do so on closed polls too); raises NotOwner for anyone else."""
     as_moderator = actor is not None and actor.is_authenticated and actor.is_staff
     if not as_moderator and (voter is None or not voter.owns(record)):
-        raise errors.NotOwner("Only the voter or a moderator can take this back.")
+        raise errors.NotOwner(_("Only the voter or a moderator can take this back."))
     return as_moderator
 
 
@@ -151,7 +165,7 @@ def _why_not_take_part(poll: Poll, *, signed_in: bool) -> errors.PollError | Non
     if not poll.is_open:
         return errors.PollClosed()
     if not signed_in and not poll.allow_anonymous:
-        return errors.LoginRequired("Log in to take part in this poll.")
+        return errors.LoginRequired(_("Log in to take part in this poll."))
     return None
 
 

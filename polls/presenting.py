@@ -10,6 +10,7 @@ import structlog
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts import audit
 from accounts.models import User
@@ -28,10 +29,10 @@ def present(
     require_manager(poll, actor)
     if audience_results is not None and audience_results not in Poll.AudienceResults.values:
         raise errors.InvalidPresentation(
-            {"audience_results": [f"Choose one of: {', '.join(Poll.AudienceResults.values)}."]}
+            {"audience_results": [gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Poll.AudienceResults.values)}]}
         )
     if presenting is False and audience_results not in (None, Poll.AudienceResults.RULE):
-        raise errors.InvalidPresentation({"audience_results": ["Results are shown or hidden while presenting."]})
+        raise errors.InvalidPresentation({"audience_results": [_("Results are shown or hidden while presenting.")]})
     with transaction.atomic():
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
         since = locked.presenting_since

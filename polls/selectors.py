@@ -13,10 +13,25 @@ from datetime import timedelta
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
 from polls import secret_ballots, tallies
@@ -226,19 +241,20 @@ def results_hidden_reason(poll: Poll) -> str:
     """Tells a voter when hidden results will show."""
     rule = poll.results_visibility
     if poll.is_presenting and poll.audience_results == Poll.AudienceResults.HIDDEN and not (poll.is_secret and poll.is_open):
-        return "The presenter is keeping the results hidden for now."
+        return gettext("The presenter is keeping the results hidden for now.")
     if poll.is_secret and poll.is_open:
-        whom = "to its author" if rule == Poll.ResultsVisibility.OWNER_ONLY else "to everyone alike"
-        return f"This is a secret ballot: results show, {whom}, once the poll closes."
+        if rule == Poll.ResultsVisibility.OWNER_ONLY:
+            return gettext("This is a secret ballot: results show, to its author, once the poll closes.")
+        return gettext("This is a secret ballot: results show, to everyone alike, once the poll closes.")
     if rule == Poll.ResultsVisibility.AFTER_VOTE:
-        return "Results show once you have voted."
+        return gettext("Results show once you have voted.")
     if rule == Poll.ResultsVisibility.AFTER_CLOSE:
         if poll.expires_at:
             # Words for people: clients wanting the instant read the poll's expires_at.
-            when = date_format(timezone.localtime(poll.expires_at), "j F Y, H:i T")
-            return f"Results show when the poll closes, at {when}."
-        return "Results show when the author closes the poll."
-    return "Only the poll's author sees the results."
+            when = date_format(timezone.localtime(poll.expires_at), pgettext("closing time", "j F Y, H:i T"))
+            return gettext("Results show when the poll closes, at %(when)s.") % {"when": when}
+        return gettext("Results show when the author closes the poll.")
+    return gettext("Only the poll's author sees the results.")
 
 
 def option_results(poll: Poll, options) -> dict:

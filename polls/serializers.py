@@ -204,6 +204,7 @@ class PollSerializer(serializers.ModelSerializer):
             "results_visibility",
             "is_secret",
             "bot_protection",
+            "embed_origins",
             "expires_at",
             "is_expired",
             "is_open",
@@ -341,6 +342,14 @@ class PollWriteSerializer(serializers.Serializer):
         "traffic is unusual, or always (GET /api/polls/{id}/challenge).",
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    embed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=300),
+        max_length=100,
+        required=False,
+        default=list,
+        help_text="Sites whose pages may show the poll's embed (/embed/{slug}) in a frame, e.g. "
+        '["https://blog.example.org", "https://*.example.org"]; empty: any site.',
+    )
     is_secret = serializers.BooleanField(
         required=False,
         default=False,
@@ -758,3 +767,31 @@ class DeckWriteSerializer(serializers.Serializer):
 
 class DeckMoveSerializer(serializers.Serializer):
     position = serializers.IntegerField(min_value=0, help_text="0 for the deck's first poll.")
+
+
+class OEmbedQuerySerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=2000, help_text="A poll's page (/p/<slug>/) or embed (/embed/<slug>) on this site.")
+    maxwidth = serializers.IntegerField(required=False, min_value=1, help_text="The widest iframe the consumer can show.")
+    maxheight = serializers.IntegerField(required=False, min_value=1, help_text="The tallest iframe the consumer can show.")
+    format = serializers.ChoiceField(
+        choices=["json"], required=False, allow_blank=True, default="json", help_text="json; any other format is 501 format_not_supported."
+    )
+
+
+class OEmbedSerializer(serializers.Serializer):
+    """An oEmbed 1.0 `rich` response (https://oembed.com/#section2.3)."""
+
+    version = serializers.CharField()
+    type = serializers.CharField(help_text="Always rich: an iframe of the poll's embed page.")
+    provider_name = serializers.CharField()
+    provider_url = serializers.URLField()
+    title = serializers.CharField()
+    author_name = serializers.CharField()
+    author_url = serializers.URLField()
+    html = serializers.CharField(help_text="The <iframe> to insert.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    thumbnail_url = serializers.URLField(help_text="The poll's results picture (/polls/<slug>/preview.png).")
+    thumbnail_width = serializers.IntegerField()
+    thumbnail_height = serializers.IntegerField()
+    cache_age = serializers.IntegerField(help_text="Seconds a consumer may keep this answer.")

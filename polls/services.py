@@ -7,8 +7,8 @@ only translate the domain errors of polls.errors into their own answer.
 import ipaddress
 import uuid
 from collections import Counter, defaultdict
-from itertools import groupby
 from datetime import datetime
+from itertools import groupby
 from typing import Iterable
 
 import structlog
@@ -17,10 +17,22 @@ from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts import audit
 from accounts.models import User
-from polls import announce, answers, anonymous_cap, ballot_box, bot_defence, errors, join_codes, public_bodies, secret_ballots
+from polls import (
+    announce,
+    anonymous_cap,
+    answers,
+    ballot_box,
+    bot_defence,
+    embeds,
+    errors,
+    join_codes,
+    public_bodies,
+    secret_ballots,
+)
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts, ranking_of
 from polls.models import (
@@ -44,6 +56,7 @@ from polls.permissions import (
     require_can_take_part,
     require_editable,
     require_manager,
+    require_may_create_polls,
     require_moderator,
     require_voter_or_moderator,
 )
@@ -82,17 +95,23 @@ OPTION_TEXT_LENGTH = 100
 def _clean_options(texts: Iterable[str], *, takes_answers: bool = False) -> tuple[list[str], list[str]]:
     cleaned = [_option_text(text) for text in texts]
     if takes_answers:
-        return [], (["An open-text poll has no options: its voters write their own answers."] if cleaned else [])
+        return [], ([gettext("An open-text poll has no options: its voters write their own answers.")] if cleaned else [])
     problems = []
     if any(not text for text in cleaned):
-        problems.append("Options cannot be blank.")
+        problems.append(gettext("Options cannot be blank."))
     if any(len(text) > OPTION_TEXT_LENGTH for text in cleaned):
-        problems.append(f"Options are at most {OPTION_TEXT_LENGTH} characters.")
+        problems.append(gettext("Options are at most %(characters)d characters.") % {"characters": OPTION_TEXT_LENGTH})
     repeated = repeated_options(cleaned)
     if repeated:
         names = ", ".join(f"“{text}”" for text in repeated)
-        given = "is given" if len(repeated) == 1 else "are given"
-        problems.append(f"Options must be different from each other: {names} {given} more than once.")
+        problems.append(
+            ngettext(
+                "Options must be different from each other: %(names)s is given more than once.",
+                "Options must be different from each other: %(names)s are given more than once.",
+                len(repeated),
+            )
+            % {"names": names}
+        )
     if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
         problems.append(f"A poll has between {MIN_OPTIONS} and {MAX_OPTIONS} options.")
     return cleaned, problems
@@ -105,44 +124,55 @@ def option_problems(texts: Iterable[str]) -> list[str]:
 
 def _check_poll(poll: Poll, option_count: int, *, expiry_changed: bool) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
+    poll.embed_origins, origin_problems = embeds.clean_origins(poll.embed_origins)
+    if origin_problems:
+        problems["embed_origins"] = origin_problems
     if not poll.title.strip():
-        problems["title"] = ["A poll needs a title."]
+        problems["title"] = [gettext("A poll needs a title.")]
     elif len(poll.title) > 200:
-        problems["title"] = ["Titles are at most 200 characters."]
+        problems["title"] = [gettext("Titles are at most 200 characters.")]
     if poll.method not in Poll.Method.values:
-        problems["method"] = [f"Choose one of: {', '.join(Poll.Method.values)}."]
+        problems["method"] = [gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Poll.Method.values)}]
     if poll.takes_answers:
         poll.min_choices, poll.max_choices, poll.allow_write_ins = 1, None, False
         if not 1 <= poll.answer_max_length <= ANSWER_LENGTH_LIMIT:
-            problems["answer_max_length"] = [f"Answers may be between 1 and {ANSWER_LENGTH_LIMIT} characters long."]
+            problems["answer_max_length"] = [
+                gettext("Answers may be between 1 and %(most)d characters long.") % {"most": ANSWER_LENGTH_LIMIT}
+            ]
         if not 1 <= poll.answers_per_voter <= ANSWERS_PER_VOTER_LIMIT:
-            problems["answers_per_voter"] = [f"A voter may give between 1 and {ANSWERS_PER_VOTER_LIMIT} answers."]
+            problems["answers_per_voter"] = [
+                gettext("A voter may give between 1 and %(most)d answers.") % {"most": ANSWERS_PER_VOTER_LIMIT}
+            ]
     elif poll.method == Poll.Method.SINGLE:
         poll.min_choices = 1
     elif not 1 <= poll.min_choices <= option_count:
-        problems["min_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
+        problems["min_choices"] = [
+            gettext("Pick a number between 1 and the number of options (%(count)d).") % {"count": option_count}
+        ]
     if poll.max_choices is not None:
         if poll.method == Poll.Method.SINGLE and poll.max_choices != 1:
-            problems["max_choices"] = ["Only approval, ranked and score polls can let voters choose several options."]
+            problems["max_choices"] = [gettext("Only approval, ranked and score polls can let voters choose several options.")]
         elif not 1 <= poll.max_choices <= option_count:
-            problems["max_choices"] = [f"Pick a number between 1 and the number of options ({option_count})."]
+            problems["max_choices"] = [
+                gettext("Pick a number between 1 and the number of options (%(count)d).") % {"count": option_count}
+            ]
         elif poll.max_choices < poll.min_choices:
-            problems["max_choices"] = ["The most options a ballot may hold cannot be fewer than the least."]
+            problems["max_choices"] = [gettext("The most options a ballot may hold cannot be fewer than the least.")]
     if poll.method == Poll.Method.SCORE:
         if poll.score_min not in (0, 1):
-            problems["score_min"] = ["Scores start at 0 or 1."]
+            problems["score_min"] = [gettext("Scores start at 0 or 1.")]
         if not max(poll.score_min + 1, 2) <= poll.score_max <= 10:
-            problems["score_max"] = ["The top score is between 2 and 10."]
+            problems["score_max"] = [gettext("The top score is between 2 and 10.")]
     else:
         poll.score_min, poll.score_max = 0, 5
     if poll.is_secret and (poll.counts_ballots or poll.takes_answers):
-        problems["is_secret"] = ["Secret ballots take single choice or approval voting."]
+        problems["is_secret"] = [gettext("Secret ballots take single choice or approval voting.")]
     if poll.takes_answers and poll.invite_only:
-        problems["invite_only"] = ["Invites admit one ballot each; an open-text poll takes answers from anyone it lets vote."]
+        problems["invite_only"] = [gettext("Invites admit one ballot each; an open-text poll takes answers from anyone it lets vote.")]
     if poll.is_secret and poll.allow_write_ins:
-        problems["allow_write_ins"] = ["A secret poll's options are fixed: nothing a voter adds may tell who they are."]
+        problems["allow_write_ins"] = [gettext("A secret poll's options are fixed: nothing a voter adds may tell who they are.")]
     if expiry_changed and poll.expires_at is not None and poll.expires_at <= timezone.now():
-        problems["expires_at"] = ["The closing time must be in the future."]
+        problems["expires_at"] = [gettext("The closing time must be in the future.")]
     if poll.is_secret and poll.results_visibility in _SHOWN_WHILE_OPEN:
         # Results moving while a secret poll is open would tell each voter's choice to whoever saw them move.
         poll.results_visibility = Poll.ResultsVisibility.AFTER_CLOSE
@@ -194,7 +224,9 @@ def create_poll(
     bot_protection: str = Poll.BotProtection.ADAPTIVE,
     expires_at: datetime | None = None,
     is_secret: bool = False,
+    embed_origins: Iterable[str] = (),
 ) -> Poll:
+    require_may_create_polls(author)
     poll = Poll(
         author=author,
         title=title.strip(),
@@ -217,11 +249,14 @@ def create_poll(
         bot_protection=bot_protection,
         expires_at=expires_at,
         is_secret=is_secret,
+        embed_origins=list(embed_origins),
     )
     texts, option_problems = _clean_options(options, takes_answers=poll.takes_answers)
     problems = _check_poll(poll, len(texts), expiry_changed=True)
     if method and allow_multiple and method != Poll.Method.APPROVAL:
-        problems["allow_multiple"] = [f"A {poll.get_method_display().lower()} poll is not multiple choice; leave allow_multiple out."]
+        problems["allow_multiple"] = [
+            gettext("Only approval polls take several choices; leave allow_multiple out.")
+        ]
     if option_problems:
         problems["options"] = option_problems
     if problems:
@@ -278,11 +313,11 @@ def update_poll(*, poll: Poll, actor: User, options: Iterable[str] | None = None
         option_count = len(texts) if texts is not None else len(current)
         problems |= _check_poll(locked, option_count, expiry_changed="expires_at" in changes)
         if "method" in changes and "allow_multiple" in changes:
-            problems["allow_multiple"] = ["Say how voters vote with method alone."]
+            problems["allow_multiple"] = [gettext("Say how voters vote with method alone.")]
         if locked.total_votes > 0 and locked.method != was_method:
-            problems["method"] = ["A poll with votes keeps its voting method: its ballots were cast for it."]
+            problems["method"] = [gettext("A poll with votes keeps its voting method: its ballots were cast for it.")]
         if locked.total_votes > 0 and (locked.score_min, locked.score_max) != was_range:
-            problems["score_max"] = ["A poll with votes keeps its range of scores."]
+            problems["score_max"] = [gettext("A poll with votes keeps its range of scores.")]
         if locked.is_secret != was_secret and _has_ballots(locked):
             raise errors.SecretBallotLocked()
         if locked.is_open and not was_open:  # a later closing time reopens an expired poll
@@ -387,9 +422,9 @@ def hold_poll(*, poll: Poll, moderator: User, reason: str) -> Poll:
     require_moderator(moderator)
     reason = reason.strip()
     if not reason:
-        raise errors.InvalidPoll({"reason": ["Say why the poll is held; its author reads it."]})
+        raise errors.InvalidPoll({"reason": [gettext("Say why the poll is held; its author reads it.")]})
     if len(reason) > 1000:
-        raise errors.InvalidPoll({"reason": ["Keep the reason under 1000 characters."]})
+        raise errors.InvalidPoll({"reason": [gettext("Keep the reason under 1000 characters.")]})
     with transaction.atomic():
         # Locked, so an author's edit or reopening racing the hold lands before it (and is undone) or after (and refused).
         locked = Poll.objects.select_for_update().get(pk=poll.pk)
@@ -461,28 +496,54 @@ def remove_options(*, options: QuerySet[Option], moderator: User | None = None) 
 # --- Votes ------------------------------------------------------------------------------
 
 
+_CHOICE_COUNT_WORDS = {
+    Poll.Method.SINGLE: (
+        gettext_lazy("Pick at least one option."),
+        gettext_lazy("Pick at most %(count)d options."),
+        gettext_lazy("Pick at least %(count)d options."),
+    ),
+    Poll.Method.RANKED: (
+        gettext_lazy("Rank at least one option."),
+        gettext_lazy("Rank at most %(count)d options."),
+        gettext_lazy("Rank at least %(count)d options."),
+    ),
+    Poll.Method.SCORE: (
+        gettext_lazy("Rate at least one option."),
+        gettext_lazy("Rate at most %(count)d options."),
+        gettext_lazy("Rate at least %(count)d options."),
+    ),
+}
+
+
 def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tuple[list[Option], list[int] | None]:
     """The options a ballot holds (in the voter's order: a ranking's first preference first) and, on a
     score poll, the score of each; raises the domain error naming what is wrong with the ballot."""
     if poll.takes_answers:
-        raise errors.WrongBallotShape(f"This poll takes written answers: POST /api/polls/{poll.pk}/answers.")
+        raise errors.WrongBallotShape(
+            gettext("This poll takes written answers: POST %(path)s.") % {"path": f"/api/polls/{poll.pk}/answers"}
+        )
     ranked = poll.method == Poll.Method.RANKED
-    verb = {Poll.Method.RANKED: "Rank", Poll.Method.SCORE: "Rate"}.get(poll.method, "Pick")
+    # Whole sentences per method, so each language words them its own way.
+    at_least_one, at_most, at_least = _CHOICE_COUNT_WORDS.get(poll.method, _CHOICE_COUNT_WORDS[Poll.Method.SINGLE])
     if poll.method == Poll.Method.SCORE:
         if option_ids or scores is None:
-            raise errors.WrongBallotShape("This poll takes scores: {option id: score}.")
+            raise errors.WrongBallotShape(gettext("This poll takes scores: {option id: score}."))
         try:
             wanted = {uuid.UUID(str(option_id)): score for option_id, score in scores.items()}
         except (AttributeError, ValueError):
             raise errors.InvalidOption() from None
         if any(isinstance(score, bool) or not isinstance(score, int) for score in wanted.values()):
-            raise errors.ScoreOutOfRange(f"Scores are whole numbers from {poll.score_min} to {poll.score_max}.")
+            raise errors.ScoreOutOfRange(
+                gettext("Scores are whole numbers from %(low)d to %(high)d.") % {"low": poll.score_min, "high": poll.score_max}
+            )
         if any(not poll.score_min <= score <= poll.score_max for score in wanted.values()):
-            raise errors.ScoreOutOfRange(f"Scores go from {poll.score_min} to {poll.score_max}.")
+            raise errors.ScoreOutOfRange(
+                gettext("Scores go from %(low)d to %(high)d.") % {"low": poll.score_min, "high": poll.score_max}
+            )
         order = list(wanted)
     else:
         if scores is not None:
-            raise errors.WrongBallotShape("This poll takes option_ids, not scores.")
+            raise errors.WrongBallotShape(gettext("This poll takes option_ids, not scores."))
         try:
             order = [uuid.UUID(str(option_id)) for option_id in option_ids]
         except ValueError:
@@ -492,13 +553,13 @@ def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tu
                 raise errors.DuplicateOption()
             order = list(dict.fromkeys(order))  # ticking one box twice is still one pick
     if not order:
-        raise errors.InvalidOption(f"{verb} at least one option.")
+        raise errors.InvalidOption(str(at_least_one))
     if len(order) > poll.choice_limit:
         raise errors.TooManyOptions(
-            "This poll takes one option." if poll.choice_limit == 1 else f"{verb} at most {poll.choice_limit} options."
+            gettext("This poll takes one option.") if poll.choice_limit == 1 else at_most % {"count": poll.choice_limit}
         )
     if len(order) < poll.choice_minimum:
-        raise errors.TooFewOptions(f"{verb} at least {poll.choice_minimum} options.")
+        raise errors.TooFewOptions(at_least % {"count": poll.choice_minimum})
     found = {option.pk: option for option in Option.objects.filter(poll=poll, pk__in=order)}
     if len(found) != len(order):
         raise errors.InvalidOption()
@@ -653,7 +714,7 @@ def like_poll(*, poll: Poll, voter: Voter) -> Like:
         with transaction.atomic():
             if not anonymous_cap.has_place(Like, poll_id=poll.pk, voter=voter):
                 logger.info("like_refused", poll_id=str(poll.pk), reason="anonymous_limit")
-                raise errors.AnonymousLimitReached("Too many anonymous likes from this network on this poll.")
+                raise errors.AnonymousLimitReached(gettext("Too many anonymous likes from this network on this poll."))
             like = Like.objects.create(poll=poll, **voter.identity())
             move_counters(poll.pk, likes_count=1)
             announce.liked(poll, like)
@@ -714,11 +775,11 @@ def take_back_account(user: User) -> None:
 def report_poll(*, poll: Poll, reporter: User, reason: str, note: str = "") -> Report:
     require_can_report(poll, reporter)
     if reason not in Report.Reason.values:
-        raise errors.PollError(f"Choose a reason: {', '.join(Report.Reason.values)}.")
+        raise errors.PollError(gettext("Choose a reason: %(choices)s.") % {"choices": ", ".join(Report.Reason.values)})
     try:
         with transaction.atomic():
             report = Report.objects.create(poll=poll, reporter=reporter, reason=reason, note=note.strip())
-            announce.reported(poll, reporter)
+            announce.reported(poll, reporter, reason)
     except IntegrityError:
         raise errors.AlreadyReported() from None
     return report
@@ -737,6 +798,7 @@ def handle_reports(*, reports: QuerySet[Report], moderator: User, status: str) -
             ids = [str(pk) for pk, poll_id in handled if poll_id == poll.pk]
             details = {"status": status, "reports": ids}
             audit.record(actor=moderator, action=audit.Action.REPORTS_HANDLED, target=poll, details=details)
+            announce.reports_handled(poll, status=status, count=len(ids))
     return count
 
 
@@ -751,9 +813,9 @@ def _write_in_text(text: str) -> str:
     cleaned = _option_text(text)
     problem = None
     if not cleaned:
-        problem = "Write the option you suggest."
+        problem = gettext("Write the option you suggest.")
     elif len(cleaned) > OPTION_TEXT_LENGTH:
-        problem = f"Options are at most {OPTION_TEXT_LENGTH} characters."
+        problem = gettext("Options are at most %(characters)d characters.") % {"characters": OPTION_TEXT_LENGTH}
     if problem:
         raise errors.InvalidWriteIn({"text": [problem]}, problem)
     return cleaned
@@ -806,7 +868,9 @@ def suggest_option(*, poll: Poll, voter: Voter, text: str) -> WriteIn:
         if pending.suggested_by_voter(voter).count() >= PENDING_WRITE_INS_PER_VOTER:
             raise errors.SuggestionLimitReached()
         if locked.options.count() + pending.count() >= MAX_OPTIONS:
-            raise errors.OptionLimitReached(f"This poll has its {MAX_OPTIONS} options, suggestions waiting included.")
+            raise errors.OptionLimitReached(
+                gettext("This poll has its %(count)d options, suggestions waiting included.") % {"count": MAX_OPTIONS}
+            )
         write_in = WriteIn(poll=locked, text=text, suggested_by=voter.user, anon_id=voter.anon_id)
         # The author's own suggestion needs no one's approval.
         by_author = voter.user is not None and voter.user.pk == locked.author_id
@@ -816,6 +880,7 @@ def suggest_option(*, poll: Poll, voter: Voter, text: str) -> WriteIn:
             write_in.handled_at = timezone.now()
             write_in.handled_by = voter.user if by_author else None
         write_in.save()
+        announce.answer_submitted(locked, kind="write_in", text=text)
         if write_in.status == WriteIn.Status.PENDING:
             announce.option_suggested(locked, voter.user, text)
     logger.info(
@@ -850,11 +915,11 @@ def accept_write_in(*, write_in: WriteIn, actor: User, reason: str = "") -> Writ
     with transaction.atomic():
         current, locked = _decide_write_in(write_in, actor, WriteIn.Status.ACCEPTED, reason)
         if not locked.is_open:
-            raise errors.PollClosed("This poll is closed: reopen it to add options.")
+            raise errors.PollClosed(gettext("This poll is closed: reopen it to add options."))
         if locked.is_secret:
             raise errors.WriteInsOff()
         if locked.options.count() >= MAX_OPTIONS:
-            raise errors.OptionLimitReached(f"This poll has {MAX_OPTIONS} options already.")
+            raise errors.OptionLimitReached(gettext("This poll has %(count)d options already.") % {"count": MAX_OPTIONS})
         _require_not_an_option(locked, current.text)
         current.option = _add_option(locked, current.text)
         current.save()
@@ -880,12 +945,12 @@ def _suspicious_ballots(*, poll: Poll, network: str | None, since: datetime | No
     if poll.is_secret:
         # Nothing links a sealed choice to the ballot row of its voter: there is no vote to take out.
         raise errors.SecretBallotFinal(
-            "This poll is secret: its ballots cannot be voided, as nothing links a choice to its voter."
+            gettext("This poll is secret: its ballots cannot be voided, as nothing links a choice to its voter.")
         )
     if not (network or since or until):
-        raise errors.InvalidPoll({"network": ["Give an address range, a time window, or both."]})
+        raise errors.InvalidPoll({"network": [gettext("Give an address range, a time window, or both.")]})
     if since and until and since >= until:
-        raise errors.InvalidPoll({"until": ["The window must end after it starts."]})
+        raise errors.InvalidPoll({"until": [gettext("The window must end after it starts.")]})
     ballots = Ballot.objects.filter(poll=poll)
     if since:
         ballots = ballots.filter(created_at__gte=since)
@@ -896,7 +961,7 @@ def _suspicious_ballots(*, poll: Poll, network: str | None, since: datetime | No
     try:
         cidr = ipaddress.ip_network(network.strip(), strict=False)
     except ValueError:
-        raise errors.InvalidPoll({"network": ["Give an address or a range such as 203.0.113.0/24."]}) from None
+        raise errors.InvalidPoll({"network": [gettext("Give an address or a range such as 203.0.113.0/24.")]}) from None
     # Matched here rather than in SQL: SQLite has no inet type, and one poll's ballots are few enough.
     return [
         pk
@@ -927,7 +992,7 @@ def void_ballots(
     require_moderator(moderator)
     reason = reason.strip()
     if not reason:
-        raise errors.InvalidPoll({"reason": ["Say why these ballots are voided."]})
+        raise errors.InvalidPoll({"reason": [gettext("Say why these ballots are voided.")]})
     ballot_ids = _suspicious_ballots(poll=poll, network=network, since=since, until=until)
     with transaction.atomic():
         # Votes first, as retract_votes locks them: a voter retracting at the same moment waits, then finds nothing.

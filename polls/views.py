@@ -6,39 +6,57 @@ redirects back to the poll; live updates are added on top by static/js/quickpoll
 """
 
 import functools
-import re
 from datetime import datetime, timedelta
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, gettext_lazy as _, ngettext
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import EmailNotVerified
 from accounts.models import User
 from polls import (
     answers,
     bot_defence,
     decks,
+    embeds,
     errors,
     invites,
     join_codes,
     presenting,
+    previews,
     secret_ballots,
     selectors,
     services,
 )
 from polls.filters import PollFilter
 from polls.forms import BallotMarks, DeckForm, InvitesForm, PollForm, ReportForm
-from polls.models import MAX_OPTIONS, Answer, Ballot, Deck, Invite, Like, Poll, Vote, WriteIn
+from polls.models import (
+    CANONICAL_UUID,
+    MAX_OPTIONS,
+    Answer,
+    Ballot,
+    Deck,
+    Invite,
+    Like,
+    Poll,
+    Vote,
+    WriteIn,
+)
 from polls.permissions import (
     can_change_vote,
     can_manage,
@@ -49,6 +67,7 @@ from polls.permissions import (
     can_vote,
     editable_fields,
     invite_refusal,
+    may_create_polls,
     require_deck_owner,
 )
 from polls.viewcounts import record_view
@@ -66,15 +85,11 @@ PAGE_SIZE = 12
 BROWSE_FORM_FIELDS = {"q", "status", "method"}  # the rest of PollFilter's parameters have no input on the page
 
 
-_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _poll_or_404(ref: str) -> Poll:
     """A poll by its slug or its id: both make shareable links (a slug never has an id's shape)."""
-    polls = Poll.objects.select_related("author").prefetch_related("options")
-    if _CANONICAL_UUID.match(ref.lower()):
-        return get_object_or_404(polls, pk=ref)
-    return get_object_or_404(polls, slug=ref)
+    return get_object_or_404(Poll.objects.select_related("author").prefetch_related("options").by_ref(ref))
 
 
 def _back_to(poll: Poll, request=None):
@@ -126,8 +141,8 @@ def _known_voter(request):
         return None
 
 
-def _voter_state(request, poll: Poll) -> selectors.VoterState:
-    voter = _known_voter(request)
+def _voter_state(request, poll: Poll, voter=None) -> selectors.VoterState:
+    voter = voter or _known_voter(request)
     return selectors.voter_states(polls=[poll], voter=voter).get(poll.pk, selectors.VoterState())
 
 
@@ -187,14 +202,16 @@ def _poll_context(
     request,
     poll: Poll,
     *,
+    voter=None,
     changing: bool = False,
     picked=None,
     vote_error: str = "",
     answer_text: str = "",
     answer_error: str = "",
 ) -> dict:
-    """What templates/polls/detail.html needs: the poll's page, and a deck's audience page built on it."""
-    state = _voter_state(request, poll)
+    """What templates/polls/detail.html needs: the poll's page, and a deck's audience page built on it.
+    `voter`: whom the page is for when the request does not say (the embed's voter, just issued an id)."""
+    state = _voter_state(request, poll, voter)
     share_url = request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug}))
     signed_in = request.user.is_authenticated
     held_invite = invites.held_for(request, poll)
@@ -223,7 +240,8 @@ def _poll_context(
         "can_manage": can_manage(request.user, poll),
         "can_report": can_report(request.user, poll),
         "share_url": share_url,
-        "share_qr": _qr_svg(share_url),
+        "preview_image_url": request.build_absolute_uri(reverse("poll-preview", kwargs={"ref": poll.slug})),
+        "oembed_url": embeds.oembed_discovery_url(request, poll),
         "report_form": ReportForm(),
         **_write_ins_context(request, poll, held_invite),
         **_answers_context(request, poll, state, held_invite, answer_text=answer_text, answer_error=answer_error),
@@ -317,7 +335,15 @@ def _act(request, poll: Poll, action, success: str | None = None, *, on_refusal=
             return answer
         messages.error(request, exc.message)
     except RateLimited as exc:
-        messages.error(request, f"That was a lot of clicks. Try again in {exc.retry_after} seconds.")
+        messages.error(
+            request,
+            ngettext(
+                "That was a lot of clicks. Try again in %(seconds)d second.",
+                "That was a lot of clicks. Try again in %(seconds)d seconds.",
+                exc.retry_after,
+            )
+            % {"seconds": exc.retry_after},
+        )
     else:
         if success:
             messages.success(request, success)
@@ -338,8 +364,11 @@ def _cast(request, poll: Poll, write, success: str | None):
             # Shown this once (the message lives in a signed cookie until then): nothing stores it with the voter.
             messages.success(
                 request,
-                f"Your secret ballot is in. Your receipt: {ballot.receipt}. Note it now, it is shown only this once: "
-                "with it you can check below that your ballot is counted.",
+                _(
+                    "Your secret ballot is in. Your receipt: %(receipt)s. Note it now, it is shown only this once: "
+                    "with it you can check below that your ballot is counted."
+                )
+                % {"receipt": ballot.receipt},
                 extra_tags="receipt",
             )
 
@@ -366,14 +395,14 @@ BALLOT_REFUSALS = (
 def vote(request, ref):
     poll = _poll_or_404(ref)
     write = functools.partial(services.cast_vote, poll=poll)
-    return _cast(request, poll, write, None if poll.is_secret else "Your vote is in.")
+    return _cast(request, poll, write, None if poll.is_secret else _("Your vote is in."))
 
 
 @require_POST
 def change_vote(request, ref):
     """Replace the voter's ballot with the form's picks in one step: until the new one is written, the old one stands."""
     poll = _poll_or_404(ref)
-    return _cast(request, poll, functools.partial(services.change_vote, poll=poll), "Your vote is changed.")
+    return _cast(request, poll, functools.partial(services.change_vote, poll=poll), _("Your vote is changed."))
 
 
 @require_GET
@@ -405,7 +434,7 @@ def retract(request, ref):
         spend_voter_budget(request, voter)  # the budget votes spend: retract-and-vote-again moves results too
         services.retract_ballot(poll=poll, voter=voter)
 
-    return _act(request, poll, take_back, "Your vote is taken back; you can vote again.")
+    return _act(request, poll, take_back, _("Your vote is taken back; you can vote again."))
 
 
 @require_POST
@@ -418,7 +447,7 @@ def like(request, ref):
             spend_voter_budget(request, voter)
             services.unlike_poll(poll=poll, voter=voter)
 
-        return _act(request, poll, unlike, "You no longer like this poll.")
+        return _act(request, poll, unlike, _("You no longer like this poll."))
 
     def like_it():
         voter = invites.presenting(voter_from_request(request), invites.held_for(request, poll))
@@ -448,7 +477,7 @@ def report(request, ref):
         request,
         poll,
         lambda: services.report_poll(poll=poll, reporter=request.user, **form.cleaned_data),
-        "Thank you: the moderators will look at this poll.",
+        _("Thank you: the moderators will look at this poll."),
     )
 
 
@@ -462,16 +491,16 @@ def set_open(request, ref):
         return _ask_first(
             request,
             poll,
-            question="Close this poll?",
-            consequence="Voting stops for everyone and the results become final. You can reopen it later from its page.",
-            confirm="Close the poll",
-            cancel="Keep it open",
+            question=_("Close this poll?"),
+            consequence=_("Voting stops for everyone and the results become final. You can reopen it later from its page."),
+            confirm=_("Close the poll"),
+            cancel=_("Keep it open"),
         )
     return _act(
         request,
         poll,
         lambda: services.set_poll_active(poll=poll, actor=request.user, active=active),
-        "The poll is open again." if active else "The poll is closed: voting has ended and its results are final.",
+        _("The poll is open again.") if active else _("The poll is closed: voting has ended and its results are final."),
     )
 
 
@@ -484,10 +513,10 @@ def delete(request, ref):
         return _ask_first(
             request,
             poll,
-            question="Delete this poll?",
-            consequence="The poll, its votes and its likes are gone for good, and its link stops working. This cannot be undone.",
-            confirm="Delete the poll",
-            cancel="Keep it",
+            question=_("Delete this poll?"),
+            consequence=_("The poll, its votes and its likes are gone for good, and its link stops working. This cannot be undone."),
+            confirm=_("Delete the poll"),
+            cancel=_("Keep it"),
             danger=True,
         )
     try:
@@ -495,7 +524,7 @@ def delete(request, ref):
     except errors.PollError as exc:
         messages.error(request, exc.message)
         return _back_to(poll)
-    messages.success(request, "The poll is deleted.")
+    messages.success(request, _("The poll is deleted."))
     return redirect("profile", username=request.user.username)
 
 
@@ -511,6 +540,8 @@ def _wants_another_option(request, form: PollForm) -> bool:
 @require_http_methods(["GET", "POST"])
 def create(request):
     form = PollForm(request.POST or None)
+    if request.method == "GET" and not may_create_polls(request.user):
+        messages.warning(request, gettext("Confirm your email address before you create a poll: see Settings, E-mail."))
     if _wants_another_option(request, form):
         return render(request, "polls/form.html", {"form": form, "creating": True})
     if request.method == "POST" and form.is_valid():
@@ -518,8 +549,10 @@ def create(request):
             poll = services.create_poll(author=request.user, **form.cleaned_data)
         except errors.InvalidPoll as exc:
             form.add_service_errors(exc.fields)
+        except EmailNotVerified as exc:
+            form.add_error(None, exc.message)
         else:
-            messages.success(request, "Your poll is live. Share the link!")
+            messages.success(request, _("Your poll is live. Share the link!"))
             return redirect("poll-share", ref=poll.slug)
     return render(request, "polls/form.html", {"form": form, "creating": True}, status=400 if form.errors else 200)
 
@@ -536,7 +569,7 @@ def edit(request, ref):
         initial=PollForm.initial_for(poll),
         options_locked=locked,
         editable=editable_fields(request.user, poll),
-        locked_note="Locked while the poll is on hold." if poll.is_held else "Only the poll's author can change this.",
+        locked_note=_("Locked while the poll is on hold.") if poll.is_held else _("Only the poll's author can change this."),
     )
     context = {"form": form, "poll": poll, "creating": False}
     if _wants_another_option(request, form):
@@ -551,9 +584,19 @@ def edit(request, ref):
         except errors.PollError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Changes saved.")
+            messages.success(request, _("Changes saved."))
             return _back_to(poll)
     return render(request, "polls/form.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def poll_qr(request, ref):
+    """The poll page's QR code, as a picture the page loads only when "Show a QR code" is opened."""
+    poll = _poll_or_404(ref)
+    svg = _qr_svg(request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug})), gettext("QR code of this poll's link"), tile=True)
+    response = HttpResponse('<svg xmlns="http://www.w3.org/2000/svg"' + svg.removeprefix("<svg"), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"  # a poll's link never changes
+    return response
 
 
 @require_GET
@@ -568,6 +611,8 @@ def share(request, ref):
         "short_link": short_link,
         "qr": _qr_svg(link, tile=True),
         "can_manage": can_manage(request.user, poll),
+        "embed_snippet": embeds.embed_snippet(request, poll),
+        "embed_origins": poll.embed_origins,
     }
     return render(request, "polls/share.html", context)
 
@@ -604,17 +649,17 @@ def redeem_invite(request, token):
     try:
         spend_invite_budget(request)
     except RateLimited as exc:
-        context = {"message": f"Too many invite links opened from here. Try again in {exc.retry_after} seconds."}
+        context = {"message": ngettext("Too many invite links opened from here. Try again in %(seconds)d second.", "Too many invite links opened from here. Try again in %(seconds)d seconds.", exc.retry_after) % {"seconds": exc.retry_after}}
         return render(request, "polls/invite_missing.html", context, status=429)
     invite = invites.find_invite(token)
     if invite is None:
-        context = {"message": "This invite link is not valid. Check that you copied all of it."}
+        context = {"message": _("This invite link is not valid. Check that you copied all of it.")}
         return render(request, "polls/invite_missing.html", context, status=404)
     invites.hold(request, invite)
     if invite.is_revoked:
         messages.error(request, errors.InviteRevoked.message)
     else:
-        messages.success(request, "Your invite is ready: you can vote on this poll.")
+        messages.success(request, _("Your invite is ready: you can vote on this poll."))
     return _back_to(invite.poll)
 
 
@@ -639,7 +684,15 @@ def manage_invites(request, ref):
         except errors.InvalidInvites as exc:
             form.add_service_errors(exc.fields)
         except RateLimited as exc:
-            form.add_error(None, f"That was a lot of invites. Try again in {exc.retry_after} seconds.")
+            form.add_error(
+                None,
+                ngettext(
+                    "That was a lot of invites. Try again in %(seconds)d second.",
+                    "That was a lot of invites. Try again in %(seconds)d seconds.",
+                    exc.retry_after,
+                )
+                % {"seconds": exc.retry_after},
+            )
         else:
             emailed = sum(1 for invite in made if invite.email)
             sent = f", and {emailed} invitation{'s' if emailed != 1 else ''} mailed" if emailed else ""
@@ -664,10 +717,10 @@ def revoke_invites(request, ref):
         return _ask_first(
             request,
             poll,
-            question="Revoke the unused invites?",
-            consequence="Every invite nobody has used yet stops working. Votes already cast with an invite still count.",
-            confirm="Revoke them",
-            cancel="Keep them",
+            question=_("Revoke the unused invites?"),
+            consequence=_("Every invite nobody has used yet stops working. Votes already cast with an invite still count."),
+            confirm=_("Revoke them"),
+            cancel=_("Keep them"),
             back=reverse("poll-invites", kwargs={"ref": poll.slug}),
             fields=[("unused", "1")],
             danger=True,
@@ -676,8 +729,8 @@ def revoke_invites(request, ref):
         revoked = invites.revoke_unused_invites(poll=poll, actor=request.user)
     else:
         chosen = request.POST.get("invite", "")
-        if not _CANONICAL_UUID.match(chosen.lower()):
-            messages.error(request, "Choose an invite to revoke.")
+        if not CANONICAL_UUID.match(chosen.lower()):
+            messages.error(request, _("Choose an invite to revoke."))
             return redirect("poll-invites", ref=poll.slug)
         revoked = invites.revoke_invites(poll=poll, actor=request.user, invites=Invite.objects.filter(pk=chosen))
     messages.success(request, f"{revoked} invite{'s' if revoked != 1 else ''} revoked.")
@@ -729,7 +782,9 @@ def suggest_option(request, ref):
         spend_voter_budget(request, voter)
         write_in = services.suggest_option(poll=poll, voter=voter, text=request.POST.get("text", ""))
         if write_in.status == WriteIn.Status.PENDING:
-            messages.success(request, f"Thank you: “{write_in.text}” waits for the poll's author to add it.")
+            messages.success(
+                request, _("Thank you: “%(option)s” waits for the poll's author to add it.") % {"option": write_in.text}
+            )
         else:
             messages.success(request, f"“{write_in.text}” is now an option of this poll.")
 
@@ -758,7 +813,7 @@ def decide_write_in(request, ref, write_in_id):
     write_in = get_object_or_404(WriteIn.objects.select_related("poll__author"), poll=poll, pk=write_in_id)
     decision = request.POST.get("decision")
     if decision not in {"accept", "reject"}:
-        messages.error(request, "Choose to accept or to reject the suggestion.")
+        messages.error(request, _("Choose to accept or to reject the suggestion."))
         return redirect("poll-write-ins", ref=poll.slug)
     try:
         if decision == "accept":
@@ -804,7 +859,7 @@ def _take_presenter_action(request, poll: Poll) -> str | None:
         elif action in VOTING_ACTIONS:
             services.set_poll_active(poll=poll, actor=request.user, active=VOTING_ACTIONS[action])
         else:
-            return "That is not one of the presenter's buttons."
+            return _("That is not one of the presenter's buttons.")
     except errors.PollError as exc:
         return exc.message
     return None
@@ -815,22 +870,22 @@ def _audience_view(poll: Poll) -> dict:
     sees = presenting.audience_sees_results(poll)
     override = poll.audience_results if poll.is_presenting else Poll.AudienceResults.RULE
     if poll.is_secret and poll.is_open:
-        label, detail = "Hidden from the audience", "A secret ballot's results show once voting closes."
+        label, detail = _("Hidden from the audience"), _("A secret ballot's results show once voting closes.")
     elif override == Poll.AudienceResults.SHOWN:
-        label, detail = "Audience sees results", "You revealed them."
+        label, detail = _("Audience sees results"), _("You revealed them.")
     elif override == Poll.AudienceResults.HIDDEN:
-        label, detail = "Hidden from the audience", "Only you see the results."
+        label, detail = _("Hidden from the audience"), _("Only you see the results.")
     else:
-        label, detail = "Following the poll's rule", RULE_WORDS[poll.results_visibility]
+        label, detail = _("Following the poll's rule"), RULE_WORDS[poll.results_visibility]
     return {"label": label, "detail": detail, "override": override, "toggle": "hide" if sees else "reveal"}
 
 
 # How each results rule reads to a presenter deciding whether to reveal.
 RULE_WORDS = {
-    Poll.ResultsVisibility.ALWAYS: "Everyone sees the results.",
-    Poll.ResultsVisibility.AFTER_VOTE: "Each voter sees the results once they have voted.",
-    Poll.ResultsVisibility.AFTER_CLOSE: "The results show when voting closes.",
-    Poll.ResultsVisibility.OWNER_ONLY: "Only you see the results.",
+    Poll.ResultsVisibility.ALWAYS: _("Everyone sees the results."),
+    Poll.ResultsVisibility.AFTER_VOTE: _("Each voter sees the results once they have voted."),
+    Poll.ResultsVisibility.AFTER_CLOSE: _("The results show when voting closes."),
+    Poll.ResultsVisibility.OWNER_ONLY: _("Only you see the results."),
 }
 
 
@@ -877,7 +932,7 @@ def present(request, ref):
 
 
 def _presentable_deck(request, deck_id: str) -> Deck:
-    if not _CANONICAL_UUID.match(deck_id.lower()):
+    if not CANONICAL_UUID.match(deck_id.lower()):
         raise Http404
     deck = get_object_or_404(Deck.objects.select_related("author"), pk=deck_id)
     try:
@@ -899,9 +954,9 @@ def _move_deck(request, deck: Deck, action: str) -> str | None:
     else:
         position = deck.position + (1 if action == "next" else -1)
     if position >= count:
-        return "This is the deck's last poll."
+        return _("This is the deck's last poll.")
     if position < 0:
-        return "There is no poll before this one." if action == "previous" else "Choose one of the deck's polls."
+        return _("There is no poll before this one.") if action == "previous" else _("Choose one of the deck's polls.")
     try:
         decks.move(deck=deck, actor=request.user, position=position)
     except errors.PollError as exc:
@@ -995,7 +1050,7 @@ def deck_list(request):
         except errors.PollError as exc:
             _deck_refused(form, exc)
         else:
-            messages.success(request, f"Your deck is ready. Its join code is {deck.join_code}.")
+            messages.success(request, _("Your deck is ready. Its join code is %(code)s.") % {"code": deck.join_code})
             return redirect("deck-list")
     context = {
         "form": form,
@@ -1020,7 +1075,7 @@ def deck_edit(request, deck_id):
         except errors.PollError as exc:
             _deck_refused(form, exc)
         else:
-            messages.success(request, "Deck saved.")
+            messages.success(request, _("Deck saved."))
             return redirect("deck-edit", deck_id=deck.pk)
     return render(request, "polls/deck_edit.html", {"deck": deck, "form": form}, status=400 if form.errors else 200)
 
@@ -1033,10 +1088,10 @@ def deck_delete(request, deck_id):
         return _ask_first(
             request,
             deck,
-            question="Delete this deck?",
-            consequence="Its join code stops working. The polls in it stay as they are, with their votes.",
-            confirm="Delete the deck",
-            cancel="Keep it",
+            question=_("Delete this deck?"),
+            consequence=_("Its join code stops working. The polls in it stay as they are, with their votes."),
+            confirm=_("Delete the deck"),
+            cancel=_("Keep it"),
             back=reverse("deck-edit", kwargs={"deck_id": deck.pk}),
             danger=True,
         )
@@ -1045,7 +1100,7 @@ def deck_delete(request, deck_id):
     except errors.PollError as exc:
         messages.error(request, exc.message)
         return redirect("deck-edit", deck_id=deck.pk)
-    messages.success(request, "The deck is deleted.")
+    messages.success(request, _("The deck is deleted."))
     return redirect("deck-list")
 
 
@@ -1109,7 +1164,7 @@ def answer(request, ref):
             return _render_poll(request, poll, answer_text=text, answer_error=exc.message, status=400)
         return None
 
-    return _act(request, poll, submit, "Your answer is in.", on_refusal=refused_answer)
+    return _act(request, poll, submit, _("Your answer is in."), on_refusal=refused_answer)
 
 
 @require_POST
@@ -1119,7 +1174,7 @@ def take_back_answer(request, ref, answer_id):
     voter = _known_voter(request)
     actor = request.user if request.user.is_authenticated else None
     take_back = functools.partial(answers.take_back, answer=given, voter=voter, actor=actor)
-    return _act(request, poll, take_back, "Your answer is taken back.")
+    return _act(request, poll, take_back, _("Your answer is taken back."))
 
 
 @require_POST
@@ -1136,3 +1191,106 @@ def hide_answers(request, ref):
         messages.success(request, f"{word} hidden from every screen." if hidden else f"{word} shown again.")
 
     return _act(request, poll, hide)
+
+
+# --- Embeds and link previews ----------------------------------------------------------------------
+
+
+def _framed(view):
+    """An embed view (/embed/<ref>): its page may be framed by the poll's sites (polls.embeds.frame_ancestors), and
+    it is the same wherever it is shown. Its voter is always anonymous, known only by the X-Anon-Id header the
+    page's script sends: a framed page gets no cookies, and a post that read them could be forged from any site,
+    so none is read (which is also why its vote post needs no CSRF token)."""
+
+    @functools.wraps(view)
+    def framed(request, ref):
+        request.user = AnonymousUser()
+        request.COOKIES = {}
+        request.anon_id_by_header_only = True  # polls.voters.AnonymousIdMiddleware: no cookie for the issued id
+        poll = _poll_or_404(ref)
+        response = view(request, poll)
+        response._csp_replace = {"frame-ancestors": embeds.frame_ancestors(poll)}
+        patch_vary_headers(response, ["X-Anon-Id"])
+        return response
+
+    return xframe_options_exempt(csrf_exempt(framed))
+
+
+def _render_embed(request, poll: Poll, *, voter=None, status: int = 200, notice: str = "", error: str = "", **refused):
+    context = _poll_context(request, poll, voter=voter, **refused)
+    context |= {
+        "voting": context["can_vote"],  # a framed voter changes a ballot on the poll's own page, signed in
+        "embed_notice": notice,
+        "embed_error": error,
+        "poll_url": request.build_absolute_uri(reverse("poll-detail", kwargs={"ref": poll.slug})),
+        # The embedding site may match its own theme (?theme=dark); otherwise the reader's system decides.
+        "theme": request.GET.get("theme") if request.GET.get("theme") in EMBED_THEMES else "",
+    }
+    return render(request, "polls/embed.html", context, status=status)
+
+
+EMBED_THEMES = {"light", "dark"}
+
+
+@require_GET
+@_framed
+def embed(request, poll):
+    if "X-Anon-Id" not in request.headers:  # the page's script asks again for its voter: one view, not two
+        record_view(poll.pk)
+    return _render_embed(request, poll)
+
+
+EMBED_CHALLENGE_MESSAGE = gettext_lazy(
+    "This poll asks your browser to solve a small puzzle before your vote counts. With JavaScript on it does so "
+    "by itself above the Vote button: pick again and vote."
+)
+
+
+@require_POST
+@_framed
+def embed_vote(request, poll):
+    """A ballot (or an open-text answer) from the embed: the same services as the poll's page, answered with the
+    embed as this voter now sees it. Its script sends the form and swaps the answer in; without script the browser
+    shows it (the voter then stays unknown to the next page: there is no cookie to keep them)."""
+    marks = BallotMarks.from_form(poll, request.POST)
+    text = request.POST.get("answer", "")[:1000]
+    challenge = request.POST.get(bot_defence.FIELD, "")
+    try:
+        voter = voter_from_request(request)
+        spend_voter_budget(request, voter)
+        if poll.takes_answers:
+            answers.submit_answer(poll=poll, voter=voter, text=text, challenge=challenge)
+            said = gettext("Your answer is in.")
+        else:
+            ballot = services.cast_vote(poll=poll, voter=voter, **marks.ballot(poll), challenge=challenge)
+            said = (
+                gettext("Your secret ballot is in. Your receipt: %(receipt)s. Note it now, it is shown only this once.")
+                % {"receipt": ballot.receipt}
+                if ballot.receipt
+                else gettext("Your vote is in.")
+            )
+    except errors.ChallengeRequired:
+        return _render_embed(request, poll, picked=marks, error=EMBED_CHALLENGE_MESSAGE, status=428)
+    except errors.PollError as exc:
+        if isinstance(exc, BALLOT_REFUSALS):
+            return _render_embed(request, poll, picked=marks, vote_error=exc.message, status=400)
+        if exc.code in ANSWER_REFUSALS:
+            return _render_embed(request, poll, answer_text=text, answer_error=exc.message, status=400)
+        return _render_embed(request, poll, error=exc.message, status=exc.status)
+    except RateLimited as exc:
+        return _render_embed(request, poll, error=gettext("That was a lot of clicks. Try again in %(seconds)s seconds.") % {"seconds": exc.retry_after}, status=429)
+    return _render_embed(request, poll, voter=voter, notice=said)
+
+
+@require_GET
+def preview_image(request, ref):
+    """The link preview's picture (OpenGraph, Twitter): the question and its bars, as anyone without a vote sees them."""
+    poll = _poll_or_404(ref)
+    image = previews.preview_png(poll)
+    if request.headers.get("If-None-Match") == image.etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(image.png, content_type="image/png")
+    response["ETag"] = image.etag
+    response["Cache-Control"] = f"public, max-age={previews.MAX_AGE}"
+    return response

@@ -12,9 +12,8 @@ from django.conf import settings
 
 from accounts.models import User
 from polls import errors
-from quickpoll.api import ANON_ID_PATTERN
+from quickpoll.api import ANON_COOKIE, ANON_ID_PATTERN
 
-ANON_COOKIE = "quickpoll_anon"
 INVITE_HEADER = "X-Invite"  # an API client's invite token; the vote body's `invite` field says the same
 ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
 _ANON_ID = re.compile(ANON_ID_PATTERN)
@@ -98,7 +97,9 @@ class AnonymousIdMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         anon_id = getattr(request, "issued_anon_id", None)
-        if anon_id and response.status_code < 400:
+        if anon_id and response.status_code < 400 and getattr(request, "anon_id_by_header_only", False):
+            response.headers["X-Anon-Id"] = anon_id  # an embed's script keeps it (polls.views._framed)
+        elif anon_id and response.status_code < 400:
             response.set_cookie(
                 ANON_COOKIE,
                 anon_id,
@@ -111,11 +112,28 @@ class AnonymousIdMiddleware:
         return response
 
 
+# A browser cannot set headers on a WebSocket: an embed's script names its anon_id as a subprotocol,
+# new WebSocket(url, ["anon", anon_id]), as a bearer token may be (realtime.auth).
+ANON_SUBPROTOCOL = "anon"
+
+
+def anon_id_from_subprotocols(subprotocols) -> str:
+    subprotocols = list(subprotocols or [])
+    if ANON_SUBPROTOCOL not in subprotocols:
+        return ""
+    named = [protocol for protocol in subprotocols if protocol != ANON_SUBPROTOCOL]
+    return named[0] if named else ""
+
+
 def voter_from_scope(scope) -> Voter | None:
-    """The voter behind a WebSocket (account, or the anon_id cookie or header); None if unknown."""
+    """The voter behind a WebSocket (account, or the anon_id cookie, header or subprotocol); None if unknown."""
     user = scope.get("user")
     if user is not None and user.is_authenticated:
         return Voter(user=user)
     headers = dict(scope.get("headers") or [])
-    anon_id = headers.get(b"x-anon-id", b"").decode("latin-1") or scope.get("cookies", {}).get(ANON_COOKIE, "")
+    anon_id = (
+        headers.get(b"x-anon-id", b"").decode("latin-1")
+        or anon_id_from_subprotocols(scope.get("subprotocols"))
+        or scope.get("cookies", {}).get(ANON_COOKIE, "")
+    )
     return Voter(anon_id=anon_id) if _ANON_ID.match(anon_id) else None

@@ -9,21 +9,23 @@ UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-
 
 # An anonymous visitor's id: issued by the server in a cookie, or chosen by an API client.
 ANON_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+ANON_COOKIE = "quickpoll_anon"
 
 _ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=codes)
     for code, codes in {
         400: "invalid (malformed JSON, wrong types, a rule broken; `fields` says where), invalid_option, "
-        "too_many_options, invalid_anon_id, wrong_password, challenge_invalid",
+        "too_many_options, invalid_anon_id, wrong_password, challenge_invalid, invalid_endpoint",
         401: "login_required, authentication_failed, invalid_credentials",
         403: "poll_closed, not_owner, not_editable, results_hidden, ballot_voided, invite_required, invite_invalid, "
         "invite_revoked, forbidden",
         404: "not_found",
         409: "already_voted, already_liked, already_reported, options_locked, invite_used, moderation_hold, "
         "already_held, not_held, challenge_used, secret_ballot_final, secret_ballot_locked, secret_poll_closed, username_taken, confusable_username, "
-        "confusable_display_name (these three with `fields`), email_taken",
+        "confusable_display_name (these three with `fields`), email_taken, endpoint_limit_reached, already_pending",
         428: "challenge_required: solve the challenge at the URL in X-Altcha-Challenge and send it again",
         429: "rate_limited (with Retry-After), anonymous_limit",
+        501: "format_not_supported (oEmbed: only json)",
     }.items()
 }
 

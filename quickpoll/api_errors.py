@@ -6,6 +6,7 @@ stable codes here. `fields` appears on validation errors only.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -66,7 +67,7 @@ def _messages(errors) -> list[str]:
     if isinstance(errors, dict):
         out = []
         for key, value in errors.items():
-            label = f"Item {int(key) + 1}" if str(key).isdigit() else str(key)
+            label = gettext("Item %(number)d") % {"number": int(key) + 1} if str(key).isdigit() else str(key)
             out += [f"{label}: {message}" for message in _messages(value)]
         return out
     if isinstance(errors, (list, tuple)):
@@ -94,7 +95,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         fields = {field: _messages(value) for field, value in errors.items()}
-        response.data = error_body("invalid", "Some fields are not valid.", fields)
+        response.data = error_body("invalid", gettext("Some fields are not valid."), fields)
     else:
         response.data = error_body(_code_for(exc), _detail(exc.detail))
     return response

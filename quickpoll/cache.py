@@ -12,6 +12,7 @@ on RedisCacheClient's internals: Django is pinned below 5.3 in pyproject.toml, a
 quickpoll/tests/test_cache.py fails when those internals change.
 """
 
+import logging
 import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -69,3 +70,20 @@ def count_in_window(cache, keys: list[str], *, window: int) -> list[int]:
             cache.set(key, 1, timeout=window)
             counts.append(1)
     return counts
+
+
+def cached_or_made(cache, key: str, make, *, timeout: int, what: str):
+    """The value cached under `key`, or `make()`'s, cached for the next reader. An unreachable cache only costs
+    the making again (as quickpoll.ratelimits fails open): it never fails the request."""
+    try:
+        value = cache.get(key)
+    except Exception:
+        logging.getLogger(__name__).warning("%s unreadable from the cache", what, exc_info=True)
+        value = None
+    if value is None:
+        value = make()
+        try:
+            cache.set(key, value, timeout)
+        except Exception:
+            logging.getLogger(__name__).warning("%s not cached", what, exc_info=True)
+    return value

@@ -7,7 +7,7 @@ with a message an operator can act on instead of a traceback deep in Django.
 import ipaddress
 import json
 import os
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -107,3 +107,56 @@ def with_password(url: str, password: str) -> str:
     # Split the raw netloc: the user stays as encoded, an IPv6 host keeps its brackets.
     user, _, host_and_port = parts.netloc.rpartition("@")
     return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host_and_port}"))
+
+
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def env_email_url(name: str) -> dict[str, object] | None:
+    """Django's EMAIL_* settings from one URL: smtp://user:password@host:587 (STARTTLS on 587 or with
+    ?tls=true), smtps://…:465 (TLS from the start), console://, file:///path/to/dir, locmem://, dummy://.
+    None when the variable is unset; a malformed value names the variable."""
+    value = _raw(name)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    backend = _EMAIL_BACKENDS.get(parts.scheme)
+    if backend is None:
+        allowed = ", ".join(f"{scheme}://" for scheme in sorted(_EMAIL_BACKENDS))
+        raise ImproperlyConfigured(f"{name} must be a URL starting with {allowed}")
+    email: dict[str, object] = {"EMAIL_BACKEND": backend}
+    if parts.scheme == "file":
+        if not parts.path:
+            raise ImproperlyConfigured(f"{name} needs a directory: file:///path/to/dir")
+        email["EMAIL_FILE_PATH"] = parts.path
+    if parts.scheme not in {"smtp", "smtps"}:
+        return email
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"{name} needs a host: smtp://user:password@host:587")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has an invalid port") from None
+    options = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}
+    smtps = parts.scheme == "smtps" or options.get("ssl") in _TRUE
+    email |= {
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or (465 if smtps else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": smtps,
+        "EMAIL_USE_TLS": not smtps and (options.get("tls") in _TRUE or port == 587),
+    }
+    if "timeout" in options:
+        try:
+            email["EMAIL_TIMEOUT"] = int(options["timeout"])
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: timeout must be a whole number of seconds") from None
+    return email

@@ -7,6 +7,8 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.response import Response
 
+from quickpoll import idempotency
+
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 # From the middleware (rate limits, outages) and JWT authentication, in front of every view.
@@ -69,6 +71,41 @@ def document_common_answers(result, generator, request, public):
                 if status in _RETRY_AFTER:
                     headers["Retry-After"] = _integer_header(*_RETRY_AFTER[status])
             operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
+# What an operation taking an Idempotency-Key (quickpoll.idempotency) may also answer.
+_IDEMPOTENCY_ERRORS = {
+    "400": "invalid_idempotency_key: the Idempotency-Key is not 8 to 255 visible characters; anon_id_required: "
+    "an anonymous Idempotency-Key came without X-Anon-Id",
+    "409": "idempotency_key_in_flight: the first request with this key is still being handled (see Retry-After)",
+    "422": "idempotency_key_reused: this key was used for a different request (method, path or body)",
+}
+
+
+def document_idempotent_answers(result, generator, request, public):
+    """On operations with an Idempotency-Key: its refusals, and the header that marks a replayed answer."""
+    for item in result["paths"].values():
+        for method, operation in item.items():
+            if method not in _METHODS or not any(
+                parameter["in"] == "header" and parameter["name"] == idempotency.HEADER
+                for parameter in operation.get("parameters", [])
+            ):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in _IDEMPOTENCY_ERRORS.items():
+                if status in responses:
+                    responses[status]["description"] += f"; {description}"
+                else:
+                    responses[status] = {"description": description, "content": copy.deepcopy(_ERROR)}
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {})[idempotency.REPLAYED_HEADER] = {
+                        "description": "`true` when this is the kept answer to an earlier request with the same "
+                        "Idempotency-Key, not a new one.",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["true"]},
+                    }
     return result
 
 

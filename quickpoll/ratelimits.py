@@ -3,12 +3,19 @@
 Setting                    Counts                                   Enforced by                 Refused with
 -------------------------  ---------------------------------------  --------------------------  -------------------------
 RATE_LIMIT_REQUESTS        /api/ requests per client IP (login and  ApiRateLimitMiddleware      429 rate_limited
-                           register have the next budget)
+                           register have the next budget; requests
+                           with a working API key the one after)
+API_KEY_RATE_LIMIT         /api/ requests per API key, from any     ApiRateLimitMiddleware      429 rate_limited
+                           address (a key that does not work
+                           spends its address's budget instead)
 RATE_LIMIT_AUTH_REQUESTS   login and register attempts per IP,      the middleware; pages and   429 rate_limited; page:
                            API, pages and admin together            admin: spend_auth_budget    form error; admin: 429
 RATE_LIMIT_AUTH_REQUESTS   login attempts per account (by username  spend_login_budget, in the  429 rate_limited; page:
                            or email alike), from any address, API,  authentication backend      form error; admin: 429
                            pages and admin together                 (every password check)
+RATE_LIMIT_AUTH_REQUESTS   two-factor codes tried per account       spend_two_factor_budget     429 rate_limited; page:
+                           (app or recovery codes), from any        (accounts.two_factor, each  form error
+                           address, API and pages together          code checked)
 RATE_LIMIT_VOTER_REQUESTS  votes, retractions, likes, unlikes and  spend_voter_budget (the     429 rate_limited; page:
                            suggested options per voter (account or  polls API and pages)        message
                            anon_id)
@@ -21,6 +28,10 @@ RATE_LIMIT_JOIN_MISSES     join codes that name nothing, per client  refuse_join
                            room behind one address joins freely)    pages and API lookups)
 RATE_LIMIT_EXPORT_REQUESTS downloads of one's own data per account  spend_export_budget (the     429 rate_limited; page:
                            (each reads every row they wrote)        accounts API and pages)     message
+RATE_LIMIT_AUTH_REQUESTS   password reset requests and confirms,    the middleware; pages:      429 rate_limited; page:
+                           confirmation mails asked again, per IP   spend_auth_budget           form error
+RATE_LIMIT_MAIL_PER_ADDRESS account mails (reset, confirmation) to  may_send_account_mail       not refused: the same
+  (per hour)               one address                              (accounts.mail)             answer, no mail
 ANONYMOUS_BALLOTS_PER_IP   anonymous ballots standing on one poll   polls.ballot_box, under a   429 anonymous_limit, no
                            from one IP (no window; ballots cast     lock where it is written    Retry-After; page: message
                            with an invite are not counted), and as  (polls.anonymous_cap); the
@@ -34,11 +45,11 @@ BOT_DEFENCE_*_THRESHOLD    anonymous ballots per BOT_DEFENCE_WINDOW  polls.bot_d
                            from one IP (an IPv6 /64), and on one     polls only)                 challenge_required until a
                            poll                                                                  proof of work comes along
 
-The first eight are budgets of requests per RATE_LIMIT_WINDOW seconds, counted in the shared cache
-by django-ratelimit; RATE_LIMIT_ENABLED=false switches those eight off. A spent budget raises
+The first ten are budgets of requests per RATE_LIMIT_WINDOW seconds (the mails per address: per hour),
+counted in the shared cache by django-ratelimit; RATE_LIMIT_ENABLED=false switches those ten off. A spent budget raises
 RateLimited (quickpoll.errors), which the API's exception handler answers with 429
 {"code": "rate_limited", "detail"} and Retry-After, and pages turn into their message. Every /api/
-response also reports its per-IP budget in X-RateLimit-Limit, X-RateLimit-Remaining and
+response also reports its budget (per IP, or per API key) in X-RateLimit-Limit, X-RateLimit-Remaining and
 X-RateLimit-Reset (seconds until the window starts afresh).
 
 Every refusal, the socket caps' too, is counted at /metrics in quickpoll_rate_limit_refusals_total,
@@ -53,8 +64,10 @@ import ipaddress
 import logging
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from django.conf import settings
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
 from quickpoll import metrics
@@ -78,7 +91,18 @@ def client_network(address: str) -> str:
 
 
 # Account creation and login are the targets of password guessing: a tighter budget.
-_AUTH_PATHS = re.compile(r"^/api/users/(login|register)/?$")
+_AUTH_PATHS = re.compile(
+    r"^/api/users/(login|login/two-factor|register|password-reset|password-reset/confirm|email/confirm|me/email/resend)/?$"
+)
+
+# accounts.api_keys registers, from its AppConfig.ready(), how to find the working API key a request carries.
+_api_key_of: Callable[[HttpRequest], object | None] | None = None
+
+
+def count_api_keys_with(key_of: Callable[[HttpRequest], object | None]) -> None:
+    """Have requests whose `key_of(request)` names a key (with a `pk`) spend that key's budget, not their IP's."""
+    global _api_key_of
+    _api_key_of = key_of
 
 
 @dataclass(frozen=True)
@@ -90,10 +114,10 @@ class RateUsage:
     limited: bool
 
 
-def _count(request, *, group: str, limit: int, key, increment: bool = True) -> RateUsage:
-    """Count this request against `limit` per RATE_LIMIT_WINDOW for `key` (a django-ratelimit key);
-    without `increment`, only look at what was counted."""
-    window = settings.RATE_LIMIT_WINDOW
+def _count(request, *, group: str, limit: int, key, increment: bool = True, window: int | None = None) -> RateUsage:
+    """Count this request against `limit` per RATE_LIMIT_WINDOW (or `window` seconds) for `key` (a
+    django-ratelimit key); without `increment`, only look at what was counted."""
+    window = window or settings.RATE_LIMIT_WINDOW
     if not settings.RATE_LIMIT_ENABLED:
         return RateUsage(rule=group, limit=limit, remaining=limit, reset=window, limited=False)
     try:
@@ -138,6 +162,12 @@ def spend_login_budget(request, account_key: str) -> None:
     _refuse_if_spent(_count(request, group="auth-account", limit=limit, key=lambda group, req: account_key))
 
 
+def spend_two_factor_budget(request, user) -> None:
+    """A two-factor code tried on one account from anywhere: six digits must not be guessed from many addresses."""
+    limit = settings.RATE_LIMIT_AUTH_REQUESTS
+    _refuse_if_spent(_count(request, group="two-factor", limit=limit, key=lambda group, req: str(user.pk)))
+
+
 def spend_voter_budget(request, voter) -> None:
     """A vote, retraction, like, unlike or suggested option by one voter (a polls.voters.Voter), from whatever address.
 
@@ -177,8 +207,20 @@ def spend_export_budget(request, user) -> None:
     _refuse_if_spent(_count(request, group="export", limit=limit, key=lambda group, req: str(user.pk)))
 
 
+def may_send_account_mail(request, address: str) -> bool:
+    """One more account mail (reset, confirmation) to this address this hour? Not refused when spent:
+    the caller answers as if it sent one, so the answer says nothing of the address."""
+    key = address.strip().lower()
+    usage = _count(
+        request, group="mail-address", limit=settings.RATE_LIMIT_MAIL_PER_ADDRESS, window=3600, key=lambda group, req: key
+    )
+    if usage.limited:
+        metrics.rate_limit_refusals.labels(rule=usage.rule).inc()
+    return not usage.limited
+
+
 class ApiRateLimitMiddleware:
-    """Counts every /api/ request against its per-IP budget and reports that budget in its headers."""
+    """Counts every /api/ request against its budget (its API key's, else its IP's) and reports it in its headers."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -186,8 +228,11 @@ class ApiRateLimitMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/api/"):
             return self.get_response(request)
+        api_key = _api_key_of(request) if _api_key_of is not None else None
         if _AUTH_PATHS.match(request.path):
             usage = _auth_ip_usage(request)
+        elif api_key is not None:
+            usage = _count(request, group="api-key", limit=settings.API_KEY_RATE_LIMIT, key=lambda group, req: str(api_key.pk))
         else:
             usage = _count(request, group="api", limit=settings.RATE_LIMIT_REQUESTS, key="ip")
         try:

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import dj_database_url
 import structlog
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from quickpoll.env import (
     env_bool,
     env_choice,
+    env_email_url,
     env_int,
     env_list,
     env_networks,
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.forms",
@@ -63,8 +66,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "django_structlog",
+    "quickpoll",  # its one model: responses kept for Idempotency-Key retries
     "accounts",
     "polls",
+    "webhooks",
     "realtime",
 ]
 
@@ -79,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages show times in the signed-in account's time zone (quickpoll/time_zones.py).
+    "quickpoll.time_zones.AccountTimeZoneMiddleware",
+    # After authentication: the account's language comes before the cookie and Accept-Language.
+    "accounts.languages.AccountLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -193,6 +202,8 @@ LOGIN_REDIRECT_URL = "home"
 # --- API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a `Bearer qp_…` key is not a JWT, and it is checked against the view's scope (accounts.api_keys).
+        "accounts.api_keys.ApiKeyAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -245,19 +256,24 @@ SPECTACULAR_SETTINGS = {
         {"name": "Decks", "description": "Polls a presenter steps through; the audience follows at the deck's join code."},
         {"name": "Invites", "description": "Invite-only polls: make, revoke and export invite links."},
         {"name": "Accounts", "description": "Sign up, log in and out (JWT), and manage your own account."},
+        {"name": "API keys", "description": "Personal API keys for scripts and integrations, limited to their scopes."},
         {"name": "Users", "description": "Public profiles, and each user's polls and statistics."},
         {"name": "Notifications", "description": "What happened to your polls; read one or all."},
         {"name": "Moderation", "description": "Report a poll; moderators hold polls and void ballots."},
+        {"name": "Webhooks", "description": "Your webhook endpoints, their delivery log, redelivery and test messages."},
     ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "quickpoll.openapi.strip_trailing_slashes",
+        "quickpoll.openapi.document_idempotent_answers",
         "quickpoll.openapi.document_common_answers",
     ],
 }
 
 CORS_ALLOWED_ORIGINS = env_list("ALLOWED_ORIGINS", ["http://localhost:3000", "http://127.0.0.1:3000"])
 CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 # Proxies (nginx in bin/production) whose X-Forwarded-For names the client, for the WSGI side.
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1"])
 
@@ -283,7 +299,14 @@ RATE_LIMIT_INVITE_REQUESTS = env_int("RATE_LIMIT_INVITE_REQUESTS", 30, minimum=1
 RATE_LIMIT_JOIN_MISSES = env_int("RATE_LIMIT_JOIN_MISSES", 20, minimum=1)
 # Downloads of one's own data per window by one account: each reads every row they ever wrote.
 RATE_LIMIT_EXPORT_REQUESTS = env_int("RATE_LIMIT_EXPORT_REQUESTS", 5, minimum=1)
+# /api/ requests per personal API key per window, in place of its address's RATE_LIMIT_REQUESTS.
+API_KEY_RATE_LIMIT = env_int("API_KEY_RATE_LIMIT", 300, minimum=1)
+# Account mails (password reset, address confirmation) one address may be sent per hour; past it, requests
+# get the same answer and no mail, so a mailbox cannot be flooded and nobody learns whether it has an account.
+RATE_LIMIT_MAIL_PER_ADDRESS = env_int("RATE_LIMIT_MAIL_PER_ADDRESS", 3, minimum=1)
 RATELIMIT_ENABLE = RATE_LIMIT_ENABLED
+# Staff and moderators without two-factor authentication are sent to turn it on before any admin page.
+REQUIRE_TWO_FACTOR_FOR_STAFF = env_bool("REQUIRE_TWO_FACTOR_FOR_STAFF", False)
 WEBSOCKET_HEARTBEAT_INTERVAL = env_int("WEBSOCKET_HEARTBEAT_INTERVAL", 30, minimum=1)
 # Open WebSockets per server process; one more is closed with 4429.
 WEBSOCKET_MAX_CONNECTIONS = env_int("WEBSOCKET_MAX_CONNECTIONS", 1000, minimum=1)
@@ -305,7 +328,9 @@ PROFANITY_WORDS_FILE = env_str("PROFANITY_WORDS_FILE", str(BASE_DIR / "polls" / 
 INVITES_PER_REQUEST = env_int("INVITES_PER_REQUEST", 500, minimum=1)
 INVITES_PER_POLL = env_int("INVITES_PER_POLL", 5000, minimum=1)
 
-# --- Mail (invitations) -------------------------------------------------------------
+# --- Mail (accounts/mail.py; invitations) --------------------------------------------
+# EMAIL_URL says where mail goes (smtp://, smtps://, console://, file://); unset, the EMAIL_BACKEND and
+# EMAIL_HOST variables below are read as before, and a provider's backend (e.g. Anymail's) is named there.
 # Console by default: a development server prints the mails it would send.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -313,13 +338,28 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+globals().update(env_email_url("EMAIL_URL") or {})
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "QuickPoll <noreply@localhost>")
+# Where links in mails point (mails sent by the clock have no request to take it from).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# Seconds a password reset link and an address confirmation link stay good (they also die once used,
+# and when the password changes).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=60)
+EMAIL_CONFIRMATION_TIMEOUT = env_int("EMAIL_CONFIRMATION_TIMEOUT", 3 * 24 * 3600, minimum=60)
+# Only accounts whose address is confirmed may create polls (API: 403 email_not_verified).
+REQUIRE_VERIFIED_EMAIL_TO_CREATE = env_bool("REQUIRE_VERIFIED_EMAIL_TO_CREATE", False)
 
 # --- Privacy (polls/retention.py) ----------------------------------------------------
 # Voters' addresses and browsers serve abuse handling only: this many days after a poll closes the
 # clock truncates the addresses to their network (/24, /48) or drops them, and drops the browsers.
 PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 30)
 PERSONAL_DATA_ADDRESSES = env_choice("PERSONAL_DATA_ADDRESSES", "truncate", {"truncate", "drop"})
+
+# --- Safe retries (quickpoll/idempotency.py) -------------------------------------------
+# How long a response is kept for a retry with the same Idempotency-Key; the clock purges older ones.
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+# How long a retry waits for the first request with its key to finish before answering 409.
+IDEMPOTENCY_WAIT_SECONDS = env_int("IDEMPOTENCY_WAIT_SECONDS", 10, minimum=1)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_FILE_SIZE, 2_621_440)
 
@@ -338,8 +378,27 @@ BOT_DEFENCE_WINDOW = env_int("BOT_DEFENCE_WINDOW", 600, minimum=1)
 BOT_DEFENCE_ADDRESS_THRESHOLD = env_int("BOT_DEFENCE_ADDRESS_THRESHOLD", 10, minimum=0)
 BOT_DEFENCE_POLL_THRESHOLD = env_int("BOT_DEFENCE_POLL_THRESHOLD", 200, minimum=0)
 
+# --- Webhooks (webhooks/delivery.py; docs/webhooks.md) -------------------------------
+# Endpoints on loopback, private, link-local or metadata addresses are refused unless this is on
+# (tests, and deployments whose receivers live on a private network).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1)
+# Attempts per message; the wait after a failed one doubles from WEBHOOKS_RETRY_SECONDS.
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOKS_RETRY_SECONDS = env_int("WEBHOOKS_RETRY_SECONDS", 30, minimum=0)
+# Failed attempts in a row after which an endpoint is marked failing and its owner told.
+WEBHOOKS_FAILING_AFTER = env_int("WEBHOOKS_FAILING_AFTER", 5, minimum=1)
+# Days the delivery log (sent and given-up messages, their attempts) is kept.
+WEBHOOKS_LOG_DAYS = env_int("WEBHOOKS_LOG_DAYS", 30, minimum=1)
+
 # --- Internationalisation, static and media files -----------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Each named in itself: the footer's picker shows "Deutsch" to someone who reads no English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+# .mo files are compiled from these by `manage.py compile_translations` (bin/bootstrap runs it).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The footer picker's choice outlives the browser session (Django's default cookie does not).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

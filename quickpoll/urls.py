@@ -2,10 +2,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from csp.decorators import csp_update
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import NotificationViewSet, UserViewSet
+from accounts.api import ApiKeyViewSet, NotificationViewSet, UserViewSet
 from polls.api import (
     AnswerViewSet,
     DeckViewSet,
@@ -15,10 +16,12 @@ from polls.api import (
     UserPollsViewSet,
     VoteViewSet,
     WriteInViewSet,
+    oembed,
 )
 from quickpoll import views
 from quickpoll.api import UUID_PATTERN
 from quickpoll.openapi import RedocView, SchemaView, SwaggerView
+from webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})
 
@@ -47,6 +50,9 @@ router.register("decks", DeckViewSet, basename="deck")
 router.register("votes", VoteViewSet, basename="vote")
 router.register("likes", LikeViewSet, basename="like")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("keys", ApiKeyViewSet, basename="api-key")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -56,10 +62,14 @@ urlpatterns = [
     # Swagger UI and ReDoc style elements inline, and ReDoc renders in a blob: worker.
     re_path(r"^docs/?$", docs_csp(SwaggerView.as_view(url_name="schema")), name="docs"),
     re_path(r"^redoc/?$", docs_csp(RedocView.as_view(url_name="schema")), name="redoc"),
+    re_path(r"^api/oembed/?$", oembed, name="oembed"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
+    # The page script's strings in the page's language, as a script (same origin: CSP-clean).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("polls.urls")),
     path("", include("accounts.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 handler400 = "quickpoll.views.bad_request"

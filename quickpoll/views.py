@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -120,9 +121,9 @@ def home(request):
             }
         )
     sections = [
-        ("trending", "Trending", "Open polls gathering votes and likes right now", selectors.trending_polls()),
-        ("popular", "Popular", "Most votes and likes of all time", selectors.popular_polls()),
-        ("recent", "Recent", "The newest polls", selectors.recent_polls()),
+        ("trending", _("Trending"), _("Open polls gathering votes and likes right now"), selectors.trending_polls()),
+        ("popular", _("Popular"), _("Most votes and likes of all time"), selectors.popular_polls()),
+        ("recent", _("Recent"), _("The newest polls"), selectors.recent_polls()),
     ]
     context = {
         "sections": [
@@ -137,10 +138,10 @@ def home(request):
 # --- Error pages: JSON under /api/, a friendly page elsewhere ------------------------------
 
 _ERRORS = {
-    400: ("invalid", "Bad request", "The request could not be understood."),
-    403: ("forbidden", "Not allowed", "You do not have permission to see this page."),
-    404: ("not_found", "Not found", "There is nothing here. The link may be old, or the poll deleted."),
-    500: ("server_error", "Something went wrong", "We could not finish that. Please try again in a moment."),
+    400: ("invalid", _("Bad request"), _("The request could not be understood.")),
+    403: ("forbidden", _("Not allowed"), _("You do not have permission to see this page.")),
+    404: ("not_found", _("Not found"), _("There is nothing here. The link may be old, or the poll deleted.")),
+    500: ("server_error", _("Something went wrong"), _("We could not finish that. Please try again in a moment.")),
 }
 
 

@@ -1,7 +1,7 @@
 """WebSocket authentication by JWT access token, beside the browser session.
 
-A client that cannot send cookies (a script, a mobile app) passes its access token
-in the `token` query parameter or as a subprotocol: new WebSocket(url, ["bearer", token]).
+A client that cannot send cookies (a script, a mobile app) passes its access token (or a personal API key
+with the `read` scope, `qp_…`) in the `token` query parameter or as a subprotocol: new WebSocket(url, ["bearer", token]).
 A token that is present but invalid or expired is recorded in scope["auth_error"],
 so the consumer refuses the socket instead of quietly treating it as anonymous.
 """
@@ -14,8 +14,11 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import is_same_domain, split_domain_port, validate_host
+from rest_framework.exceptions import AuthenticationFailed  # simplejwt's and API keys' refusals alike
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from accounts.api_keys import is_api_key, user_for_socket
 
 BEARER_SUBPROTOCOL = "bearer"
 
@@ -33,6 +36,8 @@ def token_from_scope(scope) -> str | None:
 
 @database_sync_to_async
 def _user_for_token(token: str):
+    if is_api_key(token):
+        return user_for_socket(token)  # a personal API key with the `read` scope, as reading results needs
     authentication = JWTAuthentication()
     return authentication.get_user(authentication.get_validated_token(token.encode()))
 

@@ -13,10 +13,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.languages import language_of_scope
 from polls import selectors
 from polls.models import Deck, Poll
 from polls.permissions import can_see_results
-from polls.voters import voter_from_scope
+from polls.voters import ANON_SUBPROTOCOL, voter_from_scope
 from quickpoll import metrics
 from quickpoll.outages import CLOSE_UNAVAILABLE, DATABASE_DOWN
 from quickpoll.ratelimits import client_network
@@ -158,7 +159,9 @@ class QuickPollConsumer(AsyncWebsocketConsumer):
         await self.close(code=code, reason=reason)
 
     def _subprotocol(self) -> str | None:
-        return BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in (self.scope.get("subprotocols") or []) else None
+        """The subprotocol the client named its credential with (a browser fails a socket that gets none back)."""
+        offered = self.scope.get("subprotocols") or []
+        return next((protocol for protocol in (BEARER_SUBPROTOCOL, ANON_SUBPROTOCOL) if protocol in offered), None)
 
     async def _beat(self):
         while True:
@@ -208,12 +211,12 @@ def _load_poll(poll_id) -> Poll | None:
 _snapshots_in_flight: dict[str, asyncio.Future] = {}
 
 
-def _read_snapshot(poll_id) -> tuple[dict, str] | None:
-    message = events.results_message(poll_id)
-    return None if message is None else (message, json.dumps(message))
+def _read_snapshot(poll_id) -> tuple[dict, dict[str, str]] | None:
+    message = events.results_message(poll_id, languages=events.page_languages())
+    return None if message is None else (message, events.results_texts(message))
 
 
-async def _shared_snapshot(poll_id) -> tuple[dict, str] | None:
+async def _shared_snapshot(poll_id) -> tuple[dict, dict[str, str]] | None:
     """A results snapshot read now, or by a read that started moments ago and is still under way."""
     key = str(poll_id)
     reading = _snapshots_in_flight.get(key)
@@ -245,6 +248,8 @@ class PollResultsConsumer(QuickPollConsumer):
             return CLOSE_NOT_FOUND
         self.voter = voter_from_scope(self.scope)
         self.version_sent = -1
+        # The fragments this socket is sent, in the language its pages speak (accounts.languages).
+        self.language = language_of_scope(self.scope)
         return None
 
     def groups_to_join(self):
@@ -269,10 +274,10 @@ class PollResultsConsumer(QuickPollConsumer):
         snapshot = await _shared_snapshot(self.poll.pk)
         if snapshot is None:
             return
-        message, text = snapshot
+        message, texts = snapshot
         if await self._can_see(is_open=message["is_open"]):
             self.version_sent = message["version"]
-            await self.send(text_data=text)
+            await self.send(text_data=texts.get(self.language) or texts[settings.LANGUAGE_CODE])
         else:
             await self.send_json(events.results_hidden_message(self.poll))
 
@@ -290,7 +295,7 @@ class PollResultsConsumer(QuickPollConsumer):
             await self._look_again(is_open=event["is_open"])
         if self.results_visible:
             self.version_sent = event["version"]
-            await self.send(text_data=event["text"])
+            await self.send(text_data=event.get("texts", {}).get(self.language) or event["text"])
             # committed_at is absent from a sender of an older release, during a rolling deploy.
             if "committed_at" in event and random.random() < BROADCAST_LAG_SAMPLE:
                 metrics.broadcast_lag.observe(time.time() - event["committed_at"])

@@ -5,7 +5,7 @@ How a vote reaches a page, and the function at each step:
   request    POST /api/votes -> polls.services.cast_vote()                 HTTP process (granian)
   commit     polls.announce.ballots_cast() -> transaction.on_commit -> events.publish_ballots()
   publish    broadcast_loop.run_from_sync()       onto the broadcast thread's loop
-             events.results.request()             Coalescer: waits out RESULTS_INTERVAL
+             events.results.request()             Coalescer: at most one per RESULTS_INTERVAL
              events._send_results()               results_message(): one read, one render
              events._group_send()                 channel_layer.group_send("poll.<id>")
   Redis      PUBLISH, once per group
@@ -26,11 +26,13 @@ missed is corrected by the next, and an older one may always be dropped. Four pl
 thin them out, each for a reason the others cannot cover:
 
 1. Coalescer `results` (here, in each sending process): a vote only marks its poll
-   changed; at most one snapshot per poll per RESULTS_INTERVAL leaves the process. It
-   bounds database reads, template renders and Redis messages, however fast votes come.
+   changed; at most one snapshot per poll per RESULTS_INTERVAL leaves the process (at
+   once when none left in the last interval). It bounds database reads, template renders
+   and Redis messages, however fast votes come.
 2. SnapshotGate (realtime.hub, in each socket process, per group): at most one snapshot
-   per interval reaches the process's sockets however many HTTP processes send, and never
-   one older than it already let through (senders' snapshots can arrive out of order).
+   per interval reaches the process's sockets however many HTTP processes send, the
+   interval growing with the audience, and never one older than it already let through
+   (senders' snapshots can arrive out of order).
 3. Mailbox (realtime.hub, per socket): of snapshots only the newest waits, so a socket
    slow to write has a backlog of one, and catches up with the latest counts.
 4. PollResultsConsumer.results_snapshot: a socket's first snapshot is read on connect,
@@ -42,11 +44,14 @@ thin them out, each for a reason the others cannot cover:
 import asyncio
 import json
 import logging
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.models import Notification
 from accounts.serializers import NotificationSerializer
@@ -56,7 +61,7 @@ from realtime import broadcast_loop
 
 logger = logging.getLogger(__name__)
 
-RESULTS_INTERVAL = 0.2  # seconds between two snapshots of one poll, per server process
+RESULTS_INTERVAL = 0.1  # seconds between two snapshots of one poll, per server process
 STATS_INTERVAL = 2.0  # seconds between two platform counters on /ws/global
 SEND_TIMEOUT = 2.0  # a broadcast never holds a request longer than this
 
@@ -82,8 +87,11 @@ def now_iso() -> str:
 # --- Message shapes ---------------------------------------------------------------------------
 
 
-def results_message(poll_id) -> dict | None:
-    """The `results` snapshot of a poll as it is committed now; None if it is gone."""
+def results_message(poll_id, *, languages: tuple[str, ...] = ()) -> dict | None:
+    """The `results` snapshot of a poll as it is committed now; None if it is gone.
+
+    `html` is in the active language; with `languages`, `html_in` holds the fragment in each of them too,
+    so one read serves every socket in its own language (results_texts)."""
     poll = Poll.objects.filter(pk=poll_id).only(
         "id", "likes_count", "results_version", "is_active", "expires_at", "results_visibility", "author_id",
         # The fragment counts an approval poll's voters apart from its votes, and shows each method its way.
@@ -94,10 +102,13 @@ def results_message(poll_id) -> dict | None:
     # A ranked poll's rounds are counted once per results version, whoever asks first (selectors.full_results).
     results = selectors.full_results(poll)
     # The same template the poll page includes, so the page and its live refreshes never disagree.
-    html = render_to_string(
-        "polls/_results.html", {"poll": poll, "results": results, "my_votes": set(), "version": poll.results_version}
-    )
-    return {
+    context = {"poll": poll, "results": results, "my_votes": set(), "version": poll.results_version}
+    html = render_to_string("polls/_results.html", context)
+    html_in = {}
+    for language in languages:
+        with translation.override(language):
+            html_in[language] = render_to_string("polls/_results.html", context)
+    message = {
         "type": "results",
         "poll_id": str(poll.pk),
         "version": poll.results_version,
@@ -107,6 +118,19 @@ def results_message(poll_id) -> dict | None:
         "server_time": now_iso(),
         "html": html,
     }
+    if html_in:
+        message["html_in"] = html_in
+    return message
+
+
+def results_texts(message: dict) -> dict[str, str]:
+    """A snapshot from results_message(languages=...) encoded once per language: {language: JSON text}."""
+    html_in = message.pop("html_in")
+    return {language: json.dumps({**message, "html": html}) for language, html in html_in.items()}
+
+
+def page_languages() -> tuple[str, ...]:
+    return tuple(code for code, _ in settings.LANGUAGES)
 
 
 def results_hidden_message(poll: Poll) -> dict:
@@ -146,9 +170,11 @@ async def _group_send(group: str, message: dict) -> None:
 class Coalescer:
     """Sends at most one message per key per interval, built when it leaves, not when asked for.
 
-    Requests may carry notes (who voted); a message carries the notes of every
-    request it answers, and the time of the earliest. It waits on the server's loop
-    (realtime.broadcast_loop); called anywhere else, it sends at once.
+    The first request after a quiet interval leaves at once (on the loop's next turn, with whatever
+    else was asked for meanwhile); one that comes sooner waits for the interval's end. Requests may
+    carry notes (who voted); a message carries the notes of every request it answers, and the time of
+    the earliest. It waits on the server's loop (realtime.broadcast_loop); called anywhere else, it
+    sends at once.
     """
 
     def __init__(self, interval: float, send):
@@ -157,6 +183,7 @@ class Coalescer:
         self._scheduled: set = set()
         self._notes: dict = {}
         self._since: dict = {}
+        self._sent_at: dict = {}  # loop time of each key's last message, while within the interval
 
     async def request(self, key, notes=(), at: datetime | None = None) -> None:
         self._notes.setdefault(key, set()).update(notes)
@@ -167,27 +194,39 @@ class Coalescer:
         if key in self._scheduled:
             return
         self._scheduled.add(key)
-        broadcast_loop.call_later(self.interval, self._flush, key)
+        wait = self._sent_at.get(key, float("-inf")) + self.interval - asyncio.get_running_loop().time()
+        broadcast_loop.call_later(max(0.0, wait), self._flush, key)
 
     async def _flush(self, key) -> None:
         self._scheduled.discard(key)
+        if broadcast_loop.on_server_loop():
+            loop = asyncio.get_running_loop()
+            sent_at = self._sent_at[key] = loop.time()
+            loop.call_later(self.interval, self._forget, key, sent_at)
         await self.send(key, self._notes.pop(key, set()), self._since.pop(key, datetime.now(dt_timezone.utc)))
+
+    def _forget(self, key, sent_at: float) -> None:
+        # Once the interval is over, so that a process that saw many polls keeps no trail of them.
+        if self._sent_at.get(key) == sent_at:
+            del self._sent_at[key]
 
 
 async def _send_results(poll_id, voters: set, committed_at: datetime) -> None:
     try:
-        message = await database_sync_to_async(results_message)(poll_id)
+        message = await database_sync_to_async(results_message)(poll_id, languages=page_languages())
     except Exception:
         logger.warning("results snapshot of poll %s skipped", poll_id, exc_info=True)
         return
     if message is not None:
         # The commit of the earliest change this snapshot answers: a client can tell how late it is.
         message["committed_at"] = committed_at.isoformat()
-        # Encoded once here, not once per subscriber. `voters` (whose ballot was cast or taken back since
-        # the last snapshot) stays between servers: only their sockets look again at what they may see.
+        # Encoded once per language here, not once per subscriber. `voters` (whose ballot was cast or taken
+        # back since the last snapshot) stays between servers: only their sockets look again at what they may see.
+        texts = results_texts(message)
         envelope = {
             "type": "results.snapshot",
-            "text": json.dumps(message),
+            "texts": texts,
+            "text": texts[settings.LANGUAGE_CODE],  # for sockets of an older release, during a rolling deploy
             "version": message["version"],
             "is_open": message["is_open"],
             "voters": sorted(voters),

@@ -6,8 +6,10 @@ per snapshot, more than one process can do five times a second. Here a process l
 once per group and drops each message into the mailbox of each of its sockets on that
 group. A socket that is slow to write falls behind alone, and only sends the newest
 results snapshot when it catches up: each carries absolute counts. However many HTTP
-processes send snapshots of a poll, its sockets get at most one per SNAPSHOT_INTERVAL
-(SnapshotGate). realtime.events lists every place that thins snapshots out, and why.
+processes send snapshots of a poll, its sockets get at most one per interval (SnapshotGate):
+SNAPSHOT_INTERVAL for a small audience, longer for a big one, so that a process sends no more
+than SENDS_PER_SECOND updates a second to one group. realtime.events lists every place that
+thins snapshots out, and why.
 
 A group's listener outlives a channel layer that fails (Redis restarting): it retries
 until it can subscribe again, and its sockets get live updates again by themselves.
@@ -19,14 +21,21 @@ from collections import deque
 
 from channels.layers import get_channel_layer
 
-from realtime.events import RESULTS_INTERVAL
-
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
 SUBSCRIBE_TIMEOUT = 2.0
 SNAPSHOT = "results.snapshot"
-SNAPSHOT_INTERVAL = RESULTS_INTERVAL  # each sending process coalesces as much; several send
+# The shortest interval between two snapshots to a group's sockets: two HTTP processes each sending
+# one per RESULTS_INTERVAL (0.1 s) mostly pass straight through.
+SNAPSHOT_INTERVAL = 0.05
+# A bigger audience waits longer between snapshots (1,000 sockets: 0.1 s; 5,000: 0.5 s), so that its
+# fan-out keeps up with the snapshots instead of falling behind them.
+SENDS_PER_SECOND = 10_000
+
+
+def snapshot_interval(members: int) -> float:
+    return max(SNAPSHOT_INTERVAL, members / SENDS_PER_SECOND)
 
 
 class Mailbox:
@@ -64,16 +73,17 @@ class Mailbox:
 
 class SnapshotGate:
     """The snapshots of one group, on their way to this process's sockets: at most one per
-    SNAPSHOT_INTERVAL, however many processes send them, and each newer than the last.
+    snapshot_interval(sockets on the group), however many processes send them, and each newer than the last.
 
     One that comes sooner waits for the interval's end, and is replaced by any newer one
     meanwhile. One no newer than the last let through or held is dropped: two HTTP processes
     read and send independently, so their snapshots can arrive out of order, or twice.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, post):
+    def __init__(self, loop: asyncio.AbstractEventLoop, post, members):
         self.loop = loop
         self.post = post  # callable(message): to every socket on the group
+        self.members = members  # callable(): how many sockets the group has in this process
         self.newest = -1  # the version of the last snapshot let through or held
         self.sent_at = float("-inf")  # loop time of the last one let through
         self.held: dict | None = None
@@ -86,7 +96,7 @@ class SnapshotGate:
         if self.held is not None:
             self.held = message
             return
-        wait = self.sent_at + SNAPSHOT_INTERVAL - self.loop.time()
+        wait = self.sent_at + snapshot_interval(self.members()) - self.loop.time()
         if wait <= 0:
             self._send(message)
             return
@@ -120,7 +130,9 @@ class Hub:
         self._members.setdefault(group, set()).add(mailbox)
         if group not in self._listeners:
             self._subscribed[group] = asyncio.Event()
-            self._gates[group] = SnapshotGate(self.loop, lambda message: self._post(group, message))
+            self._gates[group] = SnapshotGate(
+                self.loop, lambda message: self._post(group, message), lambda: self.members(group)
+            )
             self._listeners[group] = self.loop.create_task(self._listen(group))
         try:
             await asyncio.wait_for(self._subscribed[group].wait(), SUBSCRIBE_TIMEOUT)

@@ -227,15 +227,21 @@ def test_patch_me_changes_display_name_and_bio_and_nothing_read_only(owner_clien
     )
 
 
-def test_changing_my_email_resets_its_verification(owner_client, owner):
-    User.objects.filter(pk=owner.pk).update(is_verified=True)
+def test_a_new_email_waits_for_its_confirmation_before_it_replaces_the_old(
+    owner_client, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner.is_verified = True
+    owner.save()
 
-    response = owner_client.patch("/api/users/me", {"email": "new@example.com"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.patch("/api/users/me", {"email": "new@example.com"}, format="json")
 
     assert response.status_code == 200
-    assert (response.json()["email"], response.json()["is_verified"]) == ("new@example.com", False)
+    body = response.json()
+    assert (body["email"], body["pending_email"], body["is_verified"]) == ("owner@example.com", "new@example.com", True)
     owner.refresh_from_db()
-    assert (owner.email, owner.is_verified) == ("new@example.com", False)
+    assert (owner.email, owner.pending_email, owner.is_verified) == ("owner@example.com", "new@example.com", True)
+    assert [mail.to for mail in mailoutbox] == [["new@example.com"]]
 
 
 def test_an_email_of_another_account_is_refused(owner_client, owner, other_user):

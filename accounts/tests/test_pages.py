@@ -61,7 +61,10 @@ def test_registering_logs_in_and_goes_home(db):
     user = User.objects.get(username="alice")
     assert user.email == "alice@example.com" and user.check_password(PASSWORD)
     assert logged_in_as(browser) == user
-    assert shown_messages(response) == [("success", "Welcome to QuickPoll, alice!")]
+    assert shown_messages(response) == [
+        ("success", "Welcome to QuickPoll, alice!"),
+        ("info", "We mailed a link to alice@example.com: follow it to confirm your address."),
+    ]
 
 
 def test_registering_goes_on_to_a_same_site_next(db):
@@ -344,10 +347,14 @@ def test_changing_the_profile(owner):
     )
 
     assert response.redirect_chain == [("/accounts/settings/", 302)]
-    assert shown_messages(response) == [("success", "Profile saved.")]
+    assert shown_messages(response) == [
+        ("success", "Profile saved."),
+        ("info", "We sent a link to New.Owner@example.com: your address changes once you follow it."),
+    ]
     owner.refresh_from_db()
-    assert (owner.display_name, owner.bio, owner.email) == ("The Owner", "I ask things.", "New.Owner@example.com")
-    assert owner.is_verified is False  # a new address is not confirmed yet
+    assert (owner.display_name, owner.bio) == ("The Owner", "I ask things.")
+    # The new address waits for its link; the confirmed old one stays the account's till then.
+    assert (owner.email, owner.pending_email, owner.is_verified) == ("owner@example.com", "New.Owner@example.com", True)
     assert ">The Owner (@owner)</a>" in text(response)  # the header shows the new name, beside the username
 
 

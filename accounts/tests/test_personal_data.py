@@ -58,10 +58,13 @@ def test_the_export_holds_my_account_polls_ballots_likes_reports_and_notificatio
     assert response.status_code == 200
     data = response.json()
     assert set(data) == {
-        "exported_at", "account", "notifications", "polls", "ballots", "likes", "reports", "suggested_options", "answers"
+        "exported_at", "account", "notifications", "polls", "ballots", "likes", "reports", "suggested_options", "answers",
+        "webhook_endpoints",
     }
     assert data["account"]["username"] == "owner" and data["account"]["email"] == owner.email
     assert "password" not in data["account"]
+    assert data["account"]["email_preferences"] == {"poll_closed": False, "report_handled": False, "weekly_digest": False}
+    assert data["account"]["pending_email"] == ""
     [poll] = data["polls"]
     assert (poll["title"], poll["total_votes"], poll["likes_count"]) == ("Owner's own poll", 2, 1)
     assert {option["text"]: option["vote_count"] for option in poll["options"]} == {"Red": 0, "Green": 0, "Blue": 2}

@@ -8,6 +8,8 @@ Sentences are worded in the templates, so everything users typed stays escaped t
 from collections.abc import Mapping
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import ordinal as humanize_ordinal
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 register = template.Library()
 
@@ -16,8 +18,8 @@ DISTRIBUTION_BAR, DISTRIBUTION_GAP, DISTRIBUTION_HEIGHT = 6, 2, 20
 
 
 def ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
+    # Django's, in the page's language: 1st, 1., 1.º
+    return humanize_ordinal(number)
 
 
 register.filter("ordinal", ordinal)
@@ -31,24 +33,49 @@ def _marks(poll, checked) -> dict:
     return {str(pk): position for position, pk in enumerate(checked or (), start=1)}
 
 
+# Each ballot's sentences whole, per method, so that translators see them whole:
+# (exactly, low to high, up to, at least, no limit).
+_HINTS = {
+    "approval": (
+        ngettext_lazy("Pick one option", "Pick %(count)d options", "count"),
+        gettext_lazy("Pick %(low)d to %(high)d options"),
+        ngettext_lazy("Pick up to %(count)d option", "Pick up to %(count)d options", "count"),
+        gettext_lazy("Pick at least %(count)d options"),
+        gettext_lazy("Pick any options"),
+    ),
+    "ranked": (
+        ngettext_lazy("Rank one option", "Rank %(count)d options", "count"),
+        gettext_lazy("Rank %(low)d to %(high)d options"),
+        ngettext_lazy("Rank up to %(count)d option", "Rank up to %(count)d options", "count"),
+        gettext_lazy("Rank at least %(count)d options"),
+        gettext_lazy("Rank as many options as you like"),
+    ),
+    "score": (
+        ngettext_lazy("Rate one option", "Rate %(count)d options", "count"),
+        gettext_lazy("Rate %(low)d to %(high)d options"),
+        ngettext_lazy("Rate up to %(count)d option", "Rate up to %(count)d options", "count"),
+        gettext_lazy("Rate at least %(count)d options"),
+        gettext_lazy("Rate as many options as you like"),
+    ),
+}
+
+
 @register.simple_tag
 def ballot_hint(poll) -> str:
     """What the ballot asks for, with the poll's minimum and maximum: "Pick 2 to 4 options", "Rank up to 3"."""
     low, high = poll.choice_minimum, poll.max_choices
     if poll.method == "single":
-        return "Pick one option"
-    verb, noun = {"approval": ("Pick", "options"), "ranked": ("Rank", "options"), "score": ("Rate", "options")}[poll.method]
+        return _HINTS["approval"][0] % {"count": 1}  # "Pick one option"
+    exactly, between, up_to, at_least, any_number = _HINTS[poll.method]
     if high and high == low:
-        amount = f"{low} {noun}" if low > 1 else "one option"
-    elif high and low > 1:
-        amount = f"{low} to {high} {noun}"
-    elif high:
-        amount = f"up to {high} {noun}"
-    elif low > 1:
-        amount = f"at least {low} {noun}"
-    else:
-        amount = "any options" if poll.method == "approval" else "as many options as you like"
-    return f"{verb} {amount}"
+        return exactly % {"count": low}
+    if high and low > 1:
+        return between % {"low": low, "high": high}
+    if high:
+        return up_to % {"count": high}
+    if low > 1:
+        return at_least % {"count": low}
+    return str(any_number)
 
 
 @register.simple_tag

@@ -230,7 +230,7 @@ def test_a_new_poll_lands_on_its_share_panel(as_owner):
     assert 'data-copy="#share-link" hidden>Copy link</button>' in page
     assert f'href="/p/{poll.slug}/">Open the poll</a>' in page
     assert 'href="/polls/new/">Create another</a>' in page
-    assert "embed" not in page.lower()
+    assert f'data-select-on-focus><iframe src="http://testserver/embed/{poll.slug}"' in page  # the embed snippet
 
 
 def test_the_share_panel_stays_at_a_stable_address_for_anyone_with_the_link(poll):

@@ -255,3 +255,15 @@ def test_a_secret_poll_has_no_chart(owner):
     services.cast_vote(poll=secret, voter=Voter(user=None, anon_id="a" * 32), option_ids=pick(secret, "Red"))
 
     assert "chart-svg" not in text(signed_in(owner).get(page_of(secret)))
+
+
+def test_the_qr_code_is_a_picture_loaded_when_asked_for_not_part_of_the_page(poll):
+    page = text(Client().get(f"/p/{poll.slug}/"))
+    assert f'<img src="/p/{poll.slug}/qr.svg"' in page and 'loading="lazy"' in page
+    assert "qrline" not in page  # no inline QR drawing weighing on every visit
+
+    picture = Client().get(f"/p/{poll.slug}/qr.svg")
+
+    assert picture.status_code == 200 and picture["Content-Type"] == "image/svg+xml"
+    assert picture.content.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"') and b"<path" in picture.content
+    assert Client().get("/p/no-such-poll/qr.svg").status_code == 404

@@ -24,7 +24,7 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
-THROUGH_PGBOUNCER = ("http", "sockets", "clock")
+THROUGH_PGBOUNCER = ("http", "sockets", "clock", "webhooks")
 ONE_SHOT = ("migrate",)
 
 
@@ -41,9 +41,9 @@ def _environment(name: str) -> dict[str, str]:
 
 def test_the_file_follows_the_compose_specification_without_a_version_key():
     assert "version" not in COMPOSE
-    assert set(SERVICES) == {"postgres", "redis", "pgbouncer", "migrate", "http", "sockets", "clock", "proxy"}
+    assert set(SERVICES) == {"postgres", "redis", "pgbouncer", "migrate", "http", "sockets", "clock", "webhooks", "proxy"}
     # QuickPoll's own services run the image built here, each with a command of its own.
-    assert {name for name in SERVICES if "build" in SERVICES[name]} == {"migrate", "http", "sockets", "clock"}
+    assert {name for name in SERVICES if "build" in SERVICES[name]} == {"migrate", "http", "sockets", "clock", "webhooks"}
     assert all("command" in SERVICES[name] for name in SERVICES if "build" in SERVICES[name])
 
 

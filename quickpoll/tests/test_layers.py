@@ -1,4 +1,4 @@
-"""The apps depend on each other in one direction: quickpoll's shared modules ← accounts ← polls ← realtime.
+"""The apps depend on each other in one direction: quickpoll's shared modules ← accounts ← polls ← webhooks ← realtime.
 
 A lower layer never imports a higher one; it announces what happened through polls/announce.py
 (or, for accounts, the hooks in accounts/services.py), and the layer above registers itself from
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["quickpoll", "accounts", "polls", "realtime"]
+LAYERS = ["quickpoll", "accounts", "polls", "webhooks", "realtime"]
 # Modules of the project package that wire everything together, so they may import any app.
 ON_TOP = {"quickpoll.settings", "quickpoll.urls", "quickpoll.asgi", "quickpoll.wsgi", "quickpoll.views"}
 

@@ -261,7 +261,7 @@ def test_label_values_come_from_fixed_sets():
         "code": codes(DomainError),
         "kind": {"body", "results"},
         "result": {"hit", "miss", "error"},
-        "rule": {"api", "auth-ip", "auth-account", "voter", "invite-ip", "join-miss", "invite-create", "export",
+        "rule": {"api", "api-key", "auth-ip", "auth-account", "two-factor", "mail-address", "voter", "invite-ip", "join-miss", "invite-create", "export",
                  "websocket-address", "websocket-server"},  # fmt: skip
     }
     for metric in (metrics.votes_accepted, metrics.votes_refused, metrics.poll_cache_lookups, metrics.rate_limit_refusals):

@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 MODERATOR_PERMISSIONS = importlib.import_module("accounts.migrations.0003_moderators_group").MODERATOR_PERMISSIONS
 AUDIT_PERMISSIONS = importlib.import_module("accounts.migrations.0008_moderators_read_audit_log").PERMISSIONS
 WRITE_IN_PERMISSIONS = importlib.import_module("polls.migrations.0010_moderators_handle_write_ins").PERMISSIONS
+API_KEY_PERMISSIONS = importlib.import_module("accounts.migrations.0011_api_keys").PERMISSIONS
+WEBHOOK_PERMISSIONS = importlib.import_module("webhooks.migrations.0001_initial").MODERATOR_PERMISSIONS
 
 
 def test_models_and_migrations_agree():
@@ -23,7 +25,13 @@ def test_moderators_group_has_exactly_the_listed_permissions():
 
     granted = set(group.permissions.values_list("content_type__app_label", "codename"))
 
-    listed = [*MODERATOR_PERMISSIONS.items(), *AUDIT_PERMISSIONS.items(), ("polls", WRITE_IN_PERMISSIONS)]
+    listed = [
+        *MODERATOR_PERMISSIONS.items(),
+        *AUDIT_PERMISSIONS.items(),
+        ("polls", WRITE_IN_PERMISSIONS),
+        ("accounts", API_KEY_PERMISSIONS),
+        ("webhooks", WEBHOOK_PERMISSIONS),
+    ]
     assert granted == {(app, codename) for app, codenames in listed for codename in codenames}
 
 

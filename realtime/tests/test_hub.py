@@ -111,6 +111,28 @@ async def test_snapshots_from_several_senders_reach_sockets_at_most_once_per_int
     local.leave("poll.x", mailbox)
 
 
+async def test_a_bigger_audience_gets_snapshots_less_often(monkeypatch):
+    layer = FlakyLayer()
+    layer.attempts = 1
+    monkeypatch.setattr("realtime.hub.get_channel_layer", lambda: layer)
+    monkeypatch.setattr("realtime.hub.SNAPSHOT_INTERVAL", 0.05)
+    monkeypatch.setattr("realtime.hub.SENDS_PER_SECOND", 20)  # so ten sockets make a 0.5 s interval
+    local = Hub(asyncio.get_running_loop())
+    mailboxes = [Mailbox() for _ in range(10)]
+    for mailbox in mailboxes:
+        await local.join("poll.x", mailbox)
+
+    await layer.queue.put(snapshot(1))
+    assert await asyncio.wait_for(mailboxes[0].next(), 1) == snapshot(1)
+    await layer.queue.put(snapshot(2))
+    await asyncio.sleep(0.2)  # past the small audience's interval, within the big one's
+    assert await drain(mailboxes[0]) == []
+    await asyncio.sleep(0.4)
+    assert await drain(mailboxes[0]) == [snapshot(2)]
+    for mailbox in mailboxes:
+        local.leave("poll.x", mailbox)
+
+
 async def test_the_hub_never_passes_an_older_snapshot_or_the_same_one_twice(monkeypatch):
     layer = FlakyLayer()
     layer.attempts = 1

@@ -534,3 +534,26 @@ async def test_a_score_polls_snapshot_carries_means_and_distributions(sockets, o
     message = (await receive_until(socket, is_settled(1)))[-1]
     assert {o["text"]: o["mean"] for o in message["options"]} == {"Red": 4.0, "Green": None, "Blue": 1.0}
     assert message["score"]["options"][0]["distribution"] == [0, 0, 0, 0, 1, 0]
+
+
+# --- Languages ------------------------------------------------------------------------------------
+
+
+async def test_each_socket_gets_live_fragments_in_the_language_of_its_page(sockets, owner):
+    poll = await make_poll(author=owner)
+    await vote(poll, visitor(1), "Green")
+    german = await sockets.open(poll_path(poll), headers=with_origin((b"accept-language", b"de-DE,de;q=0.9")))
+    spanish = await sockets.open(poll_path(poll), headers=with_origin(cookie(django_language="es")))
+    english = await sockets.open(poll_path(poll))
+    on_connect = [await receive(socket) for socket in (german, spanish, english)]
+    assert ["1 Stimme" in on_connect[0]["html"], "1 voto" in on_connect[1]["html"], "1 vote" in on_connect[2]["html"]] == [
+        True,
+        True,
+        True,
+    ]
+
+    await vote(poll, visitor(2), "Green")
+
+    live = [await receive(socket) for socket in (german, spanish, english)]
+    assert "2 Stimmen" in live[0]["html"] and "2 votos" in live[1]["html"] and "2 votes" in live[2]["html"]
+    assert live[0]["version"] == live[1]["version"] == live[2]["version"]

@@ -8,7 +8,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts import services as accounts_services
-from accounts.models import User
+from accounts import api_keys
+from accounts.models import ApiKey, User
 from accounts.tests.factories import PASSWORD, UserFactory
 from polls.models import Poll
 from polls.tests.test_admin import change_form_data
@@ -165,3 +166,33 @@ async def test_a_ban_closes_a_signed_in_poll_socket_too_but_not_an_anonymous_one
 
     await assert_closed_with_4401(authors)
     await assert_still_open(anonymous)
+
+
+@database_sync_to_async
+def api_key_of(user, *scopes) -> tuple:
+    return api_keys.create_api_key(user=user, name="Live board", scopes=list(scopes))
+
+
+@database_sync_to_async
+def revoke(key) -> None:
+    api_keys.revoke_api_keys(keys=ApiKey.objects.filter(pk=key.pk))
+
+
+async def test_a_socket_opened_with_an_api_key_ends_when_that_key_is_revoked_and_others_stay(sockets, owner):
+    key, secret = await api_key_of(owner, "read")
+    _other_key, other_secret = await api_key_of(owner, "read")
+    socket = await sockets.open(f"{user_path(owner)}?token={secret}")
+    other = await sockets.open(f"{user_path(owner)}?token={other_secret}")
+    with_token = await token_socket(sockets, owner)
+
+    await revoke(key)
+
+    await assert_closed_with_4401(socket)
+    await assert_still_open(other)
+    await assert_still_open(with_token)
+
+
+async def test_an_api_key_without_read_cannot_open_a_socket(sockets, owner):
+    _key, secret = await api_key_of(owner, "vote")
+
+    assert await sockets.refused(f"{user_path(owner)}?token={secret}") == consumers.CLOSE_UNAUTHENTICATED

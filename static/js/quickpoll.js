@@ -2,6 +2,18 @@
 (function () {
   "use strict";
 
+  // The page's language: /jsi18n/ (Django's JavaScriptCatalog, loaded before this file) defines gettext,
+  // ngettext, pgettext and interpolate in it; should it fail to load, English.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var pgettext = window.pgettext || function (context, text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); });
+  };
+  var say = function (format, values) { return interpolate(format, values, true); };
+  var pageLanguage = document.documentElement.lang || "en";
+  var numbers = window.Intl ? new Intl.NumberFormat(pageLanguage) : { format: String };
+
   var announcer = document.querySelector("[data-announcer]");
 
   function announce(text) {
@@ -27,7 +39,9 @@
       offline = null;
     }
     function connect() {
-      socket = new WebSocket(scheme + location.host + path);
+      // An embed's voter has no cookie: their anon_id (see "Embed") rides as a subprotocol (polls.voters).
+      var anonId = document.documentElement.dataset.anonId;
+      socket = anonId ? new WebSocket(scheme + location.host + path, ["anon", anonId]) : new WebSocket(scheme + location.host + path);
       socket.onopen = function () { delay = 1000; quiet(); if (onState) onState(true); };
       socket.onmessage = function (event) {
         var message;
@@ -133,11 +147,11 @@
       } else if (message.type === "poll.closed" || message.type === "poll.updated") {
         // The presenter screen ("Presenter" below) brings itself up to date instead: a reload ends full screen.
         if (poll.dispatchEvent(new CustomEvent("quickpoll:poll-changed", { bubbles: true, cancelable: true }))) {
-          announce("This poll changed; reloading.");
+          announce(gettext("This poll changed; reloading."));
           location.reload();
         }
       } else if (message.type === "poll.deleted") {
-        results.textContent = "This poll has been deleted.";
+        results.textContent = gettext("This poll has been deleted.");
       }
     }, function (connected) {
       // Shown only where the server rendered it: visible results of an open poll.
@@ -173,7 +187,7 @@
         var form = sample.cloneNode(true);
         var button = form.querySelector("button");
         form.querySelector('input[name="key"]').value = row.dataset.answerKey;
-        button.setAttribute("aria-label", "Hide “" + row.querySelector(".answer-text").textContent + "”");
+        button.setAttribute("aria-label", say(gettext("Hide “%(answer)s”"), { answer: row.querySelector(".answer-text").textContent }));
         row.append(form);
       });
     }
@@ -203,6 +217,8 @@
   // buttons. Every move rewrites the selects, so the form posts exactly what the lists show.
   var ordinal = function (n) {
     var tens = n % 100, ones = n % 10;
+    // English suffixes here; other languages write theirs in the catalogue ("1.", "1.º").
+    if (pageLanguage.slice(0, 2) !== "en") return say(pgettext("ordinal number", "%(number)s."), { number: n });
     return n + (tens >= 11 && tens <= 13 ? "th" : ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th");
   };
   var element = function (tag, className, text) {
@@ -218,11 +234,11 @@
     var cards = Array.prototype.slice.call(ranked.children);
     var pool = element("ul", "option-cards ranked-cards ranking-pool");
     var title = element("h2", "ranking-title");
-    var poolTitle = element("h2", "ranking-title", "Not ranked");
-    var empty = element("p", "ranking-empty", "Nothing ranked yet: add options from the list below, or drag them up here.");
-    var fullNote = element("p", "ranking-full meta", "Your ranking is full: remove an option to add another.");
-    var keys = element("p", "visually-hidden", "Press Space or Enter to pick the option up, the arrow keys to move it, " +
-      "Space to drop it, Escape to put it back.");
+    var poolTitle = element("h2", "ranking-title", gettext("Not ranked"));
+    var empty = element("p", "ranking-empty", gettext("Nothing ranked yet: add options from the list below, or drag them up here."));
+    var fullNote = element("p", "ranking-full meta", gettext("Your ranking is full: remove an option to add another."));
+    var keys = element("p", "visually-hidden", gettext("Press Space or Enter to pick the option up, the arrow keys to move it, " +
+      "Space to drop it, Escape to put it back."));
     var help = form.querySelector("#ranking-help");
     var drag = null;
     var grabbed = null;
@@ -237,8 +253,8 @@
     ranked.after(empty, fullNote, poolTitle, pool, keys);
     ranked.closest("[data-results]").classList.add("is-sortable");
     if (help) {
-      help.textContent = "Put the options in your order of preference: drag them by the handle, or use the buttons. " +
-        "Options left under “Not ranked” get none of your vote. If your first choice is knocked out, your vote moves to your next one.";
+      help.textContent = gettext("Put the options in your order of preference: drag them by the handle, or use the buttons. " +
+        "Options left under “Not ranked” get none of your vote. If your first choice is knocked out, your vote moves to your next one.");
     }
 
     var textOf = function (card) { return card.querySelector(".option-text").textContent; };
@@ -246,7 +262,7 @@
     var rankedCards = function () { return Array.prototype.slice.call(ranked.children); };
     var where = function (card) {
       var count = ranked.children.length;
-      return "position " + (rankedCards().indexOf(card) + 1) + " of " + count;
+      return say(gettext("position %(position)s of %(count)s"), { position: rankedCards().indexOf(card) + 1, count: count });
     };
 
     // The pool keeps the poll's own order.
@@ -262,7 +278,8 @@
         var tools = card.rankTools;
         selectOf(card).value = String(index + 1);
         tools.number.textContent = String(index + 1);
-        tools.handle.setAttribute("aria-label", textOf(card) + ": " + ordinal(index + 1) + " of " + inRanking.length + " in your ranking");
+        tools.handle.setAttribute("aria-label", say(gettext("%(option)s: %(place)s of %(count)s in your ranking"),
+          { option: textOf(card), place: ordinal(index + 1), count: inRanking.length }));
         tools.up.hidden = tools.down.hidden = tools.remove.hidden = false;
         tools.up.disabled = index === 0;
         tools.down.disabled = index === inRanking.length - 1;
@@ -272,12 +289,14 @@
         var tools = card.rankTools;
         selectOf(card).value = "";
         tools.number.textContent = "";
-        tools.handle.setAttribute("aria-label", textOf(card) + ": not ranked");
+        tools.handle.setAttribute("aria-label", say(gettext("%(option)s: not ranked"), { option: textOf(card) }));
         tools.up.hidden = tools.down.hidden = tools.remove.hidden = true;
         tools.add.hidden = false;
         tools.add.disabled = full;
       });
-      title.textContent = "Your ranking" + (inRanking.length ? " (" + inRanking.length + (max < cards.length ? " of " + max : "") + ")" : "");
+      title.textContent = !inRanking.length ? gettext("Your ranking")
+        : max < cards.length ? say(gettext("Your ranking (%(count)s of %(max)s)"), { count: inRanking.length, max: max })
+          : say(gettext("Your ranking (%(count)s)"), { count: inRanking.length });
       empty.hidden = inRanking.length > 0;
       fullNote.hidden = !full || pool.children.length === 0;
       poolTitle.hidden = pool.hidden = pool.children.length === 0;
@@ -297,7 +316,7 @@
 
     var addToRanking = function (card, before) {
       if (card.parentNode !== ranked && ranked.children.length >= max) {
-        announce("Your ranking is full: remove an option first.");
+        announce(gettext("Your ranking is full: remove an option first."));
         return false;
       }
       ranked.insertBefore(card, before || null);
@@ -356,19 +375,19 @@
       card.rankTools = {
         handle: handle,
         number: number,
-        up: tool(card, "icon rank-up", "↑", "Move up", function () {
+        up: tool(card, "icon rank-up", "↑", gettext("Move up"), function () {
           if (!moveBy(card, -1)) return false;
-          announce(textOf(card) + " moved to " + where(card));
+          announce(say(gettext("%(option)s moved to %(where)s"), { option: textOf(card), where: where(card) }));
         }),
-        down: tool(card, "icon rank-down", "↓", "Move down", function () {
+        down: tool(card, "icon rank-down", "↓", gettext("Move down"), function () {
           if (!moveBy(card, 1)) return false;
-          announce(textOf(card) + " moved to " + where(card));
+          announce(say(gettext("%(option)s moved to %(where)s"), { option: textOf(card), where: where(card) }));
         }),
-        remove: tool(card, "rank-remove", "Remove", "", function () {
+        remove: tool(card, "rank-remove", gettext("Remove"), "", function () {
           toPool(card);
           announce(textOf(card) + " removed from your ranking");
         }),
-        add: tool(card, "rank-add", "Add to my ranking", "", function () {
+        add: tool(card, "rank-add", gettext("Add to my ranking"), "", function () {
           if (!addToRanking(card)) return false;
           announce(textOf(card) + " added to your ranking, " + where(card));
         })
@@ -390,7 +409,8 @@
           handle.setAttribute("aria-pressed", "true");
           sync();
           handle.focus();
-          announce(textOf(card) + " picked up, " + where(card) + ". Arrow keys move it, Space drops it, Escape puts it back.");
+          announce(say(gettext("%(option)s picked up, %(where)s. Arrow keys move it, Space drops it, Escape puts it back."),
+            { option: textOf(card), where: where(card) }));
           return;
         }
         if (key === "ArrowUp" || key === "ArrowDown") {
@@ -399,17 +419,19 @@
           if (moveBy(card, up ? -1 : 1)) {
             sync();
             handle.focus();
-            announce(textOf(card) + " moved to " + where(card));
+            announce(say(gettext("%(option)s moved to %(where)s"), { option: textOf(card), where: where(card) }));
           } else {
-            announce(textOf(card) + " is already " + (up ? "first" : "last"));
+            announce(say(up ? gettext("%(option)s is already first") : gettext("%(option)s is already last"), { option: textOf(card) }));
           }
         } else if (key === " " || key === "Enter" || key === "Tab") {
           if (key !== "Tab") event.preventDefault();
-          drop(card, textOf(card) + " dropped at " + where(card));
+          drop(card, say(gettext("%(option)s dropped at %(where)s"), { option: textOf(card), where: where(card) }));
         } else if (key === "Escape") {
           event.preventDefault();
           card.origin.list.insertBefore(card, card.origin.next);
-          drop(card, "Move cancelled: " + textOf(card) + (card.parentNode === ranked ? " is back at " + where(card) : " is not ranked"));
+          drop(card, card.parentNode === ranked
+            ? say(gettext("Move cancelled: %(option)s is back at %(where)s"), { option: textOf(card), where: where(card) })
+            : say(gettext("Move cancelled: %(option)s is not ranked"), { option: textOf(card) }));
           handle.focus();
         }
       });
@@ -417,7 +439,7 @@
       // Focus leaving the picked-up card (a click elsewhere) drops it where it is; a move re-focuses it at once.
       handle.addEventListener("blur", function () {
         setTimeout(function () {
-          if (grabbed === card && document.activeElement !== handle) drop(card, textOf(card) + " dropped at " + where(card));
+          if (grabbed === card && document.activeElement !== handle) drop(card, say(gettext("%(option)s dropped at %(where)s"), { option: textOf(card), where: where(card) }));
         }, 0);
       });
 
@@ -460,7 +482,7 @@
           announce(textOf(card) + " removed from your ranking");
         } else {
           addToRanking(card, spot.before);
-          announce(textOf(card) + " moved to " + where(card));
+          announce(say(gettext("%(option)s moved to %(where)s"), { option: textOf(card), where: where(card) }));
         }
         sync();
         handle.focus();
@@ -524,13 +546,13 @@
         if (row) {
           var votes = parseInt(row.dataset.votes, 10);
           card.classList.remove("is-out");
-          share.querySelector(".option-percent").textContent = parseFloat(row.dataset.percentage) + "%";
-          share.querySelector(".option-count").textContent = votes + (votes === 1 ? " vote" : " votes");
+          share.querySelector(".option-percent").textContent = numbers.format(parseFloat(row.dataset.percentage)) + "%";
+          share.querySelector(".option-count").textContent = say(ngettext("%(count)s vote", "%(count)s votes", votes), { count: numbers.format(votes) });
           bar.value = parseFloat(row.dataset.percentage);
         } else {
           card.classList.add("is-out");
-          share.querySelector(".option-percent").textContent = "Out";
-          share.querySelector(".option-count").textContent = "in round " + (outIn[card.dataset.optionId] || 1);
+          share.querySelector(".option-percent").textContent = gettext("Out");
+          share.querySelector(".option-count").textContent = say(gettext("in round %(round)s"), { round: outIn[card.dataset.optionId] || 1 });
           bar.value = 0;
         }
       });
@@ -539,7 +561,7 @@
     var show = function (number) {
       current = number;
       rounds.forEach(function (round, index) { round.hidden = index + 1 !== number; });
-      position.textContent = "Round " + number + " of " + last;
+      position.textContent = say(gettext("Round %(number)s of %(last)s"), { number: number, last: last });
       back.disabled = number === 1;
       next.disabled = number === last;
       paint(number);
@@ -573,9 +595,9 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.value).then(function () {
-        button.textContent = "Copied";
+        button.textContent = gettext("Copied");
         button.classList.add("copied");
-        announce("Link copied");
+        announce(button.dataset.copied || gettext("Link copied"));
         clearTimeout(reset);
         reset = setTimeout(function () {
           button.textContent = label;
@@ -584,7 +606,7 @@
       }, function () {
         source.focus();
         source.select();
-        announce("Copying was refused: the link is selected, copy it with your keyboard");
+        announce(gettext("Copying was refused: the link is selected, copy it with your keyboard"));
       });
     });
   });
@@ -625,8 +647,8 @@
     function renumber() {
       rows().forEach(function (item, index) {
         var input = item.querySelector("input");
-        input.placeholder = "Option " + (index + 1);
-        item.querySelector("label").textContent = "Option " + (index + 1);
+        input.placeholder = say(gettext("Option %(number)s"), { number: index + 1 });
+        item.querySelector("label").textContent = input.placeholder;
         item.querySelector("[data-remove]").disabled = rows().length <= 2;
       });
       if (add) add.disabled = rows().length >= max;
@@ -661,9 +683,9 @@
         event.target.classList.remove("invalid");
         event.target.removeAttribute("aria-invalid");
       });
-      tool(item, "Move up", "↑", function (it) { if (it.previousElementSibling) list.insertBefore(it, it.previousElementSibling); });
-      tool(item, "Move down", "↓", function (it) { if (it.nextElementSibling) list.insertBefore(it.nextElementSibling, it); });
-      tool(item, "Remove option", "✕", function (it) {
+      tool(item, gettext("Move up"), "↑", function (it) { if (it.previousElementSibling) list.insertBefore(it, it.previousElementSibling); });
+      tool(item, gettext("Move down"), "↓", function (it) { if (it.nextElementSibling) list.insertBefore(it.nextElementSibling, it); });
+      tool(item, gettext("Remove option"), "✕", function (it) {
         if (rows().length <= 2) return;
         var next = it.nextElementSibling || it.previousElementSibling;
         it.remove();
@@ -749,7 +771,7 @@
       if (message.type === "stats") {
         feed.querySelectorAll("[data-stat]").forEach(function (element) {
           var value = element.dataset.stat.split(".").reduce(function (obj, key) { return obj && obj[key]; }, message);
-          if (value !== undefined) element.textContent = value;
+          if (value !== undefined) element.textContent = numbers.format(value);
         });
       } else if (message.type === "poll.created") {
         var item = document.createElement("li");
@@ -759,7 +781,7 @@
         link.textContent = message.poll.title; // text, never HTML: titles are user input
         when.className = "when";
         when.dateTime = new Date().toISOString();
-        when.textContent = "just now";
+        when.textContent = gettext("just now");
         item.append(link, when);
         activity.prepend(item);
         activityEmpty.hidden = true;
@@ -772,7 +794,7 @@
     setInterval(function () {
       activity.querySelectorAll("time").forEach(function (when) {
         var minutes = Math.floor((Date.now() - Date.parse(when.dateTime)) / 60000);
-        when.textContent = minutes < 1 ? "just now" : minutes + " min ago";
+        when.textContent = minutes < 1 ? gettext("just now") : say(gettext("%(minutes)s min ago"), { minutes: minutes });
       });
     }, 30000);
   }
@@ -871,7 +893,7 @@
 
     var fullScreen = function () {
       if (document.fullscreenElement) document.exitFullscreen();
-      else presenter.requestFullscreen().catch(function () { announce("This browser refused full screen."); });
+      else presenter.requestFullscreen().catch(function () { announce(gettext("This browser refused full screen.")); });
     };
     var showKeys = function () {
       if (keysDialog.open) keysDialog.close();
@@ -884,7 +906,7 @@
       keysButton = presenter.querySelector("[data-presenter-keys-open]");
       if (document.fullscreenEnabled) {
         fullButton.hidden = false;
-        fullButton.firstChild.textContent = document.fullscreenElement ? "Leave full screen " : "Full screen ";
+        fullButton.firstChild.textContent = (document.fullscreenElement ? gettext("Leave full screen") : gettext("Full screen")) + " ";
         fullButton.onclick = fullScreen;
       }
       keysButton.hidden = !keysDialog.showModal;
@@ -921,13 +943,13 @@
   }
 
   // --- Dates ---
-  // The server writes UTC (accounts/templatetags/when.py); each <time data-when> moves to the reader's zone.
-  // localDates() rewrites every one on the page (again after a deck swaps a poll in).
+  // The server writes the account's zone (data-zone) or UTC (accounts/templatetags/when.py). Times in UTC move
+  // to the reader's zone; the account's stay. localDates() rewrites every one (again after a deck swaps a poll in).
   var zone = window.Intl ? Intl.DateTimeFormat().resolvedOptions().timeZone : "";
   var localDates = function () {};
   if (zone && document.querySelector("time[data-when]")) {
     var thisYear = String(new Date().getFullYear());
-    var inParts = new Intl.DateTimeFormat("en-GB", {
+    var inParts = new Intl.DateTimeFormat(pageLanguage === "en" ? "en-GB" : pageLanguage, {
       weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
     });
     // As the server writes it: "Wed 3 Dec, 14:00", the year only when not this one.
@@ -940,7 +962,7 @@
     // As the server words it: "yesterday" rather than "1 day ago".
     var units = [["second", 1, 45], ["minute", 60, 45], ["hour", 3600, 22], ["day", 86400, 6],
       ["week", 604800, 4], ["month", 2592000, 11], ["year", 31536000, Infinity]];
-    var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat("en-GB", { numeric: "auto" }) : null;
+    var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(pageLanguage === "en" ? "en-GB" : pageLanguage, { numeric: "auto" }) : null;
     var relativeWords = function (date) {
       var seconds = (date.getTime() - Date.now()) / 1000;
       var unit, count;
@@ -957,15 +979,20 @@
         var date = new Date(time.getAttribute("datetime"));
         if (isNaN(date.getTime())) return;
         var style = time.dataset.when;
-        time.title = format(date, true) + " (" + zone + ")";
         if (style === "relative" && relative) time.textContent = relativeWords(date);
-        else if (style === "day") time.textContent = format(date, false);
+        if (time.dataset.zone) return;  // the account's own zone, written by the server
+        time.title = format(date, true) + " (" + zone + ")";
+        if (style === "day") time.textContent = format(date, false);
         else if (style === "date") time.textContent = format(date, true);
       });
     };
     rewrite();
     if (document.querySelector('time[data-when="relative"]')) setInterval(rewrite, 60000);
   }
+  // The footer says which zone times are in; a new account starts in the browser's (accounts/forms.py).
+  var zoneNote = document.querySelector("[data-zone-note][data-browser-words]");
+  if (zone && zoneNote) zoneNote.textContent = zoneNote.dataset.browserWords.replace("{zone}", zone);
+  document.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = zone; });
 
   // The closing time, now in the browser's zone, which goes along with the form (polls/forms.py).
   var zoneField = document.querySelector('input[name="timezone"][data-local-zone="unset"]');
@@ -982,7 +1009,10 @@
     zoneField.value = zone;
     zoneField.dataset.localZone = zone;
     var help = closing && document.getElementById(closing.id + "_helptext");
-    if (help) help.textContent = help.textContent.replace(/^In UTC\./, "In your time zone (" + zone + ").");
+    var inUtc = gettext("In UTC.");
+    if (help && help.textContent.indexOf(inUtc) === 0) {
+      help.textContent = say(gettext("In your time zone (%(zone)s)."), { zone: zone }) + help.textContent.slice(inUtc.length);
+    }
   }
 
   // --- Enhance a page part ---
@@ -999,6 +1029,23 @@
   }
 
   var stopPoll = enhance(document);
+
+  // Scripts in fetched HTML do not run: a proof-of-work slot gets its widget from the module already loaded,
+  // or, the first time this page needs one, from the slot's own module scripts made anew (so they run).
+  function proofOfWork(root) {
+    if (!root.querySelector("[data-altcha-challenge]")) return;
+    if (window.quickpollAltcha) {
+      window.quickpollAltcha(root);
+      return;
+    }
+    root.querySelectorAll("[data-altcha-challenge] script").forEach(function (old) {
+      var script = document.createElement("script");
+      script.type = old.type;
+      script.async = false; // in order: the widget's module before our setup
+      script.src = old.src;
+      old.replaceWith(script);
+    });
+  }
 
   // --- Deck ---
   // A deck's audience page (templates/polls/deck_audience.html) follows the presenter: on each move it fetches the
@@ -1029,23 +1076,6 @@
       });
     };
 
-    // Scripts in fetched HTML do not run: a proof-of-work slot gets its widget from the module already loaded,
-    // or, the first time this page needs one, from the slot's own module scripts made anew (so they run).
-    var proofOfWork = function (root) {
-      if (!root.querySelector("[data-altcha-challenge]")) return;
-      if (window.quickpollAltcha) {
-        window.quickpollAltcha(root);
-        return;
-      }
-      root.querySelectorAll("[data-altcha-challenge] script").forEach(function (old) {
-        var script = document.createElement("script");
-        script.type = old.type;
-        script.async = false; // in order: the widget's module before our setup
-        script.src = old.src;
-        old.replaceWith(script);
-      });
-    };
-
     var showPoll = function (moved) {
       var ticket = ++asked;
       fetch(moved.poll.url, { credentials: "same-origin", headers: { Accept: "text/html" } }).then(function (response) {
@@ -1067,7 +1097,7 @@
         localDates();
         shownSlug = moved.poll.slug;
         deck.dataset.deckPosition = String(moved.position);
-        deckStep.textContent = "Poll " + (moved.position + 1) + " of " + moved.count;
+        deckStep.textContent = say(gettext("Poll %(number)s of %(count)s"), { number: moved.position + 1, count: moved.count });
         document.title = moved.poll.title + " · " + deck.dataset.titleSuffix;
         var heading = fresh.querySelector("h1");
         if (hadFocus && heading) {
@@ -1075,7 +1105,7 @@
           heading.focus({ preventScroll: true });
         }
         if (fresh.getBoundingClientRect().top < 0) deck.scrollIntoView({ block: "start" });
-        announce("Now showing: " + moved.poll.title);
+        announce(say(gettext("Now showing: %(title)s"), { title: moved.poll.title }));
       }).catch(function () {
         // A poll that cannot be fetched (deleted, on hold) leaves the page as it is, with the reload hint.
         if (ticket === asked) sayOffline();
@@ -1095,9 +1125,73 @@
       showPoll(message);
     }, function (connected) {
       deckLive.hidden = !connected;
-      if (connected) followText.textContent = "Following the presenter: the next poll appears here by itself.";
+      if (connected) followText.textContent = gettext("Following the presenter: the next poll appears here by itself.");
       else sayOffline();
     });
+  }
+
+  // --- Embed ---
+  // The embed page (templates/polls/embed.html) lives in other sites' frames, where it gets no cookies: its voter
+  // is an anon_id kept in this frame's storage and sent as X-Anon-Id. The page asks the server again as that voter
+  // (their ballot, results shown after voting), and a vote is posted here and its answer swapped in. Without this
+  // script the form posts as a page.
+  var embedded = document.querySelector("[data-embed]");
+  if (embedded) {
+    var ANON_KEY = "quickpoll-embed-voter";
+    var storedVoter = function () {
+      try { return localStorage.getItem(ANON_KEY) || ""; } catch (error) { return ""; }
+    };
+    var keepVoter = function (id) {
+      document.documentElement.dataset.anonId = id;
+      try { localStorage.setItem(ANON_KEY, id); } catch (error) { /* storage blocked: this visit only */ }
+    };
+    var askAsVoter = function (url, options) {
+      var headers = { Accept: "text/html" };
+      var id = document.documentElement.dataset.anonId;
+      if (id) headers["X-Anon-Id"] = id;
+      options.headers = headers;
+      options.credentials = "omit";
+      return fetch(url, options).then(function (response) {
+        var issued = response.headers.get("X-Anon-Id");
+        if (issued) keepVoter(issued);
+        return response.text();
+      }).then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-embed]");
+        var shown = document.querySelector("[data-embed]");
+        if (!fresh || !shown) throw new Error("no poll in the answer");
+        var hadFocus = shown.contains(document.activeElement);
+        stopPoll();
+        fresh = document.adoptNode(fresh);
+        shown.replaceWith(fresh);
+        stopPoll = enhance(fresh);
+        sendFromHere(fresh);
+        proofOfWork(fresh);
+        var focusOn = hadFocus && (fresh.querySelector(".vote-error, .answer-error, .embed-notice") || fresh.querySelector("h1 a"));
+        if (focusOn) {
+          if (focusOn.tagName === "P") focusOn.tabIndex = -1;
+          focusOn.focus();
+        }
+      });
+    };
+    var sendFromHere = function (root) {
+      root.querySelectorAll("[data-embed-form]").forEach(function (form) {
+        form.addEventListener("submit", function (event) {
+          event.preventDefault();
+          var button = form.querySelector('button[type="submit"]');
+          if (button) button.disabled = true;
+          askAsVoter(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) }).catch(function () {
+            if (button) button.disabled = false;
+            announce("Your vote could not be sent. Check your connection and try again.");
+          });
+        });
+      });
+    };
+    sendFromHere(embedded);
+    var known = storedVoter();
+    if (known) {
+      keepVoter(known);
+      askAsVoter(location.pathname + location.search, { method: "GET" }).catch(function () { /* the page as loaded stays */ });
+    }
   }
 
   // The deck editor's picker: the list's order is the deck's. Move up and Move down beside each poll; a typed
@@ -1124,13 +1218,13 @@
         list.insertBefore(row, step < 0 ? other : other.nextElementSibling);
         renumber();
         (button.disabled ? row.querySelector('input[type="checkbox"]') : button).focus();
-        announce(titleOf(row) + " moved to place " + (rows().indexOf(row) + 1) + " of " + rows().length);
+        announce(say(gettext("%(title)s moved to place %(place)s of %(count)s"), { title: titleOf(row), place: rows().indexOf(row) + 1, count: rows().length }));
       });
       return button;
     };
     rows().forEach(function (row) {
       var tools = element("span", "deck-move-tools");
-      row.deckTools = { up: tool(row, "↑", "Move up", -1), down: tool(row, "↓", "Move down", 1) };
+      row.deckTools = { up: tool(row, "↑", gettext("Move up"), -1), down: tool(row, "↓", gettext("Move down"), 1) };
       tools.append(row.deckTools.up, row.deckTools.down);
       row.querySelector(".deck-pick-position").append(tools);
     });

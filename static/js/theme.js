@@ -5,7 +5,14 @@
   // From the system's setting the first click shows the other theme.
   var systemDark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
   var ORDER = systemDark ? ["system", "light", "dark"] : ["system", "dark", "light"];
-  var NAMES = { system: "as the system", light: "light", dark: "dark" };
+  // The catalogue (/jsi18n/) is deferred, so it is read when the toggle is labelled, after DOMContentLoaded.
+  function gettext(text) { return typeof window.gettext === "function" ? window.gettext(text) : text; }
+  function fill(format, values) { return typeof window.interpolate === "function" ? window.interpolate(format, values, true) : format.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; }); }
+  function name(choice) {
+    if (choice === "light") return gettext("light");
+    if (choice === "dark") return gettext("dark");
+    return gettext("as the system");
+  }
   var root = document.documentElement;
   function stored() {
     try {
@@ -26,8 +33,8 @@
     if (!toggle) return;
     function label(choice) {
       var next = ORDER[(ORDER.indexOf(choice) + 1) % ORDER.length];
-      toggle.setAttribute("aria-label", "Theme: " + NAMES[choice] + " (switch to " + NAMES[next] + ")");
-      toggle.title = "Theme: " + NAMES[choice];
+      toggle.setAttribute("aria-label", fill(gettext("Theme: %(current)s (switch to %(next)s)"), { current: name(choice), next: name(next) }));
+      toggle.title = fill(gettext("Theme: %(current)s"), { current: name(choice) });
     }
     toggle.hidden = false;
     label(current);

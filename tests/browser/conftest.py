@@ -60,7 +60,10 @@ def server_url(django_db_setup):
     from quickpoll.asgi import application
 
     port = _free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # The WebSocket protocol bin/sockets runs, so that Chromium reads the compression it does (realtime.deflate).
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="realtime.deflate:WebSocketProtocol"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()

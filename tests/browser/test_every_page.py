@@ -19,8 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
@@ -29,13 +31,16 @@ from django.urls import get_resolver, resolve
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 
+from accounts import two_factor
 from accounts.services import MODERATORS_GROUP, make_moderator, update_profile
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tokens import Purpose, make_token
 from polls import answers, decks, invites, services
 from polls.models import Poll
 from polls.tests.factories import PollFactory, pick
 from polls.voters import Voter
 from tests.browser.test_accessibility import serious_violations
+from webhooks.models import Endpoint
 
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR") or Path(settings.BASE_DIR) / "var" / "screenshots")
 
@@ -55,6 +60,8 @@ FOCUS_STEPS = 4  # Tab presses checked from the top of each page
 # Screenshots are capped so a page blown up by a long word (24,000 px wide) still saves in seconds.
 SCREENSHOT_MAX_WIDTH_FACTOR = 3
 SCREENSHOT_MAX_HEIGHT = 16_000
+
+TWO_FACTOR_SECRET = pyotp.random_base32()  # the moderator's authenticator app
 
 LONG_WORD = ("Pneumonoultramicroscopicsilicovolcanoconiosis" * 5)[:200]
 
@@ -116,6 +123,21 @@ PAGES = [
     PageVisit("login-errors", VISITOR, "/accounts/login/", submit="Log in", fill={"username": "ada", "password": "wrong"}, status=400),
     PageVisit("register", VISITOR, "/accounts/register/"),
     PageVisit("settings", AUTHOR, "/accounts/settings/"),
+    PageVisit("two-factor-setup", AUTHOR, "/accounts/settings/two-factor/"),
+    PageVisit("two-factor-manage", MODERATOR, "/accounts/settings/two-factor/"),
+    PageVisit(
+        "two-factor-new-codes", MODERATOR, "/accounts/settings/two-factor/",
+        submit="Make new recovery codes", fill={"codes-password": PASSWORD},
+    ),
+    PageVisit("login-code", VISITOR, "/accounts/login/", submit="Log in", fill={"username": MODERATOR, "password": PASSWORD}),
+    PageVisit("password-reset", VISITOR, "/accounts/password-reset/"),
+    PageVisit(
+        "password-reset-sent", VISITOR, "/accounts/password-reset/", submit="Mail me a link", fill={"email": "someone@example.com"}
+    ),
+    PageVisit("password-reset-confirm", VISITOR, "/accounts/password-reset/{reset_token}/"),
+    PageVisit("password-reset-link-refused", VISITOR, "/accounts/password-reset/not-a-token/", status=400),
+    PageVisit("confirm-email", NEWCOMER, "/accounts/confirm-email/{confirm_token}/"),
+    PageVisit("unsubscribe", VISITOR, "/accounts/unsubscribe/{unsubscribe_token}/"),
     PageVisit("profile-own", AUTHOR, "/u/ada/"),
     PageVisit("profile", VISITOR, "/u/ada/"),
     PageVisit("notifications", AUTHOR, "/notifications/"),
@@ -128,6 +150,15 @@ PAGES = [
     PageVisit("forbidden", AUTHOR, "/p/{others}/edit/", status=403),
     PageVisit("poll-open-text", VISITOR, "/p/{open_text}/"),
     PageVisit("poll-open-text-answered", VOTER, "/p/{open_text}/"),
+    PageVisit("webhook-new", AUTHOR, "/accounts/settings/webhooks/new/"),
+    PageVisit("webhook-endpoint", AUTHOR, "/accounts/settings/webhooks/{webhook}/"),
+    PageVisit("embed", VISITOR, "/embed/{open}"),
+    PageVisit("embed-ranked", VISITOR, "/embed/{ranked}"),
+    PageVisit("embed-score", VISITOR, "/embed/{score}"),
+    PageVisit("embed-open-text", VISITOR, "/embed/{open_text}"),
+    PageVisit("embed-hidden-results", VISITOR, "/embed/{hidden}"),
+    PageVisit("embed-long-words", VISITOR, "/embed/{long_words}"),
+    PageVisit("embed-bot-defence", VISITOR, "/embed/{bot_defence}"),
     PageVisit("poll-open-text-author", AUTHOR, "/p/{open_text}/"),
     PageVisit("decks", AUTHOR, "/decks/"),
     PageVisit("decks-none", NEWCOMER, "/decks/"),
@@ -145,6 +176,11 @@ NOT_PAGES = {
     "poll-report", "poll-set-open", "poll-delete", "poll-invites-revoke", "poll-invites-csv",
     "poll-change-vote", "notification-open", "poll-suggest", "poll-write-in-decide",
     "deck-delete", "poll-answer", "poll-answers-hide", "poll-answer-take-back",
+    "login-code",  # reached by logging in with two-factor on: the "login-code" visit
+    "resend-confirmation", "cancel-email-change", "email-preferences",
+    "api-key-revoke", "choose-language", "poll-embed-vote", "webhook-switch", "webhook-test", "webhook-rotate-secret",
+    "webhook-delete", "webhook-redeliver",
+    "javascript-catalog", "poll-preview", "poll-qr",  # a script, a PNG, an SVG: each tested where it is made
 }
 
 
@@ -179,6 +215,11 @@ def _cast_data_set() -> dict:
     # permissions, which no page here needs); moderating a poll needs only the group and staff status.
     Group.objects.get_or_create(name=MODERATORS_GROUP)
     moderator = make_moderator(user=UserFactory(username=MODERATOR))
+    two_factor.enable_two_factor(user=moderator, secret=TWO_FACTOR_SECRET, code=pyotp.TOTP(TWO_FACTOR_SECRET).now())
+    # The two-factor pages take the password: hashed as the tests check it (conftest: MD5 only), which this
+    # module-wide data set, made before that fixture applies, would not do by itself.
+    moderator.password = MD5PasswordHasher().encode(PASSWORD, MD5PasswordHasher().salt())
+    moderator.save(update_fields=["password"])
     crowd = [UserFactory() for _ in range(6)]
 
     def ballots(poll, choices):
@@ -298,7 +339,14 @@ def _cast_data_set() -> dict:
     return {
         "sessions": sessions,
         "refs": {name: poll.slug for name, poll in polls.items()}
-        | {"receipt": receipt, "invite_token": made[0].token, "deck": str(deck.pk), "deck_code": deck.join_code},
+        | {"receipt": receipt, "invite_token": made[0].token, "deck": str(deck.pk), "deck_code": deck.join_code}
+        | {
+            "reset_token": make_token(newcomer, Purpose.PASSWORD_RESET),
+            "confirm_token": make_token(newcomer, Purpose.CONFIRM_EMAIL),
+            "unsubscribe_token": make_token(author, Purpose.UNSUBSCRIBE, kind="weekly_digest"),
+            # Made directly: creating one through the services would resolve its host, and this machine may have no DNS.
+            "webhook": str(Endpoint.objects.create(owner=author, url="https://hooks.example.com/quickpoll", events=["poll.closed"]).pk),
+        },
     }
 
 

@@ -16,14 +16,20 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from datetime import timedelta
+
+import pyotp
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import api_keys, two_factor
 from accounts.models import Notification, User
 from accounts.tests.factories import PASSWORD
+from accounts.tokens import Purpose, make_token
 from polls import answers, decks, invites, presenting, services
 from polls.models import Answer, Ballot, Deck, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick
@@ -31,6 +37,8 @@ from polls.voters import Voter
 from realtime import events
 from tests.ci_summary import summarise
 from tests.security.conftest import bearer_client
+from webhooks import services as webhook_services
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +116,11 @@ def notification_for(user) -> Notification:
 def owners_unread_notifications(cast) -> Call:
     notification_for(cast.owner)
     return Call("/api/notifications?unread=true")
+
+
+def owners_api_key(cast) -> str:
+    key, _secret = api_keys.create_api_key(user=cast.owner, name="Spreadsheet sync", scopes=["read"])
+    return str(key.pk)
 
 
 def owners_poll(cast, **fields) -> str:
@@ -206,6 +219,22 @@ def answer_url(answer: Answer) -> str:
     return f"/api/polls/{answer.poll_id}/answers/{answer.pk}"
 
 
+# --- Webhooks -----------------------------------------------------------------------------------------------
+WEBHOOK_BODY = {"url": "https://93.184.215.14/hook", "events": ["poll.closed"]}
+
+
+def owners_endpoint(cast) -> str:
+    return str(webhook_services.create_endpoint(owner=cast.owner, **WEBHOOK_BODY).pk)
+
+
+def owners_delivery(cast) -> str:
+    """An attempt of the owner's endpoint's log, answered with a 500 and given up."""
+    event = webhook_services.send_test(endpoint=Endpoint.objects.get(pk=owners_endpoint(cast)), actor=cast.owner)
+    event.status, event.attempts = "failed", 1
+    event.save()
+    return str(Delivery.objects.create(outbox_event=event, endpoint=event.endpoint, attempt=1, status="failed", response_code=500).pk)
+
+
 def owners_deck(cast) -> Deck:
     """The owner's deck of two of the owner's polls."""
     poll_ids = [poll_of(cast.owner).pk, poll_of(cast.owner).pk]
@@ -227,6 +256,14 @@ def new_deck_of_owners_polls(cast) -> Call:
     return Call("/api/decks", {"title": "A new talk", "polls": [owners_poll(cast), owners_poll(cast)]})
 
 
+def two_factor_step(cast, *, code_steps_ahead: int | None) -> Call:
+    """The owner's second login step: a challenge (whoever holds it may finish) and the app's next code, or a wrong one."""
+    secret = pyotp.random_base32()
+    two_factor.enable_two_factor(user=cast.owner, secret=secret, code=pyotp.TOTP(secret).now())
+    code = "" if code_steps_ahead is None else pyotp.TOTP(secret).at(timezone.now() + timedelta(seconds=30 * code_steps_ahead))
+    return Call("/api/users/login/two-factor", {"challenge": two_factor.sign_in_challenge(cast.owner), "code": code or "not-a-code"})
+
+
 NEW_ACCOUNT = {"username": "newcomer", "email": "newcomer@example.com", "password": "a-Strong-pass-8812"}
 NEW_POLL = {"title": "A new poll", "options": ["Yes", "No"]}
 NEW_PASSWORD = {"current_password": PASSWORD, "new_password": "another-Strong-pass-5531"}
@@ -239,6 +276,19 @@ ROWS = [
         "/api/users/login",
         lambda c: Call("/api/users/login", {"username": c.owner.username, "password": PASSWORD}),
         "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/users/login/two-factor",
+        lambda c: two_factor_step(c, code_steps_ahead=1),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "POST",
+        "/api/users/login/two-factor",
+        lambda c: two_factor_step(c, code_steps_ahead=None),
+        "401 invalid_two_factor_code | 401 invalid_two_factor_code | 401 invalid_two_factor_code | 401 invalid_two_factor_code | 401 invalid_two_factor_code",
+        variant="wrong code",
     ),
     Row(
         "POST",
@@ -271,6 +321,36 @@ ROWS = [
         "/api/users/me/password",
         lambda c: Call("/api/users/me/password", NEW_PASSWORD),
         "401 login_required | 204 | 204 | 204 | 204",
+    ),
+    # --- mail: reset, confirmation, notification mails (accounts.mail) ---
+    Row(
+        "POST",
+        "/api/users/password-reset",
+        lambda c: Call("/api/users/password-reset", {"email": c.owner.email}),
+        "202 | 202 | 202 | 202 | 202",
+    ),
+    Row(
+        "POST",
+        "/api/users/password-reset/confirm",
+        lambda c: Call(
+            "/api/users/password-reset/confirm",
+            {"token": make_token(c.owner, Purpose.PASSWORD_RESET), "new_password": NEW_PASSWORD["new_password"]},
+        ),
+        "204 | 204 | 204 | 204 | 204",
+    ),
+    Row(
+        "POST",
+        "/api/users/email/confirm",
+        lambda c: Call("/api/users/email/confirm", {"token": make_token(c.owner, Purpose.CONFIRM_EMAIL)}),
+        "204 | 204 | 204 | 204 | 204",
+    ),
+    Row("POST", "/api/users/me/email/resend", lambda c: Call("/api/users/me/email/resend"), "401 login_required | 202 | 202 | 202 | 202"),
+    Row("GET", "/api/users/me/email-preferences", lambda c: Call("/api/users/me/email-preferences"), "401 login_required | 200 | 200 | 200 | 200"),
+    Row(
+        "PATCH",
+        "/api/users/me/email-preferences",
+        lambda c: Call("/api/users/me/email-preferences", {"weekly_digest": True}),
+        "401 login_required | 200 | 200 | 200 | 200",
     ),
     Row("GET", "/api/users", lambda c: Call("/api/users"), "200 | 200 | 200 | 200 | 200"),
     Row("GET", "/api/users/count", lambda c: Call("/api/users/count"), "200 | 200 | 200 | 200 | 200"),
@@ -507,6 +587,27 @@ ROWS = [
         "200 | 200 | 200 | 200 | 200",
         variant="unlisted",
     ),
+    # --- embeds -----------------------------------------------------------------------------------------
+    Row(
+        "GET",
+        "/api/oembed",
+        lambda c: Call(f"/api/oembed?url=http://testserver/p/{poll_of(c.owner).slug}/"),
+        "200 | 200 | 200 | 200 | 200",
+    ),
+    Row(
+        "GET",
+        "/api/oembed",
+        lambda c: Call(f"/api/oembed?url=http://testserver/embed/{poll_of(c.owner, is_public=False).slug}"),
+        "200 | 200 | 200 | 200 | 200",
+        variant="unlisted: anyone with its link",
+    ),
+    Row(
+        "GET",
+        "/api/oembed",
+        lambda c: Call("/api/oembed?url=https://elsewhere.example.org/p/a-poll/"),
+        "404 not_found | 404 not_found | 404 not_found | 404 not_found | 404 not_found",
+        variant="not a poll of this site",
+    ),
     # --- the live room ----------------------------------------------------------------------------------
     Row(
         "GET",
@@ -661,6 +762,63 @@ ROWS = [
         "/api/decks/{id}/move",
         lambda c: Call(f"/api/decks/{owners_deck(c).pk}/move", {"position": 1}),
         "401 login_required | 403 not_owner | 200 | 200 | 200",
+    ),
+    # --- webhooks: an endpoint is its owner's alone (anyone else, moderators too, finds none) ------------------
+    Row("GET", "/api/webhooks", lambda c: Call("/api/webhooks"), "401 login_required | 200 | 200 | 200 | 200"),
+    Row("POST", "/api/webhooks", lambda c: Call("/api/webhooks", WEBHOOK_BODY), "401 login_required | 201 | 201 | 201 | 201"),
+    Row(
+        "GET",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "PUT",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}", {**WEBHOOK_BODY, "events": ["poll.created"]}),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "PATCH",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}", {"is_active": False}),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "DELETE",
+        "/api/webhooks/{id}",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}"),
+        "401 login_required | 404 not_found | 204 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "GET",
+        "/api/webhooks/{id}/deliveries",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}/deliveries"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "POST",
+        "/api/webhooks/{id}/test",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}/test"),
+        "401 login_required | 404 not_found | 202 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "POST",
+        "/api/webhooks/{id}/rotate-secret",
+        lambda c: Call(f"/api/webhooks/{owners_endpoint(c)}/rotate-secret"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "GET",
+        "/api/webhooks/deliveries/{id}",
+        lambda c: Call(f"/api/webhooks/deliveries/{owners_delivery(c)}"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "POST",
+        "/api/webhooks/deliveries/{id}/redeliver",
+        lambda c: Call(f"/api/webhooks/deliveries/{owners_delivery(c)}/redeliver"),
+        "401 login_required | 404 not_found | 202 | 404 not_found | 404 not_found",
     ),
     # --- votes ------------------------------------------------------------------------------------------
     Row(
@@ -838,6 +996,26 @@ ROWS = [
         lambda c: Call("/api/notifications/read-all"),
         "401 login_required | 200 | 200 | 200 | 200",
     ),
+    # --- personal API keys: each owner's own, for moderators too (they revoke others' in the admin) ------
+    Row("GET", "/api/keys", lambda c: Call("/api/keys"), "401 login_required | 200 | 200 | 200 | 200"),
+    Row(
+        "POST",
+        "/api/keys",
+        lambda c: Call("/api/keys", {"name": "Spreadsheet sync", "scopes": ["read"]}),
+        "401 login_required | 201 | 201 | 201 | 201",
+    ),
+    Row(
+        "GET",
+        "/api/keys/{id}",
+        lambda c: Call(f"/api/keys/{owners_api_key(c)}"),
+        "401 login_required | 404 not_found | 200 | 404 not_found | 404 not_found",
+    ),
+    Row(
+        "DELETE",
+        "/api/keys/{id}",
+        lambda c: Call(f"/api/keys/{owners_api_key(c)}"),
+        "401 login_required | 404 not_found | 204 | 404 not_found | 404 not_found",
+    ),
 ]
 
 _METHOD = re.compile(r"GET|POST|PUT|PATCH|DELETE")
@@ -919,7 +1097,7 @@ def test_the_readme_table_is_read_whole():
     assert {("GET", "/api/users/me"), ("PATCH", "/api/users/me"), ("GET", "/api/polls/popular")} <= operations
     assert {("PUT", "/api/polls/{}"), ("DELETE", "/api/polls/{}"), ("POST", "/api/polls/{}/deactivate")} <= operations
     assert {("GET", "/api/votes/{}"), ("DELETE", "/api/votes/{}"), ("DELETE", "/api/likes/poll/{}")} <= operations
-    assert len(operations) == 76  # 61, and the live room's 15
+    assert len(operations) == 99  # 61, the live room's 15, the API keys' 4, webhooks' 11, the two-factor login step, the account mails' 6 and oEmbed
 
 
 def test_every_operation_answers_each_caller_exactly_as_the_table_says(

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import api_keys
 from accounts.models import Notification
 from accounts.tests.factories import UserFactory
 from polls import answers, decks, presenting, services
@@ -21,6 +22,8 @@ from realtime.tests.actions import like, make_poll, vote
 from realtime.tests.actions import visitor as socket_visitor
 from realtime.tests.sockets import receive, receive_until, silent
 from tests.security.conftest import bearer_client
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 SECRET_TITLE = "Unlisted zebra crossing plans"
 SECRET_DESCRIPTION = "Only people with the link should see this zebra."
@@ -362,6 +365,7 @@ def crawl_world(owner, other_user, third_user):
     world["owner_notification"] = Notification.objects.filter(recipient=owner).first()
     world["other_notification"] = Notification.objects.filter(recipient=other_user).first()
     assert world["owner_notification"] and world["other_notification"]
+    world["owner_api_key"], _secret = api_keys.create_api_key(user=owner, name="Owner's key", scopes=["read"])
     return world
 
 
@@ -372,7 +376,14 @@ def theirs_text(other_user) -> Poll:
 def crawl_urls(world) -> dict[str, list[str]]:
     """Every GET operation of the API, with the owner's (and, where readable, the viewer's own) objects in its path."""
     owner, mine, unlisted, theirs = world["owner"], world["mine"], world["unlisted"], world["theirs"]
+    endpoint = webhook_services.create_endpoint(owner=owner, url="https://93.184.215.14/hook", events=["poll.closed"])
+    message = webhook_services.send_test(endpoint=endpoint, actor=owner)
+    attempt = Delivery.objects.create(outbox_event=message, endpoint=endpoint, attempt=1, status="failed", response_code=500)
     return {
+        "/api/webhooks": ["/api/webhooks"],
+        "/api/webhooks/{id}": [f"/api/webhooks/{endpoint.pk}"],
+        "/api/webhooks/{id}/deliveries": [f"/api/webhooks/{endpoint.pk}/deliveries"],
+        "/api/webhooks/deliveries/{id}": [f"/api/webhooks/deliveries/{attempt.pk}"],
         "/api/users": ["/api/users?page_size=100"],
         "/api/users/count": ["/api/users/count"],
         "/api/users/{id}": [f"/api/users/{owner.pk}"],
@@ -380,6 +391,7 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/users/{user_id}/stats": [f"/api/users/{owner.pk}/stats"],
         "/api/users/me": ["/api/users/me"],
         "/api/users/me/export": ["/api/users/me/export"],
+        "/api/users/me/email-preferences": ["/api/users/me/email-preferences"],
         "/api/polls": ["/api/polls?page_size=100", f"/api/polls?author={owner.pk}"],
         "/api/polls/trending": ["/api/polls/trending"],
         "/api/polls/popular": ["/api/polls/popular"],
@@ -394,6 +406,7 @@ def crawl_urls(world) -> dict[str, list[str]]:
         "/api/polls/{id}/ballots": [f"/api/polls/{world['secret'].pk}/ballots", f"/api/polls/{world['secret'].pk}/ballots?format=csv"],
         "/api/polls/{id}/receipts/{code}": [f"/api/polls/{world['secret'].pk}/receipts/{world['receipt']}"],
         "/api/polls/{id}/challenge": [f"/api/polls/{mine.pk}/challenge", f"/api/polls/{unlisted.pk}/challenge"],
+        "/api/oembed": [f"/api/oembed?url=http://testserver/p/{mine.slug}/", f"/api/oembed?url=http://testserver/embed/{unlisted.slug}"],
         "/api/polls/{id}/results": [f"/api/polls/{mine.pk}/results", f"/api/polls/{unlisted.pk}/results"],
         "/api/votes/poll/{poll_id}": [f"/api/votes/poll/{mine.pk}", f"/api/votes/poll/{theirs.pk}"],
         "/api/votes/poll/{poll_id}/stats": [f"/api/votes/poll/{mine.pk}/stats", f"/api/votes/poll/{theirs.pk}/stats"],
@@ -414,6 +427,8 @@ def crawl_urls(world) -> dict[str, list[str]]:
             f"/api/notifications/{world['owner_notification'].pk}",
             f"/api/notifications/{world['other_notification'].pk}",
         ],
+        "/api/keys": ["/api/keys"],
+        "/api/keys/{id}": [f"/api/keys/{world['owner_api_key'].pk}"],
     }
 
 
