@@ -61,7 +61,10 @@ class Server:
 
     @property
     def socket_pids(self) -> list[int]:
-        """Every process serving WebSockets: the ASGI server's workers (the server itself when it has none)."""
+        """Every process serving WebSockets: the ASGI server's workers (the server itself when it has none).
+
+        A worker is any child of the ASGI server: uvicorn's are multiprocessing children whose command line
+        does not name the application."""
         group = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -73,11 +76,11 @@ class Server:
                 continue
             # Fields after the command's closing parenthesis: state, ppid, pgrp, ...
             _, ppid, pgrp = stat.rpartition(")")[2].split()[:3]
-            if int(pgrp) == self.process.pid and b"quickpoll.asgi" in cmdline:
-                group.append((int(entry.name), int(ppid)))
-        pids = {pid for pid, _ in group}
-        workers = [pid for pid, ppid in group if ppid in pids]
-        return sorted(workers or pids) or [self.process.pid]
+            if int(pgrp) == self.process.pid:
+                group.append((int(entry.name), int(ppid), b"quickpoll.asgi" in cmdline))
+        servers = {pid for pid, _, asgi in group if asgi}
+        workers = [pid for pid, ppid, _ in group if ppid in servers]
+        return sorted(workers or servers) or [self.process.pid]
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
