@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_lazy, gettext_lazy as _, ngettext
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -1240,7 +1240,7 @@ def embed(request, poll):
     return _render_embed(request, poll)
 
 
-EMBED_CHALLENGE_MESSAGE = gettext_lazy(
+EMBED_CHALLENGE_MESSAGE = _(
     "This poll asks your browser to solve a small puzzle before your vote counts. With JavaScript on it does so "
     "by itself above the Vote button: pick again and vote."
 )
