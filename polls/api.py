@@ -196,7 +196,9 @@ def _voter_acting_on(request, serializer_class):
     """
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
-    poll = get_object_or_404(Poll.objects.select_related("author"), pk=serializer.validated_data["poll_id"])
+    poll = selectors.poll_with_author(serializer.validated_data["poll_id"])
+    if poll is None:
+        raise Http404
     voter = voter_from_request(request)
     spend_voter_budget(request, voter)
     return serializer.validated_data, poll, voter
@@ -212,6 +214,10 @@ def _voter_taking_back(request):
     return voter
 
 
+# Made once: building a serializer's fields costs more than writing out a ballot's votes (it has no context to vary).
+_VOTES_OUT = VoteSerializer(many=True)
+
+
 def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code: int) -> Response:
     """Cast or change a ballot (`record`: services.cast_vote or change_vote) and answer with it, and with the
     results where the voter may now see them."""
@@ -221,7 +227,7 @@ def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code
     visible = can_see_results(poll=poll, user=request.user, has_voted=True)
     body = {
         "ballot_id": cast.ballot.pk,
-        "votes": VoteSerializer(cast.votes, many=True).data,
+        "votes": _VOTES_OUT.to_representation(cast.votes),
         "results": cast.results if visible else None,
         "receipt": cast.receipt,
     }

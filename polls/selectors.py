@@ -38,11 +38,26 @@ from polls import secret_ballots, tallies
 from polls.models import Answer, Ballot, Like, Option, Poll, Vote, WriteIn
 from polls.permissions import can_see_results
 from polls.voters import Voter
+from quickpoll.prepared import PreparedQuery
 
 logger = logging.getLogger(__name__)
 
 # Trending looks at the last two days; newer activity weighs more (a stepped time decay).
 TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
+
+# What every ballot and like reads first, with their SQL written once per thread (quickpoll.prepared).
+_POLL_WITH_AUTHOR = PreparedQuery(lambda pk: Poll.objects.select_related("author").filter(pk=pk), Poll._meta.pk)
+_OPTIONS_OF = PreparedQuery(lambda poll_id: Option.objects.filter(poll_id=poll_id), Option._meta.get_field("poll"))
+
+
+def poll_with_author(pk) -> Poll | None:
+    """A poll and its author, read fresh (None: no such poll)."""
+    return _POLL_WITH_AUTHOR.first(pk)
+
+
+def options_of(poll: Poll) -> list[Option]:
+    """A poll's options, read fresh, in no particular order."""
+    return _OPTIONS_OF.all(poll.pk)
 
 
 def public_polls() -> QuerySet[Poll]:
