@@ -81,7 +81,7 @@ from polls.serializers import (
     WriteInSerializer,
 )
 from polls.viewcounts import record_view
-from polls.voters import INVITE_HEADER, voter_from_request
+from polls.voters import INVITE_HEADER, carries_no_identity, voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
 from quickpoll.idempotency import idempotent
 from quickpoll.ratelimits import count_join_miss, refuse_join_guessing, spend_invite_creation_budget, spend_voter_budget
@@ -261,6 +261,11 @@ def _export_json(poll: Poll) -> HttpResponse:
     return response
 
 
+def _accepts_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return not accept or "application/json" in accept or "*/*" in accept
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Public polls, paginated, filterable and sortable",
@@ -298,6 +303,23 @@ class PollViewSet(viewsets.ModelViewSet):
     filterset_class = PollFilter
     ordering_fields = ["created_at", "total_votes", "likes_count", "expires_at", "title"]
     ordering = ["-created_at"]
+
+    def dispatch(self, request, *args, **kwargs):
+        # A visitor with nothing of their own reading a poll this process answered a moment ago: the same
+        # JSON again, without DRF's request cycle (public_bodies; retrieve() below makes what is cached).
+        if (
+            request.method == "GET"
+            and self.action_map.get("get") == "retrieve"
+            and not request.GET
+            and carries_no_identity(request)
+            and _accepts_json(request)
+            and (cached := public_bodies.encoded_here(kwargs["pk"])) is not None
+        ):
+            record_view(kwargs["pk"].lower())
+            response = HttpResponse(cached, content_type="application/json")
+            response["Allow"] = ", ".join(self.allowed_methods)
+            return response
+        return super().dispatch(request, *args, **kwargs)
 
     def get_api_key_scope(self):
         # Reports are people's judgement of a poll, not something a script files: keys may not.

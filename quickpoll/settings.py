@@ -172,6 +172,9 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # django-ratelimit's counters, in the same Redis, counted in one round trip each (quickpoll.cache).
+    CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "quickpoll.cache.RateLimitCounters"}
+    RATELIMIT_USE_CACHE = "ratelimit"
     # The Pub/Sub layer publishes a group message once per Redis, and each server process
     # fans it out to its own sockets; docs/realtime.md says why over the core layer.
     CHANNEL_LAYERS = {
