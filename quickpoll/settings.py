@@ -462,6 +462,8 @@ if PRODUCTION:
 # JSON in production; readable lines in development. LOG_FORMAT overrides either.
 LOG_FORMAT = env_choice("LOG_FORMAT", "json" if PRODUCTION else "console", {"json", "console"})
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
+# The client's address in each line is REMOTE_ADDR (quickpoll.request_ids), not django-structlog's own lookup.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 _structlog_processors = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
