@@ -582,7 +582,7 @@ def cast_vote(
     """
     try:
         invite = require_can_take_part(poll, voter)
-        if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
+        if selectors.ballot_voided(poll, voter):
             raise errors.BallotVoided()
         options, given_scores = _ballot_choices(poll, option_ids, scores)
         if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in
