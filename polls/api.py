@@ -261,6 +261,10 @@ def _export_json(poll: Poll) -> HttpResponse:
     return response
 
 
+# The reads every visitor with nothing of their own shares, by viewset action: public_bodies' kinds.
+_SHARED_READS = {"retrieve": "body", "results": "results"}
+
+
 def _accepts_json(request) -> bool:
     accept = request.headers.get("Accept", "")
     return not accept or "application/json" in accept or "*/*" in accept
@@ -305,17 +309,18 @@ class PollViewSet(viewsets.ModelViewSet):
     ordering = ["-created_at"]
 
     def dispatch(self, request, *args, **kwargs):
-        # A visitor with nothing of their own reading a poll this process answered a moment ago: the same
-        # JSON again, without DRF's request cycle (public_bodies; retrieve() below makes what is cached).
+        # A visitor with nothing of their own reading a poll (or its results) this process answered a moment ago:
+        # the same JSON again, without DRF's request cycle (public_bodies; retrieve() and results() make what is kept).
+        kind = _SHARED_READS.get(self.action_map.get("get")) if request.method == "GET" else None
         if (
-            request.method == "GET"
-            and self.action_map.get("get") == "retrieve"
+            kind is not None
             and not request.GET
             and carries_no_identity(request)
             and _accepts_json(request)
-            and (cached := public_bodies.encoded_here(kwargs["pk"])) is not None
+            and (cached := public_bodies.encoded_here(kwargs["pk"], kind)) is not None
         ):
-            record_view(kwargs["pk"].lower())
+            if kind == "body":
+                record_view(kwargs["pk"].lower())
             response = HttpResponse(cached, content_type="application/json")
             response["Allow"] = ", ".join(self.allowed_methods)
             return response
