@@ -43,15 +43,24 @@ def load(server, *, connections: int, seconds: float, requests) -> LoadResult:
     return run(run_load(server.host, server.port, connections=connections, seconds=seconds, requests=requests))
 
 
+def measured(server, phase, *wanted) -> dict:
+    """Run `phase()` (a LoadResult) and summarise it with the server's CPU per wanted answer, in ms."""
+    before = server.cpu_seconds()
+    result = phase()
+    used = server.cpu_seconds() - before
+    summary = result.summary(*wanted)
+    summary["server_cpu_ms"] = round(1000 * used / max(result.count(*wanted), 1), 2)
+    return summary
+
+
 def vote_phase(server, *, poll: dict, voters: str, connections: int, seconds: float, tokens: list[str]) -> dict:
     """Vote on `poll` for `seconds`, then check poll counter == option counters == Vote rows == 201s (a ranked
     poll: 201s == ballots == rank-1 rows == poll counter == sum of first preferences, each option's equal to its rows)."""
     requests = account_votes(poll, tokens) if voters == "account" else anonymous_votes(poll)
-    result = load(server, connections=connections, seconds=seconds, requests=requests)
+    summary = measured(server, lambda: load(server, connections=connections, seconds=seconds, requests=requests), 201)
     time.sleep(QUIET_SECONDS)
     counts = prepare.poll_counts(poll["id"])
-    accepted = result.count(201)
-    summary = result.summary(201)
+    accepted = summary["wanted"]
     summary.update(
         voters=voters,
         poll_id=poll["id"],

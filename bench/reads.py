@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from bench.hot import load, repeat
+from bench.hot import load, measured, repeat
 
 
 def _connect(database_url: str):
@@ -37,14 +37,13 @@ def read_phase(server, *, database_url: str, poll: dict, kind: str, path: str, c
         try:
             time.sleep(1.0)  # let a running autovacuum worker notice
             xid_before, views_before = _next_xid(connection), _views_count(connection, poll["id"])
-            result = load(server, connections=connections, seconds=seconds, requests=repeat(path))
+            summary = measured(server, lambda: load(server, connections=connections, seconds=seconds, requests=repeat(path)), 200)
             time.sleep(0.5)
             xid_after, views_after = _next_xid(connection), _views_count(connection, poll["id"])
         finally:
             connection.execute("ALTER SYSTEM RESET autovacuum")
             connection.execute("SELECT pg_reload_conf()")
-    reads = result.count(200)
-    summary = result.summary(200)
+    reads = summary["wanted"]
     summary.update(
         kind=kind,
         path=path,

@@ -82,6 +82,22 @@ class Server:
         workers = [pid for pid, ppid, _ in group if ppid in servers]
         return sorted(workers or servers) or [self.process.pid]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the server's processes have used so far: nginx, the HTTP and socket processes
+        and the webhook worker, everything bin/production started; PostgreSQL and Redis are not in it."""
+        ticks = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            # After the command's closing parenthesis: state, ppid, pgrp, ..., utime (12th), stime (13th).
+            if int(fields[2]) == self.process.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         url = f"http://{self.host}:{self.port}/health"

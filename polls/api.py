@@ -81,7 +81,7 @@ from polls.serializers import (
     WriteInSerializer,
 )
 from polls.viewcounts import record_view
-from polls.voters import INVITE_HEADER, voter_from_request
+from polls.voters import INVITE_HEADER, carries_no_identity, voter_from_request
 from quickpoll.api import ANON_ID, UUID_PATTERN, errors_for
 from quickpoll.idempotency import idempotent
 from quickpoll.ratelimits import count_join_miss, refuse_join_guessing, spend_invite_creation_budget, spend_voter_budget
@@ -196,7 +196,9 @@ def _voter_acting_on(request, serializer_class):
     """
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
-    poll = get_object_or_404(Poll.objects.select_related("author"), pk=serializer.validated_data["poll_id"])
+    poll = selectors.poll_with_author(serializer.validated_data["poll_id"])
+    if poll is None:
+        raise Http404
     voter = voter_from_request(request)
     spend_voter_budget(request, voter)
     return serializer.validated_data, poll, voter
@@ -212,6 +214,10 @@ def _voter_taking_back(request):
     return voter
 
 
+# Made once: building a serializer's fields costs more than writing out a ballot's votes (it has no context to vary).
+_VOTES_OUT = VoteSerializer(many=True)
+
+
 def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code: int) -> Response:
     """Cast or change a ballot (`record`: services.cast_vote or change_vote) and answer with it, and with the
     results where the voter may now see them."""
@@ -221,7 +227,7 @@ def _ballot_response(request, poll: Poll, voter, data: dict, record, status_code
     visible = can_see_results(poll=poll, user=request.user, has_voted=True)
     body = {
         "ballot_id": cast.ballot.pk,
-        "votes": VoteSerializer(cast.votes, many=True).data,
+        "votes": _VOTES_OUT.to_representation(cast.votes),
         "results": cast.results if visible else None,
         "receipt": cast.receipt,
     }
@@ -253,6 +259,15 @@ def _export_json(poll: Poll) -> HttpResponse:
     response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{poll.slug}.json"'
     return response
+
+
+# The reads every visitor with nothing of their own shares, by viewset action: public_bodies' kinds.
+_SHARED_READS = {"retrieve": "body", "results": "results"}
+
+
+def _accepts_json(request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return not accept or "application/json" in accept or "*/*" in accept
 
 
 @extend_schema_view(
@@ -292,6 +307,24 @@ class PollViewSet(viewsets.ModelViewSet):
     filterset_class = PollFilter
     ordering_fields = ["created_at", "total_votes", "likes_count", "expires_at", "title"]
     ordering = ["-created_at"]
+
+    def dispatch(self, request, *args, **kwargs):
+        # A visitor with nothing of their own reading a poll (or its results) this process answered a moment ago:
+        # the same JSON again, without DRF's request cycle (public_bodies; retrieve() and results() make what is kept).
+        kind = _SHARED_READS.get(self.action_map.get("get")) if request.method == "GET" else None
+        if (
+            kind is not None
+            and not request.GET
+            and carries_no_identity(request)
+            and _accepts_json(request)
+            and (cached := public_bodies.encoded_here(kwargs["pk"], kind)) is not None
+        ):
+            if kind == "body":
+                record_view(kwargs["pk"].lower())
+            response = HttpResponse(cached, content_type="application/json")
+            response["Allow"] = ", ".join(self.allowed_methods)
+            return response
+        return super().dispatch(request, *args, **kwargs)
 
     def get_api_key_scope(self):
         # Reports are people's judgement of a poll, not something a script files: keys may not.

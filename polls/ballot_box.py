@@ -146,16 +146,20 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
         Ballot.objects.filter(pk__in=[one.ballot.pk for one in admitted])
         .select_for_update(no_key=True)  # locks the joined poll rows too (and our own new ballots)
         .order_by("poll_id")
-        .values_list("pk", "poll__is_secret", "poll__method")
+        .values_list("pk", "poll__is_secret", "poll__method", "poll__is_active", "poll__expires_at")
     )
-    stored = {pk: is_secret for pk, is_secret, _ in rows}
-    method_of = {pk: method for pk, _, method in rows}
+    stored = {pk: is_secret for pk, is_secret, *_ in rows}
+    method_of = {pk: method for pk, _, method, *_ in rows}
+    # The poll as it is now, under its lock: one closed (by hand or by the clock) while these were on their
+    # way takes none of them, however recently they found it open; closing it waits for this batch.
+    open_now = {state: Poll(is_active=state[0], expires_at=state[1]).is_open for state in {tuple(row[3:]) for row in rows}}
+    closed = {pk for pk, _, _, *state in rows if not open_now[tuple(state)]}
     # A poll whose method changed (before its first ballot) while these were on their way: they were checked
     # against the old method's rules, so they go back to their voters unwritten.
     reshaped = {one.ballot.pk for one in admitted if one.ballot.pk in stored and method_of[one.ballot.pk] != one.poll.method}
-    if reshaped:
-        Ballot.objects.filter(pk__in=reshaped).delete()
-    accepted = [one for one in admitted if one.ballot.pk in stored and one.ballot.pk not in reshaped]
+    if closed or reshaped:
+        Ballot.objects.filter(pk__in=closed | reshaped).delete()
+    accepted = [one for one in admitted if one.ballot.pk in stored and one.ballot.pk not in closed | reshaped]
     _follow_secrecy_changes(accepted, stored)
     Vote.objects.bulk_create([vote for one in accepted for vote in one.votes])
     sealed = [one.sealed for one in accepted if one.sealed is not None]
@@ -170,7 +174,9 @@ def _insert_ballots(pending: Sequence[PendingBallot]) -> list[CastBallot | Excep
     results = {}
     outcomes: list[CastBallot | Exception] = []
     for one in pending:
-        if one.ballot.pk in reshaped:
+        if one.ballot.pk in closed:
+            outcomes.append(errors.PollClosed())
+        elif one.ballot.pk in reshaped:
             outcomes.append(errors.WrongBallotShape(gettext("The poll's voting method changed as you voted: look again and vote.")))
         elif one.ballot.pk in stored:
             if one.poll.pk not in results:

@@ -35,14 +35,48 @@ from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
 from polls import secret_ballots, tallies
-from polls.models import Answer, Ballot, Like, Option, Poll, Vote, WriteIn
+from polls.models import Answer, Ballot, Like, Option, Poll, VoidedBallot, Vote, WriteIn
 from polls.permissions import can_see_results
 from polls.voters import Voter
+from quickpoll.prepared import PreparedQuery
 
 logger = logging.getLogger(__name__)
 
 # Trending looks at the last two days; newer activity weighs more (a stepped time decay).
 TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
+
+# What every ballot and like reads first, with their SQL written once per thread (quickpoll.prepared).
+_POLL_WITH_AUTHOR = PreparedQuery(lambda pk: Poll.objects.select_related("author").filter(pk=pk), Poll._meta.pk)
+_OPTIONS_OF = PreparedQuery(lambda poll_id: Option.objects.filter(poll_id=poll_id), Option._meta.get_field("poll"))
+
+
+_VOIDED_FOR_ACCOUNT = PreparedQuery(
+    lambda poll_id, user_id: VoidedBallot.objects.filter(poll_id=poll_id, user_id=user_id).only("pk"),
+    VoidedBallot._meta.get_field("poll"),
+    VoidedBallot._meta.get_field("user"),
+)
+_VOIDED_FOR_VISITOR = PreparedQuery(
+    lambda anon_id, poll_id: VoidedBallot.objects.filter(anon_id=anon_id, poll_id=poll_id, user__isnull=True).only("pk"),
+    VoidedBallot._meta.get_field("anon_id"),
+    VoidedBallot._meta.get_field("poll"),
+)
+
+
+def poll_with_author(pk) -> Poll | None:
+    """A poll and its author, read fresh (None: no such poll)."""
+    return _POLL_WITH_AUTHOR.first(pk)
+
+
+def options_of(poll: Poll) -> list[Option]:
+    """A poll's options, read fresh, in no particular order."""
+    return _OPTIONS_OF.all(poll.pk)
+
+
+def ballot_voided(poll: Poll, voter: Voter) -> bool:
+    """Whether a moderator voided this voter's ballot on the poll (Voter.lookup's two shapes, each prepared)."""
+    if voter.user is not None:
+        return bool(_VOIDED_FOR_ACCOUNT.all(poll.pk, voter.user.pk))
+    return bool(_VOIDED_FOR_VISITOR.all(voter.anon_id, poll.pk))
 
 
 def public_polls() -> QuerySet[Poll]:

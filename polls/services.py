@@ -32,6 +32,7 @@ from polls import (
     join_codes,
     public_bodies,
     secret_ballots,
+    selectors,
 )
 from polls.ballot_box import CastBallot
 from polls.counters import move_counters, move_vote_counts, ranking_of
@@ -560,7 +561,7 @@ def _ballot_choices(poll: Poll, option_ids: Iterable, scores: dict | None) -> tu
         )
     if len(order) < poll.choice_minimum:
         raise errors.TooFewOptions(at_least % {"count": poll.choice_minimum})
-    found = {option.pk: option for option in Option.objects.filter(poll=poll, pk__in=order)}
+    found = {option.pk: option for option in selectors.options_of(poll) if option.pk in order}
     if len(found) != len(order):
         raise errors.InvalidOption()
     return [found[pk] for pk in order], ([wanted[pk] for pk in order] if scores is not None else None)
@@ -581,7 +582,7 @@ def cast_vote(
     """
     try:
         invite = require_can_take_part(poll, voter)
-        if VoidedBallot.objects.filter(poll=poll, **voter.lookup()).exists():
+        if selectors.ballot_voided(poll, voter):
             raise errors.BallotVoided()
         options, given_scores = _ballot_choices(poll, option_ids, scores)
         if invite is None:  # an invite is the proof a bot lacks: the room behind one address is let in

@@ -6,6 +6,7 @@ redirects back to the poll; live updates are added on top by static/js/quickpoll
 """
 
 import functools
+import secrets
 from datetime import datetime, timedelta
 
 import segno
@@ -13,13 +14,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
@@ -39,6 +43,7 @@ from polls import (
     join_codes,
     presenting,
     previews,
+    public_bodies,
     secret_ballots,
     selectors,
     services,
@@ -71,7 +76,7 @@ from polls.permissions import (
     require_deck_owner,
 )
 from polls.viewcounts import record_view
-from polls.voters import voter_from_request
+from polls.voters import carries_no_identity, voter_from_request
 from quickpoll.errors import RateLimited
 from quickpoll.ratelimits import (
     count_join_miss,
@@ -184,11 +189,39 @@ def _qr_svg(url: str, title: str = "QR code of this poll's link", *, tile: bool 
     return qr.svg_inline(scale=4, title=title)
 
 
+# Where each visitor's own CSRF token goes in a page kept for visitors with nothing of their own: unguessable,
+# so no poll's text can carry it.
+_TOKEN_SLOT = secrets.token_hex(16)
+
+
 @require_GET
 def poll_detail(request, ref):
+    shared = _shared_page_key(request, ref)
+    if shared is not None and (kept := public_bodies.page_here(shared)) is not None:
+        poll, page = kept
+        # The challenge widget is per visitor (and per address): such a page is never kept, nor served from a copy.
+        if not bot_defence.challenge_due(poll=poll, user=request.user, address=request.META.get("REMOTE_ADDR")):
+            record_view(poll.pk)
+            return HttpResponse(page.replace(_TOKEN_SLOT, get_token(request)))
     poll = _poll_or_404(ref)
     record_view(poll.pk)
-    return _render_poll(request, poll, changing=request.GET.get("change") == "1")
+    if shared is None:
+        return _render_poll(request, poll, changing=request.GET.get("change") == "1")
+    context = _poll_context(request, poll)
+    if context["bot_challenge"]:
+        return render(request, "polls/detail.html", context)
+    page = render_to_string("polls/detail.html", {**context, "csrf_token": _TOKEN_SLOT}, request)
+    public_bodies.keep_page(shared, poll, page)
+    return HttpResponse(page.replace(_TOKEN_SLOT, get_token(request)))
+
+
+def _shared_page_key(request, ref: str) -> tuple | None:
+    """Under what a page for a visitor with nothing of their own is kept: what else it depends on (the address it
+    was asked at, the language, the time zone). None: this visitor may see a page of their own (they hold a
+    session, a voter id or a message, or ask with a query: ?change=1, an invite)."""
+    if request.GET or not carries_no_identity(request) or CookieStorage.cookie_name in request.COOKIES:
+        return None
+    return (ref, request.build_absolute_uri(), translation.get_language(), timezone.get_current_timezone_name())
 
 
 def _render_poll(request, poll: Poll, *, status: int = 200, **refused):

@@ -63,6 +63,17 @@ class Voter:
         return {"user": self.user, "anon_id": self.anon_id, "ip_address": self.ip_address}
 
 
+def carries_no_identity(request) -> bool:
+    """No credentials (a token, a key, a session) and no voter id of any kind: whoever sends this is an
+    anonymous visitor who never took part, decided from the request's headers alone."""
+    return not (
+        "HTTP_AUTHORIZATION" in request.META
+        or "HTTP_X_ANON_ID" in request.META
+        or ANON_COOKIE in request.COOKIES
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+    )
+
+
 def voter_from_request(request, *, issue: bool = True) -> Voter | None:
     """The voter behind a request; with `issue`, a first-time visitor gets a new anon_id.
 

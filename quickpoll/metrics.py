@@ -52,7 +52,7 @@ broadcast_lag = Histogram(
 )
 poll_cache_lookups = Counter(
     "quickpoll_poll_cache_lookups_total",
-    "Reads of the public poll cache (kind: body or results), by result: hit, miss or error (read from the database).",
+    "Reads of the public poll cache (kind: body, results or page), by result: hit, miss or error (read from the database).",
     ["kind", "result"],
 )
 rate_limit_refusals = Counter(

@@ -172,6 +172,9 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # django-ratelimit's counters, in the same Redis, counted in one round trip each (quickpoll.cache).
+    CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "quickpoll.cache.RateLimitCounters"}
+    RATELIMIT_USE_CACHE = "ratelimit"
     # The Pub/Sub layer publishes a group message once per Redis, and each server process
     # fans it out to its own sockets; docs/realtime.md says why over the core layer.
     CHANNEL_LAYERS = {
@@ -204,7 +207,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First: a `Bearer qp_…` key is not a JWT, and it is checked against the view's scope (accounts.api_keys).
         "accounts.api_keys.ApiKeyAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.access_tokens.AccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -459,6 +462,8 @@ if PRODUCTION:
 # JSON in production; readable lines in development. LOG_FORMAT overrides either.
 LOG_FORMAT = env_choice("LOG_FORMAT", "json" if PRODUCTION else "console", {"json", "console"})
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
+# The client's address in each line is REMOTE_ADDR (quickpoll.request_ids), not django-structlog's own lookup.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 _structlog_processors = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,

@@ -15,9 +15,9 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import is_same_domain, split_domain_port, validate_host
 from rest_framework.exceptions import AuthenticationFailed  # simplejwt's and API keys' refusals alike
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from accounts.access_tokens import AccessTokenAuthentication
 from accounts.api_keys import is_api_key, user_for_socket
 
 BEARER_SUBPROTOCOL = "bearer"
@@ -38,7 +38,7 @@ def token_from_scope(scope) -> str | None:
 def _user_for_token(token: str):
     if is_api_key(token):
         return user_for_socket(token)  # a personal API key with the `read` scope, as reading results needs
-    authentication = JWTAuthentication()
+    authentication = AccessTokenAuthentication()
     return authentication.get_user(authentication.get_validated_token(token.encode()))
 
 

@@ -40,6 +40,41 @@ def session(api_client, owner) -> dict:
     return response.json()
 
 
+# --- access tokens --------------------------------------------------------------------------
+
+
+def test_an_access_token_names_its_account(session, owner):
+    response = bearer(session["access"]).get("/api/users/me")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(owner.pk)
+
+
+@pytest.mark.parametrize(
+    "change, detail",
+    [
+        ({"is_active": False}, "User is inactive"),  # a raw update, as a ban that revoked nothing would leave it
+        ({"password": "pbkdf2_sha256$1$salt$changed"}, "The user's password has been changed."),
+    ],
+)
+def test_an_access_token_ends_at_once_with_its_account_or_password(session, owner, change, detail):
+    User.objects.filter(pk=owner.pk).update(**change)
+
+    response = bearer(session["access"]).get("/api/users/me")
+
+    assert_error(response, 401, "authentication_failed")
+    assert response.json()["detail"] == detail
+
+
+def test_an_access_token_of_a_deleted_account_is_refused(session, owner):
+    owner.delete()
+
+    response = bearer(session["access"]).get("/api/users/me")
+
+    assert_error(response, 401, "authentication_failed")
+    assert response.json()["detail"] == "User not found"
+
+
 # --- register -------------------------------------------------------------------------------
 
 

@@ -7,12 +7,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from polls import services, viewcounts
+from polls import public_bodies, services, viewcounts
 from polls.models import Ballot, Like, Poll, Report, Vote
 from polls.tests.factories import PollFactory, pick, visitor, vote_counts
 from polls.voters import Voter
@@ -925,6 +926,39 @@ def test_visitors_with_nothing_of_their_own_share_one_cached_answer(api_client, 
 
     assert second == first
     assert again.captured_queries == []
+
+
+def test_the_shared_answer_again_is_the_same_json_with_the_same_headers_and_counts_its_view(api_client, poll, monkeypatch):
+    monkeypatch.setattr(viewcounts, "_flusher", "running")
+    monkeypatch.setattr(viewcounts, "_pending", viewcounts.Counter())
+    first = api_client.get(f"/api/polls/{poll.pk}")
+
+    again = api_client.get(f"/api/polls/{str(poll.pk).upper()}")
+
+    assert again.content == first.content
+    assert {name: again[name] for name in ("Content-Type", "Allow", "Vary")} == {
+        name: first[name] for name in ("Content-Type", "Allow", "Vary")
+    }
+    assert viewcounts._pending == {str(poll.pk): 2}
+
+
+def test_a_copy_this_process_holds_lives_at_most_local_seconds_after_a_change_elsewhere(api_client, poll, monkeypatch):
+    """Another process's change drops the shared copy and this process's own, not the copies other processes hold."""
+    now = [1000.0]
+    monkeypatch.setattr(public_bodies.time, "monotonic", lambda: now[0])
+    assert detail(api_client, poll)["title"] == poll.title
+    Poll.objects.filter(pk=poll.pk).update(title="Renamed elsewhere")
+    cache.clear()  # as the other process's commit did
+
+    assert detail(api_client, poll)["title"] == poll.title
+    now[0] += public_bodies.LOCAL_SECONDS
+    assert detail(api_client, poll)["title"] == "Renamed elsewhere"
+
+
+def test_a_visitor_asking_for_what_the_api_does_not_speak_is_still_refused(api_client, poll):
+    detail(api_client, poll)
+
+    assert api_client.get(f"/api/polls/{poll.pk}", HTTP_ACCEPT="text/html").status_code == 406
 
 
 def test_a_committed_vote_drops_the_cached_answer(

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuditEntry, Notification
+from accounts.tests.factories import UserFactory
 from polls import errors, services
 from polls.models import Ballot, Poll, VoidedBallot, Vote
 from polls.permissions import AUTHOR_EDITABLE_FIELDS, MODERATOR_EDITABLE_FIELDS, editable_fields
@@ -237,6 +238,15 @@ def test_a_voided_voter_cannot_simply_vote_again(cluster, moderator):
     assert vote_counts(cluster) == (4, 4, 4)
 
 
+def test_a_voided_account_cannot_simply_vote_again_while_another_account_can(cluster, moderator, other_user):
+    services.void_ballots(poll=cluster, moderator=moderator, reason="Burst", network="192.0.2.1")
+    with pytest.raises(errors.BallotVoided):
+        services.cast_vote(poll=cluster, voter=Voter(user=other_user, ip_address="192.0.2.1"), option_ids=pick(cluster, "Red"))
+
+    services.cast_vote(poll=cluster, voter=Voter(user=UserFactory(), ip_address="192.0.2.1"), option_ids=pick(cluster, "Red"))
+    assert vote_counts(cluster) == (5, 5, 5)
+
+
 def test_voiding_by_time_window(cluster, moderator):
     Vote.objects.filter(poll=cluster).update(created_at=timezone.now() - timedelta(hours=3))
     Ballot.objects.filter(poll=cluster, anon_id="visitor-3").update(created_at=timezone.now() - timedelta(hours=3))
@@ -313,8 +323,6 @@ def test_authors_acting_on_their_own_polls_are_not_logged(poll, owner):
 
 
 def test_the_audit_log_cannot_be_changed_even_by_a_superuser(poll, client, moderator):
-    from accounts.tests.factories import UserFactory
-
     services.hold_poll(poll=poll, moderator=moderator, reason=REASON)
     entry = AuditEntry.objects.get()
     root = UserFactory(username="root", is_staff=True, is_superuser=True)

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from polls import errors, services
+from polls import errors, public_bodies, services
 from polls.models import Poll, Report
 from polls.tests.factories import PollFactory, like_counts, pick, visitor, vote_counts
 from polls.voters import Voter
@@ -267,3 +267,58 @@ def test_the_qr_code_is_a_picture_loaded_when_asked_for_not_part_of_the_page(pol
     assert picture.status_code == 200 and picture["Content-Type"] == "image/svg+xml"
     assert picture.content.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"') and b"<path" in picture.content
     assert Client().get("/p/no-such-poll/qr.svg").status_code == 404
+
+
+# --- the page every visitor with nothing of their own gets ------------------------------------------
+
+FORM_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_visitors_with_nothing_of_their_own_share_one_page_each_with_a_csrf_token_that_works(poll):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [browser.get(page_of(poll)).content.decode() for browser in (first, second)]
+    tokens = [FORM_TOKEN.findall(page) for page in pages]
+
+    assert all(tokens) and set(tokens[0]).isdisjoint(tokens[1])  # each visitor's own, in every form
+    assert FORM_TOKEN.sub("", pages[0]) == FORM_TOKEN.sub("", pages[1])
+    response = second.post(page_of(poll, "vote/"), {"option": pick(poll, "Red"), "csrfmiddlewaretoken": tokens[1][0]})
+    assert response.status_code == 302
+    assert vote_counts(poll) == (1, 1, 1)
+
+
+VOTERS_SHOWN = re.compile(r"data-results-summary><strong>(\d+)</strong>")
+
+
+def test_a_vote_drops_the_shared_page(poll):
+    assert VOTERS_SHOWN.findall(Client().get(page_of(poll)).content.decode()) == ["0"]
+    vote(Client(), poll, "Red")
+
+    assert VOTERS_SHOWN.findall(Client().get(page_of(poll)).content.decode()) == ["1"]
+
+
+def test_a_voter_never_gets_the_shared_page(poll):
+    Client().get(page_of(poll))  # kept for visitors with nothing of their own
+    voter = Client()
+    vote(voter, poll, "Red")  # their anon cookie makes them someone
+
+    assert "Your vote" in voter.get(page_of(poll)).content.decode()
+
+
+def test_each_language_and_time_zone_gets_its_own_page(poll):
+    english = Client().get(page_of(poll)).content.decode()
+
+    german = Client(HTTP_ACCEPT_LANGUAGE="de").get(page_of(poll)).content.decode()
+
+    assert '<html lang="en"' in english and '<html lang="de"' in german
+
+
+def test_a_page_bringing_the_bot_challenge_is_never_shared(owner, monkeypatch):
+    """Whether it brings the challenge depends on the visitor's address: such a page is their own."""
+    kept = []
+    monkeypatch.setattr(public_bodies, "keep_page", lambda *args: kept.append(args))
+    poll = PollFactory(author=owner, bot_protection=Poll.BotProtection.ALWAYS)
+
+    pages = [Client().get(page_of(poll)).content.decode() for _ in range(2)]
+
+    assert all("data-altcha-challenge" in page for page in pages)
+    assert kept == []

@@ -217,6 +217,21 @@ def test_a_closed_poll_takes_no_votes(owner, voter, how):
     assert vote_counts(poll) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("how", ["inactive", "expired"])
+def test_a_poll_closed_while_a_ballot_is_on_its_way_takes_it_not(owner, voter, how):
+    """The request found the poll open; it closed before the ballot was written. The ballot box reads the poll
+    again under its lock, so the ballot is refused, whatever copy of the poll the request held."""
+    poll = PollFactory(author=owner, expires_at=timezone.now() + timedelta(hours=1))
+    as_the_request_read_it = Poll.objects.get(pk=poll.pk)
+    close(poll, how)
+
+    with pytest.raises(errors.PollClosed):
+        services.cast_vote(poll=as_the_request_read_it, voter=voter, option_ids=pick(poll, "Red"))
+
+    assert vote_counts(poll) == (0, 0, 0)
+    assert not Ballot.objects.filter(poll=poll).exists()
+
+
 def test_a_poll_with_a_future_closing_time_is_open(owner, voter):
     poll = PollFactory(author=owner, expires_at=timezone.now() + timedelta(hours=1))
 

@@ -1,12 +1,18 @@
 """quickpoll.cache leans on private parts of Django's Redis cache; these fail when upstream changes them.
 
-No Redis is needed: redis-py connects on the first command, and nothing here sends one.
+No Redis is needed for those: redis-py connects on the first command, and they send none. The rate-limit
+counters' own tests need it (CI has it).
 """
 
+import secrets
 import threading
 
+import pytest
 import redis
+from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django_ratelimit.core import get_usage
 
 from quickpoll.cache import SharedRedisCache, SharedRedisCacheClient
 
@@ -64,3 +70,34 @@ def test_the_shared_client_connects_as_djangos_own_would():
     assert settings_of(shared) == settings_of(django_own)
     assert settings_of(shared)["socket_timeout"] == 1
     assert shared.connection_pool.connection_class is django_own.connection_pool.connection_class
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (CI has it)")
+def test_rate_limit_counters_count_once_per_round_trip_and_live_as_long_as_asked(monkeypatch):
+    counters = caches["ratelimit"]
+    key = f"test-counter-{secrets.token_hex(8)}"
+    single_commands = []
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda *args, **kwargs: single_commands.append(args))
+
+    counts = []
+    for _ in range(3):
+        assert counters.add(key, 1, 30) is False  # as django-ratelimit calls it, then incr()
+        counts.append(counters.incr(key))
+    monkeypatch.undo()
+
+    assert counts == [1, 2, 3]
+    assert single_commands == []  # each count was one pipeline, nothing more
+    assert 0 < counters._cache.get_client().ttl(counters.make_and_validate_key(key)) <= 30
+    assert counters.get(key) == 3
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (CI has it)")
+def test_django_ratelimit_counts_through_them(rf, settings):
+    settings.RATELIMIT_ENABLE = True
+    request = rf.get("/api/polls", REMOTE_ADDR=f"198.51.100.{secrets.randbelow(250)}")
+    group = f"test-{secrets.token_hex(4)}"
+
+    usages = [get_usage(request, group=group, key="ip", rate=(2, 60), increment=True) for _ in range(3)]
+
+    assert [usage["count"] for usage in usages] == [1, 2, 3]
+    assert [usage["should_limit"] for usage in usages] == [False, False, True]
