@@ -65,7 +65,19 @@ class Server:
 
         A worker is any child of the ASGI server: uvicorn's are multiprocessing children whose command line
         does not name the application."""
-        group = []
+        group = self._processes()
+        servers = {pid for pid, _, _, cmdline in group if b"quickpoll.asgi" in cmdline}
+        workers = [pid for pid, ppid, _, _ in group if ppid in servers]
+        return sorted(workers or servers) or [self.process.pid]
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the server's processes have used so far: nginx, the HTTP and socket processes
+        and the webhook worker, everything bin/production started; PostgreSQL and Redis are not in it."""
+        return sum(ticks for _, _, ticks, _ in self._processes()) / os.sysconf("SC_CLK_TCK")
+
+    def _processes(self) -> list[tuple[int, int, int, bytes]]:
+        """The server's process group: (pid, parent's pid, CPU ticks used so far, command line) of each."""
+        found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -74,29 +86,11 @@ class Server:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
-            # Fields after the command's closing parenthesis: state, ppid, pgrp, ...
-            _, ppid, pgrp = stat.rpartition(")")[2].split()[:3]
-            if int(pgrp) == self.process.pid:
-                group.append((int(entry.name), int(ppid), b"quickpoll.asgi" in cmdline))
-        servers = {pid for pid, _, asgi in group if asgi}
-        workers = [pid for pid, ppid, _ in group if ppid in servers]
-        return sorted(workers or servers) or [self.process.pid]
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user and system) the server's processes have used so far: nginx, the HTTP and socket processes
-        and the webhook worker, everything bin/production started; PostgreSQL and Redis are not in it."""
-        ticks = 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            # After the command's closing parenthesis: state, ppid, pgrp, ..., utime (12th), stime (13th).
+            # Fields after the command's closing parenthesis: state, ppid, pgrp, ..., utime (12th), stime (13th).
+            fields = stat.rpartition(")")[2].split()
             if int(fields[2]) == self.process.pid:
-                ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+                found.append((int(entry.name), int(fields[1]), int(fields[11]) + int(fields[12]), cmdline))
+        return found
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -48,8 +48,6 @@ TRENDING_WEIGHTS = [(1, 8), (6, 4), (24, 2), (48, 1)]  # (within hours, weight)
 # What every ballot and like reads first, with their SQL written once per thread (quickpoll.prepared).
 _POLL_WITH_AUTHOR = PreparedQuery(lambda pk: Poll.objects.select_related("author").filter(pk=pk), Poll._meta.pk)
 _OPTIONS_OF = PreparedQuery(lambda poll_id: Option.objects.filter(poll_id=poll_id), Option._meta.get_field("poll"))
-
-
 _VOIDED_FOR_ACCOUNT = PreparedQuery(
     lambda poll_id, user_id: VoidedBallot.objects.filter(poll_id=poll_id, user_id=user_id).only("pk"),
     VoidedBallot._meta.get_field("poll"),
